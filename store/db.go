@@ -1,0 +1,202 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	_ "modernc.org/sqlite" // the pure-Go SQLite driver, registered as "sqlite"
+)
+
+// Sentinel errors that callers test for with errors.Is.
+var (
+	// ErrNotTrawl means the file exists but is not a trawl database.
+	ErrNotTrawl = errors.New("not a trawl database")
+	// ErrNewerSchema means the database was written by a newer trawl.
+	ErrNewerSchema = errors.New("database schema is newer than this trawl")
+	// ErrLocked means another live process holds the run lock.
+	ErrLocked = errors.New("database is locked by another trawl process")
+)
+
+// DB is a trawl database. Writes go through one connection (SQLite allows one
+// writer at a time, and one connection avoids busy waits between our own
+// goroutines); reads use a separate pool so that they never wait for a write
+// transaction in WAL mode.
+type DB struct {
+	path string
+	w    *sql.DB
+	r    *sql.DB
+
+	// mu guards the write-side caches below. Commit is called from one writer
+	// goroutine in practice, but the lock keeps DB safe for concurrent use.
+	mu      sync.Mutex
+	seen    map[int64]struct{} // ids of the URLs that belong to run seenRun; nil until loaded
+	seenRun int64
+	hostID  map[string]int64
+	seq     int64
+	stmts   *writeStmts
+}
+
+func dsn(path string, readOnly bool) string {
+	v := url.Values{}
+	v.Add("_pragma", "busy_timeout(10000)")
+	v.Add("_pragma", "foreign_keys(off)")
+	if readOnly {
+		v.Add("mode", "ro")
+		v.Add("_pragma", "query_only(1)")
+	} else {
+		v.Add("_pragma", "journal_mode(WAL)")
+		v.Add("_pragma", "synchronous(NORMAL)")
+		v.Add("_pragma", "cache_size(-16000)")
+		v.Add("_txlock", "immediate")
+	}
+	return path + "?" + v.Encode()
+}
+
+// identify checks, without writing anything, that an existing file is a trawl
+// database (or an empty SQLite file we may initialise).
+func identify(ctx context.Context, path string) error {
+	db, err := sql.Open("sqlite", dsn(path, true))
+	if err != nil {
+		return fmt.Errorf("store: open %s: %w", path, err)
+	}
+	defer db.Close()
+	var app, version, tables int
+	err = db.QueryRowContext(ctx, `SELECT (SELECT application_id FROM pragma_application_id),
+		(SELECT user_version FROM pragma_user_version),
+		(SELECT count(*) FROM sqlite_schema)`).Scan(&app, &version, &tables)
+	if err != nil {
+		return fmt.Errorf("%w: %s: %v", ErrNotTrawl, path, err)
+	}
+	if app == appID || tables == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: %s holds other data (application_id %d); pick another --db path", ErrNotTrawl, path, app)
+}
+
+// Open opens (creating if needed) the trawl database at path for writing and
+// brings its schema up to date. It refuses a file that is not a trawl database
+// without modifying it.
+func Open(ctx context.Context, path string) (*DB, error) {
+	if err := checkPath(path); err != nil {
+		return nil, err
+	}
+	st, err := os.Stat(path)
+	switch {
+	case err == nil && st.IsDir():
+		return nil, fmt.Errorf("store: %s is a directory, not a database file", path)
+	case err == nil && st.Size() > 0:
+		if err := identify(ctx, path); err != nil {
+			return nil, err
+		}
+	case err != nil && !errors.Is(err, os.ErrNotExist):
+		return nil, fmt.Errorf("store: %w", err)
+	case err != nil:
+		dir := filepath.Dir(path)
+		if err := checkWritableDir(dir); err != nil {
+			return nil, fmt.Errorf("store: cannot create %s: %w", path, err)
+		}
+	}
+	w, err := sql.Open("sqlite", dsn(path, false))
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	if err := migrate(ctx, w, path); err != nil {
+		w.Close()
+		return nil, err
+	}
+	r, err := sql.Open("sqlite", dsn(path, true))
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("store: open %s for reading: %w", path, err)
+	}
+	r.SetMaxOpenConns(4)
+	return &DB{path: path, w: w, r: r, hostID: map[string]int64{}}, nil
+}
+
+// OpenReadOnly opens an existing trawl database for queries. It never writes,
+// and works while a crawl is writing to the same file.
+func OpenReadOnly(ctx context.Context, path string) (*DB, error) {
+	if err := checkPath(path); err != nil {
+		return nil, err
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	if st.IsDir() {
+		return nil, fmt.Errorf("store: %s is a directory, not a database file", path)
+	}
+	if err := identify(ctx, path); err != nil {
+		return nil, err
+	}
+	r, err := sql.Open("sqlite", dsn(path, true))
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	r.SetMaxOpenConns(4)
+	if err := r.PingContext(ctx); err != nil {
+		r.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	return &DB{path: path, r: r}, nil
+}
+
+// checkPath rejects names the driver would misread: it takes everything after
+// a '?' as connection parameters.
+func checkPath(path string) error {
+	if path == "" {
+		return errors.New("store: empty database path")
+	}
+	if strings.ContainsAny(path, "?#") {
+		return fmt.Errorf("store: database path %q must not contain '?' or '#'", path)
+	}
+	return nil
+}
+
+func checkWritableDir(dir string) error {
+	f, err := os.CreateTemp(dir, ".trawl-probe-*")
+	if err != nil {
+		return err
+	}
+	name := f.Name()
+	f.Close()
+	return os.Remove(name)
+}
+
+// Path returns the database file's path.
+func (db *DB) Path() string { return db.path }
+
+// Reader returns the read-only connection pool, for ad-hoc queries.
+func (db *DB) Reader() *sql.DB { return db.r }
+
+// Close closes every connection and returns the first error.
+func (db *DB) Close() error {
+	var errs []error
+	db.mu.Lock()
+	if db.stmts != nil {
+		errs = append(errs, db.stmts.close())
+		db.stmts = nil
+	}
+	db.mu.Unlock()
+	if db.w != nil {
+		errs = append(errs, db.w.Close())
+	}
+	if db.r != nil {
+		errs = append(errs, db.r.Close())
+	}
+	return errors.Join(errs...)
+}

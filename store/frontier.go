@@ -1,0 +1,454 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/binary"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+	"unicode/utf8"
+)
+
+// URL states in the urls table.
+const (
+	StateQueued  = "queued"  // waiting to be fetched in the current run
+	StateDone    = "done"    // fetched (any HTTP status) in the run named by run_id
+	StateFailed  = "failed"  // gave up after retries; reason holds the error class
+	StateSkipped = "skipped" // never fetched; reason says why (out-of-scope, robots-denied, ...)
+)
+
+// A URL is fetched at most once per run: the seen set holds the ids of the URLs
+// that belong to the current run, and a URL known from an earlier run is queued
+// again (keeping its id and history) when a later run discovers it.
+
+// URLID is the id a canonical URL is stored under: the first 63 bits of its
+// SHA-256. Deriving the id from the URL lets a page's outlinks be written as ids
+// without looking each target up, which keeps the link graph off the hot path.
+// Two URLs share an id with probability about n²/2⁶⁴ (1 in 36 million for a
+// million URLs); Commit detects that case and logs it rather than merging them.
+func URLID(canonical string) int64 {
+	sum := sha256.Sum256([]byte(canonical))
+	return int64(binary.BigEndian.Uint64(sum[:8]) >> 1)
+}
+
+// NewURL is a URL to add to the frontier, already canonicalised by the caller.
+type NewURL struct {
+	URL      string // canonical URL
+	Host     string // politeness key: scheme://host:port
+	Depth    int    // link hops from a seed
+	Via      string // seed, link, redirect, sitemap
+	ParentID int64  // the page it was found on, 0 for seeds
+	// Skip, when not empty, records the URL as skipped with this reason (for
+	// example "out-of-scope") instead of queueing it, so that the link graph can
+	// name every target and every decision is queryable.
+	Skip string
+}
+
+// Job is a queued URL handed to a fetcher.
+type Job struct {
+	ID    int64
+	URL   string
+	Host  string
+	Depth int
+	Tries int // failed attempts so far in this run
+}
+
+// Fetch is the outcome of one HTTP attempt.
+type Fetch struct {
+	At           time.Time
+	Duration     time.Duration
+	Status       int    // 0 when there was no response
+	ErrorClass   string // empty on success; dns, connect, timeout, tls, http-4xx, ...
+	Error        string
+	RedirectTo   string
+	ContentType  string
+	Charset      string
+	Size         int64
+	Truncated    bool
+	ETag         string
+	LastModified string
+	ContentHash  string
+	Title        string
+	Description  string
+	Canonical    string
+	Lang         string
+	MetaRobots   string
+	NoIndex      bool
+	NoFollow     bool
+}
+
+// Link is one outlink of a page, as stored in the page's fetch row.
+type Link struct {
+	URL  string // canonical target URL
+	Text string
+	Rel  string
+}
+
+// Outcome is everything one job produced; Commit stores it atomically.
+type Outcome struct {
+	Job Job
+	// State is the URL's new state: StateDone, StateFailed, StateSkipped, or
+	// StateQueued for a retry later (its tries counter goes up).
+	State  string
+	Reason string // error or skip class for failed and skipped URLs
+	Fetch  *Fetch // nil when nothing was fetched (robots-denied, ...)
+	Links  []Link
+	// Discovered are the URLs found on the page (and redirect targets) that the
+	// frontier should know; URLs already known are ignored.
+	Discovered []NewURL
+}
+
+// CommitResult tells the scheduler what a commit added to the frontier.
+type CommitResult struct {
+	// NewByHost counts the URLs newly queued per host.
+	NewByHost map[string]int
+}
+
+type writeStmts struct {
+	insURL, insHost, insFetch, updURL, updRun *sql.Stmt
+}
+
+func (s *writeStmts) close() error {
+	var first error
+	for _, st := range []*sql.Stmt{s.insURL, s.insHost, s.insFetch, s.updURL, s.updRun} {
+		if st == nil {
+			continue
+		}
+		if err := st.Close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// loadLocked fills the write-side caches on first use. Callers hold db.mu.
+func (db *DB) loadLocked(ctx context.Context, runID int64) error {
+	if db.seen != nil && db.seenRun == runID {
+		return nil
+	}
+	if db.w == nil {
+		return fmt.Errorf("store: %s is open read-only", db.path)
+	}
+	seen := make(map[int64]struct{})
+	rows, err := db.w.QueryContext(ctx, `SELECT id FROM urls WHERE run_id = ?`, runID)
+	if err != nil {
+		return fmt.Errorf("store: load URL ids from %s: %w", db.path, err)
+	}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return fmt.Errorf("store: load URL ids from %s: %w", db.path, err)
+		}
+		seen[id] = struct{}{}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: load URL ids from %s: %w", db.path, err)
+	}
+	if err := db.w.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM urls`).Scan(&db.seq); err != nil {
+		return fmt.Errorf("store: load frontier sequence from %s: %w", db.path, err)
+	}
+	db.seen, db.seenRun = seen, runID
+	if db.stmts != nil {
+		return nil
+	}
+	st := &writeStmts{}
+	prep := func(q string) *sql.Stmt {
+		if err != nil {
+			return nil
+		}
+		var s *sql.Stmt
+		s, err = db.w.PrepareContext(ctx, q)
+		return s
+	}
+	st.insURL = prep(`INSERT INTO urls(id, url, host_id, depth, seq, state, reason, via, parent_id, first_run, run_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT(id) DO UPDATE SET depth = excluded.depth, seq = excluded.seq, state = excluded.state,
+			reason = excluded.reason, via = excluded.via, parent_id = excluded.parent_id, run_id = excluded.run_id, tries = 0
+		WHERE urls.url = excluded.url AND urls.run_id < excluded.run_id`)
+	st.insHost = prep(`INSERT INTO hosts(host) VALUES (?) ON CONFLICT(host) DO UPDATE SET host = excluded.host RETURNING id`)
+	st.insFetch = prep(`INSERT INTO fetches(url_id, run_id, attempt, fetched_at, duration_ms, status, error_class, error,
+		redirect_to, content_type, charset, size, truncated, etag, last_modified, content_hash, title, description,
+		canonical, lang, meta_robots, noindex, nofollow, outlinks)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	st.updURL = prep(`UPDATE urls SET state = ?, reason = ?, tries = tries + ?, run_id = ?,
+		last_fetch_id = coalesce(?, last_fetch_id) WHERE id = ?`)
+	st.updRun = prep(`UPDATE runs SET pages = pages + ?, errors = errors + ?, retries = retries + ?,
+		bytes = bytes + ?, discovered = discovered + ?, updated_at = ? WHERE id = ?`)
+	if err != nil {
+		st.close()
+		return fmt.Errorf("store: prepare statements on %s: %w", db.path, err)
+	}
+	db.stmts = st
+	return nil
+}
+
+// commitState carries what a transaction will add to the caches once it commits;
+// a rolled-back transaction must leave them untouched.
+type commitState struct {
+	newIDs   map[int64]struct{}
+	newHosts map[string]int64
+	seq      int64
+	res      CommitResult
+}
+
+func (db *DB) hostIDTx(ctx context.Context, tx *sql.Tx, cs *commitState, host string) (int64, error) {
+	if id, ok := db.hostID[host]; ok {
+		return id, nil
+	}
+	if id, ok := cs.newHosts[host]; ok {
+		return id, nil
+	}
+	var id int64
+	if err := tx.StmtContext(ctx, db.stmts.insHost).QueryRowContext(ctx, host).Scan(&id); err != nil {
+		return 0, fmt.Errorf("store: add host %s: %w", host, err)
+	}
+	cs.newHosts[host] = id
+	return id, nil
+}
+
+func (db *DB) addURLTx(ctx context.Context, tx *sql.Tx, cs *commitState, runID int64, u NewURL) error {
+	id := URLID(u.URL)
+	if _, ok := db.seen[id]; ok {
+		return nil
+	}
+	if _, ok := cs.newIDs[id]; ok {
+		return nil
+	}
+	hostID, err := db.hostIDTx(ctx, tx, cs, u.Host)
+	if err != nil {
+		return err
+	}
+	state, reason := StateQueued, sql.NullString{}
+	if u.Skip != "" {
+		state, reason = StateSkipped, sql.NullString{String: u.Skip, Valid: true}
+	}
+	cs.seq++
+	parent := sql.NullInt64{Int64: u.ParentID, Valid: u.ParentID != 0}
+	res, err := tx.StmtContext(ctx, db.stmts.insURL).ExecContext(ctx, id, u.URL, hostID, u.Depth, cs.seq,
+		state, reason, u.Via, parent, runID, runID)
+	if err != nil {
+		return fmt.Errorf("store: add URL %s: %w", u.URL, err)
+	}
+	cs.newIDs[id] = struct{}{}
+	if n, _ := res.RowsAffected(); n == 0 {
+		// Only a different URL with the same id can refuse the upsert.
+		slog.Warn("URL id collision: URL not added to the frontier", "url", u.URL, "id", id)
+		return nil
+	}
+	if state == StateQueued {
+		cs.res.NewByHost[u.Host]++
+	}
+	return nil
+}
+
+// AddURLs adds URLs (seeds, sitemap entries) to the frontier of run runID in one
+// transaction. URLs already known are left as they are.
+func (db *DB) AddURLs(ctx context.Context, runID int64, urls []NewURL) (CommitResult, error) {
+	return db.Commit(ctx, runID, []Outcome{{Discovered: urls}})
+}
+
+// Commit stores a batch of outcomes in one transaction: each fetch row, its
+// outlinks, the URL's new state, the newly discovered URLs and the run's
+// counters. Either all of it is stored or none of it, so a crash between two
+// commits loses nothing that was committed and leaves every other URL queued.
+// An Outcome with a zero Job only adds its Discovered URLs.
+func (db *DB) Commit(ctx context.Context, runID int64, outs []Outcome) (CommitResult, error) {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if err := db.loadLocked(ctx, runID); err != nil {
+		return CommitResult{}, err
+	}
+	cs := &commitState{newIDs: map[int64]struct{}{}, newHosts: map[string]int64{}, seq: db.seq,
+		res: CommitResult{NewByHost: map[string]int{}}}
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return CommitResult{}, fmt.Errorf("store: begin commit on %s: %w", db.path, err)
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	var pages, errs, retries, bytes, discovered int64
+	now := time.Now().UTC().Format(time.RFC3339Nano)
+	var buf []byte
+	for i := range outs {
+		o := &outs[i]
+		for _, u := range o.Discovered {
+			if err := db.addURLTx(ctx, tx, cs, runID, u); err != nil {
+				return CommitResult{}, err
+			}
+		}
+		if o.Job.ID == 0 {
+			continue
+		}
+		var fetchID sql.NullInt64
+		if f := o.Fetch; f != nil {
+			buf = appendOutlinks(buf[:0], o.Links)
+			var outlinks any
+			if len(o.Links) > 0 {
+				outlinks = string(buf)
+			}
+			res, err := tx.StmtContext(ctx, db.stmts.insFetch).ExecContext(ctx, o.Job.ID, runID, o.Job.Tries+1,
+				f.At.UTC().Format(time.RFC3339Nano), float64(f.Duration.Microseconds())/1000,
+				nullInt(f.Status), nullStr(f.ErrorClass), nullStr(f.Error), nullStr(f.RedirectTo),
+				nullStr(f.ContentType), nullStr(f.Charset), f.Size, f.Truncated, nullStr(f.ETag),
+				nullStr(f.LastModified), nullStr(f.ContentHash), nullStr(f.Title), nullStr(f.Description),
+				nullStr(f.Canonical), nullStr(f.Lang), nullStr(f.MetaRobots), f.NoIndex, f.NoFollow, outlinks)
+			if err != nil {
+				return CommitResult{}, fmt.Errorf("store: record fetch of %s: %w", o.Job.URL, err)
+			}
+			id, err := res.LastInsertId()
+			if err != nil {
+				return CommitResult{}, fmt.Errorf("store: record fetch of %s: %w", o.Job.URL, err)
+			}
+			fetchID = sql.NullInt64{Int64: id, Valid: true}
+			bytes += f.Size
+		}
+		tries := 0
+		switch o.State {
+		case StateQueued:
+			tries = 1
+			retries++
+		case StateDone:
+			pages++
+		case StateFailed:
+			pages++
+			errs++
+		case StateSkipped:
+			errs++
+		default:
+			return CommitResult{}, fmt.Errorf("store: outcome for %s has unknown state %q", o.Job.URL, o.State)
+		}
+		if _, err := tx.StmtContext(ctx, db.stmts.updURL).ExecContext(ctx, o.State, nullStr(o.Reason), tries,
+			runID, fetchID, o.Job.ID); err != nil {
+			return CommitResult{}, fmt.Errorf("store: update state of %s: %w", o.Job.URL, err)
+		}
+	}
+	for _, n := range cs.res.NewByHost {
+		discovered += int64(n)
+	}
+	if runID != 0 {
+		if _, err := tx.StmtContext(ctx, db.stmts.updRun).ExecContext(ctx, pages, errs, retries, bytes, discovered, now, runID); err != nil {
+			return CommitResult{}, fmt.Errorf("store: update counters of run %d: %w", runID, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return CommitResult{}, fmt.Errorf("store: commit on %s: %w", db.path, err)
+	}
+	for id := range cs.newIDs {
+		db.seen[id] = struct{}{}
+	}
+	for h, id := range cs.newHosts {
+		db.hostID[h] = id
+	}
+	db.seq = cs.seq
+	return cs.res, nil
+}
+
+// QueuedHosts lists the hosts that have queued URLs.
+func (db *DB) QueuedHosts(ctx context.Context) ([]string, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT host FROM hosts h
+		WHERE EXISTS (SELECT 1 FROM urls u WHERE u.host_id = h.id AND u.state = 'queued') ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("store: list queued hosts in %s: %w", db.path, err)
+	}
+	defer rows.Close()
+	var hosts []string
+	for rows.Next() {
+		var h string
+		if err := rows.Scan(&h); err != nil {
+			return nil, fmt.Errorf("store: list queued hosts in %s: %w", db.path, err)
+		}
+		hosts = append(hosts, h)
+	}
+	return hosts, rows.Err()
+}
+
+// QueuedURLs returns up to limit queued URLs of host in crawl order (depth, then
+// discovery), leaving out the ids in exclude (those the caller already holds).
+func (db *DB) QueuedURLs(ctx context.Context, host string, limit int, exclude map[int64]struct{}) ([]Job, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT u.id, u.url, u.depth, u.tries FROM urls u
+		WHERE u.host_id = (SELECT id FROM hosts WHERE host = ?) AND u.state = 'queued'
+		ORDER BY u.depth, u.seq LIMIT ?`, host, limit+len(exclude))
+	if err != nil {
+		return nil, fmt.Errorf("store: read queue of %s: %w", host, err)
+	}
+	defer rows.Close()
+	var jobs []Job
+	for rows.Next() {
+		j := Job{Host: host}
+		if err := rows.Scan(&j.ID, &j.URL, &j.Depth, &j.Tries); err != nil {
+			return nil, fmt.Errorf("store: read queue of %s: %w", host, err)
+		}
+		if _, ok := exclude[j.ID]; ok || len(jobs) == limit {
+			continue
+		}
+		jobs = append(jobs, j)
+	}
+	return jobs, rows.Err()
+}
+
+// CountQueued returns how many URLs are queued.
+func (db *DB) CountQueued(ctx context.Context) (int64, error) {
+	var n int64
+	if err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM urls WHERE state = 'queued'`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: count queue in %s: %w", db.path, err)
+	}
+	return n, nil
+}
+
+func nullStr(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
+func nullInt(n int) sql.NullInt64     { return sql.NullInt64{Int64: int64(n), Valid: n != 0} }
+
+// appendOutlinks writes links as a compact JSON array of [to_id, text, rel]
+// triples: one column per page instead of one row per edge keeps the writer fast
+// on link-heavy sites, and the links view unpacks it with json_each.
+func appendOutlinks(b []byte, links []Link) []byte {
+	b = append(b, '[')
+	for i, l := range links {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '[')
+		b = strconv.AppendInt(b, URLID(l.URL), 10)
+		b = append(b, ',')
+		b = appendJSONString(b, l.Text)
+		if l.Rel != "" {
+			b = append(b, ',')
+			b = appendJSONString(b, l.Rel)
+		}
+		b = append(b, ']')
+	}
+	return append(b, ']')
+}
+
+const hexDigits = "0123456789abcdef"
+
+func appendJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\':
+				b = append(b, '\\', c)
+			case c < 0x20:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			default:
+				b = append(b, c)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, `\ufffd`...)
+		} else {
+			b = append(b, s[i:i+size]...)
+		}
+		i += size
+	}
+	return append(b, '"')
+}

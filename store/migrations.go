@@ -1,0 +1,186 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// migrations are applied in order; migration i (0-based) brings the schema to
+// version i+1. A published migration is never edited: a change is a new entry, so
+// that every database, however old, reaches the same schema.
+var migrations = []string{
+	// 1: the core crawl.
+	`
+CREATE TABLE trawl_meta (
+	key   TEXT PRIMARY KEY,
+	value TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE runs (
+	id          INTEGER PRIMARY KEY,
+	started_at  TEXT NOT NULL,
+	updated_at  TEXT NOT NULL,
+	finished_at TEXT,
+	status      TEXT NOT NULL CHECK (status IN ('running','finished','stopped','interrupted','failed')),
+	kind        TEXT NOT NULL DEFAULT 'crawl',
+	config      TEXT NOT NULL DEFAULT '{}',
+	resumes     INTEGER NOT NULL DEFAULT 0,
+	pages       INTEGER NOT NULL DEFAULT 0,
+	errors      INTEGER NOT NULL DEFAULT 0,
+	retries     INTEGER NOT NULL DEFAULT 0,
+	bytes       INTEGER NOT NULL DEFAULT 0,
+	discovered  INTEGER NOT NULL DEFAULT 0
+);
+
+CREATE TABLE hosts (
+	id                INTEGER PRIMARY KEY,
+	host              TEXT NOT NULL UNIQUE,
+	robots_status     TEXT,
+	robots_fetched_at TEXT,
+	crawl_delay_ms    INTEGER,
+	delay_ms          INTEGER,
+	backoff_until     TEXT,
+	parked_reason     TEXT,
+	failures          INTEGER NOT NULL DEFAULT 0,
+	updated_at        TEXT
+);
+
+CREATE TABLE urls (
+	id            INTEGER PRIMARY KEY,
+	url           TEXT NOT NULL UNIQUE,
+	host_id       INTEGER NOT NULL REFERENCES hosts(id),
+	depth         INTEGER NOT NULL,
+	seq           INTEGER NOT NULL,
+	state         TEXT NOT NULL CHECK (state IN ('queued','done','failed','skipped')),
+	reason        TEXT,
+	via           TEXT NOT NULL,
+	parent_id     INTEGER,
+	first_run     INTEGER NOT NULL,
+	run_id        INTEGER NOT NULL,
+	tries         INTEGER NOT NULL DEFAULT 0,
+	last_fetch_id INTEGER
+);
+CREATE INDEX urls_queue ON urls(host_id, depth, seq) WHERE state = 'queued';
+
+CREATE TABLE fetches (
+	id            INTEGER PRIMARY KEY,
+	url_id        INTEGER NOT NULL REFERENCES urls(id),
+	run_id        INTEGER NOT NULL REFERENCES runs(id),
+	attempt       INTEGER NOT NULL,
+	fetched_at    TEXT NOT NULL,
+	duration_ms   REAL,
+	status        INTEGER,
+	error_class   TEXT,
+	error         TEXT,
+	redirect_to   TEXT,
+	content_type  TEXT,
+	charset       TEXT,
+	size          INTEGER,
+	truncated     INTEGER NOT NULL DEFAULT 0,
+	etag          TEXT,
+	last_modified TEXT,
+	content_hash  TEXT,
+	title         TEXT,
+	description   TEXT,
+	canonical     TEXT,
+	lang          TEXT,
+	meta_robots   TEXT,
+	noindex       INTEGER NOT NULL DEFAULT 0,
+	nofollow      INTEGER NOT NULL DEFAULT 0,
+	outlinks      TEXT
+);
+CREATE INDEX fetches_url ON fetches(url_id, run_id);
+CREATE INDEX fetches_run ON fetches(run_id, error_class);
+
+CREATE TABLE run_lock (
+	id         INTEGER PRIMARY KEY CHECK (id = 1),
+	pid        INTEGER NOT NULL,
+	pid_start  TEXT NOT NULL,
+	hostname   TEXT NOT NULL,
+	since      TEXT NOT NULL
+);
+
+CREATE VIEW pages AS
+SELECT u.id AS url_id, u.url, h.host, u.depth, u.state, u.reason, u.via,
+       f.run_id, f.fetched_at, f.status, f.error_class, f.error, f.redirect_to,
+       f.content_type, f.size, f.duration_ms, f.etag, f.last_modified, f.content_hash,
+       f.title, f.description, f.canonical, f.lang, f.meta_robots, f.noindex, f.nofollow,
+       json_array_length(f.outlinks) AS outlink_count
+FROM urls u
+JOIN hosts h ON h.id = u.host_id
+LEFT JOIN fetches f ON f.id = u.last_fetch_id;
+
+CREATE VIEW links AS
+SELECT f.url_id AS from_id, fu.url AS from_url,
+       json_extract(j.value, '$[0]') AS to_id, tu.url AS to_url,
+       json_extract(j.value, '$[1]') AS text, json_extract(j.value, '$[2]') AS rel,
+       f.run_id
+FROM urls fu
+JOIN fetches f ON f.id = fu.last_fetch_id
+JOIN json_each(f.outlinks) j
+LEFT JOIN urls tu ON tu.id = json_extract(j.value, '$[0]');
+
+CREATE VIEW broken_links AS
+SELECT l.from_url, l.to_url, l.text, t.status, t.error_class
+FROM links l
+JOIN pages t ON t.url_id = l.to_id
+WHERE t.status >= 400 OR (t.error_class IS NOT NULL AND t.state = 'failed');
+
+CREATE VIEW errors AS
+SELECT f.run_id, f.fetched_at, u.url, f.attempt, f.status, f.error_class, f.error
+FROM fetches f JOIN urls u ON u.id = f.url_id
+WHERE f.error_class IS NOT NULL
+UNION ALL
+SELECT u.run_id, NULL, u.url, 0, NULL, u.reason, NULL
+FROM urls u WHERE u.state = 'skipped';
+`,
+}
+
+// SchemaVersion returns the schema version this build of trawl writes.
+func SchemaVersion() int { return len(migrations) }
+
+// appID marks a SQLite file as a trawl database (PRAGMA application_id), so that
+// trawl refuses to write into somebody else's database.
+const appID = 0x7472776c // "trwl"
+
+// migrate brings the schema to SchemaVersion, one transaction per step. The
+// version is read inside each write transaction, so two processes opening a new
+// database at once cannot both apply the same step.
+func migrate(ctx context.Context, db *sql.DB, path string) error {
+	for {
+		done, err := migrateStep(ctx, db, path)
+		if err != nil || done {
+			return err
+		}
+	}
+}
+
+func migrateStep(ctx context.Context, db *sql.DB, path string) (done bool, err error) {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return false, fmt.Errorf("store: migrate %s: %w", path, err)
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	var version int
+	if err := tx.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&version); err != nil {
+		return false, fmt.Errorf("store: read schema version of %s: %w", path, err)
+	}
+	if version > SchemaVersion() {
+		return false, fmt.Errorf("%w: %s has schema version %d, this trawl knows %d; upgrade trawl",
+			ErrNewerSchema, path, version, SchemaVersion())
+	}
+	if version == SchemaVersion() {
+		return true, nil
+	}
+	if _, err := tx.ExecContext(ctx, migrations[version]); err != nil {
+		return false, fmt.Errorf("store: migration %d on %s: %w", version+1, path, err)
+	}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d; PRAGMA application_id = %d`, version+1, appID)); err != nil {
+		return false, fmt.Errorf("store: migration %d on %s: %w", version+1, path, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return false, fmt.Errorf("store: migration %d on %s: %w", version+1, path, err)
+	}
+	return false, nil
+}

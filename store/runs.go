@@ -1,0 +1,136 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Run statuses.
+const (
+	RunRunning     = "running"     // in progress, or its process died (see the run lock)
+	RunFinished    = "finished"    // the frontier emptied
+	RunStopped     = "stopped"     // a budget (pages, duration) ended it; resumable
+	RunInterrupted = "interrupted" // a signal ended it; resumable
+	RunFailed      = "failed"      // an error ended it; resumable once the cause is fixed
+)
+
+// Run is one row of the runs table.
+type Run struct {
+	ID         int64
+	Kind       string
+	Status     string
+	Config     []byte // JSON written by the caller; the store does not interpret it
+	StartedAt  time.Time
+	FinishedAt time.Time
+	Resumes    int
+	Pages      int64
+	Errors     int64
+	Retries    int64
+	Bytes      int64
+	Discovered int64
+}
+
+// Resumable reports whether the run ended before its frontier emptied.
+func (r *Run) Resumable() bool { return r.Status != RunFinished }
+
+const runCols = `id, kind, status, config, started_at, coalesce(finished_at, ''), resumes, pages, errors, retries, bytes, discovered`
+
+func scanRun(row interface{ Scan(...any) error }) (*Run, error) {
+	var r Run
+	var started, finished string
+	if err := row.Scan(&r.ID, &r.Kind, &r.Status, &r.Config, &started, &finished, &r.Resumes, &r.Pages,
+		&r.Errors, &r.Retries, &r.Bytes, &r.Discovered); err != nil {
+		return nil, err
+	}
+	r.StartedAt, _ = time.Parse(time.RFC3339Nano, started)
+	r.FinishedAt, _ = time.Parse(time.RFC3339Nano, finished)
+	return &r, nil
+}
+
+// LastRun returns the newest run, or nil when the database has none.
+func (db *DB) LastRun(ctx context.Context) (*Run, error) {
+	r, err := scanRun(db.r.QueryRowContext(ctx, `SELECT `+runCols+` FROM runs ORDER BY id DESC LIMIT 1`))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: read last run of %s: %w", db.path, err)
+	}
+	return r, nil
+}
+
+// GetRun returns run id.
+func (db *DB) GetRun(ctx context.Context, id int64) (*Run, error) {
+	r, err := scanRun(db.r.QueryRowContext(ctx, `SELECT `+runCols+` FROM runs WHERE id = ?`, id))
+	if err != nil {
+		return nil, fmt.Errorf("store: read run %d of %s: %w", id, db.path, err)
+	}
+	return r, nil
+}
+
+// Runs returns every run, oldest first.
+func (db *DB) Runs(ctx context.Context) ([]*Run, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT `+runCols+` FROM runs ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("store: list runs of %s: %w", db.path, err)
+	}
+	defer rows.Close()
+	var runs []*Run
+	for rows.Next() {
+		r, err := scanRun(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: list runs of %s: %w", db.path, err)
+		}
+		runs = append(runs, r)
+	}
+	return runs, rows.Err()
+}
+
+// StartRun inserts a new running run with the given kind and configuration.
+func (db *DB) StartRun(ctx context.Context, kind string, config []byte) (*Run, error) {
+	now := time.Now().UTC().Format(time.RFC3339Nano)
+	res, err := db.w.ExecContext(ctx, `INSERT INTO runs(started_at, updated_at, status, kind, config) VALUES (?, ?, 'running', ?, ?)`,
+		now, now, kind, string(config))
+	if err != nil {
+		return nil, fmt.Errorf("store: start run in %s: %w", db.path, err)
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return nil, fmt.Errorf("store: start run in %s: %w", db.path, err)
+	}
+	return db.GetRun(ctx, id)
+}
+
+// ResumeRun marks run id running again and stores its (possibly overridden)
+// configuration.
+func (db *DB) ResumeRun(ctx context.Context, id int64, config []byte) error {
+	_, err := db.w.ExecContext(ctx, `UPDATE runs SET status = 'running', finished_at = NULL, resumes = resumes + 1,
+		config = ?, updated_at = ? WHERE id = ?`, string(config), time.Now().UTC().Format(time.RFC3339Nano), id)
+	if err != nil {
+		return fmt.Errorf("store: resume run %d in %s: %w", id, db.path, err)
+	}
+	return nil
+}
+
+// EndRun records how run id ended.
+func (db *DB) EndRun(ctx context.Context, id int64, status string) error {
+	now := time.Now().UTC().Format(time.RFC3339Nano)
+	_, err := db.w.ExecContext(ctx, `UPDATE runs SET status = ?, finished_at = ?, updated_at = ? WHERE id = ?`,
+		status, now, now, id)
+	if err != nil {
+		return fmt.Errorf("store: end run %d in %s: %w", id, db.path, err)
+	}
+	return nil
+}
+
+// AbandonQueue takes every queued URL out of the queue (state skipped, reason
+// "abandoned"), keeping its history, so that --fresh starts over from the seeds.
+func (db *DB) AbandonQueue(ctx context.Context) error {
+	if _, err := db.w.ExecContext(ctx, `UPDATE urls SET state = 'skipped', reason = 'abandoned' WHERE state = 'queued'`); err != nil {
+		return fmt.Errorf("store: abandon queue of %s: %w", db.path, err)
+	}
+	return nil
+}
