@@ -107,13 +107,40 @@ type CommitResult struct {
 	NewByHost map[string]int
 }
 
+// HostState is what politeness decided about a host, kept so that it is
+// queryable and survives a resume.
+type HostState struct {
+	Host            string
+	RobotsStatus    string
+	RobotsFetchedAt time.Time
+	CrawlDelay      time.Duration
+	Delay           time.Duration // effective gap between requests
+	BackoffUntil    time.Time
+	ParkedReason    string
+	Failures        int // consecutive failures
+}
+
+// SkipHost takes a host's queued URLs out of the queue with a reason (for
+// example "max-pages-per-host" or "host-parked").
+type SkipHost struct {
+	Host   string
+	Reason string
+}
+
+// Batch is one transaction's worth of writes.
+type Batch struct {
+	Outcomes []Outcome
+	Hosts    []HostState
+	Skips    []SkipHost
+}
+
 type writeStmts struct {
-	insURL, insHost, insFetch, updURL, updRun *sql.Stmt
+	insURL, insHost, insFetch, updURL, updRun, updHost, skipHost *sql.Stmt
 }
 
 func (s *writeStmts) close() error {
 	var first error
-	for _, st := range []*sql.Stmt{s.insURL, s.insHost, s.insFetch, s.updURL, s.updRun} {
+	for _, st := range []*sql.Stmt{s.insURL, s.insHost, s.insFetch, s.updURL, s.updRun, s.updHost, s.skipHost} {
 		if st == nil {
 			continue
 		}
@@ -179,6 +206,10 @@ func (db *DB) loadLocked(ctx context.Context, runID int64) error {
 		last_fetch_id = coalesce(?, last_fetch_id) WHERE id = ?`)
 	st.updRun = prep(`UPDATE runs SET pages = pages + ?, errors = errors + ?, retries = retries + ?,
 		bytes = bytes + ?, discovered = discovered + ?, updated_at = ? WHERE id = ?`)
+	st.updHost = prep(`UPDATE hosts SET robots_status = ?, robots_fetched_at = ?, crawl_delay_ms = ?,
+		delay_ms = ?, backoff_until = ?, parked_reason = ?, failures = ?, updated_at = ? WHERE id = ?`)
+	st.skipHost = prep(`UPDATE urls SET state = 'skipped', reason = ?
+		WHERE host_id = (SELECT id FROM hosts WHERE host = ?) AND state = 'queued'`)
 	if err != nil {
 		st.close()
 		return fmt.Errorf("store: prepare statements on %s: %w", db.path, err)
@@ -249,15 +280,17 @@ func (db *DB) addURLTx(ctx context.Context, tx *sql.Tx, cs *commitState, runID i
 // AddURLs adds URLs (seeds, sitemap entries) to the frontier of run runID in one
 // transaction. URLs already known are left as they are.
 func (db *DB) AddURLs(ctx context.Context, runID int64, urls []NewURL) (CommitResult, error) {
-	return db.Commit(ctx, runID, []Outcome{{Discovered: urls}})
+	return db.Commit(ctx, runID, Batch{Outcomes: []Outcome{{Discovered: urls}}})
 }
 
-// Commit stores a batch of outcomes in one transaction: each fetch row, its
-// outlinks, the URL's new state, the newly discovered URLs and the run's
-// counters. Either all of it is stored or none of it, so a crash between two
-// commits loses nothing that was committed and leaves every other URL queued.
-// An Outcome with a zero Job only adds its Discovered URLs.
-func (db *DB) Commit(ctx context.Context, runID int64, outs []Outcome) (CommitResult, error) {
+// Commit stores a batch in one transaction: each fetch row, its outlinks, the
+// URL's new state, the newly discovered URLs, host states, skipped hosts and the
+// run's counters. Either all of it is stored or none of it, so a crash between
+// two commits loses nothing that was committed and leaves every other URL
+// queued. An Outcome with a zero Job only adds its Discovered URLs. Host skips
+// apply after the outcomes, so they also cover URLs the same batch discovered.
+func (db *DB) Commit(ctx context.Context, runID int64, b Batch) (CommitResult, error) {
+	outs := b.Outcomes
 	db.mu.Lock()
 	defer db.mu.Unlock()
 	if err := db.loadLocked(ctx, runID); err != nil {
@@ -329,6 +362,26 @@ func (db *DB) Commit(ctx context.Context, runID int64, outs []Outcome) (CommitRe
 	for _, n := range cs.res.NewByHost {
 		discovered += int64(n)
 	}
+	for _, h := range b.Hosts {
+		id, err := db.hostIDTx(ctx, tx, cs, h.Host)
+		if err != nil {
+			return CommitResult{}, err
+		}
+		if _, err := tx.StmtContext(ctx, db.stmts.updHost).ExecContext(ctx, nullStr(h.RobotsStatus),
+			nullTime(h.RobotsFetchedAt), nullMillis(h.CrawlDelay), nullMillis(h.Delay),
+			nullTime(h.BackoffUntil), nullStr(h.ParkedReason), h.Failures, now, id); err != nil {
+			return CommitResult{}, fmt.Errorf("store: update host %s: %w", h.Host, err)
+		}
+	}
+	for _, sk := range b.Skips {
+		res, err := tx.StmtContext(ctx, db.stmts.skipHost).ExecContext(ctx, sk.Reason, sk.Host)
+		if err != nil {
+			return CommitResult{}, fmt.Errorf("store: skip queue of %s: %w", sk.Host, err)
+		}
+		n, _ := res.RowsAffected()
+		errs += n
+		delete(cs.res.NewByHost, sk.Host)
+	}
 	if runID != 0 {
 		if _, err := tx.StmtContext(ctx, db.stmts.updRun).ExecContext(ctx, pages, errs, retries, bytes, discovered, now, runID); err != nil {
 			return CommitResult{}, fmt.Errorf("store: update counters of run %d: %w", runID, err)
@@ -399,6 +452,17 @@ func (db *DB) CountQueued(ctx context.Context) (int64, error) {
 	return n, nil
 }
 
+func nullTime(t time.Time) sql.NullString {
+	if t.IsZero() {
+		return sql.NullString{}
+	}
+	return sql.NullString{String: t.UTC().Format(time.RFC3339Nano), Valid: true}
+}
+
+func nullMillis(d time.Duration) sql.NullInt64 {
+	return sql.NullInt64{Int64: d.Milliseconds(), Valid: d != 0}
+}
+
 func nullStr(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
 func nullInt(n int) sql.NullInt64     { return sql.NullInt64{Int64: int64(n), Valid: n != 0} }
 
@@ -451,4 +515,51 @@ func appendJSONString(b []byte, s string) []byte {
 		i += size
 	}
 	return append(b, '"')
+}
+
+// HostStates returns the stored politeness state of every host.
+func (db *DB) HostStates(ctx context.Context) (map[string]HostState, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT host, coalesce(robots_status, ''), coalesce(robots_fetched_at, ''),
+		coalesce(crawl_delay_ms, 0), coalesce(delay_ms, 0), coalesce(backoff_until, ''),
+		coalesce(parked_reason, ''), failures FROM hosts`)
+	if err != nil {
+		return nil, fmt.Errorf("store: read hosts of %s: %w", db.path, err)
+	}
+	defer rows.Close()
+	out := map[string]HostState{}
+	for rows.Next() {
+		var h HostState
+		var fetched, backoff string
+		var crawlDelay, delay int64
+		if err := rows.Scan(&h.Host, &h.RobotsStatus, &fetched, &crawlDelay, &delay, &backoff,
+			&h.ParkedReason, &h.Failures); err != nil {
+			return nil, fmt.Errorf("store: read hosts of %s: %w", db.path, err)
+		}
+		h.RobotsFetchedAt, _ = time.Parse(time.RFC3339Nano, fetched)
+		h.BackoffUntil, _ = time.Parse(time.RFC3339Nano, backoff)
+		h.CrawlDelay = time.Duration(crawlDelay) * time.Millisecond
+		h.Delay = time.Duration(delay) * time.Millisecond
+		out[h.Host] = h
+	}
+	return out, rows.Err()
+}
+
+// HostPages counts, per host, the URLs fetched (done or failed) in run runID.
+func (db *DB) HostPages(ctx context.Context, runID int64) (map[string]int, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT h.host, count(*) FROM urls u JOIN hosts h ON h.id = u.host_id
+		WHERE u.run_id = ? AND u.state IN ('done', 'failed') GROUP BY h.host`, runID)
+	if err != nil {
+		return nil, fmt.Errorf("store: count pages per host in %s: %w", db.path, err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var h string
+		var n int
+		if err := rows.Scan(&h, &n); err != nil {
+			return nil, fmt.Errorf("store: count pages per host in %s: %w", db.path, err)
+		}
+		out[h] = n
+	}
+	return out, rows.Err()
 }

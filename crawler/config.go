@@ -1,0 +1,115 @@
+package crawler
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"strings"
+	"time"
+)
+
+// Version is trawl's version, from the module build information.
+func Version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return strings.TrimPrefix(bi.Main.Version, "v")
+	}
+	return "0.1.0-dev"
+}
+
+// DefaultUserAgent names trawl and its version, with a URL where a site owner
+// can read what trawl is.
+func DefaultUserAgent(contact string) string {
+	if contact == "" {
+		contact = "https://github.com/trawl-crawler/trawl"
+	}
+	return fmt.Sprintf("trawl/%s (+%s)", Version(), contact)
+}
+
+// Duration is a time.Duration that reads and writes JSON as "1.5s".
+type Duration time.Duration
+
+// MarshalJSON writes the duration as a Go duration string.
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
+
+// UnmarshalJSON reads a Go duration string.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// Config is everything a crawl needs. It is stored as JSON with the run, so that
+// a resumed run continues with the same settings.
+type Config struct {
+	Seeds []string `json:"seeds"`
+	// Scope is "host" (the seeds' hosts), "domain" (their registrable domains)
+	// or "any".
+	Scope string   `json:"scope"`
+	Allow []string `json:"allow,omitempty"` // URL regexps; when set, a URL must match one
+	Deny  []string `json:"deny,omitempty"`  // URL regexps that exclude
+
+	MaxDepth        int `json:"max_depth"`          // link hops from a seed; 0 means no limit
+	MaxPages        int `json:"max_pages"`          // pages fetched by one invocation; 0 means no limit
+	MaxPagesPerHost int `json:"max_pages_per_host"` // pages per host in a run; 0 means no limit
+
+	Concurrency int      `json:"concurrency"` // fetchers in total
+	PerHost     int      `json:"per_host"`    // concurrent requests to one host
+	Delay       Duration `json:"delay"`       // minimum gap between request starts to one host
+	Timeout     Duration `json:"timeout"`     // whole request, headers and body
+	MaxBody     int64    `json:"max_body"`    // bytes; a longer body is truncated and recorded so
+	UserAgent   string   `json:"user_agent"`
+	Retries     int      `json:"retries"`    // extra attempts for transient failures
+	RetryBase   Duration `json:"retry_base"` // first retry delay; doubles each time, with jitter
+
+	IgnoreRobots bool   `json:"ignore_robots,omitempty"`
+	RobotsAgent  string `json:"robots_agent,omitempty"` // product token matched in robots.txt
+}
+
+// DefaultConfig returns the settings a crawl uses unless told otherwise.
+func DefaultConfig() Config {
+	return Config{
+		Scope:       "host",
+		Concurrency: 16,
+		PerHost:     2,
+		Delay:       Duration(250 * time.Millisecond),
+		Timeout:     Duration(30 * time.Second),
+		MaxBody:     10 << 20,
+		UserAgent:   DefaultUserAgent(""),
+		Retries:     2,
+		RetryBase:   Duration(2 * time.Second),
+		RobotsAgent: "trawl",
+	}
+}
+
+// Validate reports the first setting that cannot work.
+func (c *Config) Validate() error {
+	switch {
+	case len(c.Seeds) == 0:
+		return errors.New("no seed URLs: give at least one URL or --seeds-file")
+	case c.Scope != "host" && c.Scope != "domain" && c.Scope != "any":
+		return fmt.Errorf("scope %q: want host, domain or any", c.Scope)
+	case c.Concurrency < 1:
+		return fmt.Errorf("concurrency %d: want at least 1", c.Concurrency)
+	case c.PerHost < 1:
+		return fmt.Errorf("per-host %d: want at least 1", c.PerHost)
+	case c.Delay < 0:
+		return fmt.Errorf("delay %s: want zero or more", time.Duration(c.Delay))
+	case c.Timeout <= 0:
+		return fmt.Errorf("timeout %s: want more than zero", time.Duration(c.Timeout))
+	case c.MaxBody <= 0:
+		return fmt.Errorf("max-body %d: want more than zero", c.MaxBody)
+	case c.MaxDepth < 0 || c.MaxPages < 0 || c.MaxPagesPerHost < 0 || c.Retries < 0:
+		return errors.New("limits must be zero (no limit) or more")
+	case strings.TrimSpace(c.UserAgent) == "":
+		return errors.New("user agent must not be empty")
+	}
+	return nil
+}

@@ -1,0 +1,292 @@
+package crawler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/trawl-crawler/trawl/crawler/urlkey"
+	"github.com/trawl-crawler/trawl/politeness"
+	"github.com/trawl-crawler/trawl/store"
+)
+
+// Store is what the crawler needs from the database. The SQLite store in
+// package store implements it; another backend only has to honour the same
+// contract.
+//
+// Commit must store a batch atomically (all or nothing) and must be idempotent
+// for discovered URLs (a URL already in the run is ignored). QueuedURLs and
+// QueuedHosts must see every batch whose Commit has returned. Commit is called
+// from one goroutine; the read methods from another, concurrently with it.
+type Store interface {
+	Commit(ctx context.Context, runID int64, b store.Batch) (store.CommitResult, error)
+	QueuedHosts(ctx context.Context) ([]string, error)
+	QueuedURLs(ctx context.Context, host string, limit int, exclude map[int64]struct{}) ([]store.Job, error)
+	HostStates(ctx context.Context) (map[string]store.HostState, error)
+	HostPages(ctx context.Context, runID int64) (map[string]int, error)
+	CountQueued(ctx context.Context) (int64, error)
+}
+
+// Outcome statuses of Run.
+const (
+	StatusFinished    = store.RunFinished
+	StatusStopped     = store.RunStopped
+	StatusInterrupted = store.RunInterrupted
+	StatusFailed      = store.RunFailed
+)
+
+// windowSize bounds how many queued URLs of one host are held in memory; the
+// rest stay in the store. Memory is therefore flat in the frontier's size.
+const windowSize = 64
+
+// Crawler runs one crawl run against a Store.
+type Crawler struct {
+	cfg   Config
+	st    Store
+	runID int64
+	log   *slog.Logger
+	canon urlkey.Canon
+	scope *urlkey.Scope
+	seeds []*url.URL
+	stats stats
+	now   func() time.Time
+}
+
+// New checks cfg and prepares a crawler for run runID.
+func New(cfg Config, st Store, runID int64, log *slog.Logger) (*Crawler, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	c := &Crawler{cfg: cfg, st: st, runID: runID, log: log, now: time.Now}
+	for _, s := range cfg.Seeds {
+		u, err := c.canon.Canonical(s)
+		if err != nil {
+			return nil, fmt.Errorf("seed %q: %w", s, err)
+		}
+		c.seeds = append(c.seeds, u)
+	}
+	scope, err := urlkey.NewScope(cfg.Scope, c.seeds, cfg.Allow, cfg.Deny)
+	if err != nil {
+		return nil, err
+	}
+	c.scope = scope
+	return c, nil
+}
+
+// Result is how a run ended.
+type Result struct {
+	Status string // StatusFinished, StatusStopped, ...
+	Stats  Stats
+}
+
+type taskKind int
+
+const (
+	taskPage   taskKind = iota // fetch a page
+	taskRobots                 // fetch a host's robots.txt
+	taskRecord                 // store an outcome decided without fetching
+)
+
+type task struct {
+	kind    taskKind
+	job     store.Job
+	outcome store.Outcome // for taskRecord
+}
+
+type eventKind int
+
+const (
+	evFetched eventKind = iota
+	evRobots
+	evCommitted
+	evWriteFailed
+)
+
+// ack tells the dispatcher that a job's outcome is durable.
+type ack struct {
+	job   store.Job
+	state string
+}
+
+type event struct {
+	kind eventKind
+	host string
+	// evFetched
+	fetched    bool // a request was sent (robots-denied jobs send none)
+	status     int
+	class      string
+	latency    time.Duration
+	retryAfter time.Duration
+	// evRobots
+	robots       *politeness.Robots
+	robotsStatus politeness.RobotsStatus
+	// evCommitted
+	acks      []ack
+	newByHost map[string]int
+	sides     int // host skips committed
+	err       error
+}
+
+// Run crawls until the frontier is empty, a budget is spent, ctx is cancelled
+// (a graceful stop: no new requests, in-flight ones finish, everything is
+// flushed) or the store fails. Every URL not committed stays queued, so a later
+// Run continues exactly.
+func (c *Crawler) Run(ctx context.Context) (Result, error) {
+	c.stats.start = c.now()
+	// Writes must survive the graceful stop that cancelling ctx asks for.
+	wctx := context.WithoutCancel(ctx)
+
+	seeds := make([]store.NewURL, 0, len(c.seeds))
+	for _, u := range c.seeds {
+		seeds = append(seeds, store.NewURL{URL: u.String(), Host: urlkey.HostKey(u), Via: "seed"})
+	}
+	if _, err := c.st.Commit(wctx, c.runID, store.Batch{Outcomes: []store.Outcome{{Discovered: seeds}}}); err != nil {
+		return Result{Status: StatusFailed}, fmt.Errorf("add seeds: %w", err)
+	}
+
+	d, err := c.newDispatcher(wctx)
+	if err != nil {
+		return Result{Status: StatusFailed}, err
+	}
+	// The fetch context outlives a graceful stop; in-flight requests end by
+	// their own timeout. It is cancelled once the workers are done.
+	fctx, cancelFetch := context.WithCancel(wctx)
+	defer cancelFetch()
+	f := newFetcher(fctx, &c.cfg)
+	robotsClient := &http.Client{Transport: f.transport, Timeout: time.Duration(c.cfg.Timeout)}
+
+	tasks := make(chan task, c.cfg.Concurrency)
+	outcomes := make(chan store.Outcome, c.cfg.Concurrency*4)
+	events := make(chan event, c.cfg.Concurrency*4)
+	w := newWriter(c.st, c.runID, outcomes, events)
+
+	var workers sync.WaitGroup
+	for range c.cfg.Concurrency {
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			for t := range tasks {
+				c.work(fctx, f, robotsClient, t, outcomes, events)
+			}
+		}()
+	}
+	writerDone := make(chan struct{})
+	go func() {
+		defer close(writerDone)
+		w.run(wctx)
+	}()
+
+	status, runErr := d.loop(ctx, tasks, events, w)
+
+	close(tasks)
+	// Drain events until the workers and the writer have stopped, so that none
+	// of them blocks on a full channel.
+	stopped := make(chan struct{})
+	go func() {
+		workers.Wait()
+		close(outcomes)
+		<-writerDone
+		close(stopped)
+	}()
+	for done := false; !done; {
+		select {
+		case ev := <-events:
+			if ev.kind == evWriteFailed && runErr == nil {
+				runErr, status = ev.err, StatusFailed
+			}
+		case <-stopped:
+			done = true
+		}
+	}
+	return Result{Status: status, Stats: c.Stats()}, runErr
+}
+
+// work runs one task on a fetcher goroutine.
+func (c *Crawler) work(ctx context.Context, f *fetcher, robotsClient *http.Client, t task, outcomes chan<- store.Outcome, events chan<- event) {
+	switch t.kind {
+	case taskRecord:
+		outcomes <- t.outcome
+		events <- event{kind: evFetched, host: t.job.Host}
+	case taskRobots:
+		origin, err := url.Parse(t.job.Host)
+		if err != nil {
+			events <- event{kind: evRobots, host: t.job.Host, robots: politeness.DisallowAll(),
+				robotsStatus: politeness.RobotsDisallowAllError}
+			return
+		}
+		start := c.now()
+		rb, rs, err := politeness.FetchRobots(ctx, robotsClient, origin, c.cfg.UserAgent)
+		if err != nil {
+			c.log.Warn("robots.txt unavailable", "host", t.job.Host, "status", rs, "err", err)
+		}
+		events <- event{kind: evRobots, host: t.job.Host, robots: rb, robotsStatus: rs, latency: c.now().Sub(start)}
+	case taskPage:
+		o, ev := c.fetchPage(f, t.job)
+		outcomes <- o
+		events <- ev
+	}
+}
+
+// backoff returns how long to wait before attempt tries+1: exponential with
+// full jitter in [base·2^(tries-1)/2, base·2^(tries-1)], capped at 10 minutes.
+func backoff(base time.Duration, tries int, r *rand.Rand) time.Duration {
+	d := base << min(tries-1, 20)
+	if d <= 0 || d > 10*time.Minute {
+		d = 10 * time.Minute
+	}
+	half := d / 2
+	return half + time.Duration(r.Int64N(int64(half)+1))
+}
+
+var errStoreFailed = errors.New("store failed")
+
+// Stats is a snapshot of a run's counters.
+type Stats struct {
+	Start    time.Time
+	Pages    int64 // fetch outcomes committed (done or failed)
+	Errors   int64
+	Bytes    int64
+	InFlight int64
+	Queued   int64 // URLs waiting, approximate while running
+	ByClass  map[string]int64
+}
+
+type stats struct {
+	start            time.Time
+	pages, errs, byt atomic.Int64
+	inflight, queued atomic.Int64
+	mu               sync.Mutex
+	byClass          map[string]int64
+}
+
+func (s *stats) addClass(class string) {
+	s.mu.Lock()
+	if s.byClass == nil {
+		s.byClass = map[string]int64{}
+	}
+	s.byClass[class]++
+	s.mu.Unlock()
+}
+
+// Stats returns the current counters; safe to call while Run runs.
+func (c *Crawler) Stats() Stats {
+	s := Stats{Start: c.stats.start, Pages: c.stats.pages.Load(), Errors: c.stats.errs.Load(),
+		Bytes: c.stats.byt.Load(), InFlight: c.stats.inflight.Load(), Queued: c.stats.queued.Load(),
+		ByClass: map[string]int64{}}
+	c.stats.mu.Lock()
+	for k, v := range c.stats.byClass {
+		s.ByClass[k] = v
+	}
+	c.stats.mu.Unlock()
+	return s
+}

@@ -1,0 +1,376 @@
+package crawler
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net/url"
+	"time"
+
+	"github.com/trawl-crawler/trawl/politeness"
+	"github.com/trawl-crawler/trawl/store"
+)
+
+const (
+	// robotsMaxAge is how long a host's robots.txt is trusted (RFC 9309 §2.4
+	// asks crawlers not to use a cached copy for more than 24 hours).
+	robotsMaxAge = 24 * time.Hour
+	// robotsAttempts is how many times an unreachable robots.txt is tried
+	// before its host is parked.
+	robotsAttempts = 3
+	// parkAfter consecutive transient failures park a host: its remaining
+	// URLs are recorded as skipped rather than hammering a broken server.
+	parkAfter = 10
+)
+
+// dispatcher owns the scheduling state. Only its loop goroutine touches it.
+type dispatcher struct {
+	c           *Crawler
+	fr          *frontier
+	w           *writer
+	idle        int
+	inflight    int // requests (pages and robots.txt) in progress
+	awaiting    int // page and record tasks dispatched but not yet committed
+	sidePending int // host skips handed to the writer, not yet committed
+	dispatched  int // pages requested by this invocation, for --max-pages
+	rng         *rand.Rand
+}
+
+func (c *Crawler) newDispatcher(ctx context.Context) (*dispatcher, error) {
+	d := &dispatcher{c: c, fr: newFrontier(c.cfg.PerHost), idle: c.cfg.Concurrency,
+		rng: rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0x7472776c))}
+	hosts, err := c.st.QueuedHosts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	pages, err := c.st.HostPages(ctx, c.runID)
+	if err != nil {
+		return nil, err
+	}
+	states, err := c.st.HostStates(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, key := range hosts {
+		h := d.host(key)
+		h.pages = pages[key]
+		if st, ok := states[key]; ok && st.BackoffUntil.After(c.now()) {
+			h.next = st.BackoffUntil
+		}
+		d.fr.fix(h)
+	}
+	n, err := c.st.CountQueued(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c.stats.queued.Store(n)
+	return d, nil
+}
+
+func (d *dispatcher) host(key string) *hostQueue {
+	return d.fr.host(key, time.Duration(d.c.cfg.Delay))
+}
+
+// loop schedules until the crawl is finished or stopped, and returns the run
+// status.
+func (d *dispatcher) loop(ctx context.Context, tasks chan<- task, events <-chan event, w *writer) (string, error) {
+	d.w = w
+	c := d.c
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	done := ctx.Done()
+	stopping, status := false, StatusFinished
+	var runErr error
+	confirmRounds := 0
+	for {
+		now := c.now()
+		if !stopping {
+			d.dispatch(now, tasks)
+			if c.cfg.MaxPages > 0 && d.dispatched >= c.cfg.MaxPages {
+				stopping, status = true, StatusStopped
+			}
+		}
+		idle := d.fr.peek() == nil && d.inflight == 0 && d.awaiting == 0 && d.sidePending == 0
+		if idle || (stopping && d.inflight == 0 && d.awaiting == 0 && d.sidePending == 0) {
+			if runErr != nil {
+				return StatusFailed, runErr
+			}
+			n, err := c.st.CountQueued(context.WithoutCancel(ctx))
+			if err != nil {
+				return StatusFailed, err
+			}
+			c.stats.queued.Store(n)
+			if n == 0 {
+				return StatusFinished, nil
+			}
+			if stopping {
+				return status, nil
+			}
+			// Queued URLs of hosts the scheduler does not hold: pick them up.
+			confirmRounds++
+			if confirmRounds > 3 {
+				return StatusStopped, fmt.Errorf("%d URLs stay queued but none can be scheduled", n)
+			}
+			if err := d.reloadHosts(context.WithoutCancel(ctx)); err != nil {
+				return StatusFailed, err
+			}
+			continue
+		}
+		var wake <-chan time.Time
+		if top := d.fr.peek(); top != nil && d.idle > 0 && !stopping {
+			if wait := top.ready.Sub(now); wait > 0 {
+				timer.Reset(wait)
+				wake = timer.C
+			}
+		}
+		select {
+		case ev := <-events:
+			if err := d.handle(ev); err != nil {
+				runErr, stopping = err, true
+			}
+		case <-wake:
+		case <-done:
+			done = nil
+			stopping, status = true, StatusInterrupted
+		}
+	}
+}
+
+func (d *dispatcher) reloadHosts(ctx context.Context) error {
+	hosts, err := d.c.st.QueuedHosts(ctx)
+	if err != nil {
+		return err
+	}
+	for _, key := range hosts {
+		h := d.host(key)
+		h.more = true
+		if h.capped {
+			d.skipHost(h, h.cappedReason())
+		}
+		d.fr.fix(h)
+	}
+	return nil
+}
+
+// dispatch hands ready work to idle fetchers.
+func (d *dispatcher) dispatch(now time.Time, tasks chan<- task) {
+	for d.idle > 0 {
+		if d.c.cfg.MaxPages > 0 && d.dispatched >= d.c.cfg.MaxPages {
+			return
+		}
+		h := d.fr.peek()
+		if h == nil || h.ready.After(now) {
+			return
+		}
+		t, ok := d.take(h, now)
+		d.fr.fix(h)
+		if !ok {
+			continue
+		}
+		d.idle--
+		d.c.stats.inflight.Store(int64(d.inflight))
+		tasks <- t
+	}
+}
+
+// take picks the next task of host h, which is ready.
+func (d *dispatcher) take(h *hostQueue, now time.Time) (task, bool) {
+	cfg := &d.c.cfg
+	if !cfg.IgnoreRobots && (h.robots == nil || now.Sub(h.robotsAt) > robotsMaxAge) {
+		h.robotsBusy = true
+		h.inflight++
+		d.inflight++
+		h.next = now.Add(h.delay)
+		return task{kind: taskRobots, job: store.Job{Host: h.key}}, true
+	}
+	if cfg.MaxPagesPerHost > 0 && h.pages >= cfg.MaxPagesPerHost {
+		h.capped = true
+		d.skipHost(h, ClassHostCap)
+		return task{}, false
+	}
+	job, ok := h.takeRetry(now)
+	if !ok {
+		if len(h.window) == 0 && h.more {
+			d.refill(h)
+		}
+		if len(h.window) == 0 {
+			return task{}, false
+		}
+		job = h.window[0]
+		h.window = h.window[1:]
+	}
+	if h.robots != nil {
+		if u, err := url.Parse(job.URL); err == nil && !h.robots.Allowed(cfg.RobotsAgent, u) {
+			d.awaiting++
+			return task{kind: taskRecord, job: job, outcome: store.Outcome{Job: job, State: store.StateSkipped,
+				Reason: ClassRobotsDenied}}, true
+		}
+	}
+	h.inflight++
+	d.inflight++
+	h.pages++
+	d.awaiting++
+	d.dispatched++
+	h.next = now.Add(h.delay)
+	return task{kind: taskPage, job: job}, true
+}
+
+// refill reads the next window of h's queue from the store.
+func (d *dispatcher) refill(h *hostQueue) {
+	jobs, err := d.c.st.QueuedURLs(context.Background(), h.key, windowSize, h.claimed)
+	if err != nil {
+		// Reading failed; the URLs stay queued in the store and the next
+		// refill or the end-of-run check tries again.
+		d.c.log.Error("read host queue", "host", h.key, "err", err)
+		h.next = d.c.now().Add(time.Second)
+		return
+	}
+	if len(jobs) < windowSize {
+		h.more = false
+	}
+	for _, j := range jobs {
+		h.claimed[j.ID] = struct{}{}
+	}
+	h.window = append(h.window, jobs...)
+}
+
+// skipHost takes the rest of h's queue out of the crawl with a reason.
+func (d *dispatcher) skipHost(h *hostQueue, reason string) {
+	for _, j := range h.window {
+		delete(h.claimed, j.ID)
+	}
+	for _, r := range h.retries {
+		delete(h.claimed, r.job.ID)
+	}
+	h.window, h.retries, h.more = nil, nil, false
+	d.sidePending++
+	d.w.enqueue(nil, []store.SkipHost{{Host: h.key, Reason: reason}})
+}
+
+func (h *hostQueue) cappedReason() string {
+	if h.parked != "" {
+		return h.parked
+	}
+	return ClassHostCap
+}
+
+// handle applies one event to the scheduling state.
+func (d *dispatcher) handle(ev event) error {
+	c := d.c
+	now := c.now()
+	switch ev.kind {
+	case evWriteFailed:
+		return fmt.Errorf("%w: %w", errStoreFailed, ev.err)
+	case evCommitted:
+		d.awaiting -= len(ev.acks)
+		d.sidePending -= ev.sides
+		for _, a := range ev.acks {
+			h := d.host(a.job.Host)
+			if a.state != store.StateQueued {
+				delete(h.claimed, a.job.ID)
+				continue
+			}
+			if h.capped {
+				delete(h.claimed, a.job.ID)
+				continue
+			}
+			j := a.job
+			j.Tries++
+			h.retries = append(h.retries, retryJob{job: j, notBefore: now.Add(backoff(time.Duration(c.cfg.RetryBase), j.Tries, d.rng))})
+			d.fr.fix(h)
+		}
+		var added int64
+		for key, n := range ev.newByHost {
+			added += int64(n)
+			h := d.host(key)
+			if h.capped {
+				d.skipHost(h, h.cappedReason())
+				continue
+			}
+			h.more = true
+			d.fr.fix(h)
+		}
+		c.stats.queued.Add(added - int64(len(ev.acks)))
+	case evFetched:
+		d.idle++
+		if !ev.fetched {
+			return nil
+		}
+		h := d.host(ev.host)
+		h.inflight--
+		d.inflight--
+		c.stats.inflight.Store(int64(d.inflight))
+		d.afterResponse(h, ev, now)
+		d.fr.fix(h)
+	case evRobots:
+		d.idle++
+		h := d.host(ev.host)
+		h.inflight--
+		d.inflight--
+		h.robotsBusy = false
+		d.afterRobots(h, ev, now)
+		d.fr.fix(h)
+	}
+	return nil
+}
+
+// afterResponse updates a host's politeness state from one response.
+func (d *dispatcher) afterResponse(h *hostQueue, ev event, now time.Time) {
+	if ev.retryAfter > 0 {
+		if t := now.Add(ev.retryAfter); t.After(h.next) {
+			h.next = t
+			d.saveHost(h, t)
+		}
+	}
+	switch ev.class {
+	case ClassTimeout, ClassConnect, ClassReset, ClassProtocol, ClassHTTP5xx, ClassHTTP429:
+		h.failures++
+		pause := backoff(time.Duration(d.c.cfg.RetryBase), h.failures, d.rng)
+		if t := now.Add(pause); t.After(h.next) {
+			h.next = t
+		}
+		if h.failures >= parkAfter {
+			h.capped, h.parked = true, ClassParked
+			d.c.log.Warn("host parked after repeated failures", "host", h.key, "failures", h.failures)
+			d.saveHost(h, h.next)
+			d.skipHost(h, ClassParked)
+		}
+	default:
+		h.failures = 0
+	}
+}
+
+// afterRobots installs a host's robots.txt.
+func (d *dispatcher) afterRobots(h *hostQueue, ev event, now time.Time) {
+	cfg := &d.c.cfg
+	switch ev.robotsStatus {
+	case politeness.RobotsDisallowAll5xx, politeness.RobotsDisallowAllError, politeness.RobotsDisallowAllStatus:
+		// Unreachable: crawl nothing now, ask again later (RFC 9309 §2.3.1.4).
+		h.robotsFails++
+		h.robotsStatus = ev.robotsStatus
+		if h.robotsFails >= robotsAttempts {
+			h.robots, h.robotsAt = ev.robots, now
+			d.c.log.Warn("robots.txt unreachable; host disallowed for this run", "host", h.key, "status", ev.robotsStatus)
+		} else {
+			h.next = now.Add(backoff(max(time.Duration(cfg.RetryBase), time.Second), h.robotsFails, d.rng))
+		}
+	default:
+		h.robotsFails = 0
+		h.robots, h.robotsStatus, h.robotsAt = ev.robots, ev.robotsStatus, now
+		if cd, ok := ev.robots.CrawlDelay(cfg.RobotsAgent); ok {
+			h.crawlDelay = min(cd, maxCrawlDelay)
+			h.delay = max(time.Duration(cfg.Delay), h.crawlDelay)
+		}
+	}
+	d.saveHost(h, time.Time{})
+}
+
+// maxCrawlDelay caps a robots.txt Crawl-delay.
+const maxCrawlDelay = 30 * time.Second
+
+func (d *dispatcher) saveHost(h *hostQueue, backoffUntil time.Time) {
+	st := store.HostState{Host: h.key, RobotsStatus: string(h.robotsStatus), RobotsFetchedAt: h.robotsAt,
+		CrawlDelay: h.crawlDelay, Delay: h.delay, BackoffUntil: backoffUntil, ParkedReason: h.parked,
+		Failures: h.failures}
+	d.w.enqueue([]store.HostState{st}, nil)
+}

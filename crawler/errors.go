@@ -1,0 +1,124 @@
+package crawler
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"syscall"
+)
+
+// Error classes recorded in fetches.error_class and urls.reason. They are part
+// of the database's documented vocabulary: change them only with a migration.
+const (
+	ClassDNS          = "dns"
+	ClassConnect      = "connect"
+	ClassTimeout      = "timeout"
+	ClassTLS          = "tls"
+	ClassReset        = "reset"
+	ClassProtocol     = "protocol"
+	ClassTooLarge     = "too-large"
+	ClassHTTP4xx      = "http-4xx"
+	ClassHTTP5xx      = "http-5xx"
+	ClassHTTP429      = "http-429"
+	ClassRobotsDenied = "robots-denied"
+	ClassOutOfScope   = "out-of-scope"
+	ClassMaxDepth     = "max-depth"
+	ClassHostCap      = "max-pages-per-host"
+	ClassBadURL       = "bad-url"
+	ClassParse        = "parse"
+	ClassParked       = "host-parked"
+	ClassOther        = "other"
+)
+
+// errNoResponse means colly returned neither a response nor an error, which
+// would otherwise lose the outcome silently.
+var errNoResponse = errors.New("no response from fetcher")
+
+// FetchError is a failed fetch, classified.
+type FetchError struct {
+	URL    string
+	Status int    // HTTP status when there was a response
+	Class  string // one of the Class constants
+	Err    error
+}
+
+func (e *FetchError) Error() string {
+	if e.Status != 0 {
+		return fmt.Sprintf("fetch %s: HTTP %d (%s)", e.URL, e.Status, e.Class)
+	}
+	return fmt.Sprintf("fetch %s: %s: %v", e.URL, e.Class, e.Err)
+}
+
+// Unwrap returns the underlying error.
+func (e *FetchError) Unwrap() error { return e.Err }
+
+// Retryable reports whether trying again later may succeed: timeouts, refused or
+// reset connections, server errors and rate limiting are transient; DNS
+// failures, TLS errors and client errors are not.
+func (e *FetchError) Retryable() bool {
+	switch e.Class {
+	case ClassTimeout, ClassConnect, ClassReset, ClassProtocol, ClassHTTP429:
+		return true
+	case ClassHTTP5xx:
+		return e.Status == 500 || e.Status == 502 || e.Status == 503 || e.Status == 504
+	case ClassDNS:
+		var dnsErr *net.DNSError
+		return errors.As(e.Err, &dnsErr) && (dnsErr.IsTemporary || dnsErr.IsTimeout)
+	}
+	return false
+}
+
+// statusClass returns the error class of an HTTP status, empty for success and
+// redirects.
+func statusClass(status int) string {
+	switch {
+	case status == 429:
+		return ClassHTTP429
+	case status >= 500:
+		return ClassHTTP5xx
+	case status >= 400:
+		return ClassHTTP4xx
+	}
+	return ""
+}
+
+// classify maps a transport error to its class.
+func classify(err error) string {
+	var dnsErr *net.DNSError
+	var certErr *tls.CertificateVerificationError
+	var recErr tls.RecordHeaderError
+	var unknownAuth x509.UnknownAuthorityError
+	var hostErr x509.HostnameError
+	var invalidErr x509.CertificateInvalidError
+	var urlErr *url.Error
+	var netErr net.Error
+	var opErr *net.OpError
+	switch {
+	case errors.As(err, &dnsErr):
+		if dnsErr.IsTimeout {
+			return ClassTimeout
+		}
+		return ClassDNS
+	case errors.As(err, &certErr), errors.As(err, &recErr), errors.As(err, &unknownAuth),
+		errors.As(err, &hostErr), errors.As(err, &invalidErr):
+		return ClassTLS
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, syscall.ETIMEDOUT),
+		errors.As(err, &netErr) && netErr.Timeout():
+		return ClassTimeout
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE), errors.Is(err, syscall.ECONNABORTED):
+		return ClassReset
+	case errors.As(err, &opErr) && opErr.Op == "dial",
+		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
+		return ClassConnect
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return ClassProtocol
+	case errors.As(err, &urlErr) && urlErr.Op == "parse":
+		return ClassBadURL
+	}
+	return ClassOther
+}

@@ -1,0 +1,90 @@
+package crawler
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/gocolly/colly/v2"
+)
+
+// response is what one HTTP attempt returned.
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// fetcher does the HTTP work through one colly collector, configured once. The
+// frontier owns deduplication, robots.txt and rate limits, so colly's own are
+// switched off, and redirects are returned rather than followed so that every
+// hop goes back through scope, robots and dedup.
+type fetcher struct {
+	c         *colly.Collector
+	transport *http.Transport // shared with the robots.txt client
+	maxBody   int
+}
+
+// holder carries one request's response out of colly's callback. colly passes
+// the same *Context it was given, so results are keyed by job, never by URL.
+type holder struct{ resp *colly.Response }
+
+func newFetcher(ctx context.Context, cfg *Config) *fetcher {
+	maxBody := int(cfg.MaxBody)
+	c := colly.NewCollector(
+		colly.UserAgent(cfg.UserAgent),
+		colly.AllowURLRevisit(),
+		colly.IgnoreRobotsTxt(),
+		colly.MaxBodySize(maxBody),
+		colly.ParseHTTPErrorResponse(),
+		colly.StdlibContext(ctx),
+	)
+	perHost := cfg.PerHost + 1
+	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
+	transport := &http.Transport{
+		DialContext:           dialer.DialContext,
+		MaxIdleConns:          cfg.Concurrency * 2,
+		MaxIdleConnsPerHost:   perHost,
+		IdleConnTimeout:       30 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		ForceAttemptHTTP2:     true,
+	}
+	c.WithTransport(transport)
+	c.SetRequestTimeout(time.Duration(cfg.Timeout))
+	c.SetRedirectHandler(func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse })
+	c.OnRequest(func(r *colly.Request) {
+		// A non-empty encoding stops colly from re-encoding bodies by the
+		// Content-Type charset (extract decides the charset from the header,
+		// BOM and <meta>, which colly ignores); "utf-8" leaves bytes as sent.
+		r.ResponseCharacterEncoding = "utf-8"
+	})
+	c.OnResponse(func(r *colly.Response) {
+		if h, ok := r.Ctx.GetAny("h").(*holder); ok {
+			h.resp = r
+		}
+	})
+	return &fetcher{c: c, transport: transport, maxBody: maxBody}
+}
+
+// fetch performs one GET. A non-nil error means there was no complete response.
+func (f *fetcher) fetch(rawURL string, hdr http.Header) (*response, error) {
+	h := &holder{}
+	cctx := colly.NewContext()
+	cctx.Put("h", h)
+	if err := f.c.Request(http.MethodGet, rawURL, nil, cctx, hdr); err != nil {
+		return nil, err
+	}
+	if h.resp == nil {
+		return nil, errNoResponse
+	}
+	r := h.resp
+	resp := &response{status: r.StatusCode, body: r.Body}
+	if r.Headers != nil {
+		resp.header = *r.Headers
+	} else {
+		resp.header = http.Header{}
+	}
+	return resp, nil
+}

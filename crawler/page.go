@@ -1,0 +1,197 @@
+package crawler
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/trawl-crawler/trawl/crawler/urlkey"
+	"github.com/trawl-crawler/trawl/extract"
+	"github.com/trawl-crawler/trawl/store"
+)
+
+// fetchPage fetches one job and turns the response into an outcome for the
+// store and an event for the scheduler. It runs on a fetcher goroutine.
+func (c *Crawler) fetchPage(f *fetcher, job store.Job) (store.Outcome, event) {
+	start := c.now()
+	resp, err := f.fetch(job.URL, nil)
+	latency := c.now().Sub(start)
+	out := store.Outcome{Job: job}
+	ev := event{kind: evFetched, host: job.Host, fetched: true, latency: latency}
+	fr := &store.Fetch{At: start, Duration: latency}
+	out.Fetch = fr
+	if err != nil {
+		fe := &FetchError{URL: job.URL, Class: classify(err), Err: err}
+		fr.ErrorClass, fr.Error = fe.Class, err.Error()
+		ev.class = fe.Class
+		c.finishFailure(&out, fe)
+		c.count(out)
+		return out, ev
+	}
+	ev.status = resp.status
+	fr.Status = resp.status
+	fr.ContentType = resp.header.Get("Content-Type")
+	fr.ETag = resp.header.Get("ETag")
+	fr.LastModified = resp.header.Get("Last-Modified")
+	fr.Size = int64(len(resp.body))
+	if len(resp.body) > 0 {
+		sum := sha256.Sum256(resp.body)
+		fr.ContentHash = hex.EncodeToString(sum[:16])
+	}
+	if class := statusClass(resp.status); class != "" {
+		fe := &FetchError{URL: job.URL, Status: resp.status, Class: class}
+		fr.ErrorClass, fr.Error = class, http.StatusText(resp.status)
+		ev.class = class
+		if resp.status == http.StatusTooManyRequests || resp.status == http.StatusServiceUnavailable {
+			if d, ok := parseRetryAfter(resp.header.Get("Retry-After"), c.now()); ok {
+				ev.retryAfter = d
+			}
+		}
+		c.finishFailure(&out, fe)
+		c.count(out)
+		return out, ev
+	}
+	out.State = store.StateDone
+	if len(resp.body) >= f.maxBody {
+		// colly truncates silently at MaxBodySize; a body of exactly the limit
+		// is taken as cut short.
+		fr.Truncated = true
+		fr.ErrorClass, fr.Error = ClassTooLarge, "body truncated at --max-body"
+	}
+	if resp.status >= 300 && resp.status < 400 {
+		c.redirect(&out, resp.header.Get("Location"))
+	} else if isHTML(fr.ContentType, resp.body) {
+		c.extractPage(&out, resp)
+	}
+	c.count(out)
+	return out, ev
+}
+
+// finishFailure decides between another attempt and giving up.
+func (c *Crawler) finishFailure(out *store.Outcome, fe *FetchError) {
+	if fe.Retryable() && out.Job.Tries < c.cfg.Retries {
+		out.State = store.StateQueued
+		return
+	}
+	if fe.Status != 0 {
+		// The server answered: the page is known, with an error status.
+		out.State = store.StateDone
+		return
+	}
+	out.State, out.Reason = store.StateFailed, fe.Class
+}
+
+func (c *Crawler) count(out store.Outcome) {
+	if out.State == store.StateQueued {
+		return
+	}
+	c.stats.pages.Add(1)
+	if out.Fetch != nil {
+		c.stats.byt.Add(out.Fetch.Size)
+		if out.Fetch.ErrorClass != "" {
+			c.stats.errs.Add(1)
+			c.stats.addClass(out.Fetch.ErrorClass)
+		}
+	}
+}
+
+func isHTML(contentType string, body []byte) bool {
+	if contentType == "" {
+		contentType = http.DetectContentType(body)
+	}
+	mt, _, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		return strings.Contains(strings.ToLower(contentType), "html")
+	}
+	return mt == "text/html" || mt == "application/xhtml+xml"
+}
+
+// redirect records a 3xx's target and sends it back through the frontier.
+func (c *Crawler) redirect(out *store.Outcome, location string) {
+	if location == "" {
+		return
+	}
+	base, err := url.Parse(out.Job.URL)
+	if err != nil {
+		return
+	}
+	target, err := c.canon.Resolve(base, location)
+	if err != nil {
+		out.Fetch.RedirectTo = location
+		return
+	}
+	out.Fetch.RedirectTo = target.String()
+	out.Discovered = append(out.Discovered, c.discover(target, out.Job, out.Job.Depth, "redirect"))
+}
+
+// discover builds the frontier entry for a URL found by job.
+func (c *Crawler) discover(u *url.URL, job store.Job, depth int, via string) store.NewURL {
+	n := store.NewURL{URL: u.String(), Host: urlkey.HostKey(u), Depth: depth, Via: via, ParentID: job.ID}
+	switch {
+	case !c.scope.InScope(u):
+		n.Skip = ClassOutOfScope
+	case c.cfg.MaxDepth > 0 && depth > c.cfg.MaxDepth:
+		n.Skip = ClassMaxDepth
+	}
+	return n
+}
+
+// extractPage parses an HTML page once and records its facts and links.
+func (c *Crawler) extractPage(out *store.Outcome, resp *response) {
+	pageURL, err := url.Parse(out.Job.URL)
+	if err != nil {
+		return
+	}
+	fr := out.Fetch
+	doc, err := extract.Parse(resp.body, fr.ContentType, pageURL)
+	if err != nil {
+		fr.ErrorClass, fr.Error = ClassParse, err.Error()
+		return
+	}
+	p := extract.Facts(doc)
+	fr.Title, fr.Description, fr.Canonical, fr.Lang = p.Title, p.Description, p.Canonical, p.Lang
+	fr.MetaRobots, fr.Charset = p.Robots, p.Charset
+	hNoIndex, hNoFollow := extract.HeaderRobots(resp.header)
+	fr.NoIndex, fr.NoFollow = p.NoIndex || hNoIndex, p.NoFollow || hNoFollow
+
+	links := extract.Links(doc)
+	out.Links = make([]store.Link, 0, len(links))
+	seen := make(map[string]struct{}, len(links))
+	for _, l := range links {
+		u, err := c.canon.Canonical(l.URL)
+		if err != nil {
+			continue
+		}
+		s := u.String()
+		out.Links = append(out.Links, store.Link{URL: s, Text: l.Text, Rel: l.Rel})
+		if fr.NoFollow {
+			continue
+		}
+		if _, dup := seen[s]; dup {
+			continue
+		}
+		seen[s] = struct{}{}
+		out.Discovered = append(out.Discovered, c.discover(u, out.Job, out.Job.Depth+1, "link"))
+	}
+}
+
+// parseRetryAfter reads a Retry-After value: delay-seconds or an HTTP-date.
+func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, false
+	}
+	if n, err := strconv.Atoi(v); err == nil {
+		return time.Duration(max(n, 0)) * time.Second, true
+	}
+	t, err := http.ParseTime(v)
+	if err != nil {
+		return 0, false
+	}
+	return max(t.Sub(now), 0), true
+}

@@ -1,0 +1,103 @@
+package crawler
+
+import (
+	"context"
+	"sync"
+
+	"github.com/trawl-crawler/trawl/store"
+)
+
+// maxBatch bounds one transaction. Batches form naturally: while a commit runs,
+// outcomes queue up and the next commit takes them all.
+const maxBatch = 512
+
+// writer is the one goroutine that writes crawl results. Fetchers hand it
+// outcomes over a bounded channel (back-pressure when the disk is slow); the
+// dispatcher hands it host updates through an unbounded side queue so that
+// the dispatcher never blocks on the writer, which itself waits on the
+// dispatcher to read its acknowledgements.
+type writer struct {
+	st     Store
+	runID  int64
+	in     <-chan store.Outcome
+	events chan<- event
+
+	mu     sync.Mutex
+	side   store.Batch // Hosts and Skips only
+	notify chan struct{}
+}
+
+func newWriter(st Store, runID int64, in <-chan store.Outcome, events chan<- event) *writer {
+	return &writer{st: st, runID: runID, in: in, events: events, notify: make(chan struct{}, 1)}
+}
+
+// enqueue adds host updates and skips to the next transaction. It never blocks.
+func (w *writer) enqueue(hosts []store.HostState, skips []store.SkipHost) {
+	w.mu.Lock()
+	w.side.Hosts = append(w.side.Hosts, hosts...)
+	w.side.Skips = append(w.side.Skips, skips...)
+	w.mu.Unlock()
+	select {
+	case w.notify <- struct{}{}:
+	default:
+	}
+}
+
+func (w *writer) takeSide() store.Batch {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	b := w.side
+	w.side = store.Batch{}
+	return b
+}
+
+// run commits until in is closed and drained. After a failed commit it keeps
+// draining (so fetchers never block) but writes nothing more: the uncommitted
+// URLs stay queued for the next run.
+func (w *writer) run(ctx context.Context) {
+	failed := false
+	for closed := false; !closed; {
+		var batch []store.Outcome
+		select {
+		case o, ok := <-w.in:
+			if !ok {
+				closed = true
+			} else {
+				batch = append(batch, o)
+			}
+		case <-w.notify:
+		}
+	drain:
+		for !closed && len(batch) < maxBatch {
+			select {
+			case o, ok := <-w.in:
+				if !ok {
+					closed = true
+					break drain
+				}
+				batch = append(batch, o)
+			default:
+				break drain
+			}
+		}
+		b := w.takeSide()
+		b.Outcomes = batch
+		if failed || (len(b.Outcomes) == 0 && len(b.Hosts) == 0 && len(b.Skips) == 0) {
+			continue
+		}
+		res, err := w.st.Commit(ctx, w.runID, b)
+		if err != nil {
+			failed = true
+			w.events <- event{kind: evWriteFailed, err: err}
+			continue
+		}
+		ev := event{kind: evCommitted, newByHost: res.NewByHost, sides: len(b.Skips)}
+		ev.acks = make([]ack, 0, len(batch))
+		for _, o := range batch {
+			if o.Job.ID != 0 {
+				ev.acks = append(ev.acks, ack{job: o.Job, state: o.State})
+			}
+		}
+		w.events <- ev
+	}
+}
