@@ -1,0 +1,440 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"os/signal"
+	"slices"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/trawl-crawler/trawl/crawler"
+	"github.com/trawl-crawler/trawl/crawler/urlkey"
+	"github.com/trawl-crawler/trawl/store"
+)
+
+// crawlOptions are the crawl command's flags that are not crawler.Config.
+type crawlOptions struct {
+	db        string
+	seedsFile string
+	fresh     bool
+	contact   string
+	logFormat string
+	quiet     bool
+	verbose   bool
+	progress  string
+}
+
+func (a *app) crawlCmd() *cobra.Command {
+	cfg := crawler.DefaultConfig()
+	var o crawlOptions
+	var delay, timeout, retryBase time.Duration
+	cmd := &cobra.Command{
+		Use:   "crawl [flags] URL...",
+		Short: "Crawl from seed URLs into a SQLite database (resumes an unfinished crawl)",
+		Long: `Crawl from the seed URLs into the SQLite database given by --db.
+
+If the database holds an unfinished crawl (interrupted, killed, stopped by a
+budget), the same command resumes it exactly: its seeds and settings are kept in
+the database, and limits given again on the command line override them. A
+finished crawl is crawled again as a new run; --fresh abandons an unfinished one.
+
+Exit codes: 0 finished, 1 failed, 2 bad input, 3 stopped by a budget
+(resumable), 4 database locked by another trawl, 130/143 interrupted (resumable).`,
+		Example: `  trawl crawl https://example.com --db site.db
+  trawl crawl --seeds-file seeds.txt --scope domain --max-depth 3 --db site.db
+  trawl crawl --db site.db              # resume the crawl stored in site.db`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg.Delay = crawler.Duration(delay)
+			cfg.Timeout = crawler.Duration(timeout)
+			cfg.RetryBase = crawler.Duration(retryBase)
+			return a.crawl(cmd.Context(), cmd.Flags(), cfg, o, args)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.db, "db", "trawl.db", "SQLite database file to write (created if missing)")
+	f.StringVar(&o.seedsFile, "seeds-file", "", "file with one seed URL per line (# comments allowed)")
+	f.BoolVar(&o.fresh, "fresh", false, "start a new crawl from the seeds, abandoning an unfinished one")
+	f.StringVar(&cfg.Scope, "scope", cfg.Scope, "which links to follow: host (the seeds' hosts), domain (their registrable domains) or any")
+	f.StringArrayVar(&cfg.Allow, "allow", nil, "only follow URLs matching this regexp (repeatable)")
+	f.StringArrayVar(&cfg.Deny, "deny", nil, "never follow URLs matching this regexp (repeatable)")
+	f.IntVar(&cfg.MaxDepth, "max-depth", 0, "maximum link hops from a seed (0: no limit)")
+	f.IntVar(&cfg.MaxPages, "max-pages", 0, "stop after fetching this many pages in this invocation; resumable (0: no limit)")
+	f.IntVar(&cfg.MaxPagesPerHost, "max-pages-per-host", 0, "fetch at most this many pages from one host in a run (0: no limit)")
+	f.IntVar(&cfg.Concurrency, "concurrency", cfg.Concurrency, "concurrent fetchers in total")
+	f.IntVar(&cfg.PerHost, "per-host", cfg.PerHost, "concurrent requests to one host")
+	f.DurationVar(&delay, "delay", time.Duration(cfg.Delay), "minimum gap between requests to one host (robots.txt Crawl-delay wins when larger)")
+	f.DurationVar(&timeout, "timeout", time.Duration(cfg.Timeout), "timeout for one request, body included")
+	f.Int64Var(&cfg.MaxBody, "max-body", cfg.MaxBody, "largest body to download in bytes; longer ones are truncated and recorded as too-large")
+	f.StringVar(&cfg.UserAgent, "user-agent", "", "User-Agent header (default \"trawl/<version> (+<contact>)\")")
+	f.StringVar(&o.contact, "contact", "", "URL or e-mail address put in the default User-Agent so site owners can reach you")
+	f.StringVar(&cfg.RobotsAgent, "robots-agent", cfg.RobotsAgent, "product token matched against robots.txt User-agent lines")
+	f.BoolVar(&cfg.IgnoreRobots, "ignore-robots", false, "do not fetch or obey robots.txt (only for sites you own)")
+	f.IntVar(&cfg.Retries, "retries", cfg.Retries, "extra attempts for transient failures (timeouts, resets, 5xx, 429)")
+	f.DurationVar(&retryBase, "retry-base", time.Duration(cfg.RetryBase), "delay before the first retry; doubles with each attempt, with jitter")
+	f.StringVar(&o.logFormat, "log-format", "text", "log format on stderr: text or json")
+	f.BoolVarP(&o.quiet, "quiet", "q", false, "log errors only, and no progress line")
+	f.BoolVarP(&o.verbose, "verbose", "v", false, "log debug detail")
+	f.StringVar(&o.progress, "progress", "auto", "live progress line on stderr: auto (on a terminal), always or never")
+	return cmd
+}
+
+// readSeeds reads a seeds file: one URL per line, blank lines and # comments
+// ignored.
+func readSeeds(path string) ([]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var seeds []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		seeds = append(seeds, line)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	return seeds, nil
+}
+
+func newLogger(w io.Writer, format string, quiet, verbose bool) (*slog.Logger, error) {
+	level := slog.LevelInfo
+	switch {
+	case quiet:
+		level = slog.LevelError
+	case verbose:
+		level = slog.LevelDebug
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: want text or json", format)
+}
+
+// overridable lists the flags that, given again when resuming, replace the
+// stored setting. Scope and seeds define the crawl and are kept.
+var overridable = []string{"max-depth", "max-pages", "max-pages-per-host", "concurrency", "per-host", "delay",
+	"timeout", "max-body", "user-agent", "contact", "robots-agent", "ignore-robots", "retries", "retry-base"}
+
+func (a *app) crawl(ctx context.Context, flags *pflag.FlagSet, cfg crawler.Config, o crawlOptions, args []string) error {
+	log, err := newLogger(a.stderr, o.logFormat, o.quiet, o.verbose)
+	if err != nil {
+		return usageErr("%w", err)
+	}
+	seeds := slices.Clone(args)
+	if o.seedsFile != "" {
+		more, err := readSeeds(o.seedsFile)
+		if err != nil {
+			return usageErr("--seeds-file: %w", err)
+		}
+		seeds = append(seeds, more...)
+	}
+	var canon urlkey.Canon
+	for _, s := range seeds {
+		if _, err := canon.Canonical(s); err != nil {
+			return usageErr("invalid seed URL %q: %w", s, err)
+		}
+	}
+	if cfg.UserAgent == "" {
+		cfg.UserAgent = crawler.DefaultUserAgent(o.contact)
+	}
+	cfg.Seeds = seeds
+	if o.progress != "auto" && o.progress != "always" && o.progress != "never" {
+		return usageErr("--progress %q: want auto, always or never", o.progress)
+	}
+	// Validate what can be validated before touching the database; seeds may
+	// come from the database when resuming.
+	check := cfg
+	if len(check.Seeds) == 0 {
+		check.Seeds = []string{"http://placeholder.invalid/"}
+	}
+	if err := check.Validate(); err != nil {
+		return usageErr("%w", err)
+	}
+	placeholder, _ := canon.Canonical(check.Seeds[0])
+	if _, err := urlkey.NewScope(cfg.Scope, []*url.URL{placeholder}, cfg.Allow, cfg.Deny); err != nil {
+		return usageErr("%w", err)
+	}
+	if _, err := os.Stat(o.db); errors.Is(err, os.ErrNotExist) && len(seeds) == 0 {
+		return usageErr("no seed URLs and no crawl to resume in %s: give a URL or --seeds-file", o.db)
+	}
+
+	db, err := store.Open(ctx, o.db)
+	if err != nil {
+		if errors.Is(err, store.ErrNotTrawl) || errors.Is(err, store.ErrNewerSchema) {
+			return usageErr("%w", err)
+		}
+		return usageErr("database %s: %w", o.db, err)
+	}
+	defer db.Close()
+	if err := db.Lock(ctx); err != nil {
+		var le *store.LockError
+		if errors.As(err, &le) {
+			return &exitError{code: exitLocked, err: err}
+		}
+		return &exitError{code: exitFailed, err: err}
+	}
+	defer db.Unlock(context.WithoutCancel(ctx))
+
+	run, cfg, err := a.prepareRun(ctx, db, flags, cfg, o, log)
+	if err != nil {
+		return err
+	}
+	c, err := crawler.New(cfg, db, run.ID, log)
+	if err != nil {
+		return usageErr("%w", err)
+	}
+
+	runCtx, stopSignals := a.handleSignals(ctx, log)
+	defer stopSignals()
+	stopProgress := a.startProgress(c, o)
+	res, runErr := c.Run(runCtx)
+	stopProgress()
+
+	if err := db.EndRun(context.WithoutCancel(ctx), run.ID, res.Status); err != nil && runErr == nil {
+		runErr = err
+	}
+	final, _ := db.GetRun(context.WithoutCancel(ctx), run.ID)
+	a.summary(run.ID, res, final, o.db)
+	switch {
+	case runErr != nil:
+		return &exitError{code: exitFailed, err: fmt.Errorf("run %d failed: %w; fix the cause and run the same command to resume", run.ID, runErr)}
+	case res.Status == crawler.StatusInterrupted:
+		fmt.Fprintf(a.stderr, "trawl: interrupted; run the same command again to resume (trawl crawl --db %s)\n", o.db)
+		return &exitError{code: signalCode(runCtx)}
+	case res.Status == crawler.StatusStopped:
+		fmt.Fprintf(a.stderr, "trawl: stopped by a budget; run the same command again to continue\n")
+		return &exitError{code: exitStopped}
+	}
+	return nil
+}
+
+// prepareRun decides between resuming the last run and starting a new one,
+// and returns the run with the configuration it will use.
+func (a *app) prepareRun(ctx context.Context, db *store.DB, flags *pflag.FlagSet, cfg crawler.Config, o crawlOptions, log *slog.Logger) (*store.Run, crawler.Config, error) {
+	last, err := db.LastRun(ctx)
+	if err != nil {
+		return nil, cfg, &exitError{code: exitFailed, err: err}
+	}
+	if last != nil && last.Resumable() && !o.fresh {
+		var stored crawler.Config
+		if err := json.Unmarshal(last.Config, &stored); err != nil {
+			return nil, cfg, &exitError{code: exitFailed, err: fmt.Errorf("run %d has an unreadable configuration: %w; use --fresh", last.ID, err)}
+		}
+		merged := stored
+		for _, name := range overridable {
+			if flags.Changed(name) {
+				applyFlag(&merged, cfg, name)
+			}
+		}
+		for _, s := range cfg.Seeds {
+			if !slices.Contains(merged.Seeds, s) {
+				merged.Seeds = append(merged.Seeds, s)
+			}
+		}
+		b, _ := json.Marshal(merged)
+		if err := db.ResumeRun(ctx, last.ID, b); err != nil {
+			return nil, cfg, &exitError{code: exitFailed, err: err}
+		}
+		log.Info("resuming run", "run", last.ID, "status_was", last.Status, "pages_so_far", last.Pages)
+		return last, merged, nil
+	}
+	if len(cfg.Seeds) == 0 && last != nil {
+		var stored crawler.Config
+		if err := json.Unmarshal(last.Config, &stored); err == nil {
+			cfg.Seeds = stored.Seeds
+		}
+	}
+	if len(cfg.Seeds) == 0 {
+		return nil, cfg, usageErr("no seed URLs: give a URL or --seeds-file")
+	}
+	if o.fresh {
+		if err := db.AbandonQueue(ctx); err != nil {
+			return nil, cfg, &exitError{code: exitFailed, err: err}
+		}
+	}
+	kind := "crawl"
+	if last != nil && !o.fresh {
+		kind = "recrawl"
+	}
+	b, _ := json.Marshal(cfg)
+	run, err := db.StartRun(ctx, kind, b)
+	if err != nil {
+		return nil, cfg, &exitError{code: exitFailed, err: err}
+	}
+	log.Info("starting run", "run", run.ID, "kind", kind, "seeds", len(cfg.Seeds))
+	return run, cfg, nil
+}
+
+// applyFlag copies the setting behind flag name from src into dst.
+func applyFlag(dst *crawler.Config, src crawler.Config, name string) {
+	switch name {
+	case "max-depth":
+		dst.MaxDepth = src.MaxDepth
+	case "max-pages":
+		dst.MaxPages = src.MaxPages
+	case "max-pages-per-host":
+		dst.MaxPagesPerHost = src.MaxPagesPerHost
+	case "concurrency":
+		dst.Concurrency = src.Concurrency
+	case "per-host":
+		dst.PerHost = src.PerHost
+	case "delay":
+		dst.Delay = src.Delay
+	case "timeout":
+		dst.Timeout = src.Timeout
+	case "max-body":
+		dst.MaxBody = src.MaxBody
+	case "user-agent", "contact":
+		dst.UserAgent = src.UserAgent
+	case "robots-agent":
+		dst.RobotsAgent = src.RobotsAgent
+	case "ignore-robots":
+		dst.IgnoreRobots = src.IgnoreRobots
+	case "retries":
+		dst.Retries = src.Retries
+	case "retry-base":
+		dst.RetryBase = src.RetryBase
+	}
+}
+
+type signalKey struct{}
+
+// handleSignals cancels the returned context on the first SIGINT or SIGTERM
+// (a graceful stop) and exits the process at once on the second; both are safe
+// because nothing uncommitted is ever marked done.
+func (a *app) handleSignals(ctx context.Context, log *slog.Logger) (context.Context, func()) {
+	got := new(os.Signal)
+	ctx = context.WithValue(ctx, signalKey{}, got)
+	ctx, cancel := context.WithCancel(ctx)
+	sigs := a.interrupt
+	var ch chan os.Signal
+	if sigs == nil {
+		ch = make(chan os.Signal, 2)
+		signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+		sigs = ch
+	}
+	done := make(chan struct{})
+	exited := make(chan struct{})
+	go func() {
+		defer close(exited)
+		select {
+		case s := <-sigs:
+			*got = s
+			fmt.Fprintln(a.stderr, "\ntrawl: stopping: finishing requests in flight (signal again to quit at once; the crawl stays resumable)")
+			cancel()
+		case <-done:
+			return
+		}
+		select {
+		case s := <-sigs:
+			log.Warn("second signal: exiting now", "signal", s.String())
+			os.Exit(signalExit(s))
+		case <-done:
+		}
+	}()
+	return ctx, func() {
+		close(done)
+		<-exited
+		if ch != nil {
+			signal.Stop(ch)
+		}
+		cancel()
+	}
+}
+
+func signalExit(s os.Signal) int {
+	if s == syscall.SIGTERM {
+		return 143
+	}
+	return exitInterrupted
+}
+
+func signalCode(ctx context.Context) int {
+	if got, ok := ctx.Value(signalKey{}).(*os.Signal); ok && *got != nil {
+		return signalExit(*got)
+	}
+	return exitInterrupted
+}
+
+// summary prints the end-of-run report: always one parsable line on stdout.
+func (a *app) summary(runID int64, res crawler.Result, run *store.Run, dbPath string) {
+	dur := time.Since(res.Stats.Start).Round(time.Millisecond)
+	classes := make([]string, 0, len(res.Stats.ByClass))
+	for k, v := range res.Stats.ByClass {
+		classes = append(classes, fmt.Sprintf("%s:%d", k, v))
+	}
+	sort.Strings(classes)
+	var total, errs int64
+	if run != nil {
+		total, errs = run.Pages, run.Errors
+	}
+	rate := 0.0
+	if dur > 0 {
+		rate = float64(res.Stats.Pages) / dur.Seconds()
+	}
+	fmt.Fprintf(a.stdout, "trawl: run=%d status=%s pages=%d errors=%d run_pages=%d run_errors=%d queued=%d duration=%s rate=%.1f/s error_classes=%s db=%s\n",
+		runID, res.Status, res.Stats.Pages, res.Stats.Errors, total, errs, res.Stats.Queued, dur, rate,
+		strings.Join(classes, ","), dbPath)
+}
+
+// startProgress prints a live progress line on a terminal.
+func (a *app) startProgress(c *crawler.Crawler, o crawlOptions) func() {
+	show := o.progress == "always"
+	if o.progress == "auto" && !o.quiet {
+		if f, ok := a.stderr.(*os.File); ok {
+			if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+				show = true
+			}
+		}
+	}
+	if !show {
+		return func() {}
+	}
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(500 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				fmt.Fprint(a.stderr, "\r\033[K")
+				return
+			case <-t.C:
+				s := c.Stats()
+				el := time.Since(s.Start).Seconds()
+				rate := 0.0
+				if el > 0 {
+					rate = float64(s.Pages) / el
+				}
+				fmt.Fprintf(a.stderr, "\r\033[Kpages %d  queued %d  in flight %d  %.1f pages/s  errors %d",
+					s.Pages, s.Queued, s.InFlight, rate, s.Errors)
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
+}
