@@ -1,0 +1,305 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+)
+
+func mustOpen(tb testing.TB) (*DB, string) {
+	tb.Helper()
+	path := filepath.Join(tb.TempDir(), "t.db")
+	db, err := Open(context.Background(), path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	return db, path
+}
+
+func mustRun(tb testing.TB, db *DB) *Run {
+	tb.Helper()
+	r, err := db.StartRun(context.Background(), "crawl", []byte(`{"seeds":["http://a.test/"]}`))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return r
+}
+
+const hostA = "http://a.test:80"
+
+func nu(u string, depth int) NewURL {
+	return NewURL{URL: u, Host: hostA, Depth: depth, Via: "link"}
+}
+
+func TestOpenRefusesForeignDatabases(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+
+	// A SQLite database that belongs to another program.
+	foreign := filepath.Join(dir, "other.db")
+	odb, err := sql.Open("sqlite", foreign)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := odb.Exec(`CREATE TABLE customers(id INTEGER PRIMARY KEY, name TEXT); INSERT INTO customers(name) VALUES ('x')`); err != nil {
+		t.Fatal(err)
+	}
+	odb.Close()
+	before, _ := os.ReadFile(foreign)
+	if _, err := Open(ctx, foreign); !errors.Is(err, ErrNotTrawl) {
+		t.Fatalf("Open(foreign) = %v, want ErrNotTrawl", err)
+	}
+	after, _ := os.ReadFile(foreign)
+	if !bytes.Equal(before, after) {
+		t.Fatal("Open modified a foreign database")
+	}
+	if _, err := os.Stat(foreign + "-wal"); err == nil {
+		t.Fatal("Open left a WAL file beside a foreign database")
+	}
+
+	// Not SQLite at all.
+	junk := filepath.Join(dir, "notes.txt")
+	if err := os.WriteFile(junk, []byte("shopping list: eggs, milk, bread, and more text than a header"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(ctx, junk); !errors.Is(err, ErrNotTrawl) {
+		t.Fatalf("Open(text file) = %v, want ErrNotTrawl", err)
+	}
+	if b, _ := os.ReadFile(junk); !bytes.HasPrefix(b, []byte("shopping list")) {
+		t.Fatal("Open modified a text file")
+	}
+
+	if _, err := Open(ctx, dir); err == nil {
+		t.Fatal("Open(directory) succeeded")
+	}
+	if _, err := Open(ctx, filepath.Join(dir, "missing", "x.db")); err == nil {
+		t.Fatal("Open in a missing directory succeeded")
+	}
+	if _, err := Open(ctx, filepath.Join(dir, "a?b.db")); err == nil {
+		t.Fatal("Open accepted a path with '?'")
+	}
+}
+
+func TestOpenMigratesAndReopens(t *testing.T) {
+	ctx := context.Background()
+	db, path := mustOpen(t)
+	r := mustRun(t, db)
+	db.Close()
+	db2, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db2.Close()
+	last, err := db2.LastRun(ctx)
+	if err != nil || last == nil || last.ID != r.ID || last.Status != RunRunning {
+		t.Fatalf("LastRun after reopen = %+v, %v", last, err)
+	}
+	var v int
+	if err := db2.r.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil || v != SchemaVersion() {
+		t.Fatalf("user_version = %d, %v; want %d", v, err, SchemaVersion())
+	}
+	ro, err := OpenReadOnly(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	if _, err := ro.Reader().Exec(`DELETE FROM runs`); err == nil {
+		t.Fatal("read-only handle could write")
+	}
+}
+
+func TestCommitQueuesInOrderAndDeduplicates(t *testing.T) {
+	ctx := context.Background()
+	db, _ := mustOpen(t)
+	run := mustRun(t, db)
+	res, err := db.AddURLs(ctx, run.ID, []NewURL{nu("http://a.test/", 0)})
+	if err != nil || res.NewByHost[hostA] != 1 {
+		t.Fatalf("AddURLs = %+v, %v", res, err)
+	}
+	jobs, err := db.QueuedURLs(ctx, hostA, 10, nil)
+	if err != nil || len(jobs) != 1 {
+		t.Fatalf("QueuedURLs = %v, %v", jobs, err)
+	}
+	seed := jobs[0]
+	out := Outcome{Job: seed, State: StateDone, Fetch: &Fetch{At: time.Now(), Status: 200, Title: "Home"},
+		Links: []Link{{URL: "http://a.test/b", Text: "B \"quoted\"\n"}, {URL: "http://a.test/a", Text: "A"}, {URL: "http://a.test/b", Text: "again"}},
+		Discovered: []NewURL{nu("http://a.test/b", 1), nu("http://a.test/a", 1), nu("http://a.test/b", 1), nu("http://a.test/", 1)}}
+	res, err = db.Commit(ctx, run.ID, Batch{Outcomes: []Outcome{out}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.NewByHost[hostA] != 2 {
+		t.Fatalf("new URLs = %d, want 2 (duplicates and the seed ignored)", res.NewByHost[hostA])
+	}
+	jobs, err = db.QueuedURLs(ctx, hostA, 10, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(jobs) != 2 || jobs[0].URL != "http://a.test/b" || jobs[1].URL != "http://a.test/a" {
+		t.Fatalf("queue = %+v, want b then a (discovery order)", jobs)
+	}
+	ex := map[int64]struct{}{jobs[0].ID: {}}
+	if j, _ := db.QueuedURLs(ctx, hostA, 10, ex); len(j) != 1 || j[0].URL != "http://a.test/a" {
+		t.Fatalf("QueuedURLs with exclude = %+v", j)
+	}
+	// The link graph is queryable through the links view.
+	var n int
+	var text string
+	if err := db.r.QueryRow(`SELECT count(*), max(text) FROM links WHERE from_url = 'http://a.test/' AND to_url = 'http://a.test/b'`).Scan(&n, &text); err != nil || n != 2 {
+		t.Fatalf("links to b = %d, %v", n, err)
+	}
+	if text != "again" && text != "B \"quoted\"\n" {
+		t.Fatalf("anchor text = %q", text)
+	}
+	var pages, discovered int64
+	if err := db.r.QueryRow(`SELECT pages, discovered FROM runs WHERE id = ?`, run.ID).Scan(&pages, &discovered); err != nil || pages != 1 || discovered != 3 {
+		t.Fatalf("run counters pages=%d discovered=%d err=%v", pages, discovered, err)
+	}
+}
+
+func TestCommitIsAtomic(t *testing.T) {
+	ctx := context.Background()
+	db, _ := mustOpen(t)
+	run := mustRun(t, db)
+	if _, err := db.AddURLs(ctx, run.ID, []NewURL{nu("http://a.test/", 0)}); err != nil {
+		t.Fatal(err)
+	}
+	jobs, _ := db.QueuedURLs(ctx, hostA, 1, nil)
+	good := Outcome{Job: jobs[0], State: StateDone, Fetch: &Fetch{At: time.Now(), Status: 200},
+		Discovered: []NewURL{nu("http://a.test/new", 1)}}
+	bad := Outcome{Job: Job{ID: 12345, URL: "http://a.test/x"}, State: "bogus"}
+	if _, err := db.Commit(ctx, run.ID, Batch{Outcomes: []Outcome{good, bad}}); err == nil {
+		t.Fatal("Commit with a bad outcome succeeded")
+	}
+	var fetches, urls int
+	db.r.QueryRow(`SELECT (SELECT count(*) FROM fetches), (SELECT count(*) FROM urls)`).Scan(&fetches, &urls)
+	if fetches != 0 || urls != 1 {
+		t.Fatalf("after a failed commit: fetches=%d urls=%d, want 0 and 1", fetches, urls)
+	}
+	// The failed transaction must not have poisoned the seen set.
+	res, err := db.Commit(ctx, run.ID, Batch{Outcomes: []Outcome{good}})
+	if err != nil || res.NewByHost[hostA] != 1 {
+		t.Fatalf("retry commit = %+v, %v", res, err)
+	}
+}
+
+func TestNewRunRequeuesKnownURLs(t *testing.T) {
+	ctx := context.Background()
+	db, _ := mustOpen(t)
+	r1 := mustRun(t, db)
+	db.AddURLs(ctx, r1.ID, []NewURL{nu("http://a.test/", 0)})
+	jobs, _ := db.QueuedURLs(ctx, hostA, 1, nil)
+	if _, err := db.Commit(ctx, r1.ID, Batch{Outcomes: []Outcome{{Job: jobs[0], State: StateDone, Fetch: &Fetch{At: time.Now(), Status: 200}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.EndRun(ctx, r1.ID, RunFinished); err != nil {
+		t.Fatal(err)
+	}
+	r2 := mustRun(t, db)
+	res, err := db.AddURLs(ctx, r2.ID, []NewURL{nu("http://a.test/", 0)})
+	if err != nil || res.NewByHost[hostA] != 1 {
+		t.Fatalf("seed in a new run: %+v, %v", res, err)
+	}
+	jobs2, _ := db.QueuedURLs(ctx, hostA, 1, nil)
+	if len(jobs2) != 1 || jobs2[0].ID != jobs[0].ID {
+		t.Fatalf("requeued = %+v, want the same URL id", jobs2)
+	}
+}
+
+func TestSkipHostAndHostState(t *testing.T) {
+	ctx := context.Background()
+	db, _ := mustOpen(t)
+	run := mustRun(t, db)
+	db.AddURLs(ctx, run.ID, []NewURL{nu("http://a.test/", 0), nu("http://a.test/2", 1)})
+	until := time.Now().Add(time.Hour).UTC().Truncate(time.Millisecond)
+	_, err := db.Commit(ctx, run.ID, Batch{
+		Hosts: []HostState{{Host: hostA, RobotsStatus: "ok", CrawlDelay: 2 * time.Second, Delay: 2 * time.Second, BackoffUntil: until}},
+		Skips: []SkipHost{{Host: hostA, Reason: "host-parked"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := db.CountQueued(ctx); n != 0 {
+		t.Fatalf("queued after skip = %d", n)
+	}
+	st, err := db.HostStates(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := st[hostA]
+	if h.RobotsStatus != "ok" || h.CrawlDelay != 2*time.Second || !h.BackoffUntil.Equal(until) {
+		t.Fatalf("host state = %+v", h)
+	}
+}
+
+func TestOutlinksJSONIsValid(t *testing.T) {
+	links := []Link{{URL: "http://a/", Text: "ctl\x01\x1f tab\t", Rel: "nofollow"}, {URL: "http://b/", Text: "bad \xff utf8 ünï \\ \""}}
+	b := appendOutlinks(nil, links)
+	var v [][]any
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatalf("invalid JSON %s: %v", b, err)
+	}
+	if v[0][1] != "ctl\x01\x1f tab\t" || v[0][2] != "nofollow" || v[1][1] != "bad \ufffd utf8 ünï \\ \"" {
+		t.Fatalf("decoded %q", v)
+	}
+	if id := strconv.FormatInt(URLID("http://a/"), 10); string(b[2:2+len(id)]) != id {
+		t.Fatalf("first id in %s, want %s", b, id)
+	}
+}
+
+func TestLock(t *testing.T) {
+	ctx := context.Background()
+	db, _ := mustOpen(t)
+	if err := db.Lock(ctx); err != nil {
+		t.Fatal(err)
+	}
+	host, _ := os.Hostname()
+	// A live process holds it: pid 1 always exists.
+	if _, err := db.w.Exec(`UPDATE run_lock SET pid = 1, pid_start = ?`, processStart(1)); err != nil {
+		t.Fatal(err)
+	}
+	err := db.Lock(ctx)
+	var le *LockError
+	if !errors.As(err, &le) || !errors.Is(err, ErrLocked) || le.PID != 1 || le.Hostname != host {
+		t.Fatalf("Lock held by pid 1 = %v", err)
+	}
+	// A dead process: a child that has exited.
+	cmd := exec.Command("true")
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.w.Exec(`UPDATE run_lock SET pid = ?, pid_start = 'gone'`, cmd.Process.Pid); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Lock(ctx); err != nil {
+		t.Fatalf("stale lock not taken over: %v", err)
+	}
+	if err := db.Unlock(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	db.r.QueryRow(`SELECT count(*) FROM run_lock`).Scan(&n)
+	if n != 0 {
+		t.Fatal("Unlock left the lock row")
+	}
+}
+
+func TestURLIDStable(t *testing.T) {
+	// Stored ids must never change between versions: this value is in
+	// every existing database.
+	if got := URLID("https://example.com/"); got != 542875998662418542 {
+		t.Fatalf("URLID = %d", got)
+	}
+	if URLID("https://example.com/a") == URLID("https://example.com/b") {
+		t.Fatal("distinct URLs share an id")
+	}
+}
