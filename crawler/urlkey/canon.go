@@ -1,0 +1,731 @@
+package urlkey
+
+import (
+	"bytes"
+	"net/netip"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"golang.org/x/net/idna"
+)
+
+// Canon canonicalises absolute http and https URLs. The zero value applies only the
+// rules that never change what a URL means; the fields add query rules that are
+// usually but not always safe, so they are a per-crawl choice.
+//
+// The rules, in the order RFC 3986 §6.2.2 applies them:
+//   - scheme and host lower-case; IDN hosts to punycode (UTS #46 lookup profile); one
+//     trailing dot on the host removed; IPv6 literals in RFC 5952 form;
+//   - default port dropped (:80 for http, :443 for https), leading zeros of a port
+//     removed;
+//   - empty userinfo ("http://@host/") dropped, non-empty userinfo kept, re-escaped the
+//     way net/url writes it;
+//   - percent-encoding: hex digits upper-case, escaped unreserved characters
+//     (ALPHA DIGIT - . _ ~) decoded, spaces, non-ASCII bytes and other characters that
+//     may not appear in a URL encoded, a '%' that starts no escape encoded as %25;
+//     escaped reserved characters (%2F, %3F, %26, ...) are kept escaped because
+//     decoding them would change the meaning;
+//   - empty path becomes "/"; dot-segments removed (RFC 3986 §5.2.4), after decoding,
+//     so %2E%2E counts as "..";
+//   - fragment dropped: it never reaches the server;
+//   - query kept byte for byte (beyond the percent-encoding rules) unless SortQuery or
+//     DropParams say otherwise; an empty query loses its "?".
+//
+// Leading and trailing ASCII whitespace is trimmed, as browsers do with href values;
+// any other control character rejects the URL.
+//
+// The output is a fixed point: canonicalising a canonical URL returns it unchanged,
+// and (*url.URL).String of the URL that Canonical returns equals what String returns.
+// Canon values are safe for concurrent use as long as DropParams is not modified.
+type Canon struct {
+	// SortQuery sorts query parameters by name, stably, so repeated names keep
+	// their relative order (a=2&a=1 stays as it is, since some servers read the
+	// first and some the last). Empty parameters ("a=1&&b=2") are dropped.
+	SortQuery bool
+
+	// DropParams lists query parameters to remove, typically trackers: exact names
+	// ("fbclid") or prefixes written with a trailing '*' ("utm_*"; a lone "*" drops
+	// the whole query). A '*' anywhere else is a literal character. Names are
+	// compared case-sensitively after percent-encoding normalisation, so
+	// "utm%5Fsource" is matched by "utm_*". When DropParams is non-empty, empty
+	// parameters are dropped as well.
+	DropParams []string
+}
+
+// stackURL is the size of the buffer Canonical assembles into before anything
+// reaches the heap; it covers the great majority of real links.
+const stackURL = 256
+
+// canonical is a canonical URL with its component boundaries, so that building a
+// *url.URL needs no second parse.
+type canonical struct {
+	s         string // the canonical URL
+	schemeEnd int    // s[:schemeEnd] is "http" or "https"
+	hostStart int    // s[hostStart:hostEnd] is host[:port]
+	hostEnd   int    // the path starts here
+	pathEnd   int    // == len(s) when there is no query; else s[pathEnd] == '?'
+
+	user, pass       string // decoded userinfo, if any
+	hasUser, hasPass bool
+}
+
+// String returns the canonical form of raw. It is Canonical without building a
+// *url.URL, and returns raw itself (no allocation) when raw is already canonical.
+func (c Canon) String(raw string) (string, error) {
+	k, err := c.canon(raw)
+	if err != nil {
+		return "", err
+	}
+	return k.s, nil
+}
+
+// Canonical parses raw, which must be an absolute http or https URL, and returns its
+// canonical form. Errors are *Error values wrapping ErrScheme, ErrHost, ErrPort or
+// ErrSyntax.
+func (c Canon) Canonical(raw string) (*url.URL, error) {
+	k, err := c.canon(raw)
+	if err != nil {
+		return nil, err
+	}
+	return k.url(), nil
+}
+
+// Resolve resolves ref (an href as found in a page) against base (the page's URL,
+// or its <base href>) following RFC 3986 §5.2, and canonicalises the result. A nil
+// base means ref must be absolute. Resolution is done on strings rather than with
+// url.Parse because Parse rejects hrefs that browsers follow, such as "100%.html";
+// the dot-segments the merge leaves behind are removed by canonicalisation.
+func (c Canon) Resolve(base *url.URL, ref string) (*url.URL, error) {
+	ref = trimSpace(ref)
+	if base == nil {
+		return c.Canonical(ref)
+	}
+	if n := schemeLen(ref); n > 0 {
+		// RFC 3986 §5.2.2 non-strict mode: "http:page.html" against an http base
+		// is relative, as browsers treat it.
+		if !strings.EqualFold(ref[:n], base.Scheme) || strings.HasPrefix(ref[n+1:], "//") {
+			return c.Canonical(ref)
+		}
+		ref = ref[n+1:]
+	}
+	if strings.HasPrefix(ref, "//") {
+		return c.Canonical(base.Scheme + ":" + ref)
+	}
+
+	var b strings.Builder
+	b.Grow(len(base.Scheme) + len(base.Host) + len(base.Path) + len(base.RawQuery) + len(ref) + 8)
+	b.WriteString(base.Scheme)
+	b.WriteString("://")
+	if base.User != nil {
+		b.WriteString(base.User.String())
+		b.WriteByte('@')
+	}
+	b.WriteString(base.Host)
+	basePath := base.EscapedPath()
+	switch {
+	case ref == "" || ref[0] == '#':
+		// Same document: the fragment would be dropped anyway.
+		b.WriteString(basePath)
+		if base.RawQuery != "" {
+			b.WriteByte('?')
+			b.WriteString(base.RawQuery)
+		}
+	case ref[0] == '/':
+		b.WriteString(ref)
+	case ref[0] == '?':
+		b.WriteString(basePath)
+		b.WriteString(ref)
+	default:
+		// Merge (§5.2.3): everything up to and including the base's last '/'.
+		if i := strings.LastIndexByte(basePath, '/'); i >= 0 {
+			b.WriteString(basePath[:i+1])
+		} else {
+			b.WriteByte('/')
+		}
+		b.WriteString(ref)
+	}
+	return c.Canonical(b.String())
+}
+
+// url builds the *url.URL whose String() is k.s, slicing k.s rather than copying.
+func (k *canonical) url() *url.URL {
+	u := &url.URL{
+		Scheme: k.s[:k.schemeEnd],
+		Host:   k.s[k.hostStart:k.hostEnd],
+	}
+	p := k.s[k.hostEnd:k.pathEnd]
+	u.Path = p
+	// net/url writes Path escaped with its own rules, which escape !'()*[] and
+	// would decode nothing; RawPath carries our exact spelling (valid for
+	// EscapedPath, since every escape we emit is well-formed).
+	if needsRawPath(p) {
+		u.RawPath = p
+		if strings.IndexByte(p, '%') >= 0 {
+			u.Path, _ = url.PathUnescape(p) // cannot fail: canon emits only valid escapes
+		}
+	}
+	if k.pathEnd < len(k.s) {
+		u.RawQuery = k.s[k.pathEnd+1:]
+	}
+	if k.hasUser {
+		if k.hasPass {
+			u.User = url.UserPassword(k.user, k.pass)
+		} else {
+			u.User = url.User(k.user)
+		}
+	}
+	return u
+}
+
+// needsRawPath reports whether p contains a '%' or a character net/url would
+// escape in a path although we keep it literal (!'()*[]).
+func needsRawPath(p string) bool {
+	for i := 0; i < len(p); i++ {
+		if charClass[p[i]]&clsRawPath != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// canon is the single pass behind String and Canonical: split raw into its parts,
+// append each part's canonical form to a stack buffer, and keep the boundaries.
+func (c Canon) canon(raw string) (canonical, error) {
+	var k canonical
+	s := trimSpace(raw)
+
+	// The scheme first: it rejects data: URIs, which can be megabytes long,
+	// before anything reads the whole string.
+	n := schemeLen(s)
+	if n == 0 {
+		return k, fail(raw, ErrScheme, "missing scheme")
+	}
+	var https bool
+	switch scheme := s[:n]; {
+	case strings.EqualFold(scheme, "http"):
+	case strings.EqualFold(scheme, "https"):
+		https = true
+	default:
+		return k, fail(raw, ErrScheme, "scheme "+strconv.Quote(scheme))
+	}
+	for i := n; i < len(s); i++ {
+		if b := s[i]; b < 0x20 || b == 0x7f {
+			return k, fail(raw, ErrSyntax, "control character "+strconv.QuoteRune(rune(b)))
+		}
+	}
+	rest := s[n+1:]
+	if !strings.HasPrefix(rest, "//") {
+		return k, fail(raw, ErrHost, `missing "//" and host after scheme`)
+	}
+	rest = rest[2:]
+
+	// Split authority / path / query, dropping the fragment.
+	authEnd := len(rest)
+	for i := 0; i < len(rest); i++ {
+		if b := rest[i]; b == '/' || b == '?' || b == '#' {
+			authEnd = i
+			break
+		}
+	}
+	auth := rest[:authEnd]
+	rest = rest[authEnd:]
+	if i := strings.IndexByte(rest, '#'); i >= 0 {
+		rest = rest[:i]
+	}
+	path, query, hasQuery := strings.Cut(rest, "?")
+
+	userinfo := ""
+	if i := strings.LastIndexByte(auth, '@'); i >= 0 {
+		userinfo, auth = auth[:i], auth[i+1:]
+	}
+	host, port, err := splitHostPort(raw, auth)
+	if err != nil {
+		return k, err
+	}
+	portNum := 0
+	if port != "" {
+		if portNum, err = parsePort(raw, port); err != nil {
+			return k, err
+		}
+	}
+
+	var stack [stackURL]byte
+	buf := stack[:0]
+	if https {
+		buf = append(buf, "https://"...)
+		k.schemeEnd = 5
+	} else {
+		buf = append(buf, "http://"...)
+		k.schemeEnd = 4
+	}
+
+	if userinfo != "" {
+		u, p, hasPass := strings.Cut(userinfo, ":")
+		k.user, k.pass, k.hasUser, k.hasPass = unescapeLenient(u), unescapeLenient(p), true, hasPass
+		buf = appendEscaped(buf, k.user, clsUser)
+		if hasPass {
+			buf = append(buf, ':')
+			buf = appendEscaped(buf, k.pass, clsUser)
+		}
+		buf = append(buf, '@')
+	}
+
+	k.hostStart = len(buf)
+	if buf, err = appendHost(buf, raw, host); err != nil {
+		return k, err
+	}
+	if portNum != 0 && !(portNum == 80 && !https) && !(portNum == 443 && https) {
+		buf = append(buf, ':')
+		buf = strconv.AppendInt(buf, int64(portNum), 10)
+	}
+	k.hostEnd = len(buf)
+
+	if path == "" {
+		buf = append(buf, '/')
+	} else {
+		// path starts with '/': the authority ended at the first '/', '?' or '#'.
+		buf = appendNormalised(buf, path, clsPath)
+		buf = append(buf[:k.hostEnd], removeDotSegments(buf[k.hostEnd:])...)
+	}
+	k.pathEnd = len(buf)
+
+	if hasQuery {
+		buf = append(buf, '?')
+		buf = appendNormalised(buf, query, clsQuery)
+		if c.SortQuery || len(c.DropParams) > 0 {
+			q := c.rewriteQuery(buf[k.pathEnd+1:])
+			buf = buf[:k.pathEnd+1+len(q)]
+		}
+		if len(buf) == k.pathEnd+1 {
+			buf = buf[:k.pathEnd] // an empty query loses its '?'
+		}
+	}
+
+	// Already canonical (the common case for links net/url resolved): return
+	// the caller's string and save the copy. The comparison does not allocate.
+	if string(buf) == raw {
+		k.s = raw
+	} else {
+		k.s = string(buf)
+	}
+	return k, nil
+}
+
+// trimSpace removes the ASCII whitespace that HTML allows around an href.
+func trimSpace(s string) string {
+	for len(s) > 0 && isSpace(s[0]) {
+		s = s[1:]
+	}
+	for len(s) > 0 && isSpace(s[len(s)-1]) {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+func isSpace(b byte) bool {
+	return b == ' ' || b == '\t' || b == '\n' || b == '\r' || b == '\f'
+}
+
+// schemeLen returns the length of s's scheme (RFC 3986 §3.1: ALPHA *( ALPHA /
+// DIGIT / "+" / "-" / "." ) followed by ':'), or 0 if s has none, i.e. is relative.
+func schemeLen(s string) int {
+	for i := 0; i < len(s); i++ {
+		b := s[i]
+		switch {
+		case 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z':
+		case '0' <= b && b <= '9' || b == '+' || b == '-' || b == '.':
+			if i == 0 {
+				return 0
+			}
+		case b == ':':
+			return i
+		default:
+			return 0
+		}
+	}
+	return 0
+}
+
+// splitHostPort splits an authority (userinfo removed) into host and port text.
+// A bracketed host keeps its brackets off: the caller sees the IPv6 literal.
+func splitHostPort(raw, auth string) (host, port string, err error) {
+	if strings.HasPrefix(auth, "[") {
+		end := strings.IndexByte(auth, ']')
+		if end < 0 {
+			return "", "", fail(raw, ErrHost, `missing "]" after IPv6 address`)
+		}
+		host, rest := auth[:end+1], auth[end+1:]
+		if rest == "" {
+			return host, "", nil
+		}
+		if rest[0] != ':' {
+			return "", "", fail(raw, ErrHost, "unexpected "+strconv.Quote(rest)+` after "]"`)
+		}
+		return host, rest[1:], nil
+	}
+	if i := strings.LastIndexByte(auth, ':'); i >= 0 {
+		return auth[:i], auth[i+1:], nil
+	}
+	return auth, "", nil
+}
+
+// parsePort parses a decimal port; 0 means "no port" to the caller, so port 0
+// itself is rejected (nothing can be fetched from it anyway).
+func parsePort(raw, port string) (int, error) {
+	n := 0
+	for i := 0; i < len(port); i++ {
+		b := port[i]
+		if b < '0' || b > '9' {
+			return 0, fail(raw, ErrPort, strconv.Quote(port)+" is not a number")
+		}
+		n = n*10 + int(b-'0')
+		if n > 65535 {
+			return 0, fail(raw, ErrPort, strconv.Quote(port)+" is out of range")
+		}
+	}
+	if n == 0 {
+		return 0, fail(raw, ErrPort, strconv.Quote(port)+" is out of range")
+	}
+	return n, nil
+}
+
+// appendHost appends the canonical form of host: an IPv6 literal in brackets, or a
+// lower-case ASCII name without a trailing dot.
+func appendHost(buf []byte, raw, host string) ([]byte, error) {
+	if host == "" {
+		return buf, fail(raw, ErrHost, "empty host")
+	}
+	if host[0] == '[' {
+		lit := host[1 : len(host)-1]
+		if strings.IndexByte(lit, '%') >= 0 {
+			// Zones (RFC 6874) name an interface of this machine; they mean
+			// nothing to a crawl and would make one host look like several.
+			return buf, fail(raw, ErrHost, "IPv6 zone identifiers are not supported")
+		}
+		addr, err := netip.ParseAddr(lit)
+		if err != nil || !addr.Is6() {
+			return buf, fail(raw, ErrHost, strconv.Quote(host)+" is not an IPv6 address")
+		}
+		buf = append(buf, '[')
+		buf = addr.AppendTo(buf)
+		return append(buf, ']'), nil
+	}
+
+	start := len(buf)
+	for i := 0; i < len(host); i++ {
+		b := host[i]
+		if 'A' <= b && b <= 'Z' {
+			b += 'a' - 'A'
+		} else if charClass[b]&clsHost == 0 {
+			// Percent-escapes or non-ASCII: rare, so the slow path may allocate.
+			return appendHostSlow(buf[:start], raw, host)
+		}
+		buf = append(buf, b)
+	}
+	return checkLabels(buf, start, raw)
+}
+
+// appendHostSlow handles hosts that are percent-encoded or internationalised:
+// decode, map to punycode with the UTS #46 lookup profile, then validate like any
+// ASCII host.
+func appendHostSlow(buf []byte, raw, host string) ([]byte, error) {
+	h := host
+	if strings.IndexByte(h, '%') >= 0 {
+		var err error
+		if h, err = url.PathUnescape(h); err != nil {
+			return buf, fail(raw, ErrHost, err.Error())
+		}
+	}
+	ascii := true
+	for i := 0; i < len(h); i++ {
+		if h[i] >= 0x80 {
+			ascii = false
+			break
+		}
+	}
+	if !ascii {
+		var err error
+		if h, err = idna.Lookup.ToASCII(h); err != nil {
+			return buf, fail(raw, ErrHost, err.Error())
+		}
+	}
+	start := len(buf)
+	for i := 0; i < len(h); i++ {
+		b := h[i]
+		if 'A' <= b && b <= 'Z' {
+			b += 'a' - 'A'
+		} else if charClass[b]&clsHost == 0 {
+			return buf[:start], fail(raw, ErrHost, "invalid character "+strconv.QuoteRune(rune(b))+" in host")
+		}
+		buf = append(buf, b)
+	}
+	return checkLabels(buf, start, raw)
+}
+
+// checkLabels drops one trailing dot from the host in buf[start:] (the root label:
+// "example.com." is "example.com") and rejects empty hosts and empty labels, which
+// no resolver accepts.
+func checkLabels(buf []byte, start int, raw string) ([]byte, error) {
+	if len(buf) > start && buf[len(buf)-1] == '.' {
+		buf = buf[:len(buf)-1]
+	}
+	h := buf[start:]
+	if len(h) == 0 {
+		return buf, fail(raw, ErrHost, "empty host")
+	}
+	if h[0] == '.' || h[len(h)-1] == '.' || bytes.Contains(h, []byte("..")) {
+		return buf, fail(raw, ErrHost, "empty label in host "+strconv.Quote(string(h)))
+	}
+	return buf, nil
+}
+
+// appendNormalised appends s with percent-encoding normalised: valid escapes of
+// unreserved characters decoded, other escapes kept with upper-case hex, stray '%'
+// encoded as %25, and every byte outside the literal set keep percent-encoded.
+func appendNormalised(buf []byte, s string, keep uint8) []byte {
+	for i := 0; i < len(s); {
+		// Copy the run of bytes that need no work in one append.
+		j := i
+		for j < len(s) && charClass[s[j]]&keep != 0 {
+			j++
+		}
+		buf = append(buf, s[i:j]...)
+		if j == len(s) {
+			break
+		}
+		b := s[j]
+		switch {
+		case b != '%':
+			buf = append(buf, '%', upperHex[b>>4], upperHex[b&15])
+			i = j + 1
+		case j+2 < len(s) && charClass[s[j+1]]&clsHex != 0 && charClass[s[j+2]]&clsHex != 0:
+			v := unhex(s[j+1])<<4 | unhex(s[j+2])
+			if charClass[v]&clsUnreserved != 0 {
+				buf = append(buf, v)
+			} else {
+				buf = append(buf, '%', upper(s[j+1]), upper(s[j+2]))
+			}
+			i = j + 3
+		default:
+			buf = append(buf, "%25"...)
+			i = j + 1
+		}
+	}
+	return buf
+}
+
+// appendEscaped percent-encodes every byte of the decoded string s outside keep.
+// For userinfo, keep mirrors net/url's own escaping, so (*url.Userinfo).String
+// writes the same bytes.
+func appendEscaped(buf []byte, s string, keep uint8) []byte {
+	for i := 0; i < len(s); i++ {
+		b := s[i]
+		if charClass[b]&keep != 0 {
+			buf = append(buf, b)
+		} else {
+			buf = append(buf, '%', upperHex[b>>4], upperHex[b&15])
+		}
+	}
+	return buf
+}
+
+// unescapeLenient decodes valid percent-escapes and leaves a stray '%' as it is,
+// matching appendNormalised's reading of the same bytes.
+func unescapeLenient(s string) string {
+	if strings.IndexByte(s, '%') < 0 {
+		return s
+	}
+	out := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		if s[i] == '%' && i+2 < len(s) && charClass[s[i+1]]&clsHex != 0 && charClass[s[i+2]]&clsHex != 0 {
+			out = append(out, unhex(s[i+1])<<4|unhex(s[i+2]))
+			i += 2
+			continue
+		}
+		out = append(out, s[i])
+	}
+	return string(out)
+}
+
+// removeDotSegments implements RFC 3986 §5.2.4 in place on an absolute path
+// (p[0] == '/') and returns the shortened slice. The output is built as a sequence
+// of "/segment" chunks at the front of p; it never outgrows the input read so far.
+func removeDotSegments(p []byte) []byte {
+	if !hasDotSegment(p) {
+		return p
+	}
+	w := 0
+	for r := 0; r < len(p); {
+		e := r + 1
+		for e < len(p) && p[e] != '/' {
+			e++
+		}
+		seg := p[r+1 : e]
+		last := e == len(p)
+		switch {
+		case len(seg) == 1 && seg[0] == '.':
+			if last {
+				w = appendSlash(p, w)
+			}
+		case len(seg) == 2 && seg[0] == '.' && seg[1] == '.':
+			w = max(bytes.LastIndexByte(p[:w], '/'), 0)
+			if last {
+				w = appendSlash(p, w)
+			}
+		default:
+			w += copy(p[w:], p[r:e])
+		}
+		r = e
+	}
+	if w == 0 {
+		w = appendSlash(p, w)
+	}
+	return p[:w]
+}
+
+// appendSlash writes '/' at p[w]; safe because a dot segment just read is longer.
+func appendSlash(p []byte, w int) int {
+	p[w] = '/'
+	return w + 1
+}
+
+// hasDotSegment reports whether p has a "." or ".." segment, so the common path
+// skips the rewrite.
+func hasDotSegment(p []byte) bool {
+	for i := 0; i < len(p); i++ {
+		if p[i] != '/' || i+1 >= len(p) || p[i+1] != '.' {
+			continue
+		}
+		j := i + 2
+		if j < len(p) && p[j] == '.' {
+			j++
+		}
+		if j == len(p) || p[j] == '/' {
+			return true
+		}
+	}
+	return false
+}
+
+// param is one "name[=value]" of a query, as offsets into it.
+type param struct{ start, keyEnd, end int }
+
+// rewriteQuery applies SortQuery and DropParams to an already normalised query
+// (without '?'), in place, and returns the shortened slice.
+func (c Canon) rewriteQuery(q []byte) []byte {
+	var stack [32]param
+	ps := stack[:0]
+	for start := 0; start <= len(q); {
+		end := bytes.IndexByte(q[start:], '&')
+		if end < 0 {
+			end = len(q)
+		} else {
+			end += start
+		}
+		if end > start {
+			keyEnd := bytes.IndexByte(q[start:end], '=')
+			if keyEnd < 0 {
+				keyEnd = end
+			} else {
+				keyEnd += start
+			}
+			if !c.dropped(q[start:keyEnd]) {
+				ps = append(ps, param{start, keyEnd, end})
+			}
+		}
+		start = end + 1
+	}
+	if c.SortQuery {
+		slices.SortStableFunc(ps, func(a, b param) int {
+			return bytes.Compare(q[a.start:a.keyEnd], q[b.start:b.keyEnd])
+		})
+	}
+
+	// Reassemble through a scratch copy: after sorting, sources and destinations
+	// overlap in no useful order.
+	var scratch [stackURL]byte
+	tmp := append(scratch[:0], q...)
+	n := 0
+	for i, p := range ps {
+		if i > 0 {
+			q[n] = '&'
+			n++
+		}
+		n += copy(q[n:], tmp[p.start:p.end])
+	}
+	return q[:n]
+}
+
+// dropped reports whether a parameter name matches DropParams.
+func (c Canon) dropped(key []byte) bool {
+	for _, pat := range c.DropParams {
+		if prefix, ok := strings.CutSuffix(pat, "*"); ok {
+			if len(key) >= len(prefix) && string(key[:len(prefix)]) == prefix {
+				return true
+			}
+		} else if string(key) == pat {
+			return true
+		}
+	}
+	return false
+}
+
+const upperHex = "0123456789ABCDEF"
+
+func unhex(b byte) byte {
+	switch {
+	case '0' <= b && b <= '9':
+		return b - '0'
+	case 'a' <= b && b <= 'f':
+		return b - 'a' + 10
+	default:
+		return b - 'A' + 10
+	}
+}
+
+func upper(b byte) byte {
+	if 'a' <= b && b <= 'f' {
+		return b - ('a' - 'A')
+	}
+	return b
+}
+
+// Character classes, one bit each in charClass.
+const (
+	clsUnreserved uint8 = 1 << iota // ALPHA DIGIT - . _ ~ (RFC 3986 §2.3)
+	clsPath                         // literal in a canonical path
+	clsQuery                        // literal in a canonical query
+	clsUser                         // literal in canonical userinfo (as net/url writes it)
+	clsHost                         // literal in a lower-case ASCII host name
+	clsHex                          // hexadecimal digit
+	clsRawPath                      // in a path, makes url.URL need RawPath
+)
+
+// charClass is a constant lookup table, built once; it is never written after
+// initialisation.
+var charClass = func() (t [256]uint8) {
+	set := func(chars string, cls uint8) {
+		for i := 0; i < len(chars); i++ {
+			t[chars[i]] |= cls
+		}
+	}
+	const (
+		alpha = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		digit = "0123456789"
+		unres = alpha + digit + "-._~"
+		// sub-delims, ":" and "@" (RFC 3986 pchar) plus "/", and "[" "]" which
+		// browsers and net/url leave alone in paths; escaping them would change
+		// how some servers read the URL, and they are reserved, so they stay.
+		pchar = "!$&'()*+,;=:@/[]"
+	)
+	set(unres, clsUnreserved|clsPath|clsQuery|clsUser)
+	set(pchar, clsPath|clsQuery)
+	set("?", clsQuery)
+	set("$&+,;=", clsUser)
+	set("abcdefghijklmnopqrstuvwxyz"+digit+"-._", clsHost)
+	set(digit+"abcdefABCDEF", clsHex)
+	set("%!'()*[]", clsRawPath)
+	return t
+}()

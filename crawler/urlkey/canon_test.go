@@ -1,0 +1,525 @@
+package urlkey
+
+import (
+	"errors"
+	"math/rand/v2"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+var (
+	sortCanon = Canon{SortQuery: true}
+	dropCanon = Canon{DropParams: []string{"utm_*", "fbclid"}}
+	bothCanon = Canon{SortQuery: true, DropParams: []string{"utm_*", "fbclid"}}
+)
+
+// canonCases is the specification by example: every rule of Canon, with the
+// inputs that tend to break URL normalisers.
+var canonCases = []struct {
+	name  string
+	canon Canon
+	in    string
+	want  string // when err is nil
+	err   error
+}{
+	// Already canonical: returned unchanged.
+	{name: "canonical", in: "http://example.com/", want: "http://example.com/"},
+	{name: "canonical with query", in: "https://example.com/a/b?x=1&y=2", want: "https://example.com/a/b?x=1&y=2"},
+
+	// Scheme and host case; the path keeps its case.
+	{name: "upper scheme and host", in: "HTTP://EXAMPLE.COM/Path", want: "http://example.com/Path"},
+	{name: "mixed scheme", in: "HtTpS://example.com/a?b#c", want: "https://example.com/a?b"},
+
+	// Empty path.
+	{name: "empty path", in: "https://Example.COM", want: "https://example.com/"},
+	{name: "empty path with port", in: "http://a.b.c:8080", want: "http://a.b.c:8080/"},
+	{name: "empty path with query", in: "http://example.com?q=1", want: "http://example.com/?q=1"},
+
+	// Ports.
+	{name: "default http port", in: "http://example.com:80/a", want: "http://example.com/a"},
+	{name: "default https port", in: "https://example.com:443/a", want: "https://example.com/a"},
+	{name: "443 on http kept", in: "http://example.com:443/", want: "http://example.com:443/"},
+	{name: "80 on https kept", in: "https://example.com:80/", want: "https://example.com:80/"},
+	{name: "other port kept", in: "http://example.com:8080/", want: "http://example.com:8080/"},
+	{name: "leading zeros in port", in: "http://example.com:0080/", want: "http://example.com/"},
+	{name: "empty port", in: "http://example.com:/", want: "http://example.com/"},
+	{name: "ip with default port", in: "http://1.2.3.4:80/", want: "http://1.2.3.4/"},
+	{name: "port too large", in: "http://example.com:99999/", err: ErrPort},
+	{name: "port not a number", in: "http://example.com:8o/", err: ErrPort},
+	{name: "port zero", in: "http://example.com:0/", err: ErrPort},
+	{name: "port negative", in: "http://example.com:-1/", err: ErrPort},
+
+	// Fragment.
+	{name: "fragment dropped", in: "http://example.com#frag", want: "http://example.com/"},
+	{name: "fragment hides query", in: "http://example.com/a#b?c", want: "http://example.com/a"},
+	{name: "fragment after query", in: "http://example.com/a?b=1#c", want: "http://example.com/a?b=1"},
+
+	// Dot-segments (RFC 3986 §5.2.4).
+	{name: "dots", in: "http://example.com/a/./b/../c", want: "http://example.com/a/c"},
+	{name: "dots above root", in: "http://example.com/../../a", want: "http://example.com/a"},
+	{name: "trailing dotdot", in: "http://example.com/a/b/..", want: "http://example.com/a/"},
+	{name: "trailing dot", in: "http://example.com/a/.", want: "http://example.com/a/"},
+	{name: "only dotdot", in: "http://example.com/..", want: "http://example.com/"},
+	{name: "dot-like names kept", in: "http://example.com/a/.b/..c/...", want: "http://example.com/a/.b/..c/..."},
+	{name: "encoded dotdot", in: "http://example.com/a/%2E%2E/b", want: "http://example.com/b"},
+	{name: "encoded lower dot", in: "http://example.com/a/%2e/b", want: "http://example.com/a/b"},
+	{name: "empty segments kept", in: "http://example.com/a//b/../c", want: "http://example.com/a//c"},
+	{name: "rfc example", in: "http://example.com/a/b/c/./../../g", want: "http://example.com/a/g"},
+	{name: "dots in query untouched", in: "http://example.com/a?x=/../y", want: "http://example.com/a?x=/../y"},
+
+	// Percent-encoding.
+	{name: "unreserved decoded", in: "http://example.com/%7euser/%41%62c%2D%5f%2e", want: "http://example.com/~user/Abc-_."},
+	{name: "reserved kept, hex upper", in: "http://example.com/a%2fb%3f%3d", want: "http://example.com/a%2Fb%3F%3D"},
+	{name: "space and non-ASCII encoded", in: "http://example.com/a b/ü", want: "http://example.com/a%20b/%C3%BC"},
+	{name: "lower hex non-ASCII", in: "http://EXAMPLE.com/%c3%a9", want: "http://example.com/%C3%A9"},
+	{name: "stray percent", in: "http://example.com/100%.html", want: "http://example.com/100%25.html"},
+	{name: "bad escapes", in: "http://example.com/%zz%4", want: "http://example.com/%25zz%254"},
+	{name: "unsafe ASCII encoded", in: "http://example.com/a|b{c}^`\"<>\\", want: "http://example.com/a%7Cb%7Bc%7D%5E%60%22%3C%3E%5C"},
+	{name: "sub-delims kept", in: "http://example.com/!$&'()*+,;=:@[]", want: "http://example.com/!$&'()*+,;=:@[]"},
+	{name: "non-ASCII everywhere", in: "http://example.com/é?é#é", want: "http://example.com/%C3%A9?%C3%A9"},
+	{name: "query escapes", in: "http://example.com/?q=a b&r=%7e%2b%26&s=a+b", want: "http://example.com/?q=a%20b&r=~%2B%26&s=a+b"},
+	{name: "query stray percent", in: "http://example.com/?a=%zz", want: "http://example.com/?a=%25zz"},
+	{name: "query keeps ? / : @", in: "http://example.com/?next=/a?b:c@d", want: "http://example.com/?next=/a?b:c@d"},
+
+	// Query rules.
+	{name: "empty query", in: "http://example.com/?", want: "http://example.com/"},
+	{name: "empty query before fragment", in: "http://example.com/a?#x", want: "http://example.com/a"},
+	{name: "order kept by default", in: "http://example.com/p?b=2&a=1&b=1", want: "http://example.com/p?b=2&a=1&b=1"},
+	{name: "empty params kept by default", in: "http://example.com/p?a=1&&b=2&", want: "http://example.com/p?a=1&&b=2&"},
+	{name: "sort stable", canon: sortCanon, in: "http://example.com/p?b=2&a=1&b=1", want: "http://example.com/p?a=1&b=2&b=1"},
+	{name: "sort drops empty params", canon: sortCanon, in: "http://example.com/p?b&&a=1&", want: "http://example.com/p?a=1&b"},
+	{name: "sort by key only", canon: sortCanon, in: "http://example.com/p?a=2&a=1&a", want: "http://example.com/p?a=2&a=1&a"},
+	{name: "drop prefix", canon: dropCanon, in: "http://example.com/p?utm_source=x&id=3&utm_medium=y", want: "http://example.com/p?id=3"},
+	{name: "drop everything", canon: dropCanon, in: "http://example.com/p?utm_source=x", want: "http://example.com/p"},
+	{name: "drop exact only", canon: dropCanon, in: "http://example.com/p?fbclid=1&fbclidx=2&Fbclid=3", want: "http://example.com/p?fbclidx=2&Fbclid=3"},
+	{name: "drop matches decoded name", canon: dropCanon, in: "http://example.com/p?utm%5Fsource=1&b=2", want: "http://example.com/p?b=2"},
+	{name: "drop and sort", canon: bothCanon, in: "http://example.com/p?z=1&utm_x=0&a=2&fbclid=9&a=1", want: "http://example.com/p?a=2&a=1&z=1"},
+	{name: "drop star", canon: Canon{DropParams: []string{"*"}}, in: "http://example.com/p?a=1&b=2", want: "http://example.com/p"},
+	{name: "drop literal star inside", canon: Canon{DropParams: []string{"a*b"}}, in: "http://example.com/p?a*b=1&axb=2", want: "http://example.com/p?axb=2"},
+
+	// Hosts.
+	{name: "IDN", in: "http://Bücher.example/", want: "http://xn--bcher-kva.example/"},
+	{name: "IDN ideographic dot", in: "http://日本。jp/", want: "http://xn--wgv71a.jp/"},
+	{name: "punycode kept", in: "http://XN--BCHER-KVA.example/", want: "http://xn--bcher-kva.example/"},
+	{name: "percent-encoded host", in: "http://ex%41mple.com/", want: "http://example.com/"},
+	{name: "percent-encoded IDN host", in: "http://b%C3%BCcher.example/", want: "http://xn--bcher-kva.example/"},
+	{name: "host trailing dot", in: "http://example.com./", want: "http://example.com/"},
+	{name: "trailing dot and port", in: "http://example.com.:8080/", want: "http://example.com:8080/"},
+	{name: "underscore allowed", in: "http://a_b.example.com/", want: "http://a_b.example.com/"},
+	{name: "two trailing dots", in: "http://example.com../", err: ErrHost},
+	{name: "leading dot", in: "http://.example.com/", err: ErrHost},
+	{name: "only a dot", in: "http://./", err: ErrHost},
+	{name: "space in host", in: "http://exa mple.com/", err: ErrHost},
+	{name: "bad escape in host", in: "http://ex%zzample.com/", err: ErrHost},
+	{name: "escaped slash in host", in: "http://a%2Fb.com/", err: ErrHost},
+	{name: "IDN with underscore", in: "http://bü_cher.de/", err: ErrHost},
+	{name: "backslash host", in: `http://example.com\evil.com/`, err: ErrHost},
+	{name: "colon in host", in: "http://a:b:80/", err: ErrHost},
+
+	// IPv6.
+	{name: "IPv6 lower-case", in: "http://[2001:DB8::1]/", want: "http://[2001:db8::1]/"},
+	{name: "IPv6 compressed", in: "http://[2001:db8:0:0:0:0:0:1]:8080/", want: "http://[2001:db8::1]:8080/"},
+	{name: "IPv6 default port", in: "https://[::1]:443/x", want: "https://[::1]/x"},
+	{name: "IPv4-mapped IPv6", in: "http://[::FFFF:127.0.0.1]/", want: "http://[::ffff:127.0.0.1]/"},
+	{name: "IPv6 zone", in: "http://[fe80::1%25eth0]/", err: ErrHost},
+	{name: "IPv4 in brackets", in: "http://[1.2.3.4]/", err: ErrHost},
+	{name: "IPv6 unclosed", in: "http://[::1/", err: ErrHost},
+	{name: "IPv6 junk after bracket", in: "http://[::1]x/", err: ErrHost},
+	{name: "IPv6 bad port", in: "http://[::1]:x/", err: ErrPort},
+	{name: "IPv6 unbracketed", in: "http://::1/", err: ErrHost},
+
+	// Userinfo.
+	{name: "empty userinfo dropped", in: "http://@example.com/", want: "http://example.com/"},
+	{name: "userinfo kept, decoded", in: "http://user:pa%73s@example.com/", want: "http://user:pass@example.com/"},
+	{name: "userinfo escaped like net/url", in: "http://us!er:p@ss@Example.com:80", want: "http://us%21er:p%40ss@example.com/"},
+	{name: "empty password kept", in: "http://user:@example.com/", want: "http://user:@example.com/"},
+	{name: "colon in password", in: "http://u:a:b@example.com/", want: "http://u:a%3Ab@example.com/"},
+
+	// Whitespace and control characters.
+	{name: "surrounding whitespace trimmed", in: " \t http://example.com/a \n", want: "http://example.com/a"},
+	{name: "NUL", in: "http://example.com/a\x00b", err: ErrSyntax},
+	{name: "newline inside", in: "http://example.com/a\nb", err: ErrSyntax},
+	{name: "DEL", in: "http://example.com/\x7f", err: ErrSyntax},
+	{name: "control in fragment", in: "http://example.com/#\x01", err: ErrSyntax},
+
+	// Schemes and structure.
+	{name: "ftp", in: "ftp://example.com/", err: ErrScheme},
+	{name: "mailto", in: "mailto:a@b.c", err: ErrScheme},
+	{name: "javascript", in: "javascript:void(0)", err: ErrScheme},
+	{name: "data", in: "data:text/html,<p>hi", err: ErrScheme},
+	{name: "relative path", in: "/relative/path", err: ErrScheme},
+	{name: "relative with dots", in: "example.com/a", err: ErrScheme},
+	{name: "scheme-relative", in: "//example.com/a", err: ErrScheme},
+	{name: "empty", in: "", err: ErrScheme},
+	{name: "scheme only", in: "http:", err: ErrHost},
+	{name: "no slashes", in: "http:example.com", err: ErrHost},
+	{name: "no host", in: "http://", err: ErrHost},
+	{name: "empty host with path", in: "http:///a", err: ErrHost},
+	{name: "empty host with userinfo", in: "http://user@/a", err: ErrHost},
+	{name: "empty host with port", in: "http://:80/a", err: ErrHost},
+}
+
+func TestCanonical(t *testing.T) {
+	if len(canonCases) < 40 {
+		t.Fatalf("only %d cases", len(canonCases))
+	}
+	names := make(map[string]bool)
+	for _, tc := range canonCases {
+		if names[tc.name] {
+			t.Fatalf("duplicate case name %q", tc.name)
+		}
+		names[tc.name] = true
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := tc.canon.String(tc.in)
+			if tc.err != nil {
+				if !errors.Is(err, tc.err) {
+					t.Fatalf("String(%q) = %q, %v; want error %v", tc.in, got, err, tc.err)
+				}
+				var e *Error
+				if !errors.As(err, &e) || e.URL != tc.in {
+					t.Errorf("error %#v does not carry the input URL", err)
+				}
+				if !strings.HasPrefix(err.Error(), "urlkey: ") || !strings.Contains(err.Error(), tc.err.Error()) {
+					t.Errorf("error message %q", err)
+				}
+				if u, err := tc.canon.Canonical(tc.in); err == nil || u != nil {
+					t.Errorf("Canonical(%q) = %v, %v; want nil and an error", tc.in, u, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("String(%q): %v", tc.in, err)
+			}
+			if got != tc.want {
+				t.Fatalf("String(%q)\n got %q\nwant %q", tc.in, got, tc.want)
+			}
+			checkCanonical(t, tc.canon, tc.in, got)
+		})
+	}
+}
+
+// checkCanonical asserts the properties every canonical output s of input in has:
+// Canonical agrees with String, net/url writes and reads it back unchanged, and
+// canonicalising it again changes nothing.
+func checkCanonical(t *testing.T, c Canon, in, s string) {
+	t.Helper()
+	u, err := c.Canonical(in)
+	if err != nil {
+		t.Fatalf("Canonical(%q): %v, but String succeeded", in, err)
+	}
+	if u.String() != s {
+		t.Fatalf("Canonical(%q).String() = %q; String gave %q", in, u.String(), s)
+	}
+	again, err := c.String(s)
+	if err != nil || again != s {
+		t.Fatalf("not idempotent: String(%q) = %q, %v", s, again, err)
+	}
+	p, err := url.Parse(s)
+	if err != nil {
+		t.Fatalf("url.Parse(%q): %v", s, err)
+	}
+	if p.String() != s {
+		t.Fatalf("net/url round trip of %q gives %q", s, p.String())
+	}
+	if p.Host != u.Host || p.Path != u.Path || p.RawQuery != u.RawQuery || p.Scheme != u.Scheme {
+		t.Fatalf("fields differ from url.Parse(%q):\n got %#v\nwant %#v", s, u, p)
+	}
+	if p.User.String() != u.User.String() {
+		t.Fatalf("userinfo of %q: got %q, url.Parse gives %q", s, u.User, p.User)
+	}
+}
+
+func TestCanonicalURLFields(t *testing.T) {
+	u, err := Canon{}.Canonical("HTTP://user:p%40ss@Example.COM:8080/a%2fb/c%20d/(x)?q=%7e#f")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pw, _ := u.User.Password()
+	checks := []struct{ name, got, want string }{
+		{"Scheme", u.Scheme, "http"},
+		{"Host", u.Host, "example.com:8080"},
+		{"Hostname", u.Hostname(), "example.com"},
+		{"Port", u.Port(), "8080"},
+		{"Path", u.Path, "/a/b/c d/(x)"},
+		{"EscapedPath", u.EscapedPath(), "/a%2Fb/c%20d/(x)"},
+		{"RawQuery", u.RawQuery, "q=~"},
+		{"Fragment", u.Fragment, ""},
+		{"Username", u.User.Username(), "user"},
+		{"Password", pw, "p@ss"},
+		{"RequestURI", u.RequestURI(), "/a%2Fb/c%20d/(x)?q=~"},
+	}
+	for _, c := range checks {
+		if c.got != c.want {
+			t.Errorf("%s = %q, want %q", c.name, c.got, c.want)
+		}
+	}
+}
+
+// TestStringReturnsInput checks the allocation-free path: an already canonical URL
+// comes back as the very same string.
+func TestStringReturnsInput(t *testing.T) {
+	in := "https://example.com/docs/a/b?x=1"
+	allocs := testing.AllocsPerRun(100, func() {
+		s, err := Canon{}.String(in)
+		if err != nil || s != in {
+			t.Fatalf("String(%q) = %q, %v", in, s, err)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("String of a canonical URL allocates %v times, want 0", allocs)
+	}
+}
+
+func TestErrorMessage(t *testing.T) {
+	_, err := Canon{}.String("http://example.com:99999/")
+	want := `urlkey: "http://example.com:99999/": invalid port: "99999" is out of range`
+	if err == nil || err.Error() != want {
+		t.Errorf("got %v\nwant %s", err, want)
+	}
+	long := "data:" + strings.Repeat("A", 10000)
+	_, err = Canon{}.String(long)
+	if err == nil || len(err.Error()) > 300 || !errors.Is(err, ErrScheme) {
+		t.Errorf("long URL error: %.400v", err)
+	}
+}
+
+func TestResolve(t *testing.T) {
+	base, err := Canon{}.Canonical("http://example.com/a/b/c?q#f")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		ref, want string
+		err       error
+	}{
+		{ref: "g", want: "http://example.com/a/b/g"},
+		{ref: "./g", want: "http://example.com/a/b/g"},
+		{ref: "g/", want: "http://example.com/a/b/g/"},
+		{ref: "/g", want: "http://example.com/g"},
+		{ref: "//Other.com/x", want: "http://other.com/x"},
+		{ref: "?y", want: "http://example.com/a/b/c?y"},
+		{ref: "g?y", want: "http://example.com/a/b/g?y"},
+		{ref: "#s", want: "http://example.com/a/b/c?q"},
+		{ref: "g#s", want: "http://example.com/a/b/g"},
+		{ref: "", want: "http://example.com/a/b/c?q"},
+		{ref: ".", want: "http://example.com/a/b/"},
+		{ref: "..", want: "http://example.com/a/"},
+		{ref: "../g", want: "http://example.com/a/g"},
+		{ref: "../../../../g", want: "http://example.com/g"},
+		{ref: "g;x=1/../y", want: "http://example.com/a/b/y"},
+		{ref: "g?y/./x", want: "http://example.com/a/b/g?y/./x"},
+		{ref: "http:g", want: "http://example.com/a/b/g"},
+		{ref: "HTTPS://X.com", want: "https://x.com/"},
+		{ref: "100%.html", want: "http://example.com/a/b/100%25.html"},
+		{ref: " g h \n", want: "http://example.com/a/b/g%20h"},
+		{ref: "mailto:x@y", err: ErrScheme},
+		{ref: "javascript:alert(1)", err: ErrScheme},
+		{ref: "http://[::1", err: ErrHost},
+	}
+	for _, tc := range cases {
+		u, err := Canon{}.Resolve(base, tc.ref)
+		if tc.err != nil {
+			if !errors.Is(err, tc.err) {
+				t.Errorf("Resolve(%q) = %v, %v; want %v", tc.ref, u, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || u.String() != tc.want {
+			t.Errorf("Resolve(%q) = %v, %v; want %q", tc.ref, u, err, tc.want)
+		}
+	}
+
+	// Userinfo, port and the base's query rules carry over.
+	base2, _ := url.Parse("http://u:p@Example.com:8080/dir/page.html?utm_x=1&a=1")
+	for ref, want := range map[string]string{
+		"":      "http://u:p@example.com:8080/dir/page.html?a=1",
+		"x?b=2": "http://u:p@example.com:8080/dir/x?b=2",
+	} {
+		u, err := dropCanon.Resolve(base2, ref)
+		if err != nil || u.String() != want {
+			t.Errorf("Resolve(%q) = %v, %v; want %q", ref, u, err, want)
+		}
+	}
+
+	// Without a base only absolute references resolve.
+	if u, err := (Canon{}).Resolve(nil, "HTTP://a.com"); err != nil || u.String() != "http://a.com/" {
+		t.Errorf("Resolve(nil, absolute) = %v, %v", u, err)
+	}
+	if _, err := (Canon{}).Resolve(nil, "g"); !errors.Is(err, ErrScheme) {
+		t.Errorf("Resolve(nil, relative) error = %v, want ErrScheme", err)
+	}
+}
+
+// TestResolveMatchesNetURL compares Resolve with net/url's ResolveReference
+// followed by Canonical, for references net/url can parse.
+func TestResolveMatchesNetURL(t *testing.T) {
+	bases := []string{"http://example.com/a/b/c?q", "https://example.com", "http://example.com/a/", "http://[::1]:8080/x/y"}
+	refs := []string{"g", "./g", "../g", "../..", "/./g", "g/../h", "?", "?a=b", "//h.com", "//h.com/x/../y",
+		"https://z.com/p", "a/b/./../c/", "x%2Fy", ";p", "g;x", "%41", ""}
+	for _, b := range bases {
+		base, err := Canon{}.Canonical(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range refs {
+			ref, err := url.Parse(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := Canon{}.String(base.ResolveReference(ref).String())
+			if err != nil {
+				t.Fatalf("%s + %s: %v", b, r, err)
+			}
+			got, err := Canon{}.Resolve(base, r)
+			if err != nil || got.String() != want {
+				t.Errorf("Resolve(%q, %q) = %v, %v; want %q", b, r, got, err, want)
+			}
+		}
+	}
+}
+
+// TestIdempotentRandom builds URL-like strings from pieces that exercise every
+// rule and checks the canonical-form properties on whatever comes out.
+func TestIdempotentRandom(t *testing.T) {
+	pieces := [][]string{
+		{"http://", "https://", "http://", "HTTPS://", "hTTp://", " http://", "http:", "ftp://", ""},
+		{"", "@", "u@", "u:p@", "%41:%zz@", "a!b@"},
+		{"example.com", "EXAMPLE.com.", "[::1]", "[2001:DB8::0:1]", "bücher.de", "a..b", "x%41y.com",
+			"h.com:0080", "h.com:443", "h.com:", "1.2.3.4", "xn--bcher-kva.de", "日本。jp", "a_b", ""},
+		{"", "/", "/a", "/.", "/..", "/%2e", "/%2E.", "%2F", "%2f", "%zz", "%", "%4", " ", "é", "\\", "|",
+			"[", "]", "'", "(", "~", "%7E", "//", "/./", "/../", ";", "=", "+", "&"},
+		{"", "?", "?a=1", "&b", "&&", "=", "&utm_x=1", "&fbclid=2", "%26", "%3D", "%7e", " ", "?", "/../"},
+		{"", "#", "#x", "#a?b"},
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	canons := []Canon{{}, sortCanon, dropCanon, bothCanon}
+	n := 0
+	for range 20000 {
+		var b strings.Builder
+		for i, set := range pieces {
+			reps := 1
+			if i == 3 || i == 4 {
+				reps = r.IntN(5)
+			}
+			for range reps {
+				b.WriteString(set[r.IntN(len(set))])
+			}
+		}
+		in := b.String()
+		c := canons[r.IntN(len(canons))]
+		s, err := c.String(in)
+		if err != nil {
+			var e *Error
+			if !errors.As(err, &e) {
+				t.Fatalf("String(%q): error %v is not an *Error", in, err)
+			}
+			continue
+		}
+		n++
+		checkCanonical(t, c, in, s)
+	}
+	t.Logf("%d of 20000 random inputs valid", n)
+	if n < 3000 {
+		t.Errorf("only %d of 20000 random inputs were valid; the generator is too hostile", n)
+	}
+}
+
+func FuzzCanonical(f *testing.F) {
+	for _, tc := range canonCases {
+		f.Add(tc.in, tc.canon.SortQuery, len(tc.canon.DropParams) > 0)
+	}
+	f.Fuzz(func(t *testing.T, in string, sortQuery, drop bool) {
+		c := Canon{SortQuery: sortQuery}
+		if drop {
+			c.DropParams = dropCanon.DropParams
+		}
+		s, err := c.String(in)
+		if err != nil {
+			var e *Error
+			if !errors.As(err, &e) || e.URL != in {
+				t.Fatalf("String(%q): error %v is not an *Error for the input", in, err)
+			}
+			return
+		}
+		if !strings.HasPrefix(s, "http://") && !strings.HasPrefix(s, "https://") {
+			t.Fatalf("String(%q) = %q", in, s)
+		}
+		checkCanonical(t, c, in, s)
+	})
+}
+
+// benchURLs is a mix shaped like links found on real pages: mostly canonical,
+// some with upper case, default ports, dot-segments, escapes, queries, fragments.
+var benchURLs = []string{
+	"https://example.com/docs/guide/install.html",
+	"https://example.com/docs/api/v2/reference?lang=en&page=3",
+	"https://example.com/blog/2024/05/17/a-long-title-for-a-post/",
+	"https://cdn.example.com/assets/img/logo.png",
+	"HTTPS://Example.COM:443/Docs/Index.html#section-2",
+	"https://example.com/a/b/../c/./d.html",
+	"https://example.com/search?q=hello%20world&utm_source=x&utm_medium=y",
+	"https://example.com/%7Euser/caf%c3%a9/",
+}
+
+func BenchmarkString(b *testing.B) {
+	c := Canon{DropParams: []string{"utm_*"}}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if _, err := c.String(benchURLs[i%len(benchURLs)]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkCanonical(b *testing.B) {
+	for _, bc := range []struct {
+		name string
+		in   string
+	}{
+		{"canonical", "https://example.com/docs/guide/install.html"},
+		{"upper+port+fragment", "HTTPS://Example.COM:443/Docs/Index.html#section-2"},
+		{"dots", "https://example.com/a/b/../c/./d.html"},
+		{"escapes", "https://example.com/%7Euser/caf%c3%a9/a%2fb"},
+		{"query-drop-sort", "https://example.com/search?z=1&q=hello%20world&utm_source=x&a=2"},
+		{"idn", "https://bücher.example/katalog"},
+		{"mailto", "mailto:someone@example.com"},
+	} {
+		c := Canon{SortQuery: true, DropParams: []string{"utm_*"}}
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				c.Canonical(bc.in)
+			}
+		})
+	}
+	b.Run("mix", func(b *testing.B) {
+		c := Canon{DropParams: []string{"utm_*"}}
+		b.ReportAllocs()
+		for i := 0; b.Loop(); i++ {
+			if _, err := c.Canonical(benchURLs[i%len(benchURLs)]); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("net/url.Parse", func(b *testing.B) {
+		// For scale: parsing alone with the standard library.
+		b.ReportAllocs()
+		for i := 0; b.Loop(); i++ {
+			if _, err := url.Parse(benchURLs[i%len(benchURLs)]); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+func BenchmarkResolve(b *testing.B) {
+	base, _ := Canon{}.Canonical("https://example.com/docs/guide/install.html")
+	refs := []string{"../api/", "intro.html", "/blog/", "#top", "https://other.org/x", "?page=2"}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if _, err := (Canon{}).Resolve(base, refs[i%len(refs)]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
