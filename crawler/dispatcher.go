@@ -300,6 +300,7 @@ func (d *dispatcher) handle(ev event) error {
 		h.inflight--
 		d.inflight--
 		c.stats.inflight.Store(int64(d.inflight))
+		d.spaceAfter(h, now)
 		d.afterResponse(h, ev, now)
 		d.fr.fix(h)
 	case evRobots:
@@ -308,10 +309,22 @@ func (d *dispatcher) handle(ev event) error {
 		h.inflight--
 		d.inflight--
 		h.robotsBusy = false
+		d.spaceAfter(h, now)
 		d.afterRobots(h, ev, now)
 		d.fr.fix(h)
 	}
 	return nil
+}
+
+// spaceAfter keeps the next request to h at least the host's delay after this
+// response arrived. Spacing from the previous response (as Heritrix does)
+// rather than from the previous request's start is what makes the gap hold as
+// the server sees it: the server received the previous request before we got
+// its response, whatever the network and scheduling jitter.
+func (d *dispatcher) spaceAfter(h *hostQueue, now time.Time) {
+	if t := now.Add(h.delay); t.After(h.next) {
+		h.next = t
+	}
 }
 
 // afterResponse updates a host's politeness state from one response.

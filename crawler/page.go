@@ -6,12 +6,11 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/trawl-crawler/trawl/crawler/urlkey"
 	"github.com/trawl-crawler/trawl/extract"
+	"github.com/trawl-crawler/trawl/politeness"
 	"github.com/trawl-crawler/trawl/store"
 )
 
@@ -48,7 +47,7 @@ func (c *Crawler) fetchPage(f *fetcher, job store.Job) (store.Outcome, event) {
 		fr.ErrorClass, fr.Error = class, http.StatusText(resp.status)
 		ev.class = class
 		if resp.status == http.StatusTooManyRequests || resp.status == http.StatusServiceUnavailable {
-			if d, ok := parseRetryAfter(resp.header.Get("Retry-After"), c.now()); ok {
+			if d, ok := politeness.ParseRetryAfter(resp.header.Get("Retry-After"), c.now()); ok {
 				ev.retryAfter = d
 			}
 		}
@@ -126,7 +125,7 @@ func (c *Crawler) redirect(out *store.Outcome, location string) {
 		return
 	}
 	out.Fetch.RedirectTo = target.String()
-	out.Discovered = append(out.Discovered, c.discover(target, out.Job, out.Job.Depth, "redirect"))
+	out.Discovered = append(out.Discovered, c.discover(target, out.Job, out.Job.Depth+1, "redirect"))
 }
 
 // discover builds the frontier entry for a URL found by job.
@@ -178,20 +177,4 @@ func (c *Crawler) extractPage(out *store.Outcome, resp *response) {
 		seen[s] = struct{}{}
 		out.Discovered = append(out.Discovered, c.discover(u, out.Job, out.Job.Depth+1, "link"))
 	}
-}
-
-// parseRetryAfter reads a Retry-After value: delay-seconds or an HTTP-date.
-func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0, false
-	}
-	if n, err := strconv.Atoi(v); err == nil {
-		return time.Duration(max(n, 0)) * time.Second, true
-	}
-	t, err := http.ParseTime(v)
-	if err != nil {
-		return 0, false
-	}
-	return max(t.Sub(now), 0), true
 }

@@ -8,6 +8,7 @@ import (
 	"golang.org/x/net/html/charset"
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/htmlindex"
 	"golang.org/x/text/encoding/unicode"
 )
 
@@ -63,8 +64,12 @@ func DecodeHTML(body []byte, contentType string) (decoded []byte, charsetName st
 	}
 
 	if label := headerCharset(contentType); label != "" {
-		if e, name := charset.Lookup(label); e != nil {
-			return decodeWith(e, name, body)
+		// htmlindex rather than charset.Lookup: same WHATWG label table,
+		// without Lookup's allocation of an encoder wrapper we do not use.
+		if e, err := htmlindex.Get(label); err == nil {
+			if name, err := htmlindex.Name(e); err == nil {
+				return decodeWith(e, name, body)
+			}
 		}
 	}
 

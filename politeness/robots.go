@@ -55,13 +55,14 @@ type rule struct {
 	prefix      []byte   // literal before the first '*'
 	segs        [][]byte // literals after each '*'; nil without a wildcard
 	anchored    bool     // pattern ended in '$'
+	minLen      int      // shortest target that can match: the literals' total
 }
 
 // match reports whether the normalised path+query p matches the rule.
 // With only '*' wildcards, placing each literal at its leftmost occurrence
 // is optimal, so no backtracking is needed.
 func (r *rule) match(p []byte) bool {
-	if !bytes.HasPrefix(p, r.prefix) {
+	if len(p) < r.minLen || !bytes.HasPrefix(p, r.prefix) {
 		return false
 	}
 	if r.segs == nil {
@@ -110,7 +111,11 @@ func DisallowAll() *Robots {
 // match of the product token, falling back to the "*" group; a version suffix
 // such as "trawl/1.2" is ignored. The path and query of u are matched (the
 // fragment never reaches a server), after percent-encoding normalisation of
-// both sides. A nil u is treated as the root path.
+// both sides, so that "/%7Ea", "/~a" and "/%7ea" are one URL while "%2F"
+// stays distinct from "/". Of the matching rules the most specific (longest
+// normalised pattern) decides and allow wins ties; '*' matches any run of
+// octets and a final '$' anchors the end (RFC 9309 §2.2.2, §2.2.3). No
+// match, and /robots.txt itself, are allowed. A nil u is the root path.
 func (r *Robots) Allowed(agent string, u *url.URL) bool {
 	g := r.group(agent)
 	if g == nil || len(g.rules) == 0 {
@@ -352,7 +357,11 @@ func (p *parser) build() *Robots {
 		if len(gs) == 1 {
 			rg = gs[0].finish()
 		} else {
-			rg = &ruleGroup{}
+			n := 0
+			for _, g := range gs {
+				n += len(g.rules)
+			}
+			rg = &ruleGroup{rules: make([]rule, 0, n)}
 			for _, g := range gs {
 				rg.rules = append(rg.rules, g.rules...)
 				if g.hasDelay && (!rg.hasDelay || g.crawlDelay > rg.crawlDelay) {
@@ -387,7 +396,8 @@ func (g *rawGroup) finish() *ruleGroup {
 // specific first, and allow before disallow when equally specific (RFC 9309
 // §2.2.2 SHOULD).
 func sortRules(rs []rule) {
-	slices.SortStableFunc(rs, func(a, b rule) int {
+	// Not a stable sort: rules that tie on both keys decide alike.
+	slices.SortFunc(rs, func(a, b rule) int {
 		if a.specificity != b.specificity {
 			return b.specificity - a.specificity
 		}
@@ -432,6 +442,7 @@ func compileRule(pattern string, allow bool) (rule, bool) {
 		}
 		r.segs = append(r.segs, parts[last])
 	}
+	r.minLen = len(norm) - (len(parts) - 1) // every octet but the '*'s
 	return r, true
 }
 
@@ -471,9 +482,6 @@ const (
 	// modePattern: a rule path. '*' stays the wildcard; '$' (the final
 	// anchor is already stripped) becomes %24.
 	modePattern
-	// modeDecoded: a decoded url.URL.Path; '%' is data (%25), and '?'
-	// and '#' must be escaped to stay in the path.
-	modeDecoded
 )
 
 // appendNormalized appends s to dst in the one canonical form both sides of
@@ -484,12 +492,22 @@ const (
 // characters are left alone in either form, so %2F stays distinct from '/'.
 func appendNormalized(dst []byte, s string, mode int) []byte {
 	const hex = "0123456789ABCDEF"
-	for i := 0; i < len(s); i++ {
-		c := s[i]
+	for i := 0; i < len(s); {
+		// Copy runs of octets that stay as they are in one append.
+		j := i
+		for j < len(s) && !inSet(s[j], specialLo, specialHi) {
+			j++
+		}
+		dst = append(dst, s[i:j]...)
+		if j == len(s) {
+			break
+		}
+		c := s[j]
+		i = j + 1
 		switch {
-		case c == '%' && mode != modeDecoded:
-			if i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]) {
-				v := unhex(s[i+1])<<4 | unhex(s[i+2])
+		case c == '%':
+			if i+1 < len(s) && isHex(s[i]) && isHex(s[i+1]) {
+				v := unhex(s[i])<<4 | unhex(s[i+1])
 				i += 2
 				if isUnreserved(v) {
 					dst = append(dst, v)
@@ -501,37 +519,60 @@ func appendNormalized(dst []byte, s string, mode int) []byte {
 			dst = append(dst, "%25"...)
 		case c == '*' && mode == modePattern:
 			dst = append(dst, c)
-		case mustEscape(c),
-			c == '*' || c == '$',
-			mode == modeDecoded && (c == '%' || c == '?' || c == '#'):
+		default: // must be escaped, or '*' or '$' as data
 			dst = append(dst, '%', hex[c>>4], hex[c&15])
-		default:
-			dst = append(dst, c)
 		}
 	}
 	return dst
 }
 
-// appendURLTarget appends the normalised path and query of u. It prefers the
-// path exactly as written (RawPath) when that is consistent with Path, so
-// that reserved characters keep the form the link gave them; otherwise it
-// encodes the decoded Path itself rather than via url.EscapedPath, which
-// would also escape sub-delimiters such as '!' and '(' that rules write raw.
+// Octet classes as 128-bit sets (bit c of lo for c < 64, bit c-64 of hi
+// for c < 128); every octet >= 0x80 is in every set.
+const (
+	// escapeLo/Hi: octets that may not appear raw in a URI: controls,
+	// space, `"<>\^`{|}` and DEL.
+	escapeLo uint64 = 1<<('!') - 1 | 1<<'"' | 1<<'<' | 1<<'>'
+	escapeHi uint64 = 1<<('\\'-64) | 1<<('^'-64) | 1<<('`'-64) | 1<<('{'-64) | 1<<('|'-64) | 1<<('}'-64) | 1<<(0x7F-64)
+	// specialLo/Hi: octets appendNormalized cannot copy as they are.
+	specialLo = escapeLo | 1<<'%' | 1<<'*' | 1<<'$'
+	specialHi = escapeHi
+)
+
+func inSet(c byte, lo, hi uint64) bool {
+	switch {
+	case c < 64:
+		return lo&(1<<c) != 0
+	case c < 128:
+		return hi&(1<<(c-64)) != 0
+	}
+	return true
+}
+
+// appendURLTarget appends the normalised path and query of u, recovering the
+// path as it was written: url.Parse leaves RawPath empty exactly when the
+// original equals EscapedPath, and otherwise keeps it in RawPath. RawPath is
+// used whenever it is consistent with Path, even where EscapedPath would
+// distrust it (raw UTF-8, '|'), because EscapedPath then re-escapes the whole
+// path, sub-delimiters such as '!' and '(' included, which would no longer
+// match rules that write them raw. A URL built by hand with only Path set is
+// therefore read as EscapedPath encodes it ('!' as %21).
 func appendURLTarget(dst []byte, u *url.URL) []byte {
 	if u == nil {
 		return append(dst, '/')
 	}
-	path, mode := u.Path, modeDecoded
+	var path string
 	switch {
 	case u.Opaque != "":
-		path, mode = u.Opaque, modeURL
+		path = u.Opaque
 	case u.RawPath != "" && pathUnescapes(u.RawPath, u.Path):
-		path, mode = u.RawPath, modeURL
+		path = u.RawPath
+	default:
+		path = u.EscapedPath()
 	}
 	if !strings.HasPrefix(path, "/") {
 		dst = append(dst, '/') // an empty path is the root (RFC 3986 §6.2.3)
 	}
-	dst = appendNormalized(dst, path, mode)
+	dst = appendNormalized(dst, path, modeURL)
 	if u.ForceQuery || u.RawQuery != "" {
 		dst = append(dst, '?')
 		dst = appendNormalized(dst, u.RawQuery, modeURL)
@@ -548,18 +589,6 @@ func pathUnescapes(raw, path string) bool {
 func isUnreserved(c byte) bool {
 	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
 		c == '-' || c == '.' || c == '_' || c == '~'
-}
-
-// mustEscape reports octets that may not appear raw in a URI.
-func mustEscape(c byte) bool {
-	if c <= ' ' || c >= 0x7F {
-		return true
-	}
-	switch c {
-	case '"', '<', '>', '\\', '^', '`', '{', '|', '}':
-		return true
-	}
-	return false
 }
 
 func isHex(c byte) bool {

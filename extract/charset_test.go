@@ -1,0 +1,160 @@
+package extract
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/japanese"
+	"golang.org/x/text/encoding/korean"
+	"golang.org/x/text/encoding/simplifiedchinese"
+	"golang.org/x/text/encoding/traditionalchinese"
+	"golang.org/x/text/encoding/unicode"
+)
+
+// Test texts, each using characters its encoding has and ASCII lacks. The
+// windows-1252 one uses 0x80-0x9F (dash, quotes, euro), where windows-1252
+// and ISO-8859-1 differ.
+const (
+	textCP1252 = "Café – “quoted” costs 5 €"
+	textLatin1 = "Ærøskøbing, Göteborg, Ñandú"
+	textSJIS   = "日本語のページです"
+	textEUCKR  = "한국어 페이지입니다"
+	textGBK    = "这是一个中文网页"
+	textBig5   = "這是一個繁體中文網頁"
+)
+
+// encode returns s encoded with e, failing the test if e cannot encode it.
+func encode(t testing.TB, e encoding.Encoding, s string) []byte {
+	t.Helper()
+	b, err := e.NewEncoder().Bytes([]byte(s))
+	if err != nil {
+		t.Fatalf("encode %q: %v", s, err)
+	}
+	return b
+}
+
+// page wraps encoded text in a small HTML document with head markup.
+func page(head string, text []byte) []byte {
+	var b bytes.Buffer
+	b.WriteString("<!doctype html><html><head>" + head + "<title>t</title></head><body><p>")
+	b.Write(text)
+	b.WriteString("</p></body></html>")
+	return b.Bytes()
+}
+
+func TestDecodeHTML(t *testing.T) {
+	asciiPad := "<!-- " + strings.Repeat("padding ", 140) + "-->" // > 1024 bytes
+	tests := []struct {
+		name        string
+		body        []byte
+		contentType string
+		wantText    string // must appear in the result
+		wantCharset string
+	}{
+		// HTTP header only.
+		{"header windows-1252", page("", encode(t, charmap.Windows1252, textCP1252)), "text/html; charset=windows-1252", textCP1252, "windows-1252"},
+		{"header iso-8859-1 is windows-1252", page("", encode(t, charmap.ISO8859_1, textLatin1)), "text/html; charset=ISO-8859-1", textLatin1, "windows-1252"},
+		{"header shift_jis", page("", encode(t, japanese.ShiftJIS, textSJIS)), "text/html; charset=Shift_JIS", textSJIS, "shift_jis"},
+		{"header euc-kr", page("", encode(t, korean.EUCKR, textEUCKR)), "text/html;charset=euc-kr", textEUCKR, "euc-kr"},
+		{"header gbk", page("", encode(t, simplifiedchinese.GBK, textGBK)), "text/html; charset=GBK", textGBK, "gbk"},
+		{"header big5 quoted", page("", encode(t, traditionalchinese.Big5, textBig5)), `text/html; charset="big5"`, textBig5, "big5"},
+		{"header duplicated parameter", page("", encode(t, traditionalchinese.Big5, textBig5)), "text/html; charset=big5; charset=big5", textBig5, "big5"},
+		{"header trailing semicolon", page("", encode(t, korean.EUCKR, textEUCKR)), "text/html; charset=EUC-KR;", textEUCKR, "euc-kr"},
+
+		// <meta> only.
+		{"meta charset windows-1252", page(`<meta charset="windows-1252">`, encode(t, charmap.Windows1252, textCP1252)), "text/html", textCP1252, "windows-1252"},
+		{"meta charset iso-8859-1", page(`<meta charset=iso-8859-1>`, encode(t, charmap.ISO8859_1, textLatin1)), "", textLatin1, "windows-1252"},
+		{"meta charset shift_jis", page(`<meta charset="Shift_JIS">`, encode(t, japanese.ShiftJIS, textSJIS)), "text/html", textSJIS, "shift_jis"},
+		{"meta charset euc-kr", page(`<meta charset="euc-kr">`, encode(t, korean.EUCKR, textEUCKR)), "text/html", textEUCKR, "euc-kr"},
+		{"meta http-equiv gbk", page(`<meta http-equiv="Content-Type" content="text/html; charset=GBK">`, encode(t, simplifiedchinese.GBK, textGBK)), "text/html", textGBK, "gbk"},
+		{"meta http-equiv gb2312 is gbk", page(`<META HTTP-EQUIV=content-type CONTENT="text/html;charset=gb2312">`, encode(t, simplifiedchinese.GBK, textGBK)), "", textGBK, "gbk"},
+		{"meta charset big5", page(`<meta charset="big5">`, encode(t, traditionalchinese.Big5, textBig5)), "text/html", textBig5, "big5"},
+		{"meta content without http-equiv ignored", page(`<meta content="text/html; charset=euc-kr">`, encode(t, korean.EUCKR, textEUCKR)), "", "", "windows-1252"},
+		// A declared windows-1252 must win even over bytes that happen to be
+		// valid UTF-8: this is what tells a declaration from the default.
+		{"meta windows-1252 over valid utf-8 bytes", page(`<meta charset="windows-1252">`, []byte("café")), "", "cafÃ©", "windows-1252"},
+		{"meta utf-16 means utf-8", page(`<meta charset="utf-16">`, []byte("café")), "", "café", "utf-8"},
+		{"meta after first 1024 bytes ignored", page(asciiPad+`<meta charset="euc-kr">`, encode(t, korean.EUCKR, textEUCKR)), "", "", "windows-1252"},
+
+		// Precedence.
+		{"header beats meta", page(`<meta charset="utf-8">`, encode(t, japanese.ShiftJIS, textSJIS)), "text/html; charset=shift_jis", textSJIS, "shift_jis"},
+		{"unknown header label falls back to meta", page(`<meta charset="euc-kr">`, encode(t, korean.EUCKR, textEUCKR)), "text/html; charset=x-no-such-thing", textEUCKR, "euc-kr"},
+		{"empty header charset falls back to meta", page(`<meta charset="big5">`, encode(t, traditionalchinese.Big5, textBig5)), "text/html; charset=", textBig5, "big5"},
+		{"utf-8 BOM beats header", append([]byte(bomUTF8), page("", []byte("café"))...), "text/html; charset=windows-1252", "café", "utf-8"},
+		{"utf-8 BOM beats meta", append([]byte(bomUTF8), page(`<meta charset="shift_jis">`, []byte("日本"))...), "", "日本", "utf-8"},
+		{"utf-16le BOM", encode(t, unicode.UTF16(unicode.LittleEndian, unicode.UseBOM), string(page(`<meta charset="big5">`, []byte("ünïcödé")))), "text/html; charset=big5", "ünïcödé", "utf-16le"},
+		{"utf-16be BOM", encode(t, unicode.UTF16(unicode.BigEndian, unicode.UseBOM), string(page("", []byte("ünïcödé")))), "", "ünïcödé", "utf-16be"},
+
+		// No declaration at all.
+		{"undeclared ascii", page("", []byte("plain")), "text/html", "plain", "utf-8"},
+		{"undeclared utf-8", page("", []byte("café 日本")), "text/html", "café 日本", "utf-8"},
+		{"undeclared utf-8 after first kilobyte", page(asciiPad, []byte("café 日本")), "", "café 日本", "utf-8"},
+		{"undeclared windows-1252", page("", encode(t, charmap.Windows1252, textCP1252)), "", textCP1252, "windows-1252"},
+		{"undeclared windows-1252 after first kilobyte", page(asciiPad, encode(t, charmap.Windows1252, textCP1252)), "text/html", textCP1252, "windows-1252"},
+		{"empty body", nil, "", "", "utf-8"},
+
+		// Declared UTF-8 that is not.
+		{"invalid utf-8 gets replacement", page("", []byte("a\xffb\xc3")), "text/html; charset=utf-8", "a\uFFFDb\uFFFD", "utf-8"},
+		{"invalid utf-8 after BOM gets replacement", append([]byte(bomUTF8), 'a', 0xff), "", "a\uFFFD", "utf-8"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, name := DecodeHTML(tt.body, tt.contentType)
+			if name != tt.wantCharset {
+				t.Errorf("charset = %q, want %q", name, tt.wantCharset)
+			}
+			if !utf8.Valid(got) {
+				t.Errorf("result is not valid UTF-8: %q", got)
+			}
+			if bytes.HasPrefix(got, []byte(bomUTF8)) || bytes.HasPrefix(got, []byte("\uFEFF")) {
+				t.Errorf("BOM kept: %q", got)
+			}
+			if !bytes.Contains(got, []byte(tt.wantText)) {
+				t.Errorf("result %q does not contain %q", got, tt.wantText)
+			}
+		})
+	}
+}
+
+// TestDecodeHTMLFastPath checks that valid UTF-8 is returned without a copy,
+// whether declared or not.
+func TestDecodeHTMLFastPath(t *testing.T) {
+	body := page(`<meta charset="utf-8">`, []byte("café 日本"))
+	for _, ct := range []string{"text/html; charset=utf-8", "text/html; charset=UTF8", "text/html", ""} {
+		got, name := DecodeHTML(body, ct)
+		if name != "utf-8" {
+			t.Errorf("%q: charset = %q, want utf-8", ct, name)
+		}
+		if len(got) != len(body) || &got[0] != &body[0] {
+			t.Errorf("%q: result is a copy, want the input slice", ct)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { DecodeHTML(body, "text/html; charset=utf-8") }); n != 0 {
+		t.Errorf("declared UTF-8 fast path allocates %v times, want 0", n)
+	}
+}
+
+func TestHeaderCharset(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"", ""},
+		{"text/html", ""},
+		{"text/html; charset=utf-8", "utf-8"},
+		{"text/html;charset=Shift_JIS", "Shift_JIS"},
+		{`text/html; Charset = "EUC-KR" `, "EUC-KR"},
+		{"text/html; charset='gbk'", "gbk"},
+		{"text/html; q=1; charset=big5; charset=utf-8", "big5"},
+		{"text/html; charset=", ""},
+		{"text/html; charset=; charset=gbk", "gbk"},
+		{"text/html; foo", ""},
+		{"text/html; xcharset=utf-8", ""},
+	}
+	for _, tt := range tests {
+		if got := headerCharset(tt.in); got != tt.want {
+			t.Errorf("headerCharset(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
