@@ -1,0 +1,338 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/trawl-crawler/trawl/fixtures"
+	"github.com/trawl-crawler/trawl/store"
+)
+
+// trawlBin is the real binary, built once by TestMain.
+var trawlBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "trawl-cli-test")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	trawlBin = filepath.Join(dir, "trawl")
+	build := exec.Command("go", "build", "-o", trawlBin, ".")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "build trawl:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+// trawl runs the binary to completion.
+func trawl(t *testing.T, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, trawlBin, args...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	r := result{stdout: out.String(), stderr: errb.String()}
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		r.code = ee.ExitCode()
+	case err != nil:
+		t.Fatalf("run trawl %v: %v", args, err)
+	}
+	return r
+}
+
+func openDB(t *testing.T, path string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite", path+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// recordedURLs returns the fetched URLs with their status, and the number of
+// fetch rows per URL that has more than one.
+func recordedURLs(t *testing.T, path string) (map[string]int, map[string]int) {
+	t.Helper()
+	db := openDB(t, path)
+	rows, err := db.Query(`SELECT u.url, coalesce(f.status, 0), (SELECT count(*) FROM fetches x WHERE x.url_id = u.id)
+		FROM urls u LEFT JOIN fetches f ON f.id = u.last_fetch_id WHERE u.state IN ('done', 'failed')`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	got, dups := map[string]int{}, map[string]int{}
+	for rows.Next() {
+		var u string
+		var status, n int
+		if err := rows.Scan(&u, &status, &n); err != nil {
+			t.Fatal(err)
+		}
+		got[u] = status
+		if n > 1 {
+			dups[u] = n
+		}
+	}
+	return got, dups
+}
+
+func compare(t *testing.T, want, got map[string]int) {
+	t.Helper()
+	var d []string
+	for k, v := range want {
+		if got[k] != v {
+			d = append(d, fmt.Sprintf("%s: got %d want %d", k, got[k], v))
+		}
+	}
+	for k := range got {
+		if _, ok := want[k]; !ok {
+			d = append(d, "unexpected "+k)
+		}
+	}
+	sort.Strings(d)
+	if len(d) > 0 {
+		t.Fatalf("%d differences, first: %s", len(d), strings.Join(d[:min(len(d), 8)], "; "))
+	}
+}
+
+func TestKill9ResumeIsExact(t *testing.T) {
+	cl := fixtures.MustGenerated(t, fixtures.GenConfig{Hosts: 3, PagesPerHost: 150, Seed: 42,
+		BrokenPermille: 20, RedirectPermille: 20, CrossHostPermille: 80, MinBytes: 3000, MaxBytes: 6000})
+	want := cl.Reachable(-1)
+	db := filepath.Join(t.TempDir(), "kill.db")
+	args := append([]string{"crawl", "--db", db, "--delay", "0", "--per-host", "2", "--concurrency", "6", "--quiet"}, cl.Seeds()...)
+
+	// Kill the crawler with SIGKILL at five different moments: after the
+	// server has answered these many more requests.
+	kills := 0
+	for _, after := range []int{5, 40, 90, 150, 230} {
+		cmd := exec.Command(trawlBin, args...)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		exited := make(chan error, 1)
+		go func() { exited <- cmd.Wait() }()
+		base := cl.Log.Len()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		waitErr := make(chan error, 1)
+		go func() {
+			waitErr <- cl.Log.Wait(ctx, func(rs []fixtures.Request) bool { return len(rs) >= base+after })
+		}()
+		select {
+		case err := <-waitErr:
+			if err != nil {
+				cancel()
+				t.Fatalf("waiting for %d requests: %v", after, err)
+			}
+			cmd.Process.Kill()
+			<-exited
+			kills++
+		case err := <-exited:
+			// It finished before the kill point: nothing left to interrupt.
+			t.Logf("crawl ended before the kill at +%d requests: %v", after, err)
+		}
+		cancel()
+	}
+	if kills < 5 {
+		t.Fatalf("only %d kills landed mid-crawl; make the site bigger", kills)
+	}
+	r := trawl(t, args...)
+	if r.code != 0 {
+		t.Fatalf("final resume exit %d: %s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stdout, "status=finished") {
+		t.Fatalf("summary: %s", r.stdout)
+	}
+	got, dups := recordedURLs(t, db)
+	compare(t, want, got)
+	if len(dups) > 0 {
+		t.Fatalf("%d URLs were recorded more than once, e.g. %v", len(dups), dups)
+	}
+	var runs int
+	openDB(t, db).QueryRow(`SELECT count(*) FROM runs`).Scan(&runs)
+	if runs != 1 {
+		t.Fatalf("%d runs, want the one run resumed", runs)
+	}
+}
+
+func TestSIGINTStopsGracefullyAndResumes(t *testing.T) {
+	cl := fixtures.MustGenerated(t, fixtures.GenConfig{Hosts: 2, PagesPerHost: 100, Seed: 9,
+		MinBytes: 2000, MaxBytes: 3000, Latency: 5 * time.Millisecond})
+	db := filepath.Join(t.TempDir(), "int.db")
+	args := append([]string{"crawl", "--db", db, "--delay", "0", "--quiet"}, cl.Seeds()...)
+	cmd := exec.Command(trawlBin, args...)
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := cl.Log.Wait(ctx, func(rs []fixtures.Request) bool { return len(rs) >= 20 }); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 130 {
+		t.Fatalf("exit after SIGINT = %v, want 130; stderr: %s", err, errb.String())
+	}
+	if !strings.Contains(errb.String(), "resume") {
+		t.Fatalf("no resume hint on stderr: %s", errb.String())
+	}
+	var status string
+	openDB(t, db).QueryRow(`SELECT status FROM runs`).Scan(&status)
+	if status != store.RunInterrupted {
+		t.Fatalf("run status %q, want interrupted", status)
+	}
+	r := trawl(t, "crawl", "--db", db, "--quiet") // no seeds: everything comes from the database
+	if r.code != 0 {
+		t.Fatalf("resume exit %d: %s", r.code, r.stderr)
+	}
+	got, dups := recordedURLs(t, db)
+	compare(t, cl.Reachable(-1), got)
+	if len(dups) > 0 {
+		t.Fatalf("duplicates: %v", dups)
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	dir := t.TempDir()
+	foreign := filepath.Join(dir, "notes.db")
+	fdb, _ := sql.Open("sqlite", foreign)
+	if _, err := fdb.Exec(`CREATE TABLE notes(x); INSERT INTO notes VALUES ('keep me')`); err != nil {
+		t.Fatal(err)
+	}
+	fdb.Close()
+	before, _ := os.ReadFile(foreign)
+	textFile := filepath.Join(dir, "readme.txt")
+	os.WriteFile(textFile, []byte("not a database at all, just some text to keep"), 0o644)
+	ro := filepath.Join(dir, "ro")
+	os.Mkdir(ro, 0o555)
+
+	cases := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"malformed URL", []string{"crawl", "--db", filepath.Join(dir, "a.db"), "http://exa mple.com/"}, "invalid seed URL"},
+		{"not http", []string{"crawl", "--db", filepath.Join(dir, "a.db"), "ftp://example.com/"}, "invalid seed URL"},
+		{"unknown flag", []string{"crawl", "--bogus", "http://127.0.0.1:1/"}, "unknown flag"},
+		{"bad scope", []string{"crawl", "--scope", "planet", "--db", filepath.Join(dir, "a.db"), "http://127.0.0.1:1/"}, "scope"},
+		{"bad regexp", []string{"crawl", "--deny", "(", "--db", filepath.Join(dir, "a.db"), "http://127.0.0.1:1/"}, "deny"},
+		{"foreign database", []string{"crawl", "--db", foreign, "http://127.0.0.1:1/"}, "not a trawl database"},
+		{"text file as database", []string{"crawl", "--db", textFile, "http://127.0.0.1:1/"}, "not a trawl database"},
+		{"unwritable directory", []string{"crawl", "--db", filepath.Join(ro, "x.db"), "http://127.0.0.1:1/"}, "cannot create"},
+		{"no seeds", []string{"crawl", "--db", filepath.Join(dir, "none.db")}, "no seed"},
+		{"zero concurrency", []string{"crawl", "--concurrency", "0", "--db", filepath.Join(dir, "a.db"), "http://127.0.0.1:1/"}, "concurrency"},
+	}
+	if os.Geteuid() == 0 {
+		// root writes anywhere; the unwritable-directory case cannot fail.
+		cases = append(cases[:7], cases[8:]...)
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := trawl(t, tc.args...)
+			if r.code != exitUsage {
+				t.Fatalf("exit %d, want %d; stderr: %s", r.code, exitUsage, r.stderr)
+			}
+			lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
+			if len(lines) != 1 || !strings.Contains(r.stderr, tc.want) {
+				t.Fatalf("stderr %q: want one line mentioning %q", r.stderr, tc.want)
+			}
+		})
+	}
+	if after, _ := os.ReadFile(foreign); !bytes.Equal(before, after) {
+		t.Fatal("the foreign database was modified")
+	}
+	if b, _ := os.ReadFile(textFile); string(b) != "not a database at all, just some text to keep" {
+		t.Fatal("the text file was modified")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "a.db")); err == nil {
+		t.Fatal("a database was created for invalid input")
+	}
+}
+
+func TestHelpIsAccurate(t *testing.T) {
+	r := trawl(t, "crawl", "--help")
+	if r.code != 0 {
+		t.Fatalf("exit %d", r.code)
+	}
+	for _, flag := range []string{"--db", "--seeds-file", "--scope", "--allow", "--deny", "--max-depth", "--max-pages",
+		"--max-pages-per-host", "--concurrency", "--per-host", "--delay", "--timeout", "--max-body", "--user-agent",
+		"--fresh", "--log-format", "--quiet", "--verbose"} {
+		if !strings.Contains(r.stdout, flag) {
+			t.Errorf("crawl --help does not mention %s", flag)
+		}
+	}
+}
+
+func TestDemoCrawlsBundledSite(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "demo.db")
+	r := trawl(t, "demo", "--db", db)
+	if r.code != 0 {
+		t.Fatalf("demo exit %d: %s", r.code, r.stderr)
+	}
+	conn := openDB(t, db)
+	var ok, notFound, denied, redirects int
+	conn.QueryRow(`SELECT count(*) FILTER (WHERE status = 200), count(*) FILTER (WHERE status = 404),
+		count(*) FILTER (WHERE reason = 'robots-denied'), count(*) FILTER (WHERE status = 301 AND redirect_to LIKE '%/books/')
+		FROM pages`).Scan(&ok, &notFound, &denied, &redirects)
+	if ok < 20 || notFound != 1 || denied != 1 || redirects != 1 {
+		t.Fatalf("demo crawl: 200=%d 404=%d robots-denied=%d redirects=%d", ok, notFound, denied, redirects)
+	}
+}
+
+func TestSecondRunIsLockedOut(t *testing.T) {
+	cl := fixtures.MustGenerated(t, fixtures.GenConfig{Hosts: 1, PagesPerHost: 50, Seed: 1,
+		MinBytes: 2000, MaxBytes: 3000, Latency: 20 * time.Millisecond})
+	db := filepath.Join(t.TempDir(), "lock.db")
+	first := exec.Command(trawlBin, "crawl", "--db", db, "--quiet", "--per-host", "1", cl.Seeds()[0])
+	if err := first.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { first.Process.Kill(); first.Wait() }()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := cl.Log.Wait(ctx, func(rs []fixtures.Request) bool { return len(rs) >= 3 }); err != nil {
+		t.Fatal(err)
+	}
+	r := trawl(t, "crawl", "--db", db, cl.Seeds()[0])
+	if r.code != exitLocked {
+		t.Fatalf("second run exit %d, want %d; stderr %s", r.code, exitLocked, r.stderr)
+	}
+	if !strings.Contains(r.stderr, fmt.Sprintf("process %d", first.Process.Pid)) {
+		t.Fatalf("lock message does not name the holder: %s", r.stderr)
+	}
+	// After the holder dies without cleaning up, the lock is taken over.
+	first.Process.Kill()
+	first.Wait()
+	if r := trawl(t, "crawl", "--db", db, "--quiet", "--delay", "0"); r.code != 0 {
+		t.Fatalf("run after the holder died: exit %d: %s", r.code, r.stderr)
+	}
+}
