@@ -131,7 +131,7 @@ func TestCommitQueuesInOrderAndDeduplicates(t *testing.T) {
 	}
 	seed := jobs[0]
 	out := Outcome{Job: seed, State: StateDone, Fetch: &Fetch{At: time.Now(), Status: 200, Title: "Home"},
-		Links: []Link{{URL: "http://a.test/b", Text: "B \"quoted\"\n"}, {URL: "http://a.test/a", Text: "A"}, {URL: "http://a.test/b", Text: "again"}},
+		Links:      []Link{{URL: "http://a.test/b", Text: "B \"quoted\"\n"}, {URL: "http://a.test/a", Text: "A"}, {URL: "http://a.test/b", Text: "again"}},
 		Discovered: []NewURL{nu("http://a.test/b", 1), nu("http://a.test/a", 1), nu("http://a.test/b", 1), nu("http://a.test/", 1)}}
 	res, err = db.Commit(ctx, run.ID, Batch{Outcomes: []Outcome{out}})
 	if err != nil {
