@@ -69,8 +69,14 @@ type Config struct {
 	Retries     int      `json:"retries"`    // extra attempts for transient failures
 	RetryBase   Duration `json:"retry_base"` // first retry delay; doubles each time, with jitter
 
-	IgnoreRobots bool   `json:"ignore_robots,omitempty"`
-	RobotsAgent  string `json:"robots_agent,omitempty"` // product token matched in robots.txt
+	IgnoreRobots  bool     `json:"ignore_robots,omitempty"`
+	RobotsAgent   string   `json:"robots_agent,omitempty"` // product token matched in robots.txt
+	MaxCrawlDelay Duration `json:"max_crawl_delay"`        // cap on a robots.txt Crawl-delay
+
+	// AutoThrottle lets each host's delay follow its latency; see throttle.go.
+	AutoThrottle   bool     `json:"auto_throttle"`
+	ThrottleTarget float64  `json:"throttle_target"` // aimed-for busy share of a host's time per fetcher slot
+	MaxDelay       Duration `json:"max_delay"`       // ceiling for the adaptive delay
 }
 
 // DefaultConfig returns the settings a crawl uses unless told otherwise.
@@ -86,6 +92,11 @@ func DefaultConfig() Config {
 		Retries:     2,
 		RetryBase:   Duration(2 * time.Second),
 		RobotsAgent: "trawl",
+
+		MaxCrawlDelay:  Duration(30 * time.Second),
+		AutoThrottle:   true,
+		ThrottleTarget: 1,
+		MaxDelay:       Duration(60 * time.Second),
 	}
 }
 
@@ -108,6 +119,10 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("max-body %d: want more than zero", c.MaxBody)
 	case c.MaxDepth < 0 || c.MaxPages < 0 || c.MaxPagesPerHost < 0 || c.Retries < 0:
 		return errors.New("limits must be zero (no limit) or more")
+	case c.AutoThrottle && (c.ThrottleTarget <= 0 || c.ThrottleTarget > 100):
+		return fmt.Errorf("throttle-target %g: want more than 0 and at most 100", c.ThrottleTarget)
+	case c.MaxCrawlDelay < 0 || c.MaxDelay < 0:
+		return errors.New("max-crawl-delay and max-delay must not be negative")
 	case strings.TrimSpace(c.UserAgent) == "":
 		return errors.New("user agent must not be empty")
 	}

@@ -351,6 +351,24 @@ func (d *dispatcher) afterResponse(h *hostQueue, ev event, now time.Time) {
 	default:
 		h.failures = 0
 	}
+	if d.c.cfg.AutoThrottle && ev.status != 0 {
+		h.delay = d.c.throttle(h, ev)
+		d.spaceAfter(h, now)
+		if changed(h.savedDelay, h.delay) {
+			h.savedDelay = h.delay
+			d.saveHost(h, time.Time{})
+		}
+	}
+}
+
+// changed reports whether the delay moved enough since it was last stored to be
+// worth a write (a quarter, or from or to zero).
+func changed(saved, now time.Duration) bool {
+	diff := now - saved
+	if diff < 0 {
+		diff = -diff
+	}
+	return (saved == 0) != (now == 0) || diff*4 > saved
 }
 
 // afterRobots installs a host's robots.txt.
@@ -371,15 +389,12 @@ func (d *dispatcher) afterRobots(h *hostQueue, ev event, now time.Time) {
 		h.robotsFails = 0
 		h.robots, h.robotsStatus, h.robotsAt = ev.robots, ev.robotsStatus, now
 		if cd, ok := ev.robots.CrawlDelay(cfg.RobotsAgent); ok {
-			h.crawlDelay = min(cd, maxCrawlDelay)
-			h.delay = max(time.Duration(cfg.Delay), h.crawlDelay)
+			h.crawlDelay = min(cd, time.Duration(cfg.MaxCrawlDelay))
+			h.delay = max(h.delay, h.crawlDelay)
 		}
 	}
 	d.saveHost(h, time.Time{})
 }
-
-// maxCrawlDelay caps a robots.txt Crawl-delay.
-const maxCrawlDelay = 30 * time.Second
 
 func (d *dispatcher) saveHost(h *hostQueue, backoffUntil time.Time) {
 	st := store.HostState{Host: h.key, RobotsStatus: string(h.robotsStatus), RobotsFetchedAt: h.robotsAt,

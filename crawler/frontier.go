@@ -31,6 +31,8 @@ type hostQueue struct {
 	robotsBusy   bool          // a robots.txt request is in flight
 	robotsFails  int           // consecutive unreachable robots.txt fetches
 	crawlDelay   time.Duration // from robots.txt, capped
+	latency      time.Duration // smoothed response time, for the auto-throttle
+	savedDelay   time.Duration // the delay last written to the store
 	index        int           // position in the ready heap, -1 when absent
 	ready        time.Time     // heap key, computed by readyAt
 }

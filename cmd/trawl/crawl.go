@@ -40,7 +40,7 @@ type crawlOptions struct {
 func (a *app) crawlCmd() *cobra.Command {
 	cfg := crawler.DefaultConfig()
 	var o crawlOptions
-	var delay, timeout, retryBase time.Duration
+	var delay, timeout, retryBase, maxCrawlDelay, maxDelay time.Duration
 	cmd := &cobra.Command{
 		Use:   "crawl [flags] URL...",
 		Short: "Crawl from seed URLs into a SQLite database (resumes an unfinished crawl)",
@@ -60,6 +60,8 @@ Exit codes: 0 finished, 1 failed, 2 bad input, 3 stopped by a budget
 			cfg.Delay = crawler.Duration(delay)
 			cfg.Timeout = crawler.Duration(timeout)
 			cfg.RetryBase = crawler.Duration(retryBase)
+			cfg.MaxCrawlDelay = crawler.Duration(maxCrawlDelay)
+			cfg.MaxDelay = crawler.Duration(maxDelay)
 			return a.crawl(cmd.Context(), cmd.Flags(), cfg, o, args)
 		},
 	}
@@ -82,6 +84,10 @@ Exit codes: 0 finished, 1 failed, 2 bad input, 3 stopped by a budget
 	f.StringVar(&o.contact, "contact", "", "URL or e-mail address put in the default User-Agent so site owners can reach you")
 	f.StringVar(&cfg.RobotsAgent, "robots-agent", cfg.RobotsAgent, "product token matched against robots.txt User-agent lines")
 	f.BoolVar(&cfg.IgnoreRobots, "ignore-robots", false, "do not fetch or obey robots.txt (only for sites you own)")
+	f.DurationVar(&maxCrawlDelay, "max-crawl-delay", time.Duration(cfg.MaxCrawlDelay), "cap on a robots.txt Crawl-delay")
+	f.BoolVar(&cfg.AutoThrottle, "auto-throttle", cfg.AutoThrottle, "let each host's delay follow its response time (see README)")
+	f.Float64Var(&cfg.ThrottleTarget, "throttle-target", cfg.ThrottleTarget, "auto-throttle target: 1 leaves a host idle about as long as it takes to answer; higher crawls harder")
+	f.DurationVar(&maxDelay, "max-delay", time.Duration(cfg.MaxDelay), "ceiling for the auto-throttled delay")
 	f.IntVar(&cfg.Retries, "retries", cfg.Retries, "extra attempts for transient failures (timeouts, resets, 5xx, 429)")
 	f.DurationVar(&retryBase, "retry-base", time.Duration(cfg.RetryBase), "delay before the first retry; doubles with each attempt, with jitter")
 	f.StringVar(&o.logFormat, "log-format", "text", "log format on stderr: text or json")
@@ -136,7 +142,8 @@ func newLogger(w io.Writer, format string, quiet, verbose bool) (*slog.Logger, e
 // overridable lists the flags that, given again when resuming, replace the
 // stored setting. Scope and seeds define the crawl and are kept.
 var overridable = []string{"max-depth", "max-pages", "max-pages-per-host", "concurrency", "per-host", "delay",
-	"timeout", "max-body", "user-agent", "contact", "robots-agent", "ignore-robots", "retries", "retry-base"}
+	"timeout", "max-body", "user-agent", "contact", "robots-agent", "ignore-robots", "retries", "retry-base",
+	"max-crawl-delay", "auto-throttle", "throttle-target", "max-delay"}
 
 func (a *app) crawl(ctx context.Context, flags *pflag.FlagSet, cfg crawler.Config, o crawlOptions, args []string) error {
 	log, err := newLogger(a.stderr, o.logFormat, o.quiet, o.verbose)
@@ -317,6 +324,14 @@ func applyFlag(dst *crawler.Config, src crawler.Config, name string) {
 		dst.Retries = src.Retries
 	case "retry-base":
 		dst.RetryBase = src.RetryBase
+	case "max-crawl-delay":
+		dst.MaxCrawlDelay = src.MaxCrawlDelay
+	case "auto-throttle":
+		dst.AutoThrottle = src.AutoThrottle
+	case "throttle-target":
+		dst.ThrottleTarget = src.ThrottleTarget
+	case "max-delay":
+		dst.MaxDelay = src.MaxDelay
 	}
 }
 
