@@ -72,6 +72,7 @@ type Config struct {
 	IgnoreRobots  bool     `json:"ignore_robots,omitempty"`
 	RobotsAgent   string   `json:"robots_agent,omitempty"` // product token matched in robots.txt
 	MaxCrawlDelay Duration `json:"max_crawl_delay"`        // cap on a robots.txt Crawl-delay
+	Sitemaps      bool     `json:"sitemaps"`               // read robots.txt Sitemap: lines, or /sitemap.xml
 
 	// AutoThrottle lets each host's delay follow its latency; see throttle.go.
 	AutoThrottle   bool     `json:"auto_throttle"`
@@ -94,6 +95,7 @@ func DefaultConfig() Config {
 		RobotsAgent: "trawl",
 
 		MaxCrawlDelay:  Duration(30 * time.Second),
+		Sitemaps:       true,
 		AutoThrottle:   true,
 		ThrottleTarget: 1,
 		MaxDelay:       Duration(60 * time.Second),

@@ -148,7 +148,7 @@ func (c *Crawler) Run(ctx context.Context) (Result, error) {
 
 	seeds := make([]store.NewURL, 0, len(c.seeds))
 	for _, u := range c.seeds {
-		seeds = append(seeds, store.NewURL{URL: u.String(), Host: urlkey.HostKey(u), Via: "seed"})
+		seeds = append(seeds, store.NewURL{URL: u.String(), Host: urlkey.HostKey(u), Via: viaSeed})
 	}
 	if _, err := c.st.Commit(wctx, c.runID, store.Batch{Outcomes: []store.Outcome{{Discovered: seeds}}}); err != nil {
 		return Result{Status: StatusFailed}, fmt.Errorf("add seeds: %w", err)

@@ -1,10 +1,12 @@
 package crawler
 
 import (
+	"compress/gzip"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"path/filepath"
 	"sort"
@@ -36,6 +38,9 @@ func testConfig(seeds ...string) Config {
 	cfg.PerHost = 2
 	cfg.Timeout = Duration(5 * time.Second)
 	cfg.RetryBase = Duration(5 * time.Millisecond)
+	// The generated sites have no sitemaps; probing /sitemap.xml would add a
+	// 404 to every comparison with the site's truth. TestSitemaps covers them.
+	cfg.Sitemaps = false
 	return cfg
 }
 
@@ -375,3 +380,52 @@ func TestPerHostConcurrencyAndDelayFromServerLog(t *testing.T) {
 		}
 	}
 }
+
+func TestSitemaps(t *testing.T) {
+	h := fixtures.MustHost(t, fixtures.HostConfig{}, nil)
+	html := map[string]string{"Content-Type": "text/html"}
+	h.SetRobots(200, "User-agent: *\nDisallow: /private\nSitemap: "+h.URL+"/sitemap-index.xml\nSitemap: http://elsewhere.invalid/sm.xml\n")
+	h.Handle("/{$}", fixtures.Status(200, html, `<a href="/linked">linked</a>`))
+	h.Handle("/linked", fixtures.Status(200, html, `no links`))
+	h.Handle("/orphan", fixtures.Status(200, html, `<a href="/orphan-child">child</a>`))
+	h.Handle("/orphan-child", fixtures.Status(200, html, `leaf`))
+	h.Handle("/private/listed", fixtures.Status(200, html, `secret`))
+	h.Handle("/sitemap-index.xml", fixtures.Status(200, map[string]string{"Content-Type": "application/xml"},
+		`<sitemapindex><sitemap><loc>`+h.URL+`/sm1.xml.gz</loc></sitemap></sitemapindex>`))
+	var gzBody strings.Builder
+	zw := gzipWriter(&gzBody)
+	fmt.Fprintf(zw, `<urlset><url><loc>%s/orphan</loc><lastmod>2026-03-04</lastmod></url><url><loc>%s/private/listed</loc></url><url><loc>https://other.invalid/x</loc></url></urlset>`, h.URL, h.URL)
+	zw.Close()
+	h.Handle("/sm1.xml.gz", fixtures.Status(200, map[string]string{"Content-Type": "application/octet-stream"}, gzBody.String()))
+
+	db := testDB(t)
+	cfg := testConfig(h.URL + "/")
+	cfg.Sitemaps = true
+	crawlRun(t, db, cfg)
+	got := recorded(t, db)
+	for _, p := range []string{"/", "/linked", "/orphan", "/orphan-child", "/sitemap-index.xml", "/sm1.xml.gz"} {
+		if got[h.URL+p] != 200 {
+			t.Errorf("%s: status %d, want fetched with 200", p, got[h.URL+p])
+		}
+	}
+	var lastmod, via string
+	if err := db.Reader().QueryRow(`SELECT coalesce(lastmod, ''), via FROM urls WHERE url = ?`, h.URL+"/orphan").Scan(&lastmod, &via); err != nil {
+		t.Fatal(err)
+	}
+	if lastmod != "2026-03-04" || via != "sitemap-entry" {
+		t.Errorf("orphan lastmod=%q via=%q", lastmod, via)
+	}
+	if n := queryInt(t, db, `SELECT count(*) FROM urls WHERE url = ? AND reason = 'robots-denied'`, h.URL+"/private/listed"); n != 1 {
+		t.Error("a sitemap URL disallowed by robots.txt was not recorded as robots-denied")
+	}
+	if n := queryInt(t, db, `SELECT count(*) FROM urls WHERE reason = 'out-of-scope' AND url LIKE '%.invalid%'`); n != 2 {
+		t.Errorf("out-of-scope sitemap and entry recorded %d times, want 2", n)
+	}
+	for _, r := range h.Log.Entries() {
+		if r.Path == "/sitemap.xml" {
+			t.Error("probed /sitemap.xml although robots.txt lists sitemaps")
+		}
+	}
+}
+
+func gzipWriter(w io.Writer) *gzip.Writer { return gzip.NewWriter(w) }

@@ -31,7 +31,7 @@ type dispatcher struct {
 	idle        int
 	inflight    int // requests (pages and robots.txt) in progress
 	awaiting    int // page and record tasks dispatched but not yet committed
-	sidePending int // host skips handed to the writer, not yet committed
+	sidePending int // side writes (host states, skips, sitemaps) not yet committed
 	dispatched  int // pages requested by this invocation, for --max-pages
 	rng         *rand.Rand
 }
@@ -244,7 +244,7 @@ func (d *dispatcher) skipHost(h *hostQueue, reason string) {
 	}
 	h.window, h.retries, h.more = nil, nil, false
 	d.sidePending++
-	d.w.enqueue(nil, []store.SkipHost{{Host: h.key, Reason: reason}})
+	d.w.enqueue(store.Batch{Skips: []store.SkipHost{{Host: h.key, Reason: reason}}})
 }
 
 func (h *hostQueue) cappedReason() string {
@@ -392,6 +392,10 @@ func (d *dispatcher) afterRobots(h *hostQueue, ev event, now time.Time) {
 			h.crawlDelay = min(cd, time.Duration(cfg.MaxCrawlDelay))
 			h.delay = max(h.delay, h.crawlDelay)
 		}
+		if cfg.Sitemaps && !h.sitemapsQueued {
+			h.sitemapsQueued = true
+			d.queueSitemaps(h, ev.robots.Sitemaps())
+		}
 	}
 	d.saveHost(h, time.Time{})
 }
@@ -400,5 +404,28 @@ func (d *dispatcher) saveHost(h *hostQueue, backoffUntil time.Time) {
 	st := store.HostState{Host: h.key, RobotsStatus: string(h.robotsStatus), RobotsFetchedAt: h.robotsAt,
 		CrawlDelay: h.crawlDelay, Delay: h.delay, BackoffUntil: backoffUntil, ParkedReason: h.parked,
 		Failures: h.failures}
-	d.w.enqueue([]store.HostState{st}, nil)
+	d.sidePending++
+	d.w.enqueue(store.Batch{Hosts: []store.HostState{st}})
+}
+
+// queueSitemaps puts a host's sitemaps (those robots.txt names, or
+// /sitemap.xml when it names none) into the frontier, where they are fetched
+// through the same politeness gate as pages.
+func (d *dispatcher) queueSitemaps(h *hostQueue, listed []string) {
+	if len(listed) == 0 {
+		listed = []string{h.key + "/sitemap.xml"}
+	}
+	var found []store.NewURL
+	for _, s := range listed {
+		u, err := d.c.canon.Canonical(s)
+		if err != nil {
+			continue
+		}
+		found = append(found, d.c.discover(u, store.Job{}, 0, viaSitemap))
+	}
+	if len(found) == 0 {
+		return
+	}
+	d.sidePending++
+	d.w.enqueue(store.Batch{Outcomes: []store.Outcome{{Discovered: found}}})
 }

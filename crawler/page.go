@@ -62,9 +62,12 @@ func (c *Crawler) fetchPage(f *fetcher, job store.Job) (store.Outcome, event) {
 		fr.Truncated = true
 		fr.ErrorClass, fr.Error = ClassTooLarge, "body truncated at --max-body"
 	}
-	if resp.status >= 300 && resp.status < 400 {
+	switch {
+	case resp.status >= 300 && resp.status < 400:
 		c.redirect(&out, resp.header.Get("Location"))
-	} else if isHTML(fr.ContentType, resp.body) {
+	case job.Via == viaSitemap:
+		c.readSitemap(&out, resp.body)
+	case isHTML(fr.ContentType, resp.body):
 		c.extractPage(&out, resp)
 	}
 	c.count(out)
@@ -110,6 +113,38 @@ func isHTML(contentType string, body []byte) bool {
 	return mt == "text/html" || mt == "application/xhtml+xml"
 }
 
+// How a URL entered the frontier (urls.via).
+const (
+	viaSeed     = "seed"
+	viaLink     = "link"
+	viaRedirect = "redirect"
+	viaSitemap  = "sitemap"       // a sitemap file
+	viaListed   = "sitemap-entry" // a URL a sitemap lists
+)
+
+// readSitemap queues the URLs a sitemap lists (and the files a sitemap index
+// names), keeping each <lastmod>.
+func (c *Crawler) readSitemap(out *store.Outcome, body []byte) {
+	sm, err := extract.ParseSitemap(body)
+	if err != nil {
+		out.Fetch.ErrorClass, out.Fetch.Error = ClassParse, err.Error()
+		return
+	}
+	add := func(entries []extract.SitemapURL, depth int, via string) {
+		for _, e := range entries {
+			u, err := c.canon.Canonical(e.Loc)
+			if err != nil {
+				continue
+			}
+			n := c.discover(u, out.Job, depth, via)
+			n.LastMod = e.LastMod
+			out.Discovered = append(out.Discovered, n)
+		}
+	}
+	add(sm.Children, out.Job.Depth, viaSitemap)
+	add(sm.URLs, out.Job.Depth+1, viaListed)
+}
+
 // redirect records a 3xx's target and sends it back through the frontier.
 func (c *Crawler) redirect(out *store.Outcome, location string) {
 	if location == "" {
@@ -125,7 +160,7 @@ func (c *Crawler) redirect(out *store.Outcome, location string) {
 		return
 	}
 	out.Fetch.RedirectTo = target.String()
-	out.Discovered = append(out.Discovered, c.discover(target, out.Job, out.Job.Depth+1, "redirect"))
+	out.Discovered = append(out.Discovered, c.discover(target, out.Job, out.Job.Depth+1, viaRedirect))
 }
 
 // discover builds the frontier entry for a URL found by job.
@@ -175,6 +210,6 @@ func (c *Crawler) extractPage(out *store.Outcome, resp *response) {
 			continue
 		}
 		seen[s] = struct{}{}
-		out.Discovered = append(out.Discovered, c.discover(u, out.Job, out.Job.Depth+1, "link"))
+		out.Discovered = append(out.Discovered, c.discover(u, out.Job, out.Job.Depth+1, viaLink))
 	}
 }

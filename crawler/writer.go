@@ -23,7 +23,8 @@ type writer struct {
 	events chan<- event
 
 	mu     sync.Mutex
-	side   store.Batch // Hosts and Skips only
+	side   store.Batch // host states, skips and job-less discoveries
+	sideN  int         // enqueue calls merged into side
 	notify chan struct{}
 }
 
@@ -31,11 +32,14 @@ func newWriter(st Store, runID int64, in <-chan store.Outcome, events chan<- eve
 	return &writer{st: st, runID: runID, in: in, events: events, notify: make(chan struct{}, 1)}
 }
 
-// enqueue adds host updates and skips to the next transaction. It never blocks.
-func (w *writer) enqueue(hosts []store.HostState, skips []store.SkipHost) {
+// enqueue adds host updates, skips and job-less discoveries (sitemaps) to the
+// next transaction. It never blocks. Each call is acknowledged once committed.
+func (w *writer) enqueue(b store.Batch) {
 	w.mu.Lock()
-	w.side.Hosts = append(w.side.Hosts, hosts...)
-	w.side.Skips = append(w.side.Skips, skips...)
+	w.side.Hosts = append(w.side.Hosts, b.Hosts...)
+	w.side.Skips = append(w.side.Skips, b.Skips...)
+	w.side.Outcomes = append(w.side.Outcomes, b.Outcomes...)
+	w.sideN++
 	w.mu.Unlock()
 	select {
 	case w.notify <- struct{}{}:
@@ -43,12 +47,12 @@ func (w *writer) enqueue(hosts []store.HostState, skips []store.SkipHost) {
 	}
 }
 
-func (w *writer) takeSide() store.Batch {
+func (w *writer) takeSide() (store.Batch, int) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	b := w.side
-	w.side = store.Batch{}
-	return b
+	b, n := w.side, w.sideN
+	w.side, w.sideN = store.Batch{}, 0
+	return b, n
 }
 
 // run commits until in is closed and drained. After a failed commit it keeps
@@ -80,8 +84,8 @@ func (w *writer) run(ctx context.Context) {
 				break drain
 			}
 		}
-		b := w.takeSide()
-		b.Outcomes = batch
+		b, sides := w.takeSide()
+		b.Outcomes = append(b.Outcomes, batch...)
 		if failed || (len(b.Outcomes) == 0 && len(b.Hosts) == 0 && len(b.Skips) == 0) {
 			continue
 		}
@@ -91,7 +95,7 @@ func (w *writer) run(ctx context.Context) {
 			w.events <- event{kind: evWriteFailed, err: err}
 			continue
 		}
-		ev := event{kind: evCommitted, newByHost: res.NewByHost, sides: len(b.Skips)}
+		ev := event{kind: evCommitted, newByHost: res.NewByHost, sides: sides}
 		ev.acks = make([]ack, 0, len(batch))
 		for _, o := range batch {
 			if o.Job.ID != 0 {

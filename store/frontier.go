@@ -45,6 +45,8 @@ type NewURL struct {
 	// example "out-of-scope") instead of queueing it, so that the link graph can
 	// name every target and every decision is queryable.
 	Skip string
+	// LastMod is a sitemap's <lastmod> for the URL, kept for refresh runs.
+	LastMod string
 }
 
 // Job is a queued URL handed to a fetcher.
@@ -53,7 +55,8 @@ type Job struct {
 	URL   string
 	Host  string
 	Depth int
-	Tries int // failed attempts so far in this run
+	Via   string // how the URL was found: seed, link, redirect, sitemap
+	Tries int    // failed attempts so far in this run
 }
 
 // Fetch is the outcome of one HTTP attempt.
@@ -192,10 +195,11 @@ func (db *DB) loadLocked(ctx context.Context, runID int64) error {
 		s, err = db.w.PrepareContext(ctx, q)
 		return s
 	}
-	st.insURL = prep(`INSERT INTO urls(id, url, host_id, depth, seq, state, reason, via, parent_id, first_run, run_id)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	st.insURL = prep(`INSERT INTO urls(id, url, host_id, depth, seq, state, reason, via, parent_id, first_run, run_id, lastmod)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT(id) DO UPDATE SET depth = excluded.depth, seq = excluded.seq, state = excluded.state,
-			reason = excluded.reason, via = excluded.via, parent_id = excluded.parent_id, run_id = excluded.run_id, tries = 0
+			reason = excluded.reason, via = excluded.via, parent_id = excluded.parent_id, run_id = excluded.run_id, tries = 0,
+			lastmod = coalesce(excluded.lastmod, urls.lastmod)
 		WHERE urls.url = excluded.url AND urls.run_id < excluded.run_id`)
 	st.insHost = prep(`INSERT INTO hosts(host) VALUES (?) ON CONFLICT(host) DO UPDATE SET host = excluded.host RETURNING id`)
 	st.insFetch = prep(`INSERT INTO fetches(url_id, run_id, attempt, fetched_at, duration_ms, status, error_class, error,
@@ -261,7 +265,7 @@ func (db *DB) addURLTx(ctx context.Context, tx *sql.Tx, cs *commitState, runID i
 	cs.seq++
 	parent := sql.NullInt64{Int64: u.ParentID, Valid: u.ParentID != 0}
 	res, err := tx.StmtContext(ctx, db.stmts.insURL).ExecContext(ctx, id, u.URL, hostID, u.Depth, cs.seq,
-		state, reason, u.Via, parent, runID, runID)
+		state, reason, u.Via, parent, runID, runID, nullStr(u.LastMod))
 	if err != nil {
 		return fmt.Errorf("store: add URL %s: %w", u.URL, err)
 	}
@@ -422,7 +426,7 @@ func (db *DB) QueuedHosts(ctx context.Context) ([]string, error) {
 // QueuedURLs returns up to limit queued URLs of host in crawl order (depth, then
 // discovery), leaving out the ids in exclude (those the caller already holds).
 func (db *DB) QueuedURLs(ctx context.Context, host string, limit int, exclude map[int64]struct{}) ([]Job, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT u.id, u.url, u.depth, u.tries FROM urls u
+	rows, err := db.r.QueryContext(ctx, `SELECT u.id, u.url, u.depth, u.via, u.tries FROM urls u
 		WHERE u.host_id = (SELECT id FROM hosts WHERE host = ?) AND u.state = 'queued'
 		ORDER BY u.depth, u.seq LIMIT ?`, host, limit+len(exclude))
 	if err != nil {
@@ -432,7 +436,7 @@ func (db *DB) QueuedURLs(ctx context.Context, host string, limit int, exclude ma
 	var jobs []Job
 	for rows.Next() {
 		j := Job{Host: host}
-		if err := rows.Scan(&j.ID, &j.URL, &j.Depth, &j.Tries); err != nil {
+		if err := rows.Scan(&j.ID, &j.URL, &j.Depth, &j.Via, &j.Tries); err != nil {
 			return nil, fmt.Errorf("store: read queue of %s: %w", host, err)
 		}
 		if _, ok := exclude[j.ID]; ok || len(jobs) == limit {

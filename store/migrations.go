@@ -59,6 +59,7 @@ CREATE TABLE urls (
 	first_run     INTEGER NOT NULL,
 	run_id        INTEGER NOT NULL,
 	tries         INTEGER NOT NULL DEFAULT 0,
+	lastmod       TEXT,
 	last_fetch_id INTEGER
 );
 CREATE INDEX urls_queue ON urls(host_id, depth, seq) WHERE state = 'queued';

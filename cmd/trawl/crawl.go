@@ -85,6 +85,7 @@ Exit codes: 0 finished, 1 failed, 2 bad input, 3 stopped by a budget
 	f.StringVar(&cfg.RobotsAgent, "robots-agent", cfg.RobotsAgent, "product token matched against robots.txt User-agent lines")
 	f.BoolVar(&cfg.IgnoreRobots, "ignore-robots", false, "do not fetch or obey robots.txt (only for sites you own)")
 	f.DurationVar(&maxCrawlDelay, "max-crawl-delay", time.Duration(cfg.MaxCrawlDelay), "cap on a robots.txt Crawl-delay")
+	f.BoolVar(&cfg.Sitemaps, "sitemaps", cfg.Sitemaps, "read the sitemaps robots.txt lists (or /sitemap.xml) and crawl the URLs in scope")
 	f.BoolVar(&cfg.AutoThrottle, "auto-throttle", cfg.AutoThrottle, "let each host's delay follow its response time (see README)")
 	f.Float64Var(&cfg.ThrottleTarget, "throttle-target", cfg.ThrottleTarget, "auto-throttle target: 1 leaves a host idle about as long as it takes to answer; higher crawls harder")
 	f.DurationVar(&maxDelay, "max-delay", time.Duration(cfg.MaxDelay), "ceiling for the auto-throttled delay")
