@@ -30,6 +30,18 @@ func demoHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/", http.FileServerFS(sub))
 	mux.Handle("/old-catalogue", http.RedirectHandler("/books/", http.StatusMovedPermanently))
+	// The sitemap names the server's own address, so it is written per request.
+	// It lists one page that nothing links to.
+	mux.HandleFunc("/sitemap.xml", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/xml")
+		fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?>
+<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+<url><loc>http://%[1]s/</loc><lastmod>2026-11-01</lastmod></url>
+<url><loc>http://%[1]s/books/</loc><lastmod>2026-11-01</lastmod></url>
+<url><loc>http://%[1]s/books/out-of-print.html</loc><lastmod>2020-05-17</lastmod></url>
+</urlset>
+`, r.Host)
+	})
 	return mux
 }
 
