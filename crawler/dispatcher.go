@@ -309,8 +309,8 @@ func (d *dispatcher) handle(ev event) error {
 		h.inflight--
 		d.inflight--
 		h.robotsBusy = false
-		d.spaceAfter(h, now)
 		d.afterRobots(h, ev, now)
+		d.spaceAfter(h, now) // with the Crawl-delay robots.txt may have set
 		d.fr.fix(h)
 	}
 	return nil

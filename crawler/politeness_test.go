@@ -1,0 +1,163 @@
+package crawler
+
+import (
+	"net/http"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/trawl-crawler/trawl/fixtures"
+)
+
+// maxInFlight is the most requests the server had in progress at once.
+func maxInFlight(rs []fixtures.Request) int {
+	type edge struct {
+		t     time.Time
+		delta int
+	}
+	var es []edge
+	for _, r := range rs {
+		es = append(es, edge{r.Start, 1}, edge{r.End, -1})
+	}
+	sort.Slice(es, func(i, j int) bool {
+		if es[i].t.Equal(es[j].t) {
+			return es[i].delta < es[j].delta // an end before a start at the same instant
+		}
+		return es[i].t.Before(es[j].t)
+	})
+	cur, peak := 0, 0
+	for _, e := range es {
+		cur += e.delta
+		peak = max(peak, cur)
+	}
+	return peak
+}
+
+func byHost(rs []fixtures.Request) map[string][]fixtures.Request {
+	out := map[string][]fixtures.Request{}
+	for _, r := range rs {
+		out[r.Host] = append(out[r.Host], r)
+	}
+	for _, l := range out {
+		sort.Slice(l, func(i, j int) bool { return l[i].Start.Before(l[j].Start) })
+	}
+	return out
+}
+
+func TestPerHostConcurrencyLimitHolds(t *testing.T) {
+	cl := fixtures.MustGenerated(t, fixtures.GenConfig{Hosts: 3, PagesPerHost: 40, Seed: 8,
+		Latency: 15 * time.Millisecond, MinBytes: 2000, MaxBytes: 3000})
+	db := testDB(t)
+	cfg := testConfig(cl.Seeds()...)
+	cfg.PerHost = 2
+	cfg.Concurrency = 12
+	cfg.AutoThrottle = false
+	crawlRun(t, db, cfg)
+	reached := false
+	for host, rs := range byHost(cl.Log.Entries()) {
+		n := maxInFlight(rs)
+		if n > 2 {
+			t.Errorf("%s had %d requests in flight, limit 2", host, n)
+		}
+		reached = reached || n == 2
+	}
+	if !reached {
+		t.Error("no host ever had 2 requests in flight: the limit was never tested")
+	}
+}
+
+func TestCrawlDelayIsObeyedAndRecorded(t *testing.T) {
+	cl := fixtures.MustGenerated(t, fixtures.GenConfig{Hosts: 2, PagesPerHost: 6, Seed: 2,
+		MinBytes: 2000, MaxBytes: 3000, Robots: "User-agent: *\nCrawl-delay: 0.15\n"})
+	db := testDB(t)
+	cfg := testConfig(cl.Seeds()...)
+	cfg.PerHost = 2 // Crawl-delay must win over per-host concurrency too
+	crawlRun(t, db, cfg)
+	for host, rs := range byHost(cl.Log.Entries()) {
+		if len(rs) < 5 {
+			t.Fatalf("%s: only %d requests", host, len(rs))
+		}
+		for i := 1; i < len(rs); i++ {
+			if gap := rs[i].Start.Sub(rs[i-1].Start); gap < 150*time.Millisecond {
+				t.Errorf("%s: %s %s after %s, Crawl-delay is 150ms", host, rs[i].Path, gap, rs[i-1].Path)
+			}
+		}
+	}
+	if n := queryInt(t, db, `SELECT count(*) FROM hosts WHERE crawl_delay_ms = 150 AND delay_ms >= 150 AND robots_status = 'ok'`); n != 2 {
+		t.Errorf("%d hosts record Crawl-delay 150ms, want 2", n)
+	}
+}
+
+func TestRetryAfterPausesOnlyThatHost(t *testing.T) {
+	html := map[string]string{"Content-Type": "text/html"}
+	paused := fixtures.MustHost(t, fixtures.HostConfig{IP: "127.0.0.2"}, nil)
+	paused.Handle("/{$}", fixtures.Status(200, html, `<a href="/a">a</a><a href="/b">b</a><a href="/c">c</a>`))
+	paused.Handle("/a", fixtures.Sequence(fixtures.RetryAfter503(1), fixtures.Status(200, html, "ok")))
+	paused.Handle("/b", fixtures.Status(200, html, "ok"))
+	paused.Handle("/c", fixtures.Status(200, html, "ok"))
+	busy := fixtures.MustGenerated(t, fixtures.GenConfig{Hosts: 1, PagesPerHost: 60, Seed: 4,
+		MinBytes: 2000, MaxBytes: 3000, Latency: 10 * time.Millisecond})
+
+	db := testDB(t)
+	cfg := testConfig(paused.URL+"/", busy.Seeds()[0])
+	cfg.PerHost = 1
+	cfg.AutoThrottle = false
+	crawlRun(t, db, cfg)
+
+	rs := byHost(paused.Log.Entries())[strings.TrimPrefix(paused.URL, "http://")]
+	var pauseEnd time.Time
+	for i, r := range rs {
+		if r.Status == http.StatusServiceUnavailable {
+			pauseEnd = r.End.Add(time.Second)
+			for _, later := range rs[i+1:] {
+				if later.Start.Before(pauseEnd) {
+					t.Errorf("%s requested %s before Retry-After expired", later.Path, pauseEnd.Sub(later.Start))
+				}
+			}
+		}
+	}
+	if pauseEnd.IsZero() {
+		t.Fatal("the 503 was never served")
+	}
+	if n := queryInt(t, db, `SELECT count(*) FROM fetches f JOIN urls u ON u.id = f.url_id WHERE u.url = ? AND f.status = 200`, paused.URL+"/a"); n != 1 {
+		t.Errorf("/a was not fetched again after the pause")
+	}
+	// The other host kept working during the pause.
+	during := 0
+	for _, r := range busy.Log.Entries() {
+		if r.Start.After(pauseEnd.Add(-time.Second)) && r.End.Before(pauseEnd) {
+			during++
+		}
+	}
+	if during < 10 {
+		t.Errorf("the other host served only %d requests during the 1s pause", during)
+	}
+}
+
+func TestFailingHostIsParked(t *testing.T) {
+	down := fixtures.MustHost(t, fixtures.HostConfig{IP: "127.0.0.2"}, nil)
+	html := map[string]string{"Content-Type": "text/html"}
+	var links strings.Builder
+	for i := range 30 {
+		links.WriteString(`<a href="/p` + string(rune('a'+i%26)) + string(rune('a'+i/26)) + `">x</a>`)
+	}
+	down.Handle("/{$}", fixtures.Status(200, html, links.String()))
+	down.Handle("/", fixtures.Status(503, nil, "down"))
+	down.SetRobots(404, "")
+	db := testDB(t)
+	cfg := testConfig(down.URL + "/")
+	cfg.Retries = 0
+	cfg.PerHost = 1
+	crawlRun(t, db, cfg)
+	if n := queryInt(t, db, `SELECT count(*) FROM hosts WHERE parked_reason = ?`, ClassParked); n != 1 {
+		t.Fatalf("parked hosts = %d, want 1", n)
+	}
+	if n := queryInt(t, db, `SELECT count(*) FROM urls WHERE reason = ?`, ClassParked); n == 0 {
+		t.Fatal("no URL recorded as skipped for the parked host")
+	}
+	requests := len(down.Log.Entries())
+	if requests > parkAfter+3 {
+		t.Fatalf("the failing host got %d requests; parking should stop at about %d", requests, parkAfter)
+	}
+}
