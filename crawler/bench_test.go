@@ -1,0 +1,78 @@
+package crawler
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/trawl-crawler/trawl/fixtures"
+)
+
+// BenchmarkPolitenessManyHosts crawls 50 hosts, each limited to one request
+// per 100 ms, one of which answers in 2 s, and reports the aggregate request
+// rate of the fast hosts as a share of the ideal (49 hosts × 10 requests/s).
+// The slow host must not hold the others back. Run with -benchtime=1x:
+//
+//	go test -run '^$' -bench PolitenessManyHosts -benchtime=1x ./crawler/
+func BenchmarkPolitenessManyHosts(b *testing.B) {
+	const hosts, pages = 50, 30
+	const delay = 100 * time.Millisecond
+	log := fixtures.NewRequestLog()
+	html := map[string]string{"Content-Type": "text/html"}
+	var seeds []string
+	var slow string
+	for i := range hosts {
+		var links strings.Builder
+		n := pages
+		if i == 0 {
+			n = 4 // the slow host: a few pages, so the run stays short
+		}
+		for p := 1; p < n; p++ {
+			fmt.Fprintf(&links, `<a href="/p%d">%d</a>`, p, p)
+		}
+		cfg := fixtures.HostConfig{IP: fmt.Sprintf("127.0.1.%d", i+1), Log: log}
+		if i == 0 {
+			cfg.Latency = 2 * time.Second
+		}
+		h := fixtures.MustHost(b, cfg, fixtures.Status(200, html, links.String()))
+		seeds = append(seeds, h.URL+"/")
+		if i == 0 {
+			slow = strings.TrimPrefix(h.URL, "http://")
+		}
+	}
+	for range b.N {
+		log.Reset()
+		db := testDB(b)
+		cfg := testConfig(seeds...)
+		cfg.Concurrency = 16
+		cfg.PerHost = 1
+		cfg.Delay = Duration(delay)
+		cfg.AutoThrottle = false
+		cfg.MaxPagesPerHost = pages
+		cfg.Timeout = Duration(10 * time.Second)
+		b.StartTimer()
+		crawlRun(b, db, cfg)
+		b.StopTimer()
+		var first, last time.Time
+		n := 0
+		for _, r := range log.Entries() {
+			if r.Host == slow {
+				continue
+			}
+			if first.IsZero() || r.Start.Before(first) {
+				first = r.Start
+			}
+			if r.Start.After(last) {
+				last = r.Start
+			}
+			n++
+		}
+		// n requests over (n/hosts - 1) gaps per host.
+		fast := hosts - 1
+		ideal := float64(fast) / delay.Seconds()
+		measured := float64(n-fast) / last.Sub(first).Seconds()
+		b.ReportMetric(measured, "req/s")
+		b.ReportMetric(measured/ideal, "of-ideal")
+	}
+}
