@@ -136,6 +136,31 @@ UNION ALL
 SELECT u.run_id, NULL, u.url, 0, NULL, u.reason, NULL
 FROM urls u WHERE u.state = 'skipped';
 `,
+	// 2: scraping: rich page facts, rule items, stored bodies.
+	`
+ALTER TABLE fetches ADD COLUMN facts TEXT;
+ALTER TABLE fetches ADD COLUMN word_count INTEGER;
+ALTER TABLE fetches ADD COLUMN main_text TEXT;
+
+CREATE TABLE items (
+	id       INTEGER PRIMARY KEY,
+	run_id   INTEGER NOT NULL REFERENCES runs(id),
+	url_id   INTEGER NOT NULL REFERENCES urls(id),
+	fetch_id INTEGER REFERENCES fetches(id),
+	rule     TEXT NOT NULL,
+	idx      INTEGER NOT NULL,
+	data     TEXT,
+	miss     TEXT
+);
+CREATE INDEX items_rule ON items(rule, run_id);
+CREATE INDEX items_url ON items(url_id);
+
+CREATE TABLE bodies (
+	fetch_id INTEGER PRIMARY KEY REFERENCES fetches(id),
+	encoding TEXT NOT NULL,
+	body     BLOB NOT NULL
+);
+`,
 }
 
 // SchemaVersion returns the schema version this build of trawl writes.
