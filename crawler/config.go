@@ -69,6 +69,15 @@ type Config struct {
 	Retries     int      `json:"retries"`    // extra attempts for transient failures
 	RetryBase   Duration `json:"retry_base"` // first retry delay; doubles each time, with jitter
 
+	MaxDuration Duration `json:"max_duration,omitempty"` // stop gracefully after this long, per invocation; 0 means no limit
+
+	// RevisitAfter is how old a page's last fetch must be for a refresh run to
+	// fetch it again.
+	RevisitAfter Duration `json:"revisit_after"`
+	// RefreshCutoff is set for refresh runs: URLs fetched before it are due.
+	// The zero time (a new crawl) makes every rediscovered URL due.
+	RefreshCutoff time.Time `json:"refresh_cutoff,omitzero"`
+
 	IgnoreRobots  bool     `json:"ignore_robots,omitempty"`
 	RobotsAgent   string   `json:"robots_agent,omitempty"` // product token matched in robots.txt
 	MaxCrawlDelay Duration `json:"max_crawl_delay"`        // cap on a robots.txt Crawl-delay
@@ -94,6 +103,7 @@ func DefaultConfig() Config {
 		RetryBase:   Duration(2 * time.Second),
 		RobotsAgent: "trawl",
 
+		RevisitAfter:   Duration(24 * time.Hour),
 		MaxCrawlDelay:  Duration(30 * time.Second),
 		Sitemaps:       true,
 		AutoThrottle:   true,
@@ -123,8 +133,8 @@ func (c *Config) Validate() error {
 		return errors.New("limits must be zero (no limit) or more")
 	case c.AutoThrottle && (c.ThrottleTarget <= 0 || c.ThrottleTarget > 100):
 		return fmt.Errorf("throttle-target %g: want more than 0 and at most 100", c.ThrottleTarget)
-	case c.MaxCrawlDelay < 0 || c.MaxDelay < 0:
-		return errors.New("max-crawl-delay and max-delay must not be negative")
+	case c.MaxCrawlDelay < 0 || c.MaxDelay < 0 || c.MaxDuration < 0 || c.RevisitAfter < 0:
+		return errors.New("durations must not be negative")
 	case strings.TrimSpace(c.UserAgent) == "":
 		return errors.New("user agent must not be empty")
 	}

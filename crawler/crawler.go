@@ -148,9 +148,9 @@ func (c *Crawler) Run(ctx context.Context) (Result, error) {
 
 	seeds := make([]store.NewURL, 0, len(c.seeds))
 	for _, u := range c.seeds {
-		seeds = append(seeds, store.NewURL{URL: u.String(), Host: urlkey.HostKey(u), Via: viaSeed})
+		seeds = append(seeds, store.NewURL{URL: u.String(), Host: urlkey.HostKey(u), Via: viaSeed, Revisit: true})
 	}
-	if _, err := c.st.Commit(wctx, c.runID, store.Batch{Outcomes: []store.Outcome{{Discovered: seeds}}}); err != nil {
+	if _, err := c.st.Commit(wctx, c.runID, store.Batch{Outcomes: []store.Outcome{{Discovered: seeds}}, Cutoff: c.cfg.RefreshCutoff}); err != nil {
 		return Result{Status: StatusFailed}, fmt.Errorf("add seeds: %w", err)
 	}
 
@@ -169,6 +169,7 @@ func (c *Crawler) Run(ctx context.Context) (Result, error) {
 	outcomes := make(chan store.Outcome, c.cfg.Concurrency*4)
 	events := make(chan event, c.cfg.Concurrency*4)
 	w := newWriter(c.st, c.runID, outcomes, events)
+	w.cutoff = c.cfg.RefreshCutoff
 
 	var workers sync.WaitGroup
 	for range c.cfg.Concurrency {

@@ -79,6 +79,12 @@ func (d *dispatcher) loop(ctx context.Context, tasks chan<- task, events <-chan 
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	done := ctx.Done()
+	var deadline <-chan time.Time
+	if c.cfg.MaxDuration > 0 {
+		t := time.NewTimer(time.Duration(c.cfg.MaxDuration))
+		defer t.Stop()
+		deadline = t.C
+	}
 	stopping, status := false, StatusFinished
 	var runErr error
 	confirmRounds := 0
@@ -132,6 +138,12 @@ func (d *dispatcher) loop(ctx context.Context, tasks chan<- task, events <-chan 
 		case <-done:
 			done = nil
 			stopping, status = true, StatusInterrupted
+		case <-deadline:
+			deadline = nil
+			if !stopping {
+				c.log.Info("--max-duration reached; stopping", "after", time.Duration(c.cfg.MaxDuration))
+				stopping, status = true, StatusStopped
+			}
 		}
 	}
 }

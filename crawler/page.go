@@ -18,7 +18,17 @@ import (
 // store and an event for the scheduler. It runs on a fetcher goroutine.
 func (c *Crawler) fetchPage(f *fetcher, job store.Job) (store.Outcome, event) {
 	start := c.now()
-	resp, err := f.fetch(job.URL, nil)
+	var hdr http.Header
+	if p := job.Prev; p.FetchID != 0 && (p.ETag != "" || p.LastModified != "") {
+		hdr = http.Header{}
+		if p.ETag != "" {
+			hdr.Set("If-None-Match", p.ETag)
+		}
+		if p.LastModified != "" {
+			hdr.Set("If-Modified-Since", p.LastModified)
+		}
+	}
+	resp, err := f.fetch(job.URL, hdr)
 	latency := c.now().Sub(start)
 	out := store.Outcome{Job: job}
 	ev := event{kind: evFetched, host: job.Host, fetched: true, latency: latency}
@@ -42,6 +52,15 @@ func (c *Crawler) fetchPage(f *fetcher, job store.Job) (store.Outcome, event) {
 		sum := sha256.Sum256(resp.body)
 		fr.ContentHash = hex.EncodeToString(sum[:16])
 	}
+	if resp.status == http.StatusNotModified && job.Prev.FetchID != 0 {
+		// Unchanged: carry the previous fetch's facts and links forward.
+		fr.Change, fr.CopyFrom = changeUnchanged, job.Prev.FetchID
+		fr.ContentType, fr.Size, fr.ContentHash = "", 0, ""
+		out.State = store.StateDone
+		c.count(out)
+		return out, ev
+	}
+	fr.Change = change(job.Prev, resp.status, fr.ContentHash)
 	if class := statusClass(resp.status); class != "" {
 		fe := &FetchError{URL: job.URL, Status: resp.status, Class: class}
 		fr.ErrorClass, fr.Error = class, http.StatusText(resp.status)
@@ -72,6 +91,29 @@ func (c *Crawler) fetchPage(f *fetcher, job store.Job) (store.Outcome, event) {
 	}
 	c.count(out)
 	return out, ev
+}
+
+// Values of fetches.change.
+const (
+	changeNew       = "new"
+	changeChanged   = "changed"
+	changeUnchanged = "unchanged"
+	changeGone      = "gone"
+)
+
+// change compares a response with the URL's previous one.
+func change(prev store.Previous, status int, hash string) string {
+	wasThere := prev.Status >= 200 && prev.Status < 300 || prev.Status == http.StatusNotModified
+	switch {
+	case prev.FetchID == 0:
+		return changeNew
+	case (status == http.StatusNotFound || status == http.StatusGone) && wasThere:
+		return changeGone
+	case status == prev.Status && hash == prev.ContentHash,
+		status >= 200 && status < 300 && prev.Status == http.StatusNotModified && hash == prev.ContentHash:
+		return changeUnchanged
+	}
+	return changeChanged
 }
 
 // finishFailure decides between another attempt and giving up.

@@ -3,6 +3,7 @@ package crawler
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/trawl-crawler/trawl/store"
 )
@@ -21,6 +22,7 @@ type writer struct {
 	runID  int64
 	in     <-chan store.Outcome
 	events chan<- event
+	cutoff time.Time // see store.Batch.Cutoff
 
 	mu     sync.Mutex
 	side   store.Batch // host states, skips and job-less discoveries
@@ -86,6 +88,7 @@ func (w *writer) run(ctx context.Context) {
 		}
 		b, sides := w.takeSide()
 		b.Outcomes = append(b.Outcomes, batch...)
+		b.Cutoff = w.cutoff
 		if failed || (len(b.Outcomes) == 0 && len(b.Hosts) == 0 && len(b.Skips) == 0) {
 			continue
 		}

@@ -47,6 +47,9 @@ type NewURL struct {
 	Skip string
 	// LastMod is a sitemap's <lastmod> for the URL, kept for refresh runs.
 	LastMod string
+	// Revisit queues a URL known from an earlier run even when it was fetched
+	// after the batch's Cutoff (seeds, redirect targets).
+	Revisit bool
 }
 
 // Job is a queued URL handed to a fetcher.
@@ -57,6 +60,19 @@ type Job struct {
 	Depth int
 	Via   string // how the URL was found: seed, link, redirect, sitemap
 	Tries int    // failed attempts so far in this run
+
+	// The URL's last fetch with a response in an earlier run, for conditional
+	// requests and change detection; zero when there is none.
+	Prev Previous
+}
+
+// Previous is what the store remembers of a URL's last response.
+type Previous struct {
+	FetchID      int64
+	Status       int
+	ETag         string
+	LastModified string
+	ContentHash  string
 }
 
 // Fetch is the outcome of one HTTP attempt.
@@ -74,13 +90,20 @@ type Fetch struct {
 	ETag         string
 	LastModified string
 	ContentHash  string
-	Title        string
-	Description  string
-	Canonical    string
-	Lang         string
-	MetaRobots   string
-	NoIndex      bool
-	NoFollow     bool
+	// Change compares this response with the previous one: new, changed,
+	// unchanged or gone; empty when not applicable.
+	Change string
+	// CopyFrom, for a 304 Not Modified, names the fetch whose content (facts,
+	// outlinks, hash) this one carries forward, so the page keeps its facts
+	// and its links stay in the graph.
+	CopyFrom    int64
+	Title       string
+	Description string
+	Canonical   string
+	Lang        string
+	MetaRobots  string
+	NoIndex     bool
+	NoFollow    bool
 }
 
 // Link is one outlink of a page, as stored in the page's fetch row.
@@ -135,15 +158,19 @@ type Batch struct {
 	Outcomes []Outcome
 	Hosts    []HostState
 	Skips    []SkipHost
+	// Cutoff: a URL known from an earlier run is queued again when
+	// rediscovered only if its last fetch is older than Cutoff (or a sitemap
+	// says it changed since). The zero time queues it always.
+	Cutoff time.Time
 }
 
 type writeStmts struct {
-	insURL, insHost, insFetch, updURL, updRun, updHost, skipHost *sql.Stmt
+	insURL, insHost, insFetch, updURL, updRun, updHost, skipHost, copyFetch, urlOf *sql.Stmt
 }
 
 func (s *writeStmts) close() error {
 	var first error
-	for _, st := range []*sql.Stmt{s.insURL, s.insHost, s.insFetch, s.updURL, s.updRun, s.updHost, s.skipHost} {
+	for _, st := range []*sql.Stmt{s.insURL, s.insHost, s.insFetch, s.updURL, s.updRun, s.updHost, s.skipHost, s.copyFetch, s.urlOf} {
 		if st == nil {
 			continue
 		}
@@ -196,18 +223,28 @@ func (db *DB) loadLocked(ctx context.Context, runID int64) error {
 		return s
 	}
 	st.insURL = prep(`INSERT INTO urls(id, url, host_id, depth, seq, state, reason, via, parent_id, first_run, run_id, lastmod)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11)
 		ON CONFLICT(id) DO UPDATE SET depth = excluded.depth, seq = excluded.seq, state = excluded.state,
 			reason = excluded.reason, via = excluded.via, parent_id = excluded.parent_id, run_id = excluded.run_id, tries = 0,
 			lastmod = coalesce(excluded.lastmod, urls.lastmod)
-		WHERE urls.url = excluded.url AND urls.run_id < excluded.run_id`)
+		WHERE urls.url = excluded.url AND urls.run_id < excluded.run_id
+			AND (?12 OR excluded.state = 'skipped' OR urls.fetched_at IS NULL OR urls.fetched_at < ?13
+				OR (excluded.lastmod IS NOT NULL AND excluded.lastmod > urls.fetched_at))`)
+	st.urlOf = prep(`SELECT url FROM urls WHERE id = ?`)
+	st.copyFetch = prep(`UPDATE fetches SET (content_type, charset, size, content_hash, title, description, canonical,
+		lang, meta_robots, noindex, nofollow, outlinks, facts, word_count, main_text, etag, last_modified) =
+		(SELECT p.content_type, p.charset, p.size, p.content_hash, p.title, p.description, p.canonical, p.lang,
+			p.meta_robots, p.noindex, p.nofollow, p.outlinks, p.facts, p.word_count, p.main_text,
+			coalesce(fetches.etag, p.etag), coalesce(fetches.last_modified, p.last_modified)
+		FROM fetches p WHERE p.id = ?) WHERE id = ?`)
 	st.insHost = prep(`INSERT INTO hosts(host) VALUES (?) ON CONFLICT(host) DO UPDATE SET host = excluded.host RETURNING id`)
 	st.insFetch = prep(`INSERT INTO fetches(url_id, run_id, attempt, fetched_at, duration_ms, status, error_class, error,
 		redirect_to, content_type, charset, size, truncated, etag, last_modified, content_hash, title, description,
-		canonical, lang, meta_robots, noindex, nofollow, outlinks)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-	st.updURL = prep(`UPDATE urls SET state = ?, reason = ?, tries = tries + ?, run_id = ?,
-		last_fetch_id = coalesce(?, last_fetch_id) WHERE id = ?`)
+		canonical, lang, meta_robots, noindex, nofollow, outlinks, change)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	st.updURL = prep(`UPDATE urls SET state = ?1, reason = ?2, tries = tries + ?3, run_id = ?4,
+		last_fetch_id = coalesce(?5, last_fetch_id), fetched_at = coalesce(?6, fetched_at),
+		gone_run = CASE WHEN ?7 = 'gone' THEN ?4 WHEN ?7 IS NULL THEN gone_run ELSE NULL END WHERE id = ?8`)
 	st.updRun = prep(`UPDATE runs SET pages = pages + ?, errors = errors + ?, retries = retries + ?,
 		bytes = bytes + ?, discovered = discovered + ?, updated_at = ? WHERE id = ?`)
 	st.updHost = prep(`UPDATE hosts SET robots_status = ?, robots_fetched_at = ?, crawl_delay_ms = ?,
@@ -246,7 +283,7 @@ func (db *DB) hostIDTx(ctx context.Context, tx *sql.Tx, cs *commitState, host st
 	return id, nil
 }
 
-func (db *DB) addURLTx(ctx context.Context, tx *sql.Tx, cs *commitState, runID int64, u NewURL) error {
+func (db *DB) addURLTx(ctx context.Context, tx *sql.Tx, cs *commitState, runID int64, u NewURL, cutoff time.Time) error {
 	id := URLID(u.URL)
 	if _, ok := db.seen[id]; ok {
 		return nil
@@ -265,14 +302,19 @@ func (db *DB) addURLTx(ctx context.Context, tx *sql.Tx, cs *commitState, runID i
 	cs.seq++
 	parent := sql.NullInt64{Int64: u.ParentID, Valid: u.ParentID != 0}
 	res, err := tx.StmtContext(ctx, db.stmts.insURL).ExecContext(ctx, id, u.URL, hostID, u.Depth, cs.seq,
-		state, reason, u.Via, parent, runID, runID, nullStr(u.LastMod))
+		state, reason, u.Via, parent, runID, nullStr(u.LastMod), u.Revisit || cutoff.IsZero(),
+		cutoff.UTC().Format(time.RFC3339Nano))
 	if err != nil {
 		return fmt.Errorf("store: add URL %s: %w", u.URL, err)
 	}
 	cs.newIDs[id] = struct{}{}
 	if n, _ := res.RowsAffected(); n == 0 {
-		// Only a different URL with the same id can refuse the upsert.
-		slog.Warn("URL id collision: URL not added to the frontier", "url", u.URL, "id", id)
+		// Either fetched recently enough (a refresh leaves it alone) or, very
+		// rarely, a different URL with the same id.
+		var known string
+		if err := tx.StmtContext(ctx, db.stmts.urlOf).QueryRowContext(ctx, id).Scan(&known); err == nil && known != u.URL {
+			slog.Warn("URL id collision: URL not added to the frontier", "url", u.URL, "id", id, "holder", known)
+		}
 		return nil
 	}
 	if state == StateQueued {
@@ -313,7 +355,7 @@ func (db *DB) Commit(ctx context.Context, runID int64, b Batch) (CommitResult, e
 	for i := range outs {
 		o := &outs[i]
 		for _, u := range o.Discovered {
-			if err := db.addURLTx(ctx, tx, cs, runID, u); err != nil {
+			if err := db.addURLTx(ctx, tx, cs, runID, u, b.Cutoff); err != nil {
 				return CommitResult{}, err
 			}
 		}
@@ -321,6 +363,7 @@ func (db *DB) Commit(ctx context.Context, runID int64, b Batch) (CommitResult, e
 			continue
 		}
 		var fetchID sql.NullInt64
+		var fetchedAt, change sql.NullString
 		if f := o.Fetch; f != nil {
 			buf = appendOutlinks(buf[:0], o.Links)
 			var outlinks any
@@ -332,7 +375,7 @@ func (db *DB) Commit(ctx context.Context, runID int64, b Batch) (CommitResult, e
 				nullInt(f.Status), nullStr(f.ErrorClass), nullStr(f.Error), nullStr(f.RedirectTo),
 				nullStr(f.ContentType), nullStr(f.Charset), f.Size, f.Truncated, nullStr(f.ETag),
 				nullStr(f.LastModified), nullStr(f.ContentHash), nullStr(f.Title), nullStr(f.Description),
-				nullStr(f.Canonical), nullStr(f.Lang), nullStr(f.MetaRobots), f.NoIndex, f.NoFollow, outlinks)
+				nullStr(f.Canonical), nullStr(f.Lang), nullStr(f.MetaRobots), f.NoIndex, f.NoFollow, outlinks, nullStr(f.Change))
 			if err != nil {
 				return CommitResult{}, fmt.Errorf("store: record fetch of %s: %w", o.Job.URL, err)
 			}
@@ -342,6 +385,15 @@ func (db *DB) Commit(ctx context.Context, runID int64, b Batch) (CommitResult, e
 			}
 			fetchID = sql.NullInt64{Int64: id, Valid: true}
 			bytes += f.Size
+			if f.CopyFrom != 0 {
+				if _, err := tx.StmtContext(ctx, db.stmts.copyFetch).ExecContext(ctx, f.CopyFrom, id); err != nil {
+					return CommitResult{}, fmt.Errorf("store: carry forward fetch of %s: %w", o.Job.URL, err)
+				}
+			}
+			if f.Status != 0 {
+				fetchedAt = sql.NullString{String: f.At.UTC().Format(time.RFC3339Nano), Valid: true}
+			}
+			change = nullStr(f.Change)
 		}
 		tries := 0
 		switch o.State {
@@ -359,7 +411,7 @@ func (db *DB) Commit(ctx context.Context, runID int64, b Batch) (CommitResult, e
 			return CommitResult{}, fmt.Errorf("store: outcome for %s has unknown state %q", o.Job.URL, o.State)
 		}
 		if _, err := tx.StmtContext(ctx, db.stmts.updURL).ExecContext(ctx, o.State, nullStr(o.Reason), tries,
-			runID, fetchID, o.Job.ID); err != nil {
+			runID, fetchID, fetchedAt, change, o.Job.ID); err != nil {
 			return CommitResult{}, fmt.Errorf("store: update state of %s: %w", o.Job.URL, err)
 		}
 	}
@@ -426,7 +478,9 @@ func (db *DB) QueuedHosts(ctx context.Context) ([]string, error) {
 // QueuedURLs returns up to limit queued URLs of host in crawl order (depth, then
 // discovery), leaving out the ids in exclude (those the caller already holds).
 func (db *DB) QueuedURLs(ctx context.Context, host string, limit int, exclude map[int64]struct{}) ([]Job, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT u.id, u.url, u.depth, u.via, u.tries FROM urls u
+	rows, err := db.r.QueryContext(ctx, `SELECT u.id, u.url, u.depth, u.via, u.tries,
+			coalesce(f.id, 0), coalesce(f.status, 0), coalesce(f.etag, ''), coalesce(f.last_modified, ''), coalesce(f.content_hash, '')
+		FROM urls u LEFT JOIN fetches f ON f.id = u.last_fetch_id AND f.run_id < u.run_id AND f.status IS NOT NULL
 		WHERE u.host_id = (SELECT id FROM hosts WHERE host = ?) AND u.state = 'queued'
 		ORDER BY u.depth, u.seq LIMIT ?`, host, limit+len(exclude))
 	if err != nil {
@@ -436,7 +490,8 @@ func (db *DB) QueuedURLs(ctx context.Context, host string, limit int, exclude ma
 	var jobs []Job
 	for rows.Next() {
 		j := Job{Host: host}
-		if err := rows.Scan(&j.ID, &j.URL, &j.Depth, &j.Via, &j.Tries); err != nil {
+		p := &j.Prev
+		if err := rows.Scan(&j.ID, &j.URL, &j.Depth, &j.Via, &j.Tries, &p.FetchID, &p.Status, &p.ETag, &p.LastModified, &p.ContentHash); err != nil {
 			return nil, fmt.Errorf("store: read queue of %s: %w", host, err)
 		}
 		if _, ok := exclude[j.ID]; ok || len(jobs) == limit {
@@ -566,4 +621,21 @@ func (db *DB) HostPages(ctx context.Context, runID int64) (map[string]int, error
 		out[h] = n
 	}
 	return out, rows.Err()
+}
+
+// RequeueStale starts a refresh: every URL fetched (or failed) before cutoff,
+// or whose sitemap lastmod is newer than its last fetch, is queued again in run
+// runID. It returns how many were queued.
+func (db *DB) RequeueStale(ctx context.Context, runID int64, cutoff time.Time) (int64, error) {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	res, err := db.w.ExecContext(ctx, `UPDATE urls SET state = 'queued', reason = NULL, run_id = ?1, tries = 0
+		WHERE state IN ('done', 'failed') AND run_id < ?1
+			AND (fetched_at IS NULL OR fetched_at < ?2 OR (lastmod IS NOT NULL AND lastmod > fetched_at))`,
+		runID, cutoff.UTC().Format(time.RFC3339Nano))
+	if err != nil {
+		return 0, fmt.Errorf("store: queue stale URLs in %s: %w", db.path, err)
+	}
+	db.seen = nil // the requeued URLs now belong to this run
+	return res.RowsAffected()
 }

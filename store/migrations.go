@@ -161,6 +161,40 @@ CREATE TABLE bodies (
 	body     BLOB NOT NULL
 );
 `,
+	// 3: refresh runs and change history.
+	`
+ALTER TABLE urls ADD COLUMN fetched_at TEXT;
+ALTER TABLE urls ADD COLUMN gone_run INTEGER;
+ALTER TABLE fetches ADD COLUMN change TEXT;
+CREATE INDEX fetches_change ON fetches(run_id, change);
+
+DROP VIEW broken_links;
+DROP VIEW pages;
+CREATE VIEW pages AS
+SELECT u.id AS url_id, u.url, h.host, u.depth, u.state, u.reason, u.via, u.lastmod, u.gone_run,
+       f.id AS fetch_id, f.run_id, f.fetched_at, f.status, f.change, f.error_class, f.error, f.redirect_to,
+       f.content_type, f.charset, f.size, f.duration_ms, f.etag, f.last_modified, f.content_hash,
+       f.title, f.description, f.canonical, f.lang, f.meta_robots, f.noindex, f.nofollow,
+       json_array_length(f.outlinks) AS outlink_count, f.word_count, f.facts
+FROM urls u
+JOIN hosts h ON h.id = u.host_id
+LEFT JOIN fetches f ON f.id = u.last_fetch_id;
+
+CREATE VIEW broken_links AS
+SELECT l.from_url, l.to_url, l.text, t.status, t.error_class
+FROM links l
+JOIN pages t ON t.url_id = l.to_id
+WHERE t.status >= 400 OR (t.error_class IS NOT NULL AND t.state = 'failed');
+
+CREATE VIEW run_changes AS
+SELECT r.id AS run_id, r.kind, r.status, r.started_at,
+	(SELECT count(*) FROM fetches f WHERE f.run_id = r.id AND f.change = 'new') AS new,
+	(SELECT count(*) FROM fetches f WHERE f.run_id = r.id AND f.change = 'changed') AS changed,
+	(SELECT count(*) FROM fetches f WHERE f.run_id = r.id AND f.change = 'unchanged') AS unchanged,
+	(SELECT count(*) FROM fetches f WHERE f.run_id = r.id AND f.change = 'gone') AS gone,
+	(SELECT count(*) FROM links l JOIN fetches f ON f.url_id = l.to_id AND f.run_id = r.id AND f.change = 'gone') AS newly_broken_links
+FROM runs r;
+`,
 }
 
 // SchemaVersion returns the schema version this build of trawl writes.

@@ -40,7 +40,7 @@ type crawlOptions struct {
 func (a *app) crawlCmd() *cobra.Command {
 	cfg := crawler.DefaultConfig()
 	var o crawlOptions
-	var delay, timeout, retryBase, maxCrawlDelay, maxDelay time.Duration
+	var delay, timeout, retryBase, maxCrawlDelay, maxDelay, maxDuration, revisitAfter time.Duration
 	cmd := &cobra.Command{
 		Use:   "crawl [flags] URL...",
 		Short: "Crawl from seed URLs into a SQLite database (resumes an unfinished crawl)",
@@ -48,8 +48,11 @@ func (a *app) crawlCmd() *cobra.Command {
 
 If the database holds an unfinished crawl (interrupted, killed, stopped by a
 budget), the same command resumes it exactly: its seeds and settings are kept in
-the database, and limits given again on the command line override them. A
-finished crawl is crawled again as a new run; --fresh abandons an unfinished one.
+the database, and limits given again on the command line override them. If the
+last crawl finished, the same command starts a refresh run: pages last fetched
+longer ago than --revisit-after are fetched again with conditional requests
+(If-None-Match / If-Modified-Since), and every page is recorded as new,
+changed, unchanged or gone. --fresh starts a new crawl from the seeds.
 
 Exit codes: 0 finished, 1 failed, 2 bad input, 3 stopped by a budget
 (resumable), 4 database locked by another trawl, 130/143 interrupted (resumable).`,
@@ -62,6 +65,8 @@ Exit codes: 0 finished, 1 failed, 2 bad input, 3 stopped by a budget
 			cfg.RetryBase = crawler.Duration(retryBase)
 			cfg.MaxCrawlDelay = crawler.Duration(maxCrawlDelay)
 			cfg.MaxDelay = crawler.Duration(maxDelay)
+			cfg.MaxDuration = crawler.Duration(maxDuration)
+			cfg.RevisitAfter = crawler.Duration(revisitAfter)
 			return a.crawl(cmd.Context(), cmd.Flags(), cfg, o, args)
 		},
 	}
@@ -74,6 +79,8 @@ Exit codes: 0 finished, 1 failed, 2 bad input, 3 stopped by a budget
 	f.StringArrayVar(&cfg.Deny, "deny", nil, "never follow URLs matching this regexp (repeatable)")
 	f.IntVar(&cfg.MaxDepth, "max-depth", 0, "maximum link hops from a seed (0: no limit)")
 	f.IntVar(&cfg.MaxPages, "max-pages", 0, "stop after fetching this many pages in this invocation; resumable (0: no limit)")
+	f.DurationVar(&maxDuration, "max-duration", 0, "stop gracefully after this long (e.g. 45m); resumable (0: no limit)")
+	f.DurationVar(&revisitAfter, "revisit-after", time.Duration(cfg.RevisitAfter), "in a refresh run, fetch again pages last fetched longer ago than this")
 	f.IntVar(&cfg.MaxPagesPerHost, "max-pages-per-host", 0, "fetch at most this many pages from one host in a run (0: no limit)")
 	f.IntVar(&cfg.Concurrency, "concurrency", cfg.Concurrency, "concurrent fetchers in total")
 	f.IntVar(&cfg.PerHost, "per-host", cfg.PerHost, "concurrent requests to one host")
@@ -142,7 +149,7 @@ func newLogger(w io.Writer, format string, quiet, verbose bool) (*slog.Logger, e
 
 // overridable lists the flags that, given again when resuming, replace the
 // stored setting. Scope and seeds define the crawl and are kept.
-var overridable = []string{"max-depth", "max-pages", "max-pages-per-host", "concurrency", "per-host", "delay",
+var overridable = []string{"max-depth", "max-pages", "max-duration", "max-pages-per-host", "concurrency", "per-host", "delay",
 	"timeout", "max-body", "user-agent", "contact", "robots-agent", "ignore-robots", "retries", "retry-base",
 	"max-crawl-delay", "auto-throttle", "throttle-target", "max-delay"}
 
@@ -233,7 +240,7 @@ func (a *app) crawl(ctx context.Context, flags *pflag.FlagSet, cfg crawler.Confi
 		fmt.Fprintf(a.stderr, "trawl: interrupted; run the same command again to resume (trawl crawl --db %s)\n", o.db)
 		return &exitError{code: signalCode(runCtx)}
 	case res.Status == crawler.StatusStopped:
-		fmt.Fprintf(a.stderr, "trawl: stopped by a budget; run the same command again to continue\n")
+		fmt.Fprintf(a.stderr, "trawl: stopped by a budget (--max-pages or --max-duration); run the same command again to continue\n")
 		return &exitError{code: exitStopped}
 	}
 	return nil
@@ -269,10 +276,23 @@ func (a *app) prepareRun(ctx context.Context, db *store.DB, flags *pflag.FlagSet
 		log.Info("resuming run", "run", last.ID, "status_was", last.Status, "pages_so_far", last.Pages)
 		return last, merged, nil
 	}
-	if len(cfg.Seeds) == 0 && last != nil {
+	if last != nil && !o.fresh {
+		// A finished crawl: refresh it with its own settings unless the
+		// command line says otherwise.
 		var stored crawler.Config
 		if err := json.Unmarshal(last.Config, &stored); err == nil {
-			cfg.Seeds = stored.Seeds
+			merged := stored
+			for _, name := range append(slices.Clone(overridable), "revisit-after", "scope", "allow", "deny") {
+				if flags.Changed(name) {
+					applyFlag(&merged, cfg, name)
+				}
+			}
+			for _, s := range cfg.Seeds {
+				if !slices.Contains(merged.Seeds, s) {
+					merged.Seeds = append(merged.Seeds, s)
+				}
+			}
+			cfg = merged
 		}
 	}
 	if len(cfg.Seeds) == 0 {
@@ -284,13 +304,23 @@ func (a *app) prepareRun(ctx context.Context, db *store.DB, flags *pflag.FlagSet
 		}
 	}
 	kind := "crawl"
+	cfg.RefreshCutoff = time.Time{}
 	if last != nil && !o.fresh {
-		kind = "recrawl"
+		kind = "refresh"
+		cfg.RefreshCutoff = time.Now().Add(-time.Duration(cfg.RevisitAfter)).UTC()
 	}
 	b, _ := json.Marshal(cfg)
 	run, err := db.StartRun(ctx, kind, b)
 	if err != nil {
 		return nil, cfg, &exitError{code: exitFailed, err: err}
+	}
+	if kind == "refresh" {
+		n, err := db.RequeueStale(ctx, run.ID, cfg.RefreshCutoff)
+		if err != nil {
+			return nil, cfg, &exitError{code: exitFailed, err: err}
+		}
+		log.Info("starting refresh run", "run", run.ID, "due", n, "revisit_after", time.Duration(cfg.RevisitAfter))
+		return run, cfg, nil
 	}
 	log.Info("starting run", "run", run.ID, "kind", kind, "seeds", len(cfg.Seeds))
 	return run, cfg, nil
@@ -303,6 +333,8 @@ func applyFlag(dst *crawler.Config, src crawler.Config, name string) {
 		dst.MaxDepth = src.MaxDepth
 	case "max-pages":
 		dst.MaxPages = src.MaxPages
+	case "max-duration":
+		dst.MaxDuration = src.MaxDuration
 	case "max-pages-per-host":
 		dst.MaxPagesPerHost = src.MaxPagesPerHost
 	case "concurrency":
@@ -325,6 +357,14 @@ func applyFlag(dst *crawler.Config, src crawler.Config, name string) {
 		dst.Retries = src.Retries
 	case "retry-base":
 		dst.RetryBase = src.RetryBase
+	case "revisit-after":
+		dst.RevisitAfter = src.RevisitAfter
+	case "scope":
+		dst.Scope = src.Scope
+	case "allow":
+		dst.Allow = src.Allow
+	case "deny":
+		dst.Deny = src.Deny
 	case "max-crawl-delay":
 		dst.MaxCrawlDelay = src.MaxCrawlDelay
 	case "auto-throttle":
