@@ -336,3 +336,102 @@ func TestSecondRunIsLockedOut(t *testing.T) {
 		t.Fatalf("run after the holder died: exit %d: %s", r.code, r.stderr)
 	}
 }
+
+// TestScheduledRefreshRuns runs the real binary three times over a site that
+// changes between runs, as cron would, and checks the change history.
+func TestScheduledRefreshRuns(t *testing.T) {
+	site := fixtures.NewMutableSite()
+	h := fixtures.MustHost(t, fixtures.HostConfig{}, site)
+	etag := fixtures.Validators{ETag: true}
+	lm := fixtures.Validators{LastModified: true}
+	none := fixtures.Validators{}
+	links := func(paths ...string) string {
+		var b strings.Builder
+		for _, p := range paths {
+			fmt.Fprintf(&b, `<a href="%s">%s</a>`, p, p)
+		}
+		return b.String()
+	}
+	site.Set("/", "<title>home</title>"+links("/a", "/b", "/c", "/d", "/e"), etag)
+	site.Set("/a", "<title>a</title>", etag)
+	site.Set("/b", "<title>b</title>", lm)
+	site.Set("/c", "<title>c</title>", none)
+	site.Set("/d", "<title>d</title>", etag)
+	site.Set("/e", "<title>e</title>", none)
+
+	db := filepath.Join(t.TempDir(), "cron.db")
+	cmd := []string{"crawl", h.URL + "/", "--db", db, "--delay", "0", "--revisit-after", "0s", "--sitemaps=false", "--quiet"}
+	type counts struct{ new, changed, unchanged, gone int }
+	runCounts := func(run int) counts {
+		var c counts
+		err := openDB(t, db).QueryRow(`SELECT new, changed, unchanged, gone FROM run_changes WHERE run_id = ?`, run).
+			Scan(&c.new, &c.changed, &c.unchanged, &c.gone)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	notModified := func(from int) map[string]bool {
+		out := map[string]bool{}
+		for _, r := range h.Log.Entries()[from:] {
+			if r.Status == 304 {
+				out[r.Path] = true
+				if r.Bytes != 0 {
+					t.Errorf("%s: 304 with a body", r.Path)
+				}
+			}
+		}
+		return out
+	}
+
+	if r := trawl(t, cmd...); r.code != 0 {
+		t.Fatalf("run 1: exit %d: %s", r.code, r.stderr)
+	}
+	if c := runCounts(1); c != (counts{new: 6}) {
+		t.Fatalf("run 1 counts %+v", c)
+	}
+
+	// Between runs: /b edited, /d removed, /f added and linked from the home page.
+	site.Set("/b", "<title>b, edited</title>", lm)
+	site.Remove("/d")
+	site.Set("/f", "<title>f</title>", etag)
+	site.Set("/", "<title>home</title>"+links("/a", "/b", "/c", "/d", "/e", "/f"), etag)
+	logAt := h.Log.Len()
+	if r := trawl(t, cmd...); r.code != 0 {
+		t.Fatalf("run 2: exit %d: %s", r.code, r.stderr)
+	}
+	if c := runCounts(2); c != (counts{new: 1, changed: 2, unchanged: 3, gone: 1}) {
+		t.Fatalf("run 2 counts %+v, want new 1 (/f), changed 2 (/, /b), unchanged 3 (/a, /c, /e), gone 1 (/d)", c)
+	}
+	if nm := notModified(logAt); len(nm) != 1 || !nm["/a"] {
+		t.Fatalf("run 2 304s: %v, want only /a", nm)
+	}
+	var goneRun int
+	openDB(t, db).QueryRow(`SELECT gone_run FROM urls WHERE url = ?`, h.URL+"/d").Scan(&goneRun)
+	if goneRun != 2 {
+		t.Fatalf("/d gone_run = %d, want 2", goneRun)
+	}
+
+	// Between runs: only /c edited.
+	site.Set("/c", "<title>c, edited</title>", none)
+	logAt = h.Log.Len()
+	if r := trawl(t, cmd...); r.code != 0 {
+		t.Fatalf("run 3: exit %d: %s", r.code, r.stderr)
+	}
+	if c := runCounts(3); c != (counts{changed: 1, unchanged: 6}) {
+		t.Fatalf("run 3 counts %+v, want changed 1 (/c), unchanged 6", c)
+	}
+	nm := notModified(logAt)
+	for _, p := range []string{"/", "/a", "/b", "/f"} {
+		if !nm[p] {
+			t.Errorf("run 3: %s was downloaded again although unchanged with validators", p)
+		}
+	}
+	// Unchanged pages keep their title and their links.
+	var title string
+	var outlinks int
+	openDB(t, db).QueryRow(`SELECT title, outlink_count FROM pages WHERE url = ?`, h.URL+"/").Scan(&title, &outlinks)
+	if title != "home" || outlinks != 6 {
+		t.Fatalf("home after a 304: title %q, %d outlinks", title, outlinks)
+	}
+}
