@@ -104,6 +104,19 @@ type Fetch struct {
 	MetaRobots  string
 	NoIndex     bool
 	NoFollow    bool
+	Facts       []byte // JSON: headings, OpenGraph, Twitter card, hreflang, JSON-LD
+	WordCount   int
+	MainText    string
+	Body        []byte // the response body, compressed, when bodies are kept
+	// BodyEncoding says how Body is compressed ("gzip").
+	BodyEncoding string
+}
+
+// Item is one record a user extraction rule produced from a page, or a miss.
+type Item struct {
+	Rule string
+	Data []byte // a JSON object; nil for a miss
+	Miss string // why the page gave no (complete) item
 }
 
 // Link is one outlink of a page, as stored in the page's fetch row.
@@ -122,6 +135,7 @@ type Outcome struct {
 	Reason string // error or skip class for failed and skipped URLs
 	Fetch  *Fetch // nil when nothing was fetched (robots-denied, ...)
 	Links  []Link
+	Items  []Item // what user rules extracted; stored with the fetch
 	// Discovered are the URLs found on the page (and redirect targets) that the
 	// frontier should know; URLs already known are ignored.
 	Discovered []NewURL
@@ -165,12 +179,12 @@ type Batch struct {
 }
 
 type writeStmts struct {
-	insURL, insHost, insFetch, updURL, updRun, updHost, skipHost, copyFetch, urlOf *sql.Stmt
+	insURL, insHost, insFetch, updURL, updRun, updHost, skipHost, copyFetch, urlOf, insItem, insBody *sql.Stmt
 }
 
 func (s *writeStmts) close() error {
 	var first error
-	for _, st := range []*sql.Stmt{s.insURL, s.insHost, s.insFetch, s.updURL, s.updRun, s.updHost, s.skipHost, s.copyFetch, s.urlOf} {
+	for _, st := range []*sql.Stmt{s.insURL, s.insHost, s.insFetch, s.updURL, s.updRun, s.updHost, s.skipHost, s.copyFetch, s.urlOf, s.insItem, s.insBody} {
 		if st == nil {
 			continue
 		}
@@ -240,8 +254,10 @@ func (db *DB) loadLocked(ctx context.Context, runID int64) error {
 	st.insHost = prep(`INSERT INTO hosts(host) VALUES (?) ON CONFLICT(host) DO UPDATE SET host = excluded.host RETURNING id`)
 	st.insFetch = prep(`INSERT INTO fetches(url_id, run_id, attempt, fetched_at, duration_ms, status, error_class, error,
 		redirect_to, content_type, charset, size, truncated, etag, last_modified, content_hash, title, description,
-		canonical, lang, meta_robots, noindex, nofollow, outlinks, change)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		canonical, lang, meta_robots, noindex, nofollow, outlinks, change, facts, word_count, main_text)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	st.insItem = prep(`INSERT INTO items(run_id, url_id, fetch_id, rule, idx, data, miss) VALUES (?, ?, ?, ?, ?, ?, ?)`)
+	st.insBody = prep(`INSERT OR REPLACE INTO bodies(fetch_id, encoding, body) VALUES (?, ?, ?)`)
 	st.updURL = prep(`UPDATE urls SET state = ?1, reason = ?2, tries = tries + ?3, run_id = ?4,
 		last_fetch_id = coalesce(?5, last_fetch_id), fetched_at = coalesce(?6, fetched_at),
 		gone_run = CASE WHEN ?7 = 'gone' THEN ?4 WHEN ?7 IS NULL THEN gone_run ELSE NULL END WHERE id = ?8`)
@@ -375,7 +391,8 @@ func (db *DB) Commit(ctx context.Context, runID int64, b Batch) (CommitResult, e
 				nullInt(f.Status), nullStr(f.ErrorClass), nullStr(f.Error), nullStr(f.RedirectTo),
 				nullStr(f.ContentType), nullStr(f.Charset), f.Size, f.Truncated, nullStr(f.ETag),
 				nullStr(f.LastModified), nullStr(f.ContentHash), nullStr(f.Title), nullStr(f.Description),
-				nullStr(f.Canonical), nullStr(f.Lang), nullStr(f.MetaRobots), f.NoIndex, f.NoFollow, outlinks, nullStr(f.Change))
+				nullStr(f.Canonical), nullStr(f.Lang), nullStr(f.MetaRobots), f.NoIndex, f.NoFollow, outlinks, nullStr(f.Change),
+				nullBytes(f.Facts), nullInt(f.WordCount), nullStr(f.MainText))
 			if err != nil {
 				return CommitResult{}, fmt.Errorf("store: record fetch of %s: %w", o.Job.URL, err)
 			}
@@ -394,6 +411,17 @@ func (db *DB) Commit(ctx context.Context, runID int64, b Batch) (CommitResult, e
 				fetchedAt = sql.NullString{String: f.At.UTC().Format(time.RFC3339Nano), Valid: true}
 			}
 			change = nullStr(f.Change)
+			if len(f.Body) > 0 {
+				if _, err := tx.StmtContext(ctx, db.stmts.insBody).ExecContext(ctx, id, f.BodyEncoding, f.Body); err != nil {
+					return CommitResult{}, fmt.Errorf("store: keep body of %s: %w", o.Job.URL, err)
+				}
+			}
+			for i, it := range o.Items {
+				if _, err := tx.StmtContext(ctx, db.stmts.insItem).ExecContext(ctx, runID, o.Job.ID, id, it.Rule, i,
+					nullBytes(it.Data), nullStr(it.Miss)); err != nil {
+					return CommitResult{}, fmt.Errorf("store: record items of %s: %w", o.Job.URL, err)
+				}
+			}
 		}
 		tries := 0
 		switch o.State {
@@ -520,6 +548,13 @@ func nullTime(t time.Time) sql.NullString {
 
 func nullMillis(d time.Duration) sql.NullInt64 {
 	return sql.NullInt64{Int64: d.Milliseconds(), Valid: d != 0}
+}
+
+func nullBytes(b []byte) any {
+	if b == nil {
+		return nil
+	}
+	return string(b)
 }
 
 func nullStr(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }

@@ -195,6 +195,33 @@ SELECT r.id AS run_id, r.kind, r.status, r.started_at,
 	(SELECT count(*) FROM links l JOIN fetches f ON f.url_id = l.to_id AND f.run_id = r.id AND f.change = 'gone') AS newly_broken_links
 FROM runs r;
 `,
+	// 4: convenience views for common questions.
+	`
+CREATE VIEW item_rows AS
+SELECT i.id AS item_id, i.rule, u.url, i.run_id, f.fetched_at, i.idx, i.data, i.miss
+FROM items i JOIN urls u ON u.id = i.url_id LEFT JOIN fetches f ON f.id = i.fetch_id;
+
+CREATE VIEW redirects AS
+SELECT p.url, p.status, p.redirect_to, t.status AS target_status, t.redirect_to AS target_redirect_to, p.run_id
+FROM pages p LEFT JOIN pages t ON t.url = p.redirect_to
+WHERE p.redirect_to IS NOT NULL;
+
+CREATE VIEW duplicate_content AS
+SELECT content_hash, count(*) AS copies, group_concat(url, ' ') AS urls
+FROM pages WHERE status = 200 AND content_hash IS NOT NULL
+GROUP BY content_hash HAVING count(*) > 1;
+
+CREATE VIEW missing_metadata AS
+SELECT url, title, description, status
+FROM pages
+WHERE status = 200 AND content_type LIKE '%html%'
+	AND (coalesce(title, '') = '' OR coalesce(description, '') = '');
+
+CREATE VIEW jsonld AS
+SELECT p.url, p.run_id, coalesce(json_extract(j.value, '$."@type"'), '') AS type, j.value AS data
+FROM pages p JOIN json_each(json_extract(p.facts, '$.jsonld')) j
+WHERE p.facts IS NOT NULL;
+`,
 }
 
 // SchemaVersion returns the schema version this build of trawl writes.
