@@ -14,6 +14,13 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/japanese"
+	"golang.org/x/text/encoding/korean"
+	"golang.org/x/text/encoding/simplifiedchinese"
+	"golang.org/x/text/encoding/traditionalchinese"
+
 	"github.com/trawl-crawler/trawl/fixtures"
 	"github.com/trawl-crawler/trawl/store"
 )
@@ -429,3 +436,48 @@ func TestSitemaps(t *testing.T) {
 }
 
 func gzipWriter(w io.Writer) *gzip.Writer { return gzip.NewWriter(w) }
+
+func TestCharsetsReachTheDatabaseAsUTF8(t *testing.T) {
+	type pg struct {
+		path, ctype, meta string
+		enc               encoding.Encoding
+		title             string
+	}
+	pages := []pg{
+		{"/w1252", "text/html; charset=windows-1252", "", charmap.Windows1252, "Crème brûlée à la carte"},
+		{"/latin1-meta", "text/html", `<meta charset="iso-8859-1">`, charmap.ISO8859_1, "Smørrebrød og øl"},
+		{"/sjis-header", "text/html; charset=Shift_JIS", "", japanese.ShiftJIS, "日本語のページです"},
+		{"/sjis-undeclared", "text/html", "", japanese.ShiftJIS, "東京の天気とニュース"},
+		{"/euckr-meta", "text/html", `<meta http-equiv="Content-Type" content="text/html; charset=euc-kr">`, korean.EUCKR, "한국어 페이지입니다"},
+		{"/gbk-wrong-meta", "text/html", `<meta charset="utf-8">`, simplifiedchinese.GBK, "这是一个中文网页"},
+		{"/gb18030-header", "text/html; charset=gb18030", "", simplifiedchinese.GB18030, "中国新闻网首页"},
+		{"/big5-undeclared", "text/html", "", traditionalchinese.Big5, "這是一個繁體中文網頁"},
+		{"/utf8-mislabelled", "text/html; charset=ISO-8859-1", "", nil, "Grüße aus Köln"},
+	}
+	h := fixtures.MustHost(t, fixtures.HostConfig{}, nil)
+	var home strings.Builder
+	for _, p := range pages {
+		fmt.Fprintf(&home, `<a href="%s">x</a>`, p.path)
+		body := "<!doctype html><html><head>" + p.meta + "<title>" + p.title + "</title></head><body><p>" + p.title + "</p></body></html>"
+		raw := []byte(body)
+		if p.enc != nil {
+			var err error
+			if raw, err = p.enc.NewEncoder().Bytes(raw); err != nil {
+				t.Fatal(err)
+			}
+		}
+		h.Handle(p.path, fixtures.Status(200, map[string]string{"Content-Type": p.ctype}, string(raw)))
+	}
+	h.Handle("/{$}", fixtures.Status(200, map[string]string{"Content-Type": "text/html"}, home.String()))
+	db := testDB(t)
+	crawlRun(t, db, testConfig(h.URL+"/"))
+	for _, p := range pages {
+		var title string
+		if err := db.Reader().QueryRow(`SELECT coalesce(title, '') FROM pages WHERE url = ?`, h.URL+p.path).Scan(&title); err != nil {
+			t.Fatalf("%s: %v", p.path, err)
+		}
+		if title != p.title {
+			t.Errorf("%s: title %q, want %q", p.path, title, p.title)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gocolly/colly/v2"
@@ -30,6 +31,10 @@ type fetcher struct {
 // the same *Context it was given, so results are keyed by job, never by URL.
 type holder struct{ resp *colly.Response }
 
+// hiddenContentType carries the real Content-Type past colly's charset
+// conversion; see newFetcher.
+const hiddenContentType = "X-Trawl-Content-Type"
+
 func newFetcher(ctx context.Context, cfg *Config) *fetcher {
 	maxBody := int(cfg.MaxBody)
 	c := colly.NewCollector(
@@ -54,13 +59,24 @@ func newFetcher(ctx context.Context, cfg *Config) *fetcher {
 	c.WithTransport(transport)
 	c.SetRequestTimeout(time.Duration(cfg.Timeout))
 	c.SetRedirectHandler(func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse })
-	c.OnRequest(func(r *colly.Request) {
-		// A non-empty encoding stops colly from re-encoding bodies by the
-		// Content-Type charset (extract decides the charset from the header,
-		// BOM and <meta>, which colly ignores); "utf-8" leaves bytes as sent.
-		r.ResponseCharacterEncoding = "utf-8"
+	// colly re-encodes a body to UTF-8 by the Content-Type charset (and, given
+	// any ResponseCharacterEncoding, runs it through a decoder that replaces
+	// every invalid byte), before we can see the bytes as sent. extract decides
+	// the charset itself, from the header, BOM and <meta>, and must also see
+	// when the header is wrong. So the charset parameter is hidden from colly
+	// while it reads the body and put back afterwards.
+	c.OnResponseHeaders(func(r *colly.Response) {
+		ct := r.Headers.Get("Content-Type")
+		if strings.Contains(strings.ToLower(ct), "charset") {
+			r.Headers.Set(hiddenContentType, ct)
+			r.Headers.Set("Content-Type", "application/octet-stream")
+		}
 	})
 	c.OnResponse(func(r *colly.Response) {
+		if ct := r.Headers.Get(hiddenContentType); ct != "" {
+			r.Headers.Set("Content-Type", ct)
+			r.Headers.Del(hiddenContentType)
+		}
 		if h, ok := r.Ctx.GetAny("h").(*holder); ok {
 			h.resp = r
 		}

@@ -68,7 +68,7 @@ func DecodeHTML(body []byte, contentType string) (decoded []byte, charsetName st
 		// without Lookup's allocation of an encoder wrapper we do not use.
 		if e, err := htmlindex.Get(label); err == nil {
 			if name, err := htmlindex.Name(e); err == nil {
-				return decodeWith(e, name, body)
+				return decodeDeclared(e, name, body)
 			}
 		}
 	}
@@ -87,9 +87,129 @@ func DecodeHTML(body []byte, contentType string) (decoded []byte, charsetName st
 		if utf8.Valid(body) {
 			return body, "utf-8"
 		}
+		if se, sname, ok := sniff(body); ok {
+			return decodeWith(se, sname, body)
+		}
 		return decodeWith(e, "windows-1252", body)
 	}
+	return decodeDeclared(e, name, body)
+}
+
+// decodeDeclared decodes body with the encoding a header or <meta> declared,
+// unless the bytes prove the declaration wrong. Two mistakes are common and
+// detectable: a UTF-8 page labelled with a single-byte legacy charset (often a
+// server default such as ISO-8859-1), which shows as a body that is valid
+// UTF-8 with multi-byte sequences, something legacy text almost never is; and
+// a legacy page labelled UTF-8, which shows as invalid UTF-8. Only in the
+// second case is the detector run, and only over the first few kilobytes.
+func decodeDeclared(e encoding.Encoding, name string, body []byte) ([]byte, string) {
+	if name == "utf-8" {
+		if !utf8.Valid(body) {
+			if se, sname, ok := sniff(body); ok && sname != "utf-8" {
+				return decodeWith(se, sname, body)
+			}
+		}
+		return validUTF8(body), name
+	}
+	if isSingleByte(name) && hasMultibyteUTF8(body) && utf8.Valid(body) {
+		return body, "utf-8"
+	}
 	return decodeWith(e, name, body)
+}
+
+// sniffLen is how much of a body the guesser sees.
+const sniffLen = 8 << 10
+
+// cjkCandidates are the legacy multi-byte encodings an undeclared or
+// mislabelled page is tested against, by WHATWG name.
+var cjkCandidates = [...]string{"shift_jis", "euc-jp", "euc-kr", "gbk", "big5"}
+
+// commonHan holds very frequent Chinese characters in both simplified and
+// traditional forms. Text decoded with the wrong Chinese encoding is valid but
+// made of rare characters; the right one hits this set often.
+const commonHan = "的一是不了在人有我他这這个個们們中来來上大为為和国國地到以说說时時要就出会會可也你对對生能而子那得于於着著下自之年过過发發后後作里裡用道行所然家种種事成方多经經么麼去法学學如都同现現当當没沒动動面起看定天分还還进進好小部其些主样樣理心她本前开開但因只从從想实實日文网網页頁体體新闻聞华華业業公司商品"
+
+// sniff guesses which legacy CJK encoding an undeclared or mislabelled body is
+// in, from its first kilobytes. A general statistical detector was measured
+// first (github.com/saintfish/chardet): on short CJK pages it answered
+// windows-1252 with more confidence than the right encoding, so trawl decodes
+// the sample with each candidate and scores the result: invalid sequences
+// count heavily against an encoding; kana, Hangul and frequent Han characters
+// count for the encodings that produce them.
+func sniff(body []byte) (encoding.Encoding, string, bool) {
+	sample := body[:min(len(body), sniffLen)]
+	best, bestName, bestScore := encoding.Encoding(nil), "", 0.0
+	for _, name := range cjkCandidates {
+		e, err := htmlindex.Get(name)
+		if err != nil {
+			continue
+		}
+		text, err := e.NewDecoder().Bytes(sample)
+		if err != nil {
+			continue
+		}
+		if score := scoreCJK(string(text), name); score > bestScore {
+			best, bestName, bestScore = e, name, score
+		}
+	}
+	return best, bestName, best != nil
+}
+
+// scoreCJK rates how plausible text is as the decoding of a page in the named
+// encoding.
+func scoreCJK(text, name string) float64 {
+	japanese := name == "shift_jis" || name == "euc-jp"
+	score := 0.0
+	for i, r := range text {
+		switch {
+		case r < 0x80:
+		case r == utf8.RuneError:
+			if i < len(text)-4 { // a character cut at the end of the sample is no evidence
+				score -= 20
+			}
+		case r >= 0x3040 && r <= 0x30ff: // hiragana, katakana
+			if japanese {
+				score += 3
+			} else {
+				score -= 1
+			}
+		case r >= 0xac00 && r <= 0xd7a3: // Hangul syllables
+			if name == "euc-kr" {
+				score += 3
+			} else {
+				score -= 1
+			}
+		case r >= 0x4e00 && r <= 0x9fff: // Han
+			if strings.ContainsRune(commonHan, r) {
+				score += 2
+			} else {
+				score += 0.25
+			}
+		case r >= 0x3000 && r <= 0x303f, r >= 0xff00 && r <= 0xffef: // CJK punctuation, full width forms
+			score += 0.5
+		default:
+			score -= 2
+		}
+	}
+	return score
+}
+
+// isSingleByte reports whether a WHATWG encoding name is a single-byte legacy
+// encoding, the kind servers wrongly default to.
+func isSingleByte(name string) bool {
+	return strings.HasPrefix(name, "windows-125") || strings.HasPrefix(name, "iso-8859-") ||
+		name == "koi8-r" || name == "koi8-u" || name == "macintosh" || name == "ibm866"
+}
+
+// hasMultibyteUTF8 reports whether b contains a well-formed multi-byte UTF-8
+// sequence.
+func hasMultibyteUTF8(b []byte) bool {
+	for i := 0; i < len(b); i++ {
+		if b[i] >= 0xc2 && b[i] <= 0xf4 && i+1 < len(b) && b[i+1]&0xc0 == 0x80 {
+			return true
+		}
+	}
+	return false
 }
 
 // decodeWith decodes body with e, whose canonical name is name.

@@ -73,12 +73,21 @@ func TestDecodeHTML(t *testing.T) {
 		{"meta http-equiv gbk", page(`<meta http-equiv="Content-Type" content="text/html; charset=GBK">`, encode(t, simplifiedchinese.GBK, textGBK)), "text/html", textGBK, "gbk"},
 		{"meta http-equiv gb2312 is gbk", page(`<META HTTP-EQUIV=content-type CONTENT="text/html;charset=gb2312">`, encode(t, simplifiedchinese.GBK, textGBK)), "", textGBK, "gbk"},
 		{"meta charset big5", page(`<meta charset="big5">`, encode(t, traditionalchinese.Big5, textBig5)), "text/html", textBig5, "big5"},
-		{"meta content without http-equiv ignored", page(`<meta content="text/html; charset=euc-kr">`, encode(t, korean.EUCKR, textEUCKR)), "", "", "windows-1252"},
+		{"meta content without http-equiv ignored; sniffed instead", page(`<meta content="text/html; charset=euc-kr">`, encode(t, korean.EUCKR, textEUCKR)), "", textEUCKR, "euc-kr"},
 		// A declared windows-1252 must win even over bytes that happen to be
 		// valid UTF-8: this is what tells a declaration from the default.
-		{"meta windows-1252 over valid utf-8 bytes", page(`<meta charset="windows-1252">`, []byte("café")), "", "cafÃ©", "windows-1252"},
+		// A UTF-8 page mislabelled with a single-byte charset is read as UTF-8.
+		{"meta windows-1252 over valid utf-8 bytes", page(`<meta charset="windows-1252">`, []byte("café")), "", "café", "utf-8"},
+		{"header iso-8859-1 over utf-8 bytes", page("", []byte(textSJIS)), "text/html; charset=ISO-8859-1", textSJIS, "utf-8"},
+		// A legacy page mislabelled as UTF-8, and undeclared CJK pages, are sniffed.
+		{"meta utf-8 over shift_jis bytes", page(`<meta charset="utf-8">`, encode(t, japanese.ShiftJIS, textSJIS)), "", textSJIS, "shift_jis"},
+		{"undeclared shift_jis", page("", encode(t, japanese.ShiftJIS, textSJIS)), "", textSJIS, "shift_jis"},
+		{"undeclared big5", page("", encode(t, traditionalchinese.Big5, textBig5)), "", textBig5, "big5"},
+		{"undeclared gbk", page("", encode(t, simplifiedchinese.GBK, textGBK)), "", textGBK, "gbk"},
+		{"undeclared euc-kr", page("", encode(t, korean.EUCKR, textEUCKR)), "", textEUCKR, "euc-kr"},
+		{"undeclared windows-1252 stays windows-1252", page("", encode(t, charmap.Windows1252, "café crème brûlée")), "", "café crème brûlée", "windows-1252"},
 		{"meta utf-16 means utf-8", page(`<meta charset="utf-16">`, []byte("café")), "", "café", "utf-8"},
-		{"meta after first 1024 bytes ignored", page(asciiPad+`<meta charset="euc-kr">`, encode(t, korean.EUCKR, textEUCKR)), "", "", "windows-1252"},
+		{"meta after first 1024 bytes ignored; sniffed instead", page(asciiPad+`<meta charset="euc-kr">`, encode(t, korean.EUCKR, textEUCKR)), "", textEUCKR, "euc-kr"},
 
 		// Precedence.
 		{"header beats meta", page(`<meta charset="utf-8">`, encode(t, japanese.ShiftJIS, textSJIS)), "text/html; charset=shift_jis", textSJIS, "shift_jis"},
