@@ -435,3 +435,45 @@ func TestScheduledRefreshRuns(t *testing.T) {
 		t.Fatalf("home after a 304: title %q, %d outlinks", title, outlinks)
 	}
 }
+
+func TestTwoCrawlsStartedAtOnce(t *testing.T) {
+	cl := fixtures.MustGenerated(t, fixtures.GenConfig{Hosts: 1, PagesPerHost: 40, Seed: 6,
+		MinBytes: 2000, MaxBytes: 3000, Latency: 5 * time.Millisecond})
+	db := filepath.Join(t.TempDir(), "race.db")
+	args := []string{"crawl", "--db", db, "--delay", "0", "--quiet", "--sitemaps=false", cl.Seeds()[0]}
+	results := make(chan result, 2)
+	for range 2 {
+		go func() {
+			cmd := exec.Command(trawlBin, args...)
+			var out, errb bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &out, &errb
+			err := cmd.Run()
+			r := result{stdout: out.String(), stderr: errb.String()}
+			var ee *exec.ExitError
+			if errors.As(err, &ee) {
+				r.code = ee.ExitCode()
+			}
+			results <- r
+		}()
+	}
+	a, b := <-results, <-results
+	if a.code > b.code {
+		a, b = b, a
+	}
+	if a.code != 0 || b.code != exitLocked {
+		t.Fatalf("exit codes %d and %d, want 0 and %d\nfirst: %s\nsecond: %s", a.code, b.code, exitLocked, a.stderr, b.stderr)
+	}
+	if !strings.Contains(b.stderr, "in use by trawl process") {
+		t.Fatalf("locked run's message: %s", b.stderr)
+	}
+	var check string
+	openDB(t, db).QueryRow(`PRAGMA integrity_check`).Scan(&check)
+	if check != "ok" {
+		t.Fatalf("integrity_check: %s", check)
+	}
+	got, dups := recordedURLs(t, db)
+	compare(t, cl.Reachable(-1), got)
+	if len(dups) > 0 {
+		t.Fatalf("duplicates: %v", dups)
+	}
+}
