@@ -96,6 +96,11 @@ func (d *dispatcher) loop(ctx context.Context, tasks chan<- task, events <-chan 
 				stopping, status = true, StatusStopped
 			}
 		}
+		if runErr != nil && d.inflight == 0 {
+			// The writer failed: nothing more will be committed or
+			// acknowledged, and whatever was not committed stays queued.
+			return StatusFailed, runErr
+		}
 		idle := d.fr.peek() == nil && d.inflight == 0 && d.awaiting == 0 && d.sidePending == 0
 		if idle || (stopping && d.inflight == 0 && d.awaiting == 0 && d.sidePending == 0) {
 			if runErr != nil {

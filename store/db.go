@@ -80,10 +80,26 @@ func identify(ctx context.Context, path string) error {
 	return fmt.Errorf("%w: %s holds other data (application_id %d); pick another --db path", ErrNotTrawl, path, app)
 }
 
+// Option configures Open.
+type Option func(*options)
+
+type options struct {
+	maxBytes int64
+}
+
+// MaxSize caps the database file at about n bytes. Past it, writes fail as
+// they would on a full disk (SQLITE_FULL): the transaction in progress rolls
+// back and everything committed before it stays.
+func MaxSize(n int64) Option { return func(o *options) { o.maxBytes = n } }
+
 // Open opens (creating if needed) the trawl database at path for writing and
 // brings its schema up to date. It refuses a file that is not a trawl database
 // without modifying it.
-func Open(ctx context.Context, path string) (*DB, error) {
+func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	if err := checkPath(path); err != nil {
 		return nil, err
 	}
@@ -103,7 +119,12 @@ func Open(ctx context.Context, path string) (*DB, error) {
 			return nil, fmt.Errorf("store: cannot create %s: %w", path, err)
 		}
 	}
-	w, err := sql.Open("sqlite", dsn(path, false))
+	wdsn := dsn(path, false)
+	if o.maxBytes > 0 {
+		// SQLite's default page size is 4096 bytes; the cap counts pages.
+		wdsn += fmt.Sprintf("&_pragma=max_page_count(%d)", max(o.maxBytes/4096, 16))
+	}
+	w, err := sql.Open("sqlite", wdsn)
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}

@@ -477,3 +477,35 @@ func TestTwoCrawlsStartedAtOnce(t *testing.T) {
 		t.Fatalf("duplicates: %v", dups)
 	}
 }
+
+// TestFullDiskStopsSafelyAndResumes fills the database to its cap (SQLite
+// reports SQLITE_FULL exactly as on a full disk), then resumes with room.
+func TestFullDiskStopsSafelyAndResumes(t *testing.T) {
+	cl := fixtures.MustGenerated(t, fixtures.GenConfig{Hosts: 2, PagesPerHost: 150, Seed: 12, MinBytes: 3000, MaxBytes: 5000})
+	db := filepath.Join(t.TempDir(), "full.db")
+	args := append([]string{"crawl", "--db", db, "--delay", "0", "--quiet", "--sitemaps=false"}, cl.Seeds()...)
+	r := trawl(t, append(args, "--max-db-size", "400K")...)
+	if r.code != exitFailed || !strings.Contains(r.stderr, "is full") || !strings.Contains(r.stderr, "resume") {
+		t.Fatalf("exit %d, stderr %q; want %d and a full-disk message", r.code, r.stderr, exitFailed)
+	}
+	var check string
+	var status string
+	conn := openDB(t, db)
+	conn.QueryRow(`PRAGMA integrity_check`).Scan(&check)
+	conn.QueryRow(`SELECT status FROM runs`).Scan(&status)
+	if check != "ok" || status != "failed" {
+		t.Fatalf("after the full disk: integrity %q, run status %q", check, status)
+	}
+	before, _ := recordedURLs(t, db)
+	if len(before) == 0 {
+		t.Fatal("nothing was committed before the disk filled; the test proves nothing")
+	}
+	if r := trawl(t, args...); r.code != 0 {
+		t.Fatalf("resume with room: exit %d: %s", r.code, r.stderr)
+	}
+	got, dups := recordedURLs(t, db)
+	compare(t, cl.Reachable(-1), got)
+	if len(dups) > 0 {
+		t.Fatalf("duplicates after resume: %v", dups)
+	}
+}

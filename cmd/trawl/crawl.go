@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -35,6 +36,7 @@ type crawlOptions struct {
 	quiet     bool
 	verbose   bool
 	progress  string
+	maxDBSize string
 }
 
 func (a *app) crawlCmd() *cobra.Command {
@@ -98,6 +100,7 @@ Exit codes: 0 finished, 1 failed, 2 bad input, 3 stopped by a budget
 	f.DurationVar(&maxDelay, "max-delay", time.Duration(cfg.MaxDelay), "ceiling for the auto-throttled delay")
 	f.IntVar(&cfg.Retries, "retries", cfg.Retries, "extra attempts for transient failures (timeouts, resets, 5xx, 429)")
 	f.DurationVar(&retryBase, "retry-base", time.Duration(cfg.RetryBase), "delay before the first retry; doubles with each attempt, with jitter")
+	f.StringVar(&o.maxDBSize, "max-db-size", "", "cap on the database file (e.g. 500M, 2G); past it the run stops as on a full disk, resumable")
 	f.StringVar(&o.logFormat, "log-format", "text", "log format on stderr: text or json")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "log errors only, and no progress line")
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "log debug detail")
@@ -196,7 +199,15 @@ func (a *app) crawl(ctx context.Context, flags *pflag.FlagSet, cfg crawler.Confi
 		return usageErr("no seed URLs and no crawl to resume in %s: give a URL or --seeds-file", o.db)
 	}
 
-	db, err := store.Open(ctx, o.db)
+	var opts []store.Option
+	if o.maxDBSize != "" {
+		n, err := parseSize(o.maxDBSize)
+		if err != nil {
+			return usageErr("--max-db-size: %w", err)
+		}
+		opts = append(opts, store.MaxSize(n))
+	}
+	db, err := store.Open(ctx, o.db, opts...)
 	if err != nil {
 		if errors.Is(err, store.ErrNotTrawl) || errors.Is(err, store.ErrNewerSchema) {
 			return usageErr("%w", err)
@@ -234,6 +245,8 @@ func (a *app) crawl(ctx context.Context, flags *pflag.FlagSet, cfg crawler.Confi
 	final, _ := db.GetRun(context.WithoutCancel(ctx), run.ID)
 	a.summary(run.ID, res, final, o.db)
 	switch {
+	case runErr != nil && isDiskFull(runErr):
+		return &exitError{code: exitFailed, err: fmt.Errorf("run %d stopped: the disk (or --max-db-size) is full; nothing committed was lost: free space and run the same command to resume (%w)", run.ID, runErr)}
 	case runErr != nil:
 		return &exitError{code: exitFailed, err: fmt.Errorf("run %d failed: %w; fix the cause and run the same command to resume", run.ID, runErr)}
 	case res.Status == crawler.StatusInterrupted:
@@ -493,4 +506,39 @@ func (a *app) startProgress(c *crawler.Crawler, o crawlOptions) func() {
 		}
 	}()
 	return func() { close(done); <-finished }
+}
+
+// isDiskFull reports whether err is SQLite's SQLITE_FULL (or SQLITE_IOERR from
+// a full file system).
+func isDiskFull(err error) bool {
+	var coded interface{ Code() int }
+	if errors.As(err, &coded) && coded.Code()&0xff == 13 {
+		return true
+	}
+	return errors.Is(err, syscall.ENOSPC)
+}
+
+// parseSize reads a byte count with an optional K, M, G or T suffix (powers
+// of 1024).
+func parseSize(s string) (int64, error) {
+	t := strings.ToUpper(strings.TrimSpace(s))
+	t = strings.TrimSuffix(strings.TrimSuffix(t, "B"), "I")
+	mult := int64(1)
+	if n := len(t); n > 0 {
+		switch t[n-1] {
+		case 'K':
+			mult, t = 1<<10, t[:n-1]
+		case 'M':
+			mult, t = 1<<20, t[:n-1]
+		case 'G':
+			mult, t = 1<<30, t[:n-1]
+		case 'T':
+			mult, t = 1<<40, t[:n-1]
+		}
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(t), 10, 64)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("%q is not a size (write e.g. 500M or 2G)", s)
+	}
+	return n * mult, nil
 }
