@@ -56,6 +56,11 @@ func dsn(path string, readOnly bool) string {
 		v.Add("_pragma", "cache_size(-16000)")
 		v.Add("_txlock", "immediate")
 	}
+	if readOnly {
+		// modernc honours mode=ro only in a file: URI; without it the "read
+		// only" pool could still checkpoint a WAL or change the journal mode.
+		return "file:" + strings.ReplaceAll(filepath.Clean(path), "%", "%25") + "?" + v.Encode()
+	}
 	return path + "?" + v.Encode()
 }
 

@@ -427,6 +427,23 @@ func TestScheduledRefreshRuns(t *testing.T) {
 			t.Errorf("run 3: %s was downloaded again although unchanged with validators", p)
 		}
 	}
+	// trawl diff names each change between runs 1 and 2; trawl runs lists three.
+	r := trawl(t, "diff", db, "1", "2", "--format", "csv")
+	if r.code != 0 {
+		t.Fatalf("diff: exit %d: %s", r.code, r.stderr)
+	}
+	for _, want := range []string{h.URL + "/,content", h.URL + "/b,content", h.URL + "/d,status,200,404", h.URL + "/f,added"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("diff 1 2 lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if strings.Contains(r.stdout, h.URL+"/a,") {
+		t.Errorf("diff lists the unchanged /a (304):\n%s", r.stdout)
+	}
+	if r := trawl(t, "runs", db, "--format", "jsonl"); r.code != 0 || strings.Count(r.stdout, "\n") != 3 || !strings.Contains(r.stdout, `"kind":"refresh"`) {
+		t.Errorf("runs: exit %d:\n%s", r.code, r.stdout)
+	}
+
 	// Unchanged pages keep their title and their links.
 	var title string
 	var outlinks int

@@ -1,0 +1,396 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+// exportOptions are the export command's flags.
+type exportOptions struct {
+	what   string // items, pages or links
+	rule   string // items of this rule only
+	run    int64  // 0: the latest run
+	out    string // "" or "-": stdout
+	format string // jsonl or csv
+}
+
+func (a *app) exportCmd() *cobra.Command {
+	var o exportOptions
+	cmd := &cobra.Command{
+		Use:   "export DB",
+		Short: "Write the pages, links or extracted items of a run as JSONL or CSV",
+		Long: `Write what one run of the trawl database DB recorded, one record per line,
+as JSONL (the default) or CSV. Rows are streamed: memory stays flat however
+large the export.
+
+--what pages (the default): the latest fetch of each URL fetched in the run,
+  with the columns of the pages view (url_id, url, host, ..., status, title,
+  ..., outlink_count, word_count, facts). URLs the run skipped without a
+  fetch are not pages; see the errors view for them.
+--what links: the outlinks of those same fetches: from_url, to_url, text,
+  rel (to_url is empty when the target was never recorded).
+--what items: what the extraction rules produced in the run (--rule NAME for
+  one rule). JSONL: {"rule", "url", "run", "fetched_at", "data"}, the rule's
+  fields nested under "data" so that they never collide with these keys.
+  CSV: rule, url, run, data (the JSON object as text). Rows that record a
+  page where a rule found nothing are not items; query the items table's
+  miss column for those.
+
+--run N picks the run (default: the latest). In JSONL, columns holding JSON
+(data, facts) are embedded as JSON values, integers and reals are numbers and
+NULL is null; in CSV (RFC 4180, header row) NULL is an empty field.
+
+--out FILE writes to FILE.tmp and renames it to FILE when the export is
+complete, so FILE is never left half written (Ctrl-C or an error removes
+FILE.tmp and leaves an existing FILE as it was).
+
+Exit codes: 0 success, 1 the output could not be written, 2 bad input (no
+such database or run, not a trawl database), 130/143 interrupted.`,
+		Example: `  trawl export site.db > pages.jsonl
+  trawl export site.db --what links --format csv --out links.csv
+  trawl export site.db --what items --rule product --out products.jsonl
+  trawl export site.db --what pages --run 2 | jq -r 'select(.status >= 400) | .url'`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if cmd.Flags().Changed("run") && o.run < 1 {
+				return usageErr("--run %d: run ids start at 1", o.run)
+			}
+			return a.export(cmd.Context(), args[0], o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.what, "what", "pages", "what to export: pages, links or items")
+	f.StringVar(&o.rule, "rule", "", "with --what items: only the items of this rule")
+	f.Int64Var(&o.run, "run", 0, "run to export (default: the latest run)")
+	f.StringVarP(&o.out, "out", "o", "", "output file, replaced only when the export is complete (default: stdout)")
+	f.StringVarP(&o.format, "format", "f", formatJSONL, "output format: jsonl or csv")
+	return cmd
+}
+
+// pagesColumns are the columns of the pages view (store/migrations.go). The
+// export selects them from the run's fetches rather than from the view, which
+// shows each URL's latest fetch of any run; a test checks that they stay
+// equal to the view's.
+const pagesColumns = `u.id AS url_id, u.url, h.host, u.depth, u.state, u.reason, u.via, u.lastmod, u.gone_run,
+	f.id AS fetch_id, f.run_id, f.fetched_at, f.status, f.change, f.error_class, f.error, f.redirect_to,
+	f.content_type, f.charset, f.size, f.duration_ms, f.etag, f.last_modified, f.content_hash,
+	f.title, f.description, f.canonical, f.lang, f.meta_robots, f.noindex, f.nofollow,
+	json_array_length(f.outlinks) AS outlink_count, f.word_count, f.facts`
+
+// latestInRun restricts fetches f to the latest fetch of each URL in run ?1.
+// The fetches of a run lie between ids ?2 and ?3 (its first and last), so a
+// rowid range scan finds them in order without sorting anything; the + in
+// "+f.run_id" keeps the planner on that scan rather than an index it would
+// then have to sort.
+const latestInRun = `f.id BETWEEN ?2 AND ?3 AND +f.run_id = ?1
+	AND f.id = (SELECT max(g.id) FROM fetches g WHERE g.url_id = f.url_id AND g.run_id = ?1)`
+
+// exportQuery returns the SQL and arguments that select what o asks for; lo
+// and hi are the first and last fetch ids of the run.
+func exportQuery(o exportOptions, lo, hi int64) (query string, args []any) {
+	switch o.what {
+	case "pages":
+		return `SELECT ` + pagesColumns + `
+			FROM fetches f
+			JOIN urls u ON u.id = f.url_id
+			JOIN hosts h ON h.id = u.host_id
+			WHERE ` + latestInRun + `
+			ORDER BY f.id`, []any{o.run, lo, hi}
+	case "links":
+		return `SELECT u.url AS from_url, tu.url AS to_url,
+				json_extract(j.value, '$[1]') AS text, json_extract(j.value, '$[2]') AS rel
+			FROM fetches f
+			JOIN urls u ON u.id = f.url_id
+			JOIN json_each(f.outlinks) j
+			LEFT JOIN urls tu ON tu.id = json_extract(j.value, '$[0]')
+			WHERE ` + latestInRun + `
+			ORDER BY f.id`, []any{o.run, lo, hi}
+	}
+	cols := `i.rule, u.url, i.run_id AS run, f.fetched_at, i.data`
+	if o.format == formatCSV {
+		cols = `i.rule, u.url, i.run_id AS run, i.data`
+	}
+	q := `SELECT ` + cols + `
+		FROM items i
+		JOIN urls u ON u.id = i.url_id
+		LEFT JOIN fetches f ON f.id = i.fetch_id
+		WHERE i.run_id = ?1 AND i.data IS NOT NULL`
+	args = []any{o.run}
+	if o.rule != "" {
+		q += ` AND i.rule = ?2`
+		args = append(args, o.rule)
+	}
+	return q + ` ORDER BY i.id`, args
+}
+
+// isJSONColumn reports whether an exported column holds JSON text, which
+// JSONL embeds as a JSON value rather than a string.
+func isJSONColumn(name string) bool { return name == "data" || name == "facts" }
+
+// export writes what o asks for.
+func (a *app) export(ctx context.Context, path string, o exportOptions) error {
+	switch o.what {
+	case "pages", "links", "items":
+	default:
+		return usageErr("--what %q: want pages, links or items", o.what)
+	}
+	switch o.format {
+	case formatJSONL, formatCSV:
+	default:
+		return usageErr("--format %q: want jsonl or csv", o.format)
+	}
+	if o.rule != "" && o.what != "items" {
+		return usageErr("--rule applies to --what items only")
+	}
+	if o.run < 0 {
+		return usageErr("--run %d: run ids start at 1", o.run)
+	}
+
+	db, err := openReadOnly(ctx, path)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	r := db.Reader()
+
+	ctx, sig, stop := a.cancelOnSignal(ctx)
+	defer stop()
+
+	var latest sql.NullInt64
+	if err := r.QueryRowContext(ctx, `SELECT max(id) FROM runs`).Scan(&latest); err != nil {
+		return usageErr("export: %w", err)
+	}
+	switch {
+	case o.run == 0 && latest.Valid:
+		o.run = latest.Int64
+	case o.run == 0:
+		// No run yet: export nothing (a CSV header only).
+	default:
+		var exists int
+		if err := r.QueryRowContext(ctx, `SELECT count(*) FROM runs WHERE id = ?`, o.run).Scan(&exists); err != nil {
+			return usageErr("export: %w", err)
+		}
+		if exists == 0 {
+			if !latest.Valid {
+				return usageErr("--run %d: %s has no runs yet", o.run, path)
+			}
+			return usageErr("--run %d: no such run in %s (the latest is %d)", o.run, path, latest.Int64)
+		}
+	}
+	var lo, hi sql.NullInt64
+	if o.what != "items" {
+		if err := r.QueryRowContext(ctx, `SELECT min(id), max(id) FROM fetches WHERE run_id = ?`, o.run).Scan(&lo, &hi); err != nil {
+			return usageErr("export: %w", err)
+		}
+	}
+
+	var out io.Writer = a.stdout
+	var file *atomicFile
+	if o.out != "" && o.out != "-" {
+		if file, err = createAtomic(o.out); err != nil {
+			return usageErr("export: %w", err)
+		}
+		defer file.abort() // a no-op after commit
+		out = file
+	}
+	query, args := exportQuery(o, lo.Int64, hi.Int64)
+	rows, err := r.QueryContext(ctx, query, args...)
+	if err != nil {
+		return a.exportFailed(ctx, sig, file, usageErr("export: %w", err))
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return a.exportFailed(ctx, sig, file, usageErr("export: %w", err))
+	}
+	var jsonCols []int
+	for i, c := range cols {
+		if isJSONColumn(c) {
+			jsonCols = append(jsonCols, i)
+		}
+	}
+	w, err := newRowWriter(o.format, out, tableOptions{})
+	if err != nil {
+		return usageErr("%w", err)
+	}
+	n, readErr, writeErr := copyRows(rows, w, func(vals []any) {
+		for _, i := range jsonCols {
+			switch v := vals[i].(type) {
+			case string:
+				vals[i] = rawJSON(v)
+			case []byte:
+				vals[i] = rawJSON(v)
+			}
+		}
+	})
+	switch {
+	case readErr != nil:
+		return a.exportFailed(ctx, sig, file, usageErr("export: %w", readErr))
+	case writeErr != nil:
+		return a.exportFailed(ctx, sig, file, &exitError{code: exitFailed, err: fmt.Errorf("export: write output: %w", writeErr)})
+	}
+	if file != nil {
+		if err := file.commit(); err != nil {
+			return &exitError{code: exitFailed, err: fmt.Errorf("export: %w", err)}
+		}
+		fmt.Fprintf(a.stderr, "trawl: exported %d %s of run %d to %s\n", n, o.what, o.run, o.out)
+	}
+	if n == 0 && o.rule != "" {
+		a.noItemsHint(ctx, db.Reader(), o)
+	}
+	return nil
+}
+
+// exportFailed removes the partial output file and returns err, or the
+// interruption when a signal caused the failure.
+func (a *app) exportFailed(ctx context.Context, sig func() os.Signal, file *atomicFile, err error) error {
+	if file != nil {
+		file.abort()
+	}
+	if ctx.Err() != nil {
+		code := exitInterrupted
+		if s := sig(); s != nil {
+			code = signalExit(s)
+		}
+		msg := "export: interrupted"
+		if file != nil {
+			msg += "; " + file.path + " was not written"
+		}
+		return &exitError{code: code, err: errors.New(msg)}
+	}
+	return err
+}
+
+// noItemsHint tells, on stderr, which rules the run has when --rule matched
+// nothing: a misspelt rule name would otherwise look like an empty result.
+func (a *app) noItemsHint(ctx context.Context, r *sql.DB, o exportOptions) {
+	rows, err := r.QueryContext(ctx, `SELECT DISTINCT rule FROM items WHERE run_id = ? AND data IS NOT NULL ORDER BY rule`, o.run)
+	if err != nil {
+		return
+	}
+	defer rows.Close()
+	var rules []string
+	for rows.Next() {
+		var s string
+		if rows.Scan(&s) == nil {
+			rules = append(rules, s)
+		}
+	}
+	if len(rules) == 0 {
+		fmt.Fprintf(a.stderr, "trawl: export: run %d has no items\n", o.run)
+		return
+	}
+	fmt.Fprintf(a.stderr, "trawl: export: no items of rule %q in run %d (its rules: %s)\n", o.rule, o.run, strings.Join(rules, ", "))
+}
+
+// cancelOnSignal returns a context cancelled by SIGINT or SIGTERM (or by
+// a.interrupt in tests), a function telling which signal came, and a stop
+// function to call when done.
+func (a *app) cancelOnSignal(ctx context.Context) (context.Context, func() os.Signal, func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	sigs := a.interrupt
+	var ch chan os.Signal
+	if sigs == nil {
+		ch = make(chan os.Signal, 1)
+		signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+		sigs = ch
+	}
+	got := make(chan os.Signal, 1)
+	done := make(chan struct{})
+	exited := make(chan struct{})
+	go func() {
+		defer close(exited)
+		select {
+		case s := <-sigs:
+			got <- s
+			cancel()
+		case <-done:
+		}
+	}()
+	var received os.Signal
+	which := func() os.Signal {
+		if received == nil {
+			select {
+			case received = <-got:
+			default:
+			}
+		}
+		return received
+	}
+	return ctx, which, func() {
+		close(done)
+		<-exited
+		if ch != nil {
+			signal.Stop(ch)
+		}
+		cancel()
+	}
+}
+
+// atomicFile is an output file written as path.tmp and renamed to path by
+// commit, so that path is either the complete output or untouched.
+type atomicFile struct {
+	path string
+	f    *os.File
+	w    *bufio.Writer
+	done bool
+}
+
+// createAtomic starts writing path (as path.tmp, replacing a stale one).
+func createAtomic(path string) (*atomicFile, error) {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return nil, fmt.Errorf("%s is a directory", path)
+	}
+	f, err := os.OpenFile(path+".tmp", os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	return &atomicFile{path: path, f: f, w: bufio.NewWriterSize(f, 256<<10)}, nil
+}
+
+// Write implements io.Writer.
+func (a *atomicFile) Write(p []byte) (int, error) { return a.w.Write(p) }
+
+// commit flushes the file to disk and renames it into place.
+func (a *atomicFile) commit() error {
+	if a.done {
+		return errors.New("output file already closed")
+	}
+	a.done = true
+	tmp := a.f.Name()
+	err := a.w.Flush()
+	if err == nil {
+		err = a.f.Sync()
+	}
+	if cerr := a.f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, a.path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", a.path, err)
+	}
+	return nil
+}
+
+// abort removes the temporary file; it does nothing after commit.
+func (a *atomicFile) abort() {
+	if a.done {
+		return
+	}
+	a.done = true
+	a.f.Close()
+	os.Remove(a.f.Name())
+}

@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/spf13/cobra"
+)
+
+// printSQL runs a canned read-only query and prints it in format.
+func (a *app) printSQL(ctx context.Context, path, format, q string, args ...any) error {
+	switch format {
+	case formatTable, formatCSV, formatTSV, formatJSON, formatJSONL:
+	default:
+		return usageErr("--format %q: want table, csv, tsv, json or jsonl", format)
+	}
+	db, err := openReadOnly(ctx, path)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	rows, err := db.Reader().QueryContext(ctx, q, args...)
+	if err != nil {
+		return &exitError{code: exitFailed, err: fmt.Errorf("%s: %w", path, err)}
+	}
+	defer rows.Close()
+	w, err := newRowWriter(format, a.stdout, tableOptions{null: "", maxWidth: defaultCellWidth})
+	if err != nil {
+		return usageErr("%w", err)
+	}
+	if _, readErr, writeErr := copyRows(rows, w, nil); readErr != nil {
+		return &exitError{code: exitFailed, err: fmt.Errorf("%s: %w", path, readErr)}
+	} else if writeErr != nil && !errors.Is(writeErr, errTableFull) {
+		return &exitError{code: exitFailed, err: writeErr}
+	}
+	return nil
+}
+
+func (a *app) runsCmd() *cobra.Command {
+	var format string
+	cmd := &cobra.Command{
+		Use:   "runs DB",
+		Short: "List the crawl runs of a database with their counters and changes",
+		Long: `List every run of the database: kind (crawl or refresh), status, when it
+started and ended, how often it was resumed, pages, errors, bytes, and, per
+run, how many pages were new, changed, unchanged or gone and how many links
+newly point at a gone page.`,
+		Example: `  trawl runs site.db
+  trawl runs site.db --format json`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.printSQL(cmd.Context(), args[0], format, `
+SELECT r.id AS run, r.kind, r.status, r.started_at, r.finished_at, r.resumes, r.pages, r.errors,
+	r.retries, r.bytes, c.new, c.changed, c.unchanged, c.gone, c.newly_broken_links
+FROM runs r JOIN run_changes c ON c.run_id = r.id ORDER BY r.id`)
+		},
+	}
+	cmd.Flags().StringVarP(&format, "format", "f", formatTable, "output format: table, csv, tsv, json or jsonl")
+	return cmd
+}
+
+func (a *app) diffCmd() *cobra.Command {
+	var format string
+	var all bool
+	cmd := &cobra.Command{
+		Use:   "diff DB RUN_A RUN_B",
+		Short: "Show what changed between two runs",
+		Long: `Compare the latest fetch of every URL in run RUN_A with the one in RUN_B.
+Each row says how the URL differs:
+
+  added        fetched in RUN_B, not in RUN_A
+  not-fetched  fetched in RUN_A, not in RUN_B (gone from the site, or not due
+               for a revisit in a refresh run)
+  status       the HTTP status changed (for example 200 -> 404; a 304 Not
+               Modified counts as the 200 it confirms)
+  content      same status, different content hash
+  same         identical (shown with --all)`,
+		Example: `  trawl diff site.db 1 2
+  trawl diff site.db 3 4 --format csv > changes.csv`,
+		Args: cobra.ExactArgs(3),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ra, err1 := strconv.ParseInt(args[1], 10, 64)
+			rb, err2 := strconv.ParseInt(args[2], 10, 64)
+			if err1 != nil || err2 != nil {
+				return usageErr("runs must be numbers (see trawl runs %s)", args[0])
+			}
+			filter := "WHERE diff != 'same'"
+			if all {
+				filter = ""
+			}
+			return a.printSQL(cmd.Context(), args[0], format, `
+WITH a AS (SELECT f.url_id, CASE f.status WHEN 304 THEN 200 ELSE f.status END AS status, f.content_hash, f.title
+		FROM fetches f WHERE f.id IN (SELECT max(id) FROM fetches WHERE run_id = ?1 GROUP BY url_id)),
+	b AS (SELECT f.url_id, CASE f.status WHEN 304 THEN 200 ELSE f.status END AS status, f.content_hash, f.title
+		FROM fetches f WHERE f.id IN (SELECT max(id) FROM fetches WHERE run_id = ?2 GROUP BY url_id)),
+	d AS (
+		SELECT u.url,
+			CASE WHEN a.url_id IS NULL THEN 'added'
+				WHEN b.url_id IS NULL THEN 'not-fetched'
+				WHEN a.status IS NOT b.status THEN 'status'
+				WHEN a.content_hash IS NOT b.content_hash THEN 'content'
+				ELSE 'same' END AS diff,
+			a.status AS status_a, b.status AS status_b, a.title AS title_a, b.title AS title_b
+		FROM (SELECT url_id FROM a UNION SELECT url_id FROM b) x
+		JOIN urls u ON u.id = x.url_id
+		LEFT JOIN a ON a.url_id = x.url_id
+		LEFT JOIN b ON b.url_id = x.url_id)
+SELECT * FROM d `+filter+` ORDER BY diff, url`, ra, rb)
+		},
+	}
+	cmd.Flags().StringVarP(&format, "format", "f", formatTable, "output format: table, csv, tsv, json or jsonl")
+	cmd.Flags().BoolVar(&all, "all", false, "also list URLs that did not change")
+	return cmd
+}
