@@ -7,6 +7,8 @@ import (
 	"runtime/debug"
 	"strings"
 	"time"
+
+	"github.com/trawl-crawler/trawl/extract"
 )
 
 // Version is trawl's version, from the module build information.
@@ -82,6 +84,13 @@ type Config struct {
 	RobotsAgent   string   `json:"robots_agent,omitempty"` // product token matched in robots.txt
 	MaxCrawlDelay Duration `json:"max_crawl_delay"`        // cap on a robots.txt Crawl-delay
 	Sitemaps      bool     `json:"sitemaps"`               // read robots.txt Sitemap: lines, or /sitemap.xml
+
+	// Rules are the user's extraction rules, run on every HTML page they match.
+	Rules []extract.RuleSpec `json:"rules,omitempty"`
+	// StoreBody keeps each HTML body (gzip) so extraction can be re-run.
+	StoreBody bool `json:"store_body,omitempty"`
+	// StoreText keeps each page's main text.
+	StoreText bool `json:"store_text,omitempty"`
 
 	// AutoThrottle lets each host's delay follow its latency; see throttle.go.
 	AutoThrottle   bool     `json:"auto_throttle"`

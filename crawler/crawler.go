@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/trawl-crawler/trawl/crawler/urlkey"
+	"github.com/trawl-crawler/trawl/extract"
 	"github.com/trawl-crawler/trawl/politeness"
 	"github.com/trawl-crawler/trawl/store"
 )
@@ -55,6 +56,7 @@ type Crawler struct {
 	canon urlkey.Canon
 	scope *urlkey.Scope
 	seeds []*url.URL
+	rules []*extract.Rule
 	stats stats
 	now   func() time.Time
 }
@@ -80,6 +82,9 @@ func New(cfg Config, st Store, runID int64, log *slog.Logger) (*Crawler, error) 
 		return nil, err
 	}
 	c.scope = scope
+	if c.rules, err = extract.CompileRules("rules", cfg.Rules); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 

@@ -1,8 +1,11 @@
 package crawler
 
 import (
+	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"mime"
 	"net/http"
 	"net/url"
@@ -235,6 +238,19 @@ func (c *Crawler) extractPage(out *store.Outcome, resp *response) {
 	hNoIndex, hNoFollow := extract.HeaderRobots(resp.header)
 	fr.NoIndex, fr.NoFollow = p.NoIndex || hNoIndex, p.NoFollow || hNoFollow
 
+	rich := extract.Rich(doc)
+	if b, err := json.Marshal(rich); err == nil && string(b) != "{}" {
+		fr.Facts = b
+	}
+	fr.WordCount = rich.WordCount
+	if c.cfg.StoreText {
+		fr.MainText = rich.MainText
+	}
+	if c.cfg.StoreBody {
+		fr.Body, fr.BodyEncoding = gzipBody(resp.body), "gzip"
+	}
+	out.Items = runRules(c.rules, doc, out.Job.URL)
+
 	links := extract.Links(doc)
 	out.Links = make([]store.Link, 0, len(links))
 	seen := make(map[string]struct{}, len(links))
@@ -254,4 +270,37 @@ func (c *Crawler) extractPage(out *store.Outcome, resp *response) {
 		seen[s] = struct{}{}
 		out.Discovered = append(out.Discovered, c.discover(u, out.Job, out.Job.Depth+1, viaLink))
 	}
+}
+
+// runRules runs every rule that matches pageURL on the parsed page.
+func runRules(rules []*extract.Rule, doc *extract.Doc, pageURL string) []store.Item {
+	var items []store.Item
+	for _, r := range rules {
+		if !r.Matches(pageURL) {
+			continue
+		}
+		found, miss := r.Extract(doc)
+		for _, it := range found {
+			b, err := json.Marshal(it)
+			if err != nil {
+				items = append(items, store.Item{Rule: r.Name(), Miss: "unencodable value: " + err.Error()})
+				continue
+			}
+			items = append(items, store.Item{Rule: r.Name(), Data: b})
+		}
+		if miss != "" {
+			items = append(items, store.Item{Rule: r.Name(), Miss: miss})
+		}
+	}
+	return items
+}
+
+// gzipBody compresses a body for the bodies table; speed matters more than
+// ratio on the crawl's hot path.
+func gzipBody(b []byte) []byte {
+	var buf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
+	zw.Write(b)
+	zw.Close()
+	return buf.Bytes()
 }

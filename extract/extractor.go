@@ -1,7 +1,7 @@
 package extract
 
-// Extractor turns a parsed page into one kind of result. User rules (a later
-// issue) will be Extractors alongside the built-in Facts and Links.
+// Extractor turns a parsed page into one kind of result. User rules are
+// Extractors (Rule.Extractor) alongside the built-in Facts and Links.
 //
 // All extractors of a crawl run on the same *Doc: the page is decoded and
 // parsed once by Parse, and each extractor only reads it, the way colly's

@@ -140,15 +140,27 @@ func (d *Doc) resolve(href string) (string, bool) {
 	if base := d.base(); base != nil {
 		u = base.ResolveReference(ref) // a new URL; ref is not shared
 	}
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	if (u.Scheme != "http" && u.Scheme != "https") || !d.browserForm(u) {
 		return "", false
+	}
+	u.Fragment, u.RawFragment = "", ""
+	return u.String(), true
+}
+
+// browserForm rewrites the resolved http(s) URL u in place into what a
+// browser would request (see resolve): an IDN host in punycode, the query
+// percent-encoded in the page's charset. It reports false when u has no host
+// or its host is not a valid domain name.
+func (d *Doc) browserForm(u *url.URL) bool {
+	if u.Host == "" {
+		return false
 	}
 	if !isASCII(u.Host) {
 		// url.URL.String would percent-encode the UTF-8 of the host name;
 		// browsers (and DNS) use its IDNA (punycode) form instead.
 		host, err := idnaProfile().ToASCII(u.Hostname())
 		if err != nil {
-			return "", false
+			return false
 		}
 		if port := u.Port(); port != "" {
 			host += ":" + port
@@ -156,8 +168,7 @@ func (d *Doc) resolve(href string) (string, bool) {
 		u.Host = host
 	}
 	u.RawQuery = escapeQuery(u.RawQuery, d.Charset)
-	u.Fragment, u.RawFragment = "", ""
-	return u.String(), true
+	return true
 }
 
 // idnaProfile returns the IDNA processing of the WHATWG URL Standard (UTS #46

@@ -28,7 +28,34 @@ func (c *collapser) reset() {
 
 // write appends s.
 func (c *collapser) write(s string) {
-	for _, r := range s {
+	// Fast path for the ASCII prefix of s (most text on most pages): no
+	// rune decoding, no Unicode table look-ups.
+	i := 0
+	for ; i < len(s) && !c.full; i++ {
+		b := s[i]
+		if b >= utf8.RuneSelf {
+			break
+		}
+		if b == ' ' || b == '\n' || b == '\t' || b == '\r' || b == '\f' || b == '\v' {
+			c.space = len(c.buf) > 0
+			continue
+		}
+		need := 1
+		if c.space {
+			need = 2
+		}
+		if c.limit > 0 && c.n+need > c.limit {
+			c.full = true
+			return
+		}
+		if c.space {
+			c.buf = append(c.buf, ' ')
+			c.space = false
+		}
+		c.buf = append(c.buf, b)
+		c.n += need
+	}
+	for _, r := range s[i:] {
 		if c.full {
 			return
 		}
@@ -77,12 +104,32 @@ func (c *collapser) String() string { return string(c.buf) }
 // collapseSpace returns s trimmed with each run of white space replaced by one
 // space.
 func collapseSpace(s string) string {
+	if isCollapsed(s) {
+		return s // the common case (attribute values, titles): no copy
+	}
 	var c collapser
 	c.write(s)
 	if string(c.buf) == s {
 		return s // nothing changed: keep the original, drop the copy
 	}
 	return c.String()
+}
+
+// isCollapsed reports whether s is ASCII without leading, trailing, double
+// or non-space white space, so that collapseSpace would return it as is.
+func isCollapsed(s string) bool {
+	if s == "" || s[0] == ' ' || s[len(s)-1] == ' ' {
+		return s == ""
+	}
+	for i := 0; i < len(s); i++ {
+		switch b := s[i]; {
+		case b >= utf8.RuneSelf, b == '\n', b == '\t', b == '\r', b == '\f', b == '\v':
+			return false
+		case b == ' ' && s[i-1] == ' ':
+			return false
+		}
+	}
+	return true
 }
 
 // nodeText returns the collapsed text of n's descendants.

@@ -37,6 +37,7 @@ type crawlOptions struct {
 	verbose   bool
 	progress  string
 	maxDBSize string
+	config    string
 }
 
 func (a *app) crawlCmd() *cobra.Command {
@@ -69,11 +70,20 @@ Exit codes: 0 finished, 1 failed, 2 bad input, 3 stopped by a budget
 			cfg.MaxDelay = crawler.Duration(maxDelay)
 			cfg.MaxDuration = crawler.Duration(maxDuration)
 			cfg.RevisitAfter = crawler.Duration(revisitAfter)
+			if o.config != "" {
+				fc, err := loadConfig(o.config)
+				if err != nil {
+					return usageErr("%w", err)
+				}
+				fc.apply(cmd.Flags(), &cfg, &o)
+				args = append(args, fc.Seeds...)
+			}
 			return a.crawl(cmd.Context(), cmd.Flags(), cfg, o, args)
 		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.db, "db", "trawl.db", "SQLite database file to write (created if missing)")
+	f.StringVar(&o.config, "config", "", "YAML config file: any crawl setting (keys as the flags, with _) plus extraction rules; flags override it")
 	f.StringVar(&o.seedsFile, "seeds-file", "", "file with one seed URL per line (# comments allowed)")
 	f.BoolVar(&o.fresh, "fresh", false, "start a new crawl from the seeds, abandoning an unfinished one")
 	f.StringVar(&cfg.Scope, "scope", cfg.Scope, "which links to follow: host (the seeds' hosts), domain (their registrable domains) or any")
@@ -101,6 +111,8 @@ Exit codes: 0 finished, 1 failed, 2 bad input, 3 stopped by a budget
 	f.IntVar(&cfg.Retries, "retries", cfg.Retries, "extra attempts for transient failures (timeouts, resets, 5xx, 429)")
 	f.DurationVar(&retryBase, "retry-base", time.Duration(cfg.RetryBase), "delay before the first retry; doubles with each attempt, with jitter")
 	f.StringVar(&o.maxDBSize, "max-db-size", "", "cap on the database file (e.g. 500M, 2G); past it the run stops as on a full disk, resumable")
+	f.BoolVar(&cfg.StoreBody, "store-body", false, "keep each HTML body (compressed) so trawl extract can re-run rules later")
+	f.BoolVar(&cfg.StoreText, "store-text", false, "keep each page's main text (boilerplate removed)")
 	f.StringVar(&o.logFormat, "log-format", "text", "log format on stderr: text or json")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "log errors only, and no progress line")
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "log debug detail")
@@ -282,6 +294,7 @@ func (a *app) prepareRun(ctx context.Context, db *store.DB, flags *pflag.FlagSet
 				merged.Seeds = append(merged.Seeds, s)
 			}
 		}
+		keepExtraction(&merged, cfg, flags, o)
 		b, _ := json.Marshal(merged)
 		if err := db.ResumeRun(ctx, last.ID, b); err != nil {
 			return nil, cfg, &exitError{code: exitFailed, err: err}
@@ -305,6 +318,7 @@ func (a *app) prepareRun(ctx context.Context, db *store.DB, flags *pflag.FlagSet
 					merged.Seeds = append(merged.Seeds, s)
 				}
 			}
+			keepExtraction(&merged, cfg, flags, o)
 			cfg = merged
 		}
 	}
@@ -337,6 +351,21 @@ func (a *app) prepareRun(ctx context.Context, db *store.DB, flags *pflag.FlagSet
 	}
 	log.Info("starting run", "run", run.ID, "kind", kind, "seeds", len(cfg.Seeds))
 	return run, cfg, nil
+}
+
+// keepExtraction lets a config file or flags given now replace the stored
+// extraction settings: editing the rules and running the same command again
+// uses the new rules.
+func keepExtraction(dst *crawler.Config, src crawler.Config, flags *pflag.FlagSet, o crawlOptions) {
+	if o.config != "" {
+		dst.Rules = src.Rules
+	}
+	if o.config != "" || flags.Changed("store-body") {
+		dst.StoreBody = src.StoreBody
+	}
+	if o.config != "" || flags.Changed("store-text") {
+		dst.StoreText = src.StoreText
+	}
 }
 
 // applyFlag copies the setting behind flag name from src into dst.

@@ -55,7 +55,7 @@ interrupted crawl exactly where it stopped.`,
 	}
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
-	root.AddCommand(a.crawlCmd(), a.demoCmd(), a.versionCmd(), a.queryCmd(), a.exportCmd(), a.runsCmd(), a.diffCmd())
+	root.AddCommand(a.crawlCmd(), a.demoCmd(), a.versionCmd(), a.queryCmd(), a.exportCmd(), a.runsCmd(), a.diffCmd(), a.extractCmd())
 	return root
 }
 

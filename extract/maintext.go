@@ -1,0 +1,592 @@
+package extract
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+)
+
+// Thresholds of the text-density heuristic (lengths in non-space
+// characters), after readability's, which were tuned on real pages.
+const (
+	minParagraph    = 25   // shorter blocks say nothing about where the content is
+	minSiblingText  = 80   // a sibling paragraph this long joins the main block ...
+	maxLinkDensity  = 0.5  // containers with more link text than this are navigation
+	siblingShare    = 0.2  // a sibling block scoring this share of the best joins it
+	maxSiblingLinks = 0.25 // ... if at most this share of it is link text
+	minSiblingScore = 10   // and never less than this
+)
+
+// maxMainTextRunes bounds the main text of one page, which is stored with
+// every fetch: a book-length page keeps its first million characters.
+const maxMainTextRunes = 1 << 20
+
+// MainText returns the readable main content of a page, the way reader
+// modes find it, as plain text: paragraphs separated by a blank line ("\n\n"),
+// white space inside them collapsed.
+//
+// Boilerplate is left out wherever it is: nav, header, footer, aside,
+// form, script, style, noscript, template, dialog, svg and the like;
+// elements hidden with the hidden attribute, aria-hidden or an inline
+// display:none; ARIA landmarks other than main (navigation, banner,
+// contentinfo, complementary, search); and elements whose class or id has
+// a word like nav, menu, footer, header, sidebar, comment, cookie, consent,
+// banner, ad, share or social, unless it also has one like content, main,
+// article or post (comment and cookie blocks are dropped whatever other
+// words they have). A name never drops an element that holds the <main> or
+// half the text of the page: that is a wrapper named for its layout
+// ("container has-sidebar"), and its boilerplate parts go by their own. A
+// <header> that holds a heading inside the chosen <main> or <article> is
+// kept: that is the article's title, not the site's banner.
+//
+// The content is the first <main> (or role=main) when there is one, else
+// the <article> with the most text; failing both (or when they are empty),
+// the block with the most text and fewest links: every paragraph gives its
+// length, less its link text, to its parent and half to its grandparent,
+// the best-scoring block (weighted by its share of non-link text) wins, and
+// siblings that score nearly as well, or are long paragraphs, join it.
+// Inside the content, lists, tables and blocks that are mostly links are
+// left out (related articles, tag clouds, tables of contents).
+func MainText(d *Doc) string {
+	root := d.root()
+	if root == nil {
+		return ""
+	}
+	body := findElement(root, atom.Body)
+	if body == nil {
+		body = root
+	}
+	m := mainText{body: body, stats: make(map[*html.Node]textStat, 512), bodyText: -1}
+	if lm := m.landmark(body); lm != nil {
+		m.keepHeader = true
+		if m.measure(lm, false).text > 0 {
+			return m.render([]*html.Node{lm})
+		}
+		m.keepHeader = false
+	}
+	clear(m.stats)
+	m.measure(body, false)
+	return m.render(m.densest(body))
+}
+
+// textStat counts the non-space characters under an element, all of them
+// and those inside links.
+type textStat struct {
+	text, link int
+}
+
+// linkDensity is the share of the text that is link text.
+func (s textStat) linkDensity() float64 {
+	if s.text == 0 {
+		return 0
+	}
+	return float64(s.link) / float64(s.text)
+}
+
+// mainText holds the state of one MainText call.
+type mainText struct {
+	body       *html.Node
+	stats      map[*html.Node]textStat // of every element measured, boilerplate excluded
+	bodyText   int                     // text of body, class and id names not considered; -1 until needed
+	keepHeader bool                    // inside a landmark: keep <header> with a heading
+}
+
+// landmark returns the first <main> (or role=main) element, else the
+// <article> with the most text, else nil; boilerplate is not searched.
+func (m *mainText) landmark(body *html.Node) *html.Node {
+	var main *html.Node
+	var articles []*html.Node
+	walk(body, func(n *html.Node) bool {
+		if main != nil || n.Type != html.ElementNode {
+			return main == nil
+		}
+		if n != body && m.skip(n) {
+			return false
+		}
+		if n.DataAtom == atom.Main || hasToken(n, "role", "main") {
+			main = n
+			return false
+		}
+		if n.DataAtom == atom.Article {
+			articles = append(articles, n)
+			return false // a nested article is part of this one
+		}
+		return true
+	})
+	if main != nil {
+		return main
+	}
+	var best *html.Node
+	bestText := 0
+	m.keepHeader = true
+	for _, a := range articles {
+		if t := m.measure(a, false).text; t > bestText {
+			best, bestText = a, t
+		}
+	}
+	m.keepHeader = false
+	return best
+}
+
+// measure records the text statistics of n and every element under it that
+// is not boilerplate, and returns n's.
+func (m *mainText) measure(n *html.Node, inLink bool) textStat {
+	var s textStat
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		switch c.Type {
+		case html.TextNode:
+			k := countNonSpace(c.Data)
+			s.text += k
+			if inLink {
+				s.link += k
+			}
+		case html.ElementNode:
+			if m.skip(c) {
+				continue
+			}
+			cs := m.measure(c, inLink || c.DataAtom == atom.A)
+			s.text += cs.text
+			s.link += cs.link
+		}
+	}
+	m.stats[n] = s
+	return s
+}
+
+// densest returns the block(s) of body with the most text and fewest links,
+// in document order; body itself when there are no paragraphs to go by.
+// body must have been measured.
+func (m *mainText) densest(body *html.Node) []*html.Node {
+	scores := make(map[*html.Node]float64)
+	var order []*html.Node // scored blocks in a deterministic order, for ties
+	add := func(n *html.Node, v float64) {
+		if n == nil || n.Type != html.ElementNode {
+			return
+		}
+		if _, ok := scores[n]; !ok {
+			order = append(order, n)
+		}
+		scores[n] += v
+	}
+	walk(body, func(n *html.Node) bool {
+		if n == body {
+			return true // may be the document node, on a frameset page
+		}
+		if n.Type != html.ElementNode || m.skip(n) {
+			return false
+		}
+		if isParagraph(n) {
+			st := m.stats[n]
+			if own := st.text - st.link; own >= minParagraph {
+				add(n.Parent, float64(own))
+				if n.Parent != body {
+					add(n.Parent.Parent, float64(own)/2)
+				}
+			}
+		}
+		return true
+	})
+	final := func(n *html.Node) float64 { return scores[n] * (1 - m.stats[n].linkDensity()) }
+	var top *html.Node
+	topScore := 0.0
+	for _, n := range order {
+		if s := final(n); s > topScore {
+			top, topScore = n, s
+		}
+	}
+	if top == nil || top == body || top.Parent == nil {
+		return []*html.Node{body}
+	}
+	threshold := max(minSiblingScore, siblingShare*topScore)
+	var roots []*html.Node
+	for c := top.Parent.FirstChild; c != nil; c = c.NextSibling {
+		if c == top {
+			roots = append(roots, c)
+			continue
+		}
+		if c.Type != html.ElementNode || m.skip(c) {
+			continue
+		}
+		st := m.stats[c]
+		switch {
+		case final(c) >= threshold:
+			roots = append(roots, c)
+		case isParagraph(c) && st.text-st.link >= minSiblingText && st.linkDensity() < maxSiblingLinks:
+			roots = append(roots, c)
+		}
+	}
+	return roots
+}
+
+// isParagraph reports whether n is a block of running text: a paragraph,
+// quotation, preformatted block, list item or cell, or a div or section
+// with text of its own (pages that never use <p>).
+func isParagraph(n *html.Node) bool {
+	switch n.DataAtom {
+	case atom.P, atom.Pre, atom.Blockquote, atom.Li, atom.Dd, atom.Td:
+		return true
+	case atom.Div, atom.Section:
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			if c.Type == html.TextNode && countNonSpace(c.Data) > 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// render writes the text of roots as paragraphs.
+func (m *mainText) render(roots []*html.Node) string {
+	var r paragraphs
+	r.flush() // sets the limit
+	size := 0
+	for _, n := range roots {
+		size += m.stats[n].text
+	}
+	r.b.Grow(size + size/4) // the spaces and paragraph breaks
+	for _, n := range roots {
+		r.flush()
+		m.renderNode(&r, n)
+	}
+	r.flush()
+	return r.String()
+}
+
+// renderNode writes the text under n, starting a new paragraph at every
+// block and <br>, leaving out boilerplate and link-heavy containers.
+func (m *mainText) renderNode(r *paragraphs, n *html.Node) {
+	for c := n.FirstChild; c != nil && !r.full(); c = c.NextSibling {
+		switch c.Type {
+		case html.TextNode:
+			r.cur.write(c.Data)
+		case html.ElementNode:
+			if m.skip(c) {
+				continue
+			}
+			if c.DataAtom == atom.Br {
+				r.flush()
+				continue
+			}
+			if !isBlock(c) {
+				m.renderNode(r, c)
+				continue
+			}
+			if m.linkHeavy(c) {
+				continue
+			}
+			r.flush()
+			m.renderNode(r, c)
+			r.flush()
+		}
+	}
+}
+
+// linkHeavy reports whether n is a container of mostly links: a list, table
+// or generic block whose text is more than half link text.
+func (m *mainText) linkHeavy(n *html.Node) bool {
+	switch n.DataAtom {
+	case atom.Ul, atom.Ol, atom.Dl, atom.Table, atom.Div, atom.Section:
+	default:
+		return false
+	}
+	st, ok := m.stats[n]
+	return ok && st.text > 0 && st.linkDensity() > maxLinkDensity
+}
+
+// skip reports whether element n is boilerplate or hidden (see MainText).
+func (m *mainText) skip(n *html.Node) bool {
+	if m.skipByTag(n) {
+		return true
+	}
+	switch n.DataAtom {
+	case atom.Html, atom.Body, atom.Main, atom.Article:
+		return false // never dropped for their class names
+	}
+	if !boilerplateName(n) {
+		return false
+	}
+	// A wrapper named for its layout ("container has-sidebar") may hold the
+	// whole page: a name never drops the <main>, or half the page's text.
+	// The counts are taken without regard to names, and only now: most
+	// elements have no boilerplate name.
+	if m.bodyText < 0 {
+		m.bodyText = m.unnamedText(m.body)
+	}
+	return 2*m.unnamedText(n) < m.bodyText && !holdsMain(n)
+}
+
+// unnamedText counts the text under n that skip would keep if it did not
+// look at class and id names.
+func (m *mainText) unnamedText(n *html.Node) int {
+	k := 0
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		switch c.Type {
+		case html.TextNode:
+			k += countNonSpace(c.Data)
+		case html.ElementNode:
+			if !m.skipByTag(c) {
+				k += m.unnamedText(c)
+			}
+		}
+	}
+	return k
+}
+
+// holdsMain reports whether there is a <main> under n.
+func holdsMain(n *html.Node) bool {
+	return findElement(n, atom.Main) != nil
+}
+
+// skipByTag reports whether element n is boilerplate by its tag or ARIA
+// role, or hidden: everything skip checks but class and id names.
+func (m *mainText) skipByTag(n *html.Node) bool {
+	if n.Namespace != "" {
+		return true // svg, math: icons and formulas, not prose
+	}
+	switch n.DataAtom {
+	case atom.Nav, atom.Footer, atom.Aside, atom.Script, atom.Style, atom.Noscript,
+		atom.Form, atom.Template, atom.Dialog, atom.Iframe, atom.Object, atom.Embed,
+		atom.Canvas, atom.Audio, atom.Video, atom.Button, atom.Select, atom.Textarea,
+		atom.Input, atom.Label, atom.Menu, atom.Head, atom.Title:
+		return true
+	case atom.Header:
+		if !m.keepHeader || !hasHeading(n) {
+			return true
+		}
+	}
+	if hidden(n) {
+		return true
+	}
+	if role, ok := attr(n, "role"); ok {
+		switch strings.ToLower(strings.TrimSpace(role)) {
+		case "navigation", "banner", "contentinfo", "complementary", "search",
+			"dialog", "alertdialog", "menu", "menubar":
+			return true
+		}
+	}
+	return false
+}
+
+// hidden reports whether n is not rendered: the hidden attribute,
+// aria-hidden="true" or an inline display:none or visibility:hidden.
+func hidden(n *html.Node) bool {
+	if _, ok := attr(n, "hidden"); ok {
+		return true
+	}
+	if v, ok := attr(n, "aria-hidden"); ok && strings.EqualFold(strings.TrimSpace(v), "true") {
+		return true
+	}
+	if style, ok := attr(n, "style"); ok {
+		s := strings.ToLower(strings.Join(strings.Fields(style), ""))
+		return strings.Contains(s, "display:none") || strings.Contains(s, "visibility:hidden")
+	}
+	return false
+}
+
+// hasHeading reports whether there is an h1-h6 under n.
+func hasHeading(n *html.Node) bool {
+	found := false
+	walk(n, func(c *html.Node) bool {
+		switch c.DataAtom {
+		case atom.H1, atom.H2, atom.H3, atom.H4, atom.H5, atom.H6:
+			found = true
+		}
+		return !found
+	})
+	return found
+}
+
+// boilerplateName reports whether the class or id of n names a boilerplate
+// block. Names are split into words at anything but letters and digits and
+// at camelCase humps ("mainNav" is main, nav), and whole words are compared:
+// "ad" must not match "header" or "download".
+func boilerplateName(n *html.Node) bool {
+	bad, good, never := false, false, false
+	for _, a := range n.Attr {
+		if a.Namespace != "" || (a.Key != "class" && a.Key != "id") {
+			continue
+		}
+		for w := range nameWords(a.Val) {
+			switch w {
+			case "comment", "comments", "cookie", "cookies", "consent", "gdpr":
+				never = true
+			case "nav", "navbar", "navigation", "menu", "menubar", "submenu", "footer",
+				"header", "masthead", "sidebar", "banner", "ad", "ads", "advert", "adverts",
+				"advertisement", "sponsor", "sponsored", "promo", "share", "sharing", "social",
+				"breadcrumb", "breadcrumbs", "popup", "modal", "newsletter", "toolbar", "skip":
+				bad = true
+			case "content", "main", "article", "post", "entry", "story", "body", "text", "prose":
+				good = true
+			}
+		}
+	}
+	return never || (bad && !good)
+}
+
+// nameWords yields the lower-case words of a class or id value.
+func nameWords(v string) func(yield func(string) bool) {
+	return func(yield func(string) bool) {
+		start := -1
+		emit := func(end int) bool {
+			if start < 0 {
+				return true
+			}
+			w := strings.ToLower(v[start:end])
+			start = -1
+			return yield(w)
+		}
+		for i := 0; i < len(v); i++ {
+			c := v[i]
+			alnum := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+			switch {
+			case !alnum:
+				if !emit(i) {
+					return
+				}
+			case start < 0:
+				start = i
+			case 'A' <= c && c <= 'Z' && 'a' <= v[i-1] && v[i-1] <= 'z':
+				if !emit(i) {
+					return
+				}
+				start = i
+			}
+		}
+		emit(len(v))
+	}
+}
+
+// findElement returns the first element with atom a under n, or nil.
+func findElement(n *html.Node, a atom.Atom) *html.Node {
+	var found *html.Node
+	walk(n, func(c *html.Node) bool {
+		if found == nil && c.Type == html.ElementNode && c.DataAtom == a && c.Namespace == "" {
+			found = c
+		}
+		return found == nil
+	})
+	return found
+}
+
+// countNonSpace counts the runes of s that are not white space.
+func countNonSpace(s string) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		switch b := s[i]; {
+		case b >= utf8.RuneSelf:
+			// Rare enough to count the rest rune by rune.
+			for _, r := range s[i:] {
+				if !unicode.IsSpace(r) {
+					n++
+				}
+			}
+			return n
+		case b != ' ' && b != '\n' && b != '\t' && b != '\r' && b != '\f' && b != '\v':
+			n++
+		}
+	}
+	return n
+}
+
+// paragraphs accumulates text as paragraphs joined by blank lines, up to
+// maxMainTextRunes.
+type paragraphs struct {
+	b     strings.Builder
+	cur   collapser // the paragraph being written, limited to what is left
+	runes int       // in b
+}
+
+// flush ends the current paragraph, if it has text.
+func (p *paragraphs) flush() {
+	if p.cur.limit == 0 { // first use
+		p.cur.limit = maxMainTextRunes
+	}
+	if len(p.cur.buf) == 0 {
+		return
+	}
+	if p.b.Len() > 0 {
+		p.b.WriteString("\n\n")
+		p.runes += 2
+	}
+	p.b.Write(p.cur.buf)
+	p.runes += p.cur.n
+	p.cur.reset()
+	p.cur.limit = max(1, maxMainTextRunes-p.runes-2)
+}
+
+// full reports whether the text has reached maxMainTextRunes; the rest of
+// a page that large is dropped.
+func (p *paragraphs) full() bool { return p.cur.full || p.runes+2 >= maxMainTextRunes }
+
+// String returns the text.
+func (p *paragraphs) String() string { return p.b.String() }
+
+// CountWords counts the words of s, in any script. A word is a run of
+// letters, digits and combining marks, apostrophes and hyphens inside it
+// included ("don't", "state-of-the-art" are one word each), and '.', ','
+// and ':' inside numbers ("3.14", "10:30"). Chinese and Japanese, written
+// without spaces, count one word per Han, Hiragana or Katakana character,
+// as word processors count them (a two-character Chinese word counts 2).
+// Korean separates words with spaces and counts by runs; Thai, Lao, Khmer
+// and Myanmar, also written without spaces, count by runs too and are
+// therefore undercounted.
+func CountWords(s string) int {
+	words := 0
+	inWord, digit := false, false
+	for i := 0; i < len(s); {
+		if b := s[i]; b < utf8.RuneSelf {
+			// ASCII, the bulk of most text: the same rules without the
+			// Unicode tables.
+			i++
+			switch {
+			case 'a' <= b && b <= 'z', 'A' <= b && b <= 'Z', '0' <= b && b <= '9':
+				if !inWord {
+					words++
+					inWord = true
+				}
+				digit = b <= '9'
+			case inWord && (b == '\'' || b == '-' || b == '_'):
+				digit = false
+			case inWord && digit && (b == '.' || b == ',' || b == ':'):
+			default:
+				inWord = false
+			}
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+		switch {
+		case isIdeographic(r):
+			words++
+			inWord = false
+		case r == 'ー' || r == '々' || r == '〆':
+			// Katakana length mark and iteration marks continue the
+			// previous character: not a word of their own.
+		case unicode.IsLetter(r) || unicode.IsNumber(r):
+			if !inWord {
+				words++
+				inWord = true
+			}
+			digit = unicode.IsDigit(r)
+		case unicode.IsMark(r):
+			// Combining marks (Devanagari vowel signs, accents) belong
+			// to the letter before them.
+		case inWord && (r == '\'' || r == '’' || r == '-' || r == '‐' || r == '_'):
+			digit = false // inside a word, if a letter follows
+		case inWord && digit && (r == '.' || r == ',' || r == ':'):
+			// inside a number, if a digit follows
+		default:
+			inWord = false
+		}
+	}
+	return words
+}
+
+// isIdeographic reports whether r is written without spaces between words
+// and counts as a word of its own (see CountWords).
+func isIdeographic(r rune) bool {
+	return r >= 0x2E80 && unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana)
+}
