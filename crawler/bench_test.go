@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trawl-crawler/trawl/extract"
 	"github.com/trawl-crawler/trawl/fixtures"
 )
 
@@ -115,5 +116,46 @@ func BenchmarkRefreshUnchanged(b *testing.B) {
 		b.ReportMetric(first.Seconds(), "first-s")
 		b.ReportMetric(refresh.Seconds(), "refresh-s")
 		b.ReportMetric(first.Seconds()/refresh.Seconds(), "speedup")
+	}
+}
+
+// BenchmarkRulesOverhead crawls the same generated site without extraction
+// rules and with two rule sets, and reports the ratio of their page rates
+// (target: at least 0.85).
+//
+//	go test -run '^$' -bench RulesOverhead -benchtime=1x ./crawler/
+func BenchmarkRulesOverhead(b *testing.B) {
+	cl := fixtures.MustGenerated(b, fixtures.GenConfig{Hosts: 4, PagesPerHost: 1500, Seed: 33, DisableLog: true})
+	rules := []extract.RuleSpec{
+		{Name: "article", Fields: []extract.FieldSpec{
+			{Name: "title", CSS: "h1", Required: true},
+			{Name: "subtitle", CSS: "h2"},
+			{Name: "lang", CSS: "html", Take: "attr:lang"},
+			{Name: "first_paragraph", CSS: "main p"},
+			{Name: "words", CSS: "main p", Regex: `(\w+)`},
+		}},
+		{Name: "nav", Match: "/p/", Select: "nav a", Fields: []extract.FieldSpec{
+			{Name: "text", CSS: "", Take: "text"},
+			{Name: "href", CSS: "", Take: "attr:href", Type: "url"},
+		}},
+	}
+	crawl := func(withRules bool) float64 {
+		db := testDB(b)
+		cfg := testConfig(cl.Seeds()...)
+		cfg.Concurrency, cfg.PerHost = 16, 4
+		cfg.AutoThrottle = false
+		if withRules {
+			cfg.Rules = rules
+		}
+		start := time.Now()
+		_, res := crawlRun(b, db, cfg)
+		return float64(res.Stats.Pages) / time.Since(start).Seconds()
+	}
+	for range b.N {
+		without := crawl(false)
+		with := crawl(true)
+		b.ReportMetric(without, "pages/s-plain")
+		b.ReportMetric(with, "pages/s-rules")
+		b.ReportMetric(with/without, "ratio")
 	}
 }
