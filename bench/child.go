@@ -1,0 +1,89 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// childResult is what one crawler process did, as seen from outside.
+type childResult struct {
+	argv      []string      // the command line, binary first
+	stdout    string        // all of it; both crawlers print one summary line
+	stderr    string        // the last few kilobytes
+	wall      time.Duration // from start to exit
+	exitCode  int
+	timedOut  bool
+	usage     usage // the child's resources
+	serverCPU time.Duration
+}
+
+// stderrTail bounds how much of a child's stderr the report keeps.
+const stderrTail = 4 << 10
+
+// runChild runs bin with args, stderr going to the file errPath, and waits for
+// it. A child still running after timeout gets SIGTERM (trawl stops gracefully
+// and stays resumable), then SIGKILL 15 seconds later. An error means the child
+// could not be run at all; its exit status is in the result.
+func runChild(ctx context.Context, bin string, args []string, errPath string, timeout time.Duration) (*childResult, error) {
+	errFile, err := os.Create(errPath)
+	if err != nil {
+		return nil, err
+	}
+	defer errFile.Close()
+	tctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	cmd := exec.CommandContext(tctx, bin, args...)
+	var stdout bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, errFile
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	cmd.WaitDelay = 15 * time.Second
+
+	before := selfUsage()
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %s: %w", bin, err)
+	}
+	waitErr := cmd.Wait()
+	res := &childResult{
+		argv:      append([]string{bin}, args...),
+		stdout:    stdout.String(),
+		wall:      time.Since(start),
+		timedOut:  errors.Is(tctx.Err(), context.DeadlineExceeded),
+		serverCPU: selfUsage().cpu() - before.cpu(),
+	}
+	if cmd.ProcessState == nil {
+		return nil, fmt.Errorf("wait %s: %w", bin, waitErr)
+	}
+	res.exitCode = cmd.ProcessState.ExitCode()
+	res.usage = childUsage(cmd.ProcessState)
+	if b, err := os.ReadFile(errPath); err == nil {
+		if len(b) > stderrTail {
+			b = b[len(b)-stderrTail:]
+		}
+		res.stderr = strings.TrimSpace(string(b))
+	}
+	return res, nil
+}
+
+// commandLine quotes argv for a shell, for the report.
+func commandLine(argv []string) string {
+	var b strings.Builder
+	for i, a := range argv {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		if a != "" && !strings.ContainsAny(a, " \t\n'\"\\$`*?[]{}()<>|&;#~!") {
+			b.WriteString(a)
+			continue
+		}
+		b.WriteString("'" + strings.ReplaceAll(a, "'", `'\''`) + "'")
+	}
+	return b.String()
+}

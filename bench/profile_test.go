@@ -1,0 +1,147 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/trawl-crawler/trawl/crawler"
+	"github.com/trawl-crawler/trawl/fixtures"
+	"github.com/trawl-crawler/trawl/store"
+)
+
+// BenchmarkCrawl runs trawl's crawler in process, the way `trawl crawl` does,
+// over the benchmark's generated site, so that it can be profiled (the trawl
+// binary has no pprof flag). The site has TRAWL_BENCH_PAGES pages (default
+// 20000) on 4 hosts; concurrency 16, 4 per host, no delay. Set
+// TRAWL_BENCH_THROTTLE=1 to keep the auto-throttle on, and TRAWL_BENCH_LINGER
+// (a duration) to delay every commit, which makes batches larger.
+// TRAWL_BENCH_HEAPPROFILE=file writes the in-use heap at the end of the crawl,
+// while the crawler and the store are still alive. The fixture servers run
+// in the same process, so their functions (package fixtures, net/http's server
+// side) appear in the profile too.
+//
+//	go test -run '^$' -bench Crawl -benchtime 1x -cpuprofile cpu.out ./bench
+//	go tool pprof -top cpu.out
+func BenchmarkCrawl(b *testing.B) {
+	pages := 20000
+	if v := os.Getenv("TRAWL_BENCH_PAGES"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 4 {
+			b.Fatalf("TRAWL_BENCH_PAGES=%q: want a number of at least 4", v)
+		}
+		pages = n
+	}
+	cl := fixtures.MustGenerated(b, fixtures.GenConfig{
+		Hosts: 4, PagesPerHost: pages / 4, Seed: 1, DisableLog: true,
+		BrokenPermille: 10, RedirectPermille: 10, CrossHostPermille: 50,
+	})
+	cfg := crawler.DefaultConfig()
+	cfg.Seeds = cl.Seeds()
+	cfg.Delay = 0
+	cfg.Concurrency, cfg.PerHost = 16, 4
+	cfg.AutoThrottle = os.Getenv("TRAWL_BENCH_THROTTLE") == "1"
+	var linger time.Duration
+	if v := os.Getenv("TRAWL_BENCH_LINGER"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			b.Fatalf("TRAWL_BENCH_LINGER=%q: %v", v, err)
+		}
+		linger = d
+	}
+	ctx := context.Background()
+	var total, commits, outcomes int64
+	var commitTime time.Duration
+	b.ResetTimer()
+	for range b.N {
+		b.StopTimer()
+		db, err := store.Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		conf, err := json.Marshal(cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		run, err := db.StartRun(ctx, "crawl", conf)
+		if err != nil {
+			b.Fatal(err)
+		}
+		cs := &countingStore{DB: db, linger: linger}
+		c, err := crawler.New(cfg, cs, run.ID, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		res, err := c.Run(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := db.EndRun(ctx, run.ID, res.Status); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		if path := os.Getenv("TRAWL_BENCH_HEAPPROFILE"); path != "" {
+			writeHeapProfile(b, path)
+		}
+		runtime.KeepAlive(c)
+		if err := db.Close(); err != nil {
+			b.Fatal(err)
+		}
+		total += res.Stats.Pages
+		commits += cs.commits
+		outcomes += cs.outcomes
+		commitTime += cs.elapsed
+	}
+	b.ReportMetric(float64(total)/float64(b.N), "pages/op")
+	b.ReportMetric(float64(total)/b.Elapsed().Seconds(), "pages/s")
+	b.ReportMetric(float64(commits)/float64(b.N), "commits/op")
+	if commits > 0 {
+		b.ReportMetric(float64(outcomes)/float64(commits), "outcomes/commit")
+		b.ReportMetric(float64(commitTime.Microseconds())/float64(commits), "µs/commit")
+	}
+}
+
+// writeHeapProfile writes the in-use heap, after a collection, to path.
+func writeHeapProfile(b *testing.B, path string) {
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	runtime.GC()
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		b.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// countingStore counts the crawler's commits, the outcomes they carry and the
+// time they take. Commit is called from one goroutine only (crawler.Store's
+// contract), so the counters need no lock. A non-zero linger makes each commit
+// wait that long first, so that more outcomes queue up for the next one: an
+// experiment on how batch size affects throughput.
+type countingStore struct {
+	*store.DB
+	linger            time.Duration
+	commits, outcomes int64
+	elapsed           time.Duration
+}
+
+// Commit counts and forwards to the store.
+func (s *countingStore) Commit(ctx context.Context, runID int64, b store.Batch) (store.CommitResult, error) {
+	time.Sleep(s.linger)
+	start := time.Now()
+	res, err := s.DB.Commit(ctx, runID, b)
+	s.elapsed += time.Since(start)
+	s.commits++
+	s.outcomes += int64(len(b.Outcomes))
+	return res, err
+}
