@@ -40,20 +40,7 @@ func (c *collapser) write(s string) {
 			c.space = len(c.buf) > 0
 			continue
 		}
-		need := 1
-		if c.space {
-			need = 2
-		}
-		if c.limit > 0 && c.n+need > c.limit {
-			c.full = true
-			return
-		}
-		if c.space {
-			c.buf = append(c.buf, ' ')
-			c.space = false
-		}
-		c.buf = append(c.buf, b)
-		c.n += need
+		c.put(rune(b))
 	}
 	for _, r := range s[i:] {
 		if c.full {
@@ -63,21 +50,31 @@ func (c *collapser) write(s string) {
 			c.space = len(c.buf) > 0
 			continue
 		}
-		need := 1
-		if c.space {
-			need = 2
-		}
-		if c.limit > 0 && c.n+need > c.limit {
-			c.full = true
-			return
-		}
-		if c.space {
-			c.buf = append(c.buf, ' ')
-			c.space = false
-		}
-		c.buf = utf8.AppendRune(c.buf, r)
-		c.n += need
+		c.put(r)
 	}
+}
+
+// put appends the non-space rune r, after the space due before it, unless
+// that would pass the limit, which makes c full.
+func (c *collapser) put(r rune) {
+	need := 1
+	if c.space {
+		need = 2
+	}
+	if c.limit > 0 && c.n+need > c.limit {
+		c.full = true
+		return
+	}
+	if c.space {
+		c.buf = append(c.buf, ' ')
+		c.space = false
+	}
+	if r < utf8.RuneSelf {
+		c.buf = append(c.buf, byte(r))
+	} else {
+		c.buf = utf8.AppendRune(c.buf, r)
+	}
+	c.n += need
 }
 
 // writeNode appends the text of n's descendants, leaving out what is not

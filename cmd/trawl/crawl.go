@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
-	"os/signal"
 	"slices"
 	"sort"
 	"strconv"
@@ -227,12 +226,8 @@ func (a *app) crawl(ctx context.Context, flags *pflag.FlagSet, cfg crawler.Confi
 		return usageErr("database %s: %w", o.db, err)
 	}
 	defer db.Close()
-	if err := db.Lock(ctx); err != nil {
-		var le *store.LockError
-		if errors.As(err, &le) {
-			return &exitError{code: exitLocked, err: err}
-		}
-		return &exitError{code: exitFailed, err: err}
+	if err := lockDB(ctx, db); err != nil {
+		return err
 	}
 	defer db.Unlock(context.WithoutCancel(ctx))
 
@@ -245,8 +240,10 @@ func (a *app) crawl(ctx context.Context, flags *pflag.FlagSet, cfg crawler.Confi
 		return usageErr("%w", err)
 	}
 
-	runCtx, stopSignals := a.handleSignals(ctx, log)
-	defer stopSignals()
+	runCtx, signals := a.watchSignals(ctx, func(os.Signal) {
+		fmt.Fprintln(a.stderr, "\ntrawl: stopping: finishing requests in flight (signal again to quit at once; the crawl stays resumable)")
+	}, true)
+	defer signals.stop()
 	stopProgress := a.startProgress(c, o)
 	res, runErr := c.Run(runCtx)
 	stopProgress()
@@ -263,12 +260,31 @@ func (a *app) crawl(ctx context.Context, flags *pflag.FlagSet, cfg crawler.Confi
 		return &exitError{code: exitFailed, err: fmt.Errorf("run %d failed: %w; fix the cause and run the same command to resume", run.ID, runErr)}
 	case res.Status == crawler.StatusInterrupted:
 		fmt.Fprintf(a.stderr, "trawl: interrupted; run the same command again to resume (trawl crawl --db %s)\n", o.db)
-		return &exitError{code: signalCode(runCtx)}
+		return &exitError{code: signals.exitCode()}
 	case res.Status == crawler.StatusStopped:
 		fmt.Fprintf(a.stderr, "trawl: stopped by a budget (--max-pages or --max-duration); run the same command again to continue\n")
 		return &exitError{code: exitStopped}
 	}
 	return nil
+}
+
+// mergeStored returns a stored run's configuration with the flags in names
+// that the command line set taken from cfg, cfg's new seeds added, and the
+// extraction settings of this invocation.
+func mergeStored(stored, cfg crawler.Config, flags *pflag.FlagSet, o crawlOptions, names []string) crawler.Config {
+	merged := stored
+	for _, name := range names {
+		if flags.Changed(name) {
+			applyFlag(&merged, cfg, name)
+		}
+	}
+	for _, s := range cfg.Seeds {
+		if !slices.Contains(merged.Seeds, s) {
+			merged.Seeds = append(merged.Seeds, s)
+		}
+	}
+	keepExtraction(&merged, cfg, flags, o)
+	return merged
 }
 
 // prepareRun decides between resuming the last run and starting a new one,
@@ -283,18 +299,7 @@ func (a *app) prepareRun(ctx context.Context, db *store.DB, flags *pflag.FlagSet
 		if err := json.Unmarshal(last.Config, &stored); err != nil {
 			return nil, cfg, &exitError{code: exitFailed, err: fmt.Errorf("run %d has an unreadable configuration: %w; use --fresh", last.ID, err)}
 		}
-		merged := stored
-		for _, name := range overridable {
-			if flags.Changed(name) {
-				applyFlag(&merged, cfg, name)
-			}
-		}
-		for _, s := range cfg.Seeds {
-			if !slices.Contains(merged.Seeds, s) {
-				merged.Seeds = append(merged.Seeds, s)
-			}
-		}
-		keepExtraction(&merged, cfg, flags, o)
+		merged := mergeStored(stored, cfg, flags, o, overridable)
 		b, _ := json.Marshal(merged)
 		if err := db.ResumeRun(ctx, last.ID, b); err != nil {
 			return nil, cfg, &exitError{code: exitFailed, err: err}
@@ -307,19 +312,7 @@ func (a *app) prepareRun(ctx context.Context, db *store.DB, flags *pflag.FlagSet
 		// command line says otherwise.
 		var stored crawler.Config
 		if err := json.Unmarshal(last.Config, &stored); err == nil {
-			merged := stored
-			for _, name := range append(slices.Clone(overridable), "revisit-after", "scope", "allow", "deny") {
-				if flags.Changed(name) {
-					applyFlag(&merged, cfg, name)
-				}
-			}
-			for _, s := range cfg.Seeds {
-				if !slices.Contains(merged.Seeds, s) {
-					merged.Seeds = append(merged.Seeds, s)
-				}
-			}
-			keepExtraction(&merged, cfg, flags, o)
-			cfg = merged
+			cfg = mergeStored(stored, cfg, flags, o, append(slices.Clone(overridable), "revisit-after", "scope", "allow", "deny"))
 		}
 	}
 	if len(cfg.Seeds) == 0 {
@@ -418,65 +411,6 @@ func applyFlag(dst *crawler.Config, src crawler.Config, name string) {
 	}
 }
 
-type signalKey struct{}
-
-// handleSignals cancels the returned context on the first SIGINT or SIGTERM
-// (a graceful stop) and exits the process at once on the second; both are safe
-// because nothing uncommitted is ever marked done.
-func (a *app) handleSignals(ctx context.Context, log *slog.Logger) (context.Context, func()) {
-	got := new(os.Signal)
-	ctx = context.WithValue(ctx, signalKey{}, got)
-	ctx, cancel := context.WithCancel(ctx)
-	sigs := a.interrupt
-	var ch chan os.Signal
-	if sigs == nil {
-		ch = make(chan os.Signal, 2)
-		signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
-		sigs = ch
-	}
-	done := make(chan struct{})
-	exited := make(chan struct{})
-	go func() {
-		defer close(exited)
-		select {
-		case s := <-sigs:
-			*got = s
-			fmt.Fprintln(a.stderr, "\ntrawl: stopping: finishing requests in flight (signal again to quit at once; the crawl stays resumable)")
-			cancel()
-		case <-done:
-			return
-		}
-		select {
-		case s := <-sigs:
-			log.Warn("second signal: exiting now", "signal", s.String())
-			os.Exit(signalExit(s))
-		case <-done:
-		}
-	}()
-	return ctx, func() {
-		close(done)
-		<-exited
-		if ch != nil {
-			signal.Stop(ch)
-		}
-		cancel()
-	}
-}
-
-func signalExit(s os.Signal) int {
-	if s == syscall.SIGTERM {
-		return 143
-	}
-	return exitInterrupted
-}
-
-func signalCode(ctx context.Context) int {
-	if got, ok := ctx.Value(signalKey{}).(*os.Signal); ok && *got != nil {
-		return signalExit(*got)
-	}
-	return exitInterrupted
-}
-
 // summary prints the end-of-run report: always one parsable line on stdout.
 func (a *app) summary(runID int64, res crawler.Result, run *store.Run, dbPath string) {
 	dur := time.Since(res.Stats.Start).Round(time.Millisecond)
@@ -570,4 +504,20 @@ func parseSize(s string) (int64, error) {
 		return 0, fmt.Errorf("%q is not a size (write e.g. 500M or 2G)", s)
 	}
 	return n * mult, nil
+}
+
+// lockDB takes the database's run lock for this process. Another live
+// process holding it gives exit code 4 (the message names it and since when);
+// anything else is a failure.
+func lockDB(ctx context.Context, db *store.DB) error {
+	err := db.Lock(ctx)
+	var le *store.LockError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &le):
+		return &exitError{code: exitLocked, err: err}
+	default:
+		return &exitError{code: exitFailed, err: err}
+	}
 }

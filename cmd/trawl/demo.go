@@ -90,8 +90,8 @@ With --serve, only serve the site (until Ctrl-C) so you can point trawl crawl at
 			defer stop()
 			if serveOnly {
 				fmt.Fprintln(a.stdout, url)
-				ctx, cancel := a.handleSignals(ctx, nil)
-				defer cancel()
+				ctx, signals := a.watchSignals(ctx, nil, false)
+				defer signals.stop()
 				<-ctx.Done()
 				return nil
 			}

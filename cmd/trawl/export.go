@@ -8,9 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 
 	"github.com/spf13/cobra"
 )
@@ -163,8 +161,8 @@ func (a *app) export(ctx context.Context, path string, o exportOptions) error {
 	defer db.Close()
 	r := db.Reader()
 
-	ctx, sig, stop := a.cancelOnSignal(ctx)
-	defer stop()
+	ctx, signals := a.watchSignals(ctx, nil, true)
+	defer signals.stop()
 
 	var latest sql.NullInt64
 	if err := r.QueryRowContext(ctx, `SELECT max(id) FROM runs`).Scan(&latest); err != nil {
@@ -206,12 +204,12 @@ func (a *app) export(ctx context.Context, path string, o exportOptions) error {
 	query, args := exportQuery(o, lo.Int64, hi.Int64)
 	rows, err := r.QueryContext(ctx, query, args...)
 	if err != nil {
-		return a.exportFailed(ctx, sig, file, usageErr("export: %w", err))
+		return a.exportFailed(ctx, signals, file, usageErr("export: %w", err))
 	}
 	defer rows.Close()
 	cols, err := rows.Columns()
 	if err != nil {
-		return a.exportFailed(ctx, sig, file, usageErr("export: %w", err))
+		return a.exportFailed(ctx, signals, file, usageErr("export: %w", err))
 	}
 	var jsonCols []int
 	for i, c := range cols {
@@ -235,9 +233,9 @@ func (a *app) export(ctx context.Context, path string, o exportOptions) error {
 	})
 	switch {
 	case readErr != nil:
-		return a.exportFailed(ctx, sig, file, usageErr("export: %w", readErr))
+		return a.exportFailed(ctx, signals, file, usageErr("export: %w", readErr))
 	case writeErr != nil:
-		return a.exportFailed(ctx, sig, file, &exitError{code: exitFailed, err: fmt.Errorf("export: write output: %w", writeErr)})
+		return a.exportFailed(ctx, signals, file, &exitError{code: exitFailed, err: fmt.Errorf("export: write output: %w", writeErr)})
 	}
 	if file != nil {
 		if err := file.commit(); err != nil {
@@ -253,15 +251,12 @@ func (a *app) export(ctx context.Context, path string, o exportOptions) error {
 
 // exportFailed removes the partial output file and returns err, or the
 // interruption when a signal caused the failure.
-func (a *app) exportFailed(ctx context.Context, sig func() os.Signal, file *atomicFile, err error) error {
+func (a *app) exportFailed(ctx context.Context, signals *signalWatch, file *atomicFile, err error) error {
 	if file != nil {
 		file.abort()
 	}
 	if ctx.Err() != nil {
-		code := exitInterrupted
-		if s := sig(); s != nil {
-			code = signalExit(s)
-		}
+		code := signals.exitCode()
 		msg := "export: interrupted"
 		if file != nil {
 			msg += "; " + file.path + " was not written"
@@ -291,50 +286,6 @@ func (a *app) noItemsHint(ctx context.Context, r *sql.DB, o exportOptions) {
 		return
 	}
 	fmt.Fprintf(a.stderr, "trawl: export: no items of rule %q in run %d (its rules: %s)\n", o.rule, o.run, strings.Join(rules, ", "))
-}
-
-// cancelOnSignal returns a context cancelled by SIGINT or SIGTERM (or by
-// a.interrupt in tests), a function telling which signal came, and a stop
-// function to call when done.
-func (a *app) cancelOnSignal(ctx context.Context) (context.Context, func() os.Signal, func()) {
-	ctx, cancel := context.WithCancel(ctx)
-	sigs := a.interrupt
-	var ch chan os.Signal
-	if sigs == nil {
-		ch = make(chan os.Signal, 1)
-		signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
-		sigs = ch
-	}
-	got := make(chan os.Signal, 1)
-	done := make(chan struct{})
-	exited := make(chan struct{})
-	go func() {
-		defer close(exited)
-		select {
-		case s := <-sigs:
-			got <- s
-			cancel()
-		case <-done:
-		}
-	}()
-	var received os.Signal
-	which := func() os.Signal {
-		if received == nil {
-			select {
-			case received = <-got:
-			default:
-			}
-		}
-		return received
-	}
-	return ctx, which, func() {
-		close(done)
-		<-exited
-		if ch != nil {
-			signal.Stop(ch)
-		}
-		cancel()
-	}
 }
 
 // atomicFile is an output file written as path.tmp and renamed to path by

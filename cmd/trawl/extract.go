@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -45,12 +44,8 @@ made before. Nothing is fetched: edit a selector, re-extract, query again.`,
 				return usageErr("%w", err)
 			}
 			defer db.Close()
-			if err := db.Lock(ctx); err != nil {
-				var le *store.LockError
-				if errors.As(err, &le) {
-					return &exitError{code: exitLocked, err: err}
-				}
-				return &exitError{code: exitFailed, err: err}
+			if err := lockDB(ctx, db); err != nil {
+				return err
 			}
 			defer db.Unlock(ctx)
 			res, err := crawler.Reextract(ctx, db, fc.Rules, rule, run)

@@ -16,8 +16,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
-	"unicode/utf8"
 
+	"github.com/trawl-crawler/trawl/store"
 	"golang.org/x/text/width"
 )
 
@@ -156,7 +156,7 @@ type jsonWriter struct {
 func (j *jsonWriter) writeHeader(cols []string) error {
 	j.keys = make([][]byte, len(cols))
 	for i, name := range uniqueNames(cols) {
-		k := appendJSONString(nil, name)
+		k := store.AppendJSONString(nil, name)
 		j.keys[i] = append(k, ':')
 	}
 	if j.array {
@@ -222,19 +222,19 @@ func (j *jsonWriter) appendValue(b []byte, v any) []byte {
 	case bool:
 		return strconv.AppendBool(b, v)
 	case string:
-		return appendJSONString(b, v)
+		return store.AppendJSONString(b, v)
 	case []byte:
-		return appendJSONString(b, base64.StdEncoding.EncodeToString(v))
+		return store.AppendJSONString(b, base64.StdEncoding.EncodeToString(v))
 	case time.Time:
-		return appendJSONString(b, v.Format(time.RFC3339Nano))
+		return store.AppendJSONString(b, v.Format(time.RFC3339Nano))
 	case rawJSON:
 		j.compact.Reset()
 		if err := json.Compact(&j.compact, []byte(v)); err != nil {
-			return appendJSONString(b, string(v))
+			return store.AppendJSONString(b, string(v))
 		}
 		return append(b, j.compact.Bytes()...)
 	}
-	return appendJSONString(b, fmt.Sprint(v))
+	return store.AppendJSONString(b, fmt.Sprint(v))
 }
 
 // uniqueNames returns the column names with repeats renamed (id, id_2, id_3),
@@ -251,59 +251,6 @@ func uniqueNames(cols []string) []string {
 		out[i] = name
 	}
 	return out
-}
-
-// appendJSONString appends s as a JSON string (RFC 8259): quotes, backslashes
-// and control characters escaped, invalid UTF-8 replaced by U+FFFD, and no
-// HTML escaping, so that URLs with & stay readable.
-func appendJSONString(b []byte, s string) []byte {
-	const hexDigits = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		// U+2028 and U+2029 are valid JSON but end lines in JavaScript.
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }
 
 // appendFloat formats a finite REAL the way encoding/json does (plain

@@ -697,7 +697,7 @@ func TestJSONAndTextEncoding(t *testing.T) {
 		}
 		if s, ok := tc.v.(string); ok {
 			var back string
-			if err := json.Unmarshal(appendJSONString(nil, s), &back); err != nil || back != strings.ToValidUTF8(s, "\ufffd") {
+			if err := json.Unmarshal(store.AppendJSONString(nil, s), &back); err != nil || back != strings.ToValidUTF8(s, "\ufffd") {
 				t.Errorf("%q does not round-trip through encoding/json: %q, %v", s, back, err)
 			}
 		}
