@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	_ "modernc.org/sqlite" // the pure-Go SQLite driver, registered as "sqlite"
 )
@@ -73,9 +74,14 @@ func identify(ctx context.Context, path string) error {
 	}
 	defer db.Close()
 	var app, version, tables int
-	err = db.QueryRowContext(ctx, `SELECT (SELECT application_id FROM pragma_application_id),
+	err = retryBusy(ctx, func() error {
+		return db.QueryRowContext(ctx, `SELECT (SELECT application_id FROM pragma_application_id),
 		(SELECT user_version FROM pragma_user_version),
 		(SELECT count(*) FROM sqlite_schema)`).Scan(&app, &version, &tables)
+	})
+	if isBusy(err) {
+		return fmt.Errorf("store: open %s: %w", path, err)
+	}
 	if err != nil {
 		return fmt.Errorf("%w: %s: %v", ErrNotTrawl, path, err)
 	}
@@ -136,11 +142,11 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
-	if err := w.PingContext(ctx); err != nil {
+	if err := retryBusy(ctx, func() error { return w.PingContext(ctx) }); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	if err := migrate(ctx, w, path); err != nil {
+	if err := retryBusy(ctx, func() error { return migrate(ctx, w, path) }); err != nil {
 		w.Close()
 		return nil, err
 	}
@@ -174,7 +180,7 @@ func OpenReadOnly(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	r.SetMaxOpenConns(4)
-	if err := r.PingContext(ctx); err != nil {
+	if err := retryBusy(ctx, func() error { return r.PingContext(ctx) }); err != nil {
 		r.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
@@ -225,4 +231,38 @@ func (db *DB) Close() error {
 		errs = append(errs, db.r.Close())
 	}
 	return errors.Join(errs...)
+}
+
+// busyWait bounds how long Open waits for another process's lock, like the
+// busy_timeout every connection sets.
+const busyWait = 10 * time.Second
+
+// retryBusy runs f until it does not fail with SQLITE_BUSY, for up to
+// busyWait. SQLite's busy handler covers most lock waits, but not all: a new
+// file being switched to WAL by another connection, or a reader meeting a
+// WAL that is being set up, reports SQLITE_BUSY at once. Those windows last
+// milliseconds, so a short back-off is enough.
+func retryBusy(ctx context.Context, f func() error) error {
+	deadline := time.Now().Add(busyWait)
+	wait := 2 * time.Millisecond
+	for {
+		err := f()
+		if !isBusy(err) || time.Now().After(deadline) {
+			return err
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+		wait = min(2*wait, 100*time.Millisecond)
+	}
+}
+
+// isBusy reports whether err is SQLite's SQLITE_BUSY (or an extended code of it).
+func isBusy(err error) bool {
+	var coded interface{ Code() int }
+	return errors.As(err, &coded) && coded.Code()&0xff == 5
 }
