@@ -303,3 +303,57 @@ func TestURLIDStable(t *testing.T) {
 		t.Fatal("distinct URLs share an id")
 	}
 }
+
+// TestRobotsBodyKeptAcrossHostUpdates: the body is written with a new
+// robots.txt fetch and left alone by the frequent delay updates after it.
+func TestRobotsBodyKeptAcrossHostUpdates(t *testing.T) {
+	ctx := context.Background()
+	db, _ := mustOpen(t)
+	run := mustRun(t, db)
+	db.AddURLs(ctx, run.ID, []NewURL{nu("http://a.test/", 0)})
+	body := []byte("User-agent: *\nDisallow: /private\n")
+	commit := func(h HostState) {
+		t.Helper()
+		if _, err := db.Commit(ctx, run.ID, Batch{Hosts: []HostState{h}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, err := db.RobotsBody(ctx, "http://unknown.test:80"); err != nil || got != nil {
+		t.Fatalf("RobotsBody of an unknown host = %q, %v; want nil, nil", got, err)
+	}
+	commit(HostState{Host: hostA, RobotsStatus: "ok", RobotsFetchedAt: time.Now(), RobotsBody: body, NewRobots: true})
+	commit(HostState{Host: hostA, RobotsStatus: "ok", Delay: time.Second})
+	if got, err := db.RobotsBody(ctx, hostA); err != nil || !bytes.Equal(got, body) {
+		t.Fatalf("RobotsBody after a delay update = %q, %v; want %q", got, err, body)
+	}
+	// A new fetch that answered 404 has no body: the old one goes.
+	commit(HostState{Host: hostA, RobotsStatus: "allow-all-4xx", RobotsFetchedAt: time.Now(), NewRobots: true})
+	if got, err := db.RobotsBody(ctx, hostA); err != nil || got != nil {
+		t.Fatalf("RobotsBody after a 404 = %q, %v; want nil", got, err)
+	}
+}
+
+// TestOpenSameNewFileAtOnce: processes started together (two cron entries,
+// a crawl and a query) may open one new database at the same instant; every
+// Open must wait its turn instead of failing with "database is locked".
+func TestOpenSameNewFileAtOnce(t *testing.T) {
+	ctx := context.Background()
+	for round := range 20 {
+		path := filepath.Join(t.TempDir(), "new.db")
+		errs := make(chan error, 6)
+		for range cap(errs) {
+			go func() {
+				db, err := Open(ctx, path)
+				if err == nil {
+					err = db.Close()
+				}
+				errs <- err
+			}()
+		}
+		for range cap(errs) {
+			if err := <-errs; err != nil {
+				t.Fatalf("round %d: %v", round, err)
+			}
+		}
+	}
+}
