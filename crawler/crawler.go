@@ -31,6 +31,7 @@ type Store interface {
 	QueuedHosts(ctx context.Context) ([]string, error)
 	QueuedURLs(ctx context.Context, host string, limit int, exclude map[int64]struct{}) ([]store.Job, error)
 	HostStates(ctx context.Context) (map[string]store.HostState, error)
+	RobotsBody(ctx context.Context, host string) ([]byte, error)
 	HostPages(ctx context.Context, runID int64) (map[string]int, error)
 	CountQueued(ctx context.Context) (int64, error)
 }

@@ -54,8 +54,15 @@ func (c *Crawler) newDispatcher(ctx context.Context) (*dispatcher, error) {
 	for _, key := range hosts {
 		h := d.host(key)
 		h.pages = pages[key]
-		if st, ok := states[key]; ok && st.BackoffUntil.After(c.now()) {
-			h.next = st.BackoffUntil
+		if st, ok := states[key]; ok {
+			if st.BackoffUntil.After(c.now()) {
+				h.next = st.BackoffUntil
+			}
+			h.storedRobots = st
+			if c.cfg.AutoThrottle && st.Delay > h.delay {
+				// Start where the throttle left the host, not at full speed.
+				h.delay = min(st.Delay, max(time.Duration(c.cfg.MaxDelay), h.delay))
+			}
 		}
 		d.fr.fix(h)
 	}
@@ -193,7 +200,7 @@ func (d *dispatcher) dispatch(now time.Time, tasks chan<- task) {
 // take picks the next task of host h, which is ready.
 func (d *dispatcher) take(h *hostQueue, now time.Time) (task, bool) {
 	cfg := &d.c.cfg
-	if !cfg.IgnoreRobots && (h.robots == nil || now.Sub(h.robotsAt) > robotsMaxAge) {
+	if !cfg.IgnoreRobots && (h.robots == nil || now.Sub(h.robotsAt) > robotsMaxAge) && !d.reuseRobots(h, now) {
 		h.robotsBusy = true
 		h.inflight++
 		d.inflight++
@@ -404,25 +411,68 @@ func (d *dispatcher) afterRobots(h *hostQueue, ev event, now time.Time) {
 		}
 	default:
 		h.robotsFails = 0
-		h.robots, h.robotsStatus, h.robotsAt = ev.robots, ev.robotsStatus, now
-		if cd, ok := ev.robots.CrawlDelay(cfg.RobotsAgent); ok {
-			h.crawlDelay = min(cd, time.Duration(cfg.MaxCrawlDelay))
-			h.delay = max(h.delay, h.crawlDelay)
-		}
-		if cfg.Sitemaps && !h.sitemapsQueued {
-			h.sitemapsQueued = true
-			d.queueSitemaps(h, ev.robots.Sitemaps())
-		}
+		d.installRobots(h, ev.robots, ev.robotsStatus, now)
 	}
-	d.saveHost(h, time.Time{})
+	st := d.hostState(h, time.Time{})
+	if !h.robotsAt.IsZero() {
+		st.NewRobots, st.RobotsBody = true, h.robots.Source()
+	}
+	d.sidePending++
+	d.w.enqueue(store.Batch{Hosts: []store.HostState{st}})
+}
+
+// installRobots makes rb, obtained at time at, the host's robots.txt.
+func (d *dispatcher) installRobots(h *hostQueue, rb *politeness.Robots, status politeness.RobotsStatus, at time.Time) {
+	cfg := &d.c.cfg
+	h.robots, h.robotsStatus, h.robotsAt = rb, status, at
+	if cd, ok := rb.CrawlDelay(cfg.RobotsAgent); ok {
+		h.crawlDelay = min(cd, time.Duration(cfg.MaxCrawlDelay))
+		h.delay = max(h.delay, h.crawlDelay)
+	}
+	if cfg.Sitemaps && !h.sitemapsQueued {
+		h.sitemapsQueued = true
+		d.queueSitemaps(h, rb.Sitemaps())
+	}
+}
+
+// reuseRobots installs the robots.txt an earlier invocation stored for h, if
+// it is younger than robotsMaxAge and was not an unreachable one (those are
+// asked again, RFC 9309 §2.3.1.4), so that a resumed or repeated crawl does
+// not fetch it again. It reports whether it did; it tries once per host.
+func (d *dispatcher) reuseRobots(h *hostQueue, now time.Time) bool {
+	st := h.storedRobots
+	h.storedRobots = store.HostState{}
+	if st.RobotsFetchedAt.IsZero() || now.Sub(st.RobotsFetchedAt) > robotsMaxAge || st.RobotsFetchedAt.After(now) {
+		return false
+	}
+	var rb *politeness.Robots
+	switch status := politeness.RobotsStatus(st.RobotsStatus); status {
+	case politeness.RobotsOK:
+		body, err := d.c.st.RobotsBody(context.Background(), h.key)
+		if err != nil || body == nil {
+			return false
+		}
+		rb = politeness.ParseRobots(body)
+	case politeness.RobotsAllowAll4xx, politeness.RobotsRedirectLoop, politeness.RobotsTooManyRedirects:
+		rb = politeness.AllowAll()
+	default:
+		return false
+	}
+	d.installRobots(h, rb, politeness.RobotsStatus(st.RobotsStatus), st.RobotsFetchedAt)
+	d.c.log.Debug("robots.txt reused from the database", "host", h.key, "fetched_at", st.RobotsFetchedAt)
+	return true
 }
 
 func (d *dispatcher) saveHost(h *hostQueue, backoffUntil time.Time) {
-	st := store.HostState{Host: h.key, RobotsStatus: string(h.robotsStatus), RobotsFetchedAt: h.robotsAt,
+	d.sidePending++
+	d.w.enqueue(store.Batch{Hosts: []store.HostState{d.hostState(h, backoffUntil)}})
+}
+
+// hostState is what the store keeps of h's politeness state.
+func (d *dispatcher) hostState(h *hostQueue, backoffUntil time.Time) store.HostState {
+	return store.HostState{Host: h.key, RobotsStatus: string(h.robotsStatus), RobotsFetchedAt: h.robotsAt,
 		CrawlDelay: h.crawlDelay, Delay: h.delay, BackoffUntil: backoffUntil, ParkedReason: h.parked,
 		Failures: h.failures}
-	d.sidePending++
-	d.w.enqueue(store.Batch{Hosts: []store.HostState{st}})
 }
 
 // queueSitemaps puts a host's sitemaps (those robots.txt names, or

@@ -27,15 +27,16 @@ type hostQueue struct {
 
 	robots         *politeness.Robots // nil until fetched (or when ignored)
 	robotsStatus   politeness.RobotsStatus
-	robotsAt       time.Time     // when robots was fetched; refetched after robotsMaxAge
-	robotsBusy     bool          // a robots.txt request is in flight
-	robotsFails    int           // consecutive unreachable robots.txt fetches
-	sitemapsQueued bool          // this process has queued the host's sitemaps
-	crawlDelay     time.Duration // from robots.txt, capped
-	latency        time.Duration // smoothed response time, for the auto-throttle
-	savedDelay     time.Duration // the delay last written to the store
-	index          int           // position in the ready heap, -1 when absent
-	ready          time.Time     // heap key, computed by readyAt
+	robotsAt       time.Time       // when robots was fetched; refetched after robotsMaxAge
+	robotsBusy     bool            // a robots.txt request is in flight
+	robotsFails    int             // consecutive unreachable robots.txt fetches
+	storedRobots   store.HostState // robots.txt outcome an earlier invocation stored; zero once used
+	sitemapsQueued bool            // this process has queued the host's sitemaps
+	crawlDelay     time.Duration   // from robots.txt, capped
+	latency        time.Duration   // smoothed response time, for the auto-throttle
+	savedDelay     time.Duration   // the delay last written to the store
+	index          int             // position in the ready heap, -1 when absent
+	ready          time.Time       // heap key, computed by readyAt
 }
 
 type retryJob struct {

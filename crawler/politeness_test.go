@@ -1,6 +1,7 @@
 package crawler
 
 import (
+	"database/sql"
 	"net/http"
 	"sort"
 	"strings"
@@ -160,4 +161,74 @@ func TestFailingHostIsParked(t *testing.T) {
 	if requests > parkAfter+3 {
 		t.Fatalf("the failing host got %d requests; parking should stop at about %d", requests, parkAfter)
 	}
+}
+
+// TestRobotsReusedAcrossInvocations: robots.txt is asked once per host, not
+// once per process: a resumed run and a second run within 24 hours parse the
+// stored copy and still obey it; once the stored copy is older than 24 hours,
+// the next run asks again.
+func TestRobotsReusedAcrossInvocations(t *testing.T) {
+	cl := fixtures.MustGenerated(t, fixtures.GenConfig{Hosts: 2, PagesPerHost: 40, Seed: 5,
+		RedirectPermille: 60, MinBytes: 1000, MaxBytes: 2000, Robots: "User-agent: *\nDisallow: /r/\n"})
+	db := testDB(t)
+	cfg := testConfig(cl.Seeds()...)
+	robotsFetches := func() map[string]int {
+		n := map[string]int{}
+		for host, rs := range byHost(cl.Log.Entries()) {
+			for _, r := range rs {
+				if r.Path == "/robots.txt" {
+					n[host]++
+				}
+				if strings.HasPrefix(r.Path, "/r/") {
+					t.Errorf("%s: disallowed %s was requested", host, r.Path)
+				}
+			}
+		}
+		return n
+	}
+	wantEach := func(when string, want int) {
+		t.Helper()
+		got := robotsFetches()
+		if len(got) != 2 {
+			t.Fatalf("%s: robots.txt requested from %d hosts, want 2", when, len(got))
+		}
+		for host, n := range got {
+			if n != want {
+				t.Errorf("%s: %s/robots.txt requested %d times, want %d", when, host, n, want)
+			}
+		}
+	}
+
+	// A run stopped by a page budget, then resumed by a new Crawler (as a new
+	// process would).
+	first := cfg
+	first.MaxPages = 10
+	run, res := crawlRun(t, db, first)
+	if res.Status != StatusStopped {
+		t.Fatalf("first invocation: status %s, want stopped", res.Status)
+	}
+	if res := resume(t, db, cfg, run.ID); res.Status != StatusFinished {
+		t.Fatalf("resumed status %s", res.Status)
+	}
+	wantEach("after a resume", 1)
+	if n := queryInt(t, db, `SELECT count(*) FROM urls WHERE reason = 'robots-denied'`); n == 0 {
+		t.Fatal("no URL was denied by robots.txt; the site has no /r/ links and the test proves nothing")
+	}
+
+	// A second run (a refresh) within the day.
+	crawlRun(t, db, cfg)
+	wantEach("after a second run", 1)
+
+	// The stored copies age past 24 hours: the next run asks again.
+	w, err := sql.Open("sqlite", db.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	old := time.Now().Add(-25 * time.Hour).UTC().Format(time.RFC3339Nano)
+	if _, err := w.Exec(`PRAGMA busy_timeout = 5000; UPDATE hosts SET robots_fetched_at = ?`, old); err != nil {
+		t.Fatal(err)
+	}
+	crawlRun(t, db, cfg)
+	wantEach("after the stored copies expired", 2)
 }

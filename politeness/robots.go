@@ -36,6 +36,7 @@ type Robots struct {
 	groups   map[string]*ruleGroup // lower-case product token → merged group
 	star     *ruleGroup            // merged "*" groups, nil if none
 	sitemaps []string
+	source   []byte // the body parsed, as ParseRobots read it
 }
 
 // ruleGroup is the merged set of rules for one product token.
@@ -226,6 +227,7 @@ func ParseRobots(body []byte) *Robots {
 			body = nil
 		}
 	}
+	source := body
 	body = bytes.TrimPrefix(body, []byte("\xEF\xBB\xBF"))
 
 	var p parser
@@ -240,8 +242,15 @@ func ParseRobots(body []byte) *Robots {
 		}
 		p.line(line)
 	}
-	return p.build()
+	r := p.build()
+	r.source = source
+	return r
 }
+
+// Source returns the robots.txt body the rules were parsed from (cut at
+// MaxRobotsSize), nil for AllowAll and DisallowAll, so that a caller can store
+// it and parse it again later instead of asking the host again.
+func (r *Robots) Source() []byte { return r.source }
 
 // parser accumulates groups in file order; build merges them per agent.
 type parser struct {

@@ -373,6 +373,33 @@ func TestParseSizeLimit(t *testing.T) {
 	}
 }
 
+// TestSourceReparses: what Source returns parses to the same rules, and
+// stays within the size limit, so a stored copy behaves like the fetched file.
+func TestSourceReparses(t *testing.T) {
+	body := "\xEF\xBB\xBFUser-agent: trawl\nDisallow: /private\nCrawl-delay: 3\nSitemap: http://a.test/s.xml\n"
+	r := ParseRobots([]byte(body))
+	again := ParseRobots(r.Source())
+	if string(r.Source()) != body {
+		t.Errorf("Source() = %q, want the body %q", r.Source(), body)
+	}
+	if again.AllowedPath("trawl", "/private/x") || !again.AllowedPath("trawl", "/public") {
+		t.Error("re-parsed rules differ")
+	}
+	if d, ok := again.CrawlDelay("trawl"); !ok || d != 3*time.Second {
+		t.Errorf("re-parsed crawl-delay = %v, %v", d, ok)
+	}
+	if len(again.Sitemaps()) != 1 {
+		t.Errorf("re-parsed sitemaps = %v", again.Sitemaps())
+	}
+	if AllowAll().Source() != nil || DisallowAll().Source() != nil {
+		t.Error("AllowAll and DisallowAll have no source")
+	}
+	big := strings.Repeat("# pad\n", MaxRobotsSize/6+10)
+	if n := len(ParseRobots([]byte(big)).Source()); n > MaxRobotsSize {
+		t.Errorf("Source of an oversized body is %d bytes, more than MaxRobotsSize", n)
+	}
+}
+
 func TestAllowedConcurrent(t *testing.T) {
 	r := ParseRobots([]byte(benchRobots))
 	urls := benchURLs(t)

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -158,6 +159,11 @@ type HostState struct {
 	BackoffUntil    time.Time
 	ParkedReason    string
 	Failures        int // consecutive failures
+	// RobotsBody is robots.txt as fetched (nil unless it answered 2xx). It
+	// is written only with NewRobots, so that the many updates of a host's
+	// delay do not rewrite it.
+	RobotsBody []byte
+	NewRobots  bool // RobotsStatus, RobotsFetchedAt and RobotsBody come from a new fetch
 }
 
 // SkipHost takes a host's queued URLs out of the queue with a reason (for
@@ -263,8 +269,9 @@ func (db *DB) loadLocked(ctx context.Context, runID int64) error {
 		gone_run = CASE WHEN ?7 = 'gone' THEN ?4 WHEN ?7 IS NULL THEN gone_run ELSE NULL END WHERE id = ?8`)
 	st.updRun = prep(`UPDATE runs SET pages = pages + ?, errors = errors + ?, retries = retries + ?,
 		bytes = bytes + ?, discovered = discovered + ?, updated_at = ? WHERE id = ?`)
-	st.updHost = prep(`UPDATE hosts SET robots_status = ?, robots_fetched_at = ?, crawl_delay_ms = ?,
-		delay_ms = ?, backoff_until = ?, parked_reason = ?, failures = ?, updated_at = ? WHERE id = ?`)
+	st.updHost = prep(`UPDATE hosts SET robots_status = ?1, robots_fetched_at = ?2, crawl_delay_ms = ?3,
+		delay_ms = ?4, backoff_until = ?5, parked_reason = ?6, failures = ?7, updated_at = ?8,
+		robots_body = CASE WHEN ?10 THEN ?11 ELSE robots_body END WHERE id = ?9`)
 	st.skipHost = prep(`UPDATE urls SET state = 'skipped', reason = ?
 		WHERE host_id = (SELECT id FROM hosts WHERE host = ?) AND state = 'queued'`)
 	if err != nil {
@@ -453,7 +460,7 @@ func (db *DB) Commit(ctx context.Context, runID int64, b Batch) (CommitResult, e
 		}
 		if _, err := tx.StmtContext(ctx, db.stmts.updHost).ExecContext(ctx, nullStr(h.RobotsStatus),
 			nullTime(h.RobotsFetchedAt), nullMillis(h.CrawlDelay), nullMillis(h.Delay),
-			nullTime(h.BackoffUntil), nullStr(h.ParkedReason), h.Failures, now, id); err != nil {
+			nullTime(h.BackoffUntil), nullStr(h.ParkedReason), h.Failures, now, id, h.NewRobots, h.RobotsBody); err != nil {
 			return CommitResult{}, fmt.Errorf("store: update host %s: %w", h.Host, err)
 		}
 	}
@@ -635,6 +642,16 @@ func AppendJSONString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// RobotsBody returns the robots.txt body last stored for host, or nil.
+func (db *DB) RobotsBody(ctx context.Context, host string) ([]byte, error) {
+	var body []byte
+	err := db.r.QueryRowContext(ctx, `SELECT robots_body FROM hosts WHERE host = ?`, host).Scan(&body)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("store: read robots.txt of %s: %w", host, err)
+	}
+	return body, nil
 }
 
 // HostStates returns the stored politeness state of every host.

@@ -222,6 +222,11 @@ SELECT p.url, p.run_id, coalesce(json_extract(j.value, '$."@type"'), '') AS type
 FROM pages p JOIN json_each(json_extract(p.facts, '$.jsonld')) j
 WHERE p.facts IS NOT NULL;
 `,
+	// 5: robots.txt bodies, so that a resumed or repeated crawl within the
+	// file's 24-hour life does not ask the host again.
+	`
+ALTER TABLE hosts ADD COLUMN robots_body BLOB;
+`,
 }
 
 // SchemaVersion returns the schema version this build of trawl writes.
