@@ -22,7 +22,10 @@ import (
 func (c *Crawler) fetchPage(f *fetcher, job store.Job) (store.Outcome, event) {
 	start := c.now()
 	var hdr http.Header
-	if p := job.Prev; p.FetchID != 0 && (p.ETag != "" || p.LastModified != "") {
+	// Only a stored 2xx (or a 304 that confirmed one) is revalidated: a 304
+	// then means "the copy you have", which the pages view shows as 200.
+	if p := job.Prev; p.FetchID != 0 && (p.ETag != "" || p.LastModified != "") &&
+		(p.Status >= 200 && p.Status <= 299 || p.Status == http.StatusNotModified) {
 		hdr = http.Header{}
 		if p.ETag != "" {
 			hdr.Set("If-None-Match", p.ETag)

@@ -227,6 +227,26 @@ WHERE p.facts IS NOT NULL;
 	`
 ALTER TABLE hosts ADD COLUMN robots_body BLOB;
 `,
+	// 6: in pages, status is the content's status: a 304 that confirmed the
+	// stored copy counts as the 200 it confirmed, so "pages by status" and
+	// the views built on pages (duplicate_content, missing_metadata, ...)
+	// keep unchanged pages after a refresh; http_status has the raw status.
+	// Views that select from pages resolve it by name when queried, so they
+	// need not be recreated.
+	`
+DROP VIEW pages;
+CREATE VIEW pages AS
+SELECT u.id AS url_id, u.url, h.host, u.depth, u.state, u.reason, u.via, u.lastmod, u.gone_run,
+       f.id AS fetch_id, f.run_id, f.fetched_at,
+       CASE WHEN f.status = 304 AND f.change = 'unchanged' THEN 200 ELSE f.status END AS status,
+       f.status AS http_status, f.change, f.error_class, f.error, f.redirect_to,
+       f.content_type, f.charset, f.size, f.duration_ms, f.etag, f.last_modified, f.content_hash,
+       f.title, f.description, f.canonical, f.lang, f.meta_robots, f.noindex, f.nofollow,
+       json_array_length(f.outlinks) AS outlink_count, f.word_count, f.facts
+FROM urls u
+JOIN hosts h ON h.id = u.host_id
+LEFT JOIN fetches f ON f.id = u.last_fetch_id;
+`,
 }
 
 // SchemaVersion returns the schema version this build of trawl writes.

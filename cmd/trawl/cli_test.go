@@ -451,6 +451,12 @@ func TestScheduledRefreshRuns(t *testing.T) {
 	if title != "home" || outlinks != 6 {
 		t.Fatalf("home after a 304: title %q, %d outlinks", title, outlinks)
 	}
+	// Its content is still the 200 it was: pages shows 200, http_status the 304.
+	var status, httpStatus int
+	openDB(t, db).QueryRow(`SELECT status, http_status FROM pages WHERE url = ?`, h.URL+"/a").Scan(&status, &httpStatus)
+	if status != 200 || httpStatus != 304 {
+		t.Errorf("/a after a 304: pages.status %d, http_status %d; want 200 and 304", status, httpStatus)
+	}
 }
 
 func TestTwoCrawlsStartedAtOnce(t *testing.T) {

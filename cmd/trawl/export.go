@@ -80,7 +80,9 @@ such database or run, not a trawl database), 130/143 interrupted.`,
 // shows each URL's latest fetch of any run; a test checks that they stay
 // equal to the view's.
 const pagesColumns = `u.id AS url_id, u.url, h.host, u.depth, u.state, u.reason, u.via, u.lastmod, u.gone_run,
-	f.id AS fetch_id, f.run_id, f.fetched_at, f.status, f.change, f.error_class, f.error, f.redirect_to,
+	f.id AS fetch_id, f.run_id, f.fetched_at,
+	CASE WHEN f.status = 304 AND f.change = 'unchanged' THEN 200 ELSE f.status END AS status,
+	f.status AS http_status, f.change, f.error_class, f.error, f.redirect_to,
 	f.content_type, f.charset, f.size, f.duration_ms, f.etag, f.last_modified, f.content_hash,
 	f.title, f.description, f.canonical, f.lang, f.meta_robots, f.noindex, f.nofollow,
 	json_array_length(f.outlinks) AS outlink_count, f.word_count, f.facts`
