@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"sync"
@@ -242,17 +241,6 @@ func (c *Crawler) work(ctx context.Context, f *fetcher, robotsClient *http.Clien
 		outcomes <- o
 		events <- ev
 	}
-}
-
-// backoff returns how long to wait before attempt tries+1: exponential with
-// full jitter in [base·2^(tries-1)/2, base·2^(tries-1)], capped at 10 minutes.
-func backoff(base time.Duration, tries int, r *rand.Rand) time.Duration {
-	d := base << min(tries-1, 20)
-	if d <= 0 || d > 10*time.Minute {
-		d = 10 * time.Minute
-	}
-	half := d / 2
-	return half + time.Duration(r.Int64N(int64(half)+1))
 }
 
 var errStoreFailed = errors.New("store failed")

@@ -300,7 +300,7 @@ func (d *dispatcher) handle(ev event) error {
 			}
 			j := a.job
 			j.Tries++
-			h.retries = append(h.retries, retryJob{job: j, notBefore: now.Add(backoff(time.Duration(c.cfg.RetryBase), j.Tries, d.rng))})
+			h.retries = append(h.retries, retryJob{job: j, notBefore: now.Add(politeness.Backoff(time.Duration(c.cfg.RetryBase), j.Tries, d.rng))})
 			d.fr.fix(h)
 		}
 		var added int64
@@ -362,7 +362,7 @@ func (d *dispatcher) afterResponse(h *hostQueue, ev event, now time.Time) {
 	switch ev.class {
 	case ClassTimeout, ClassConnect, ClassReset, ClassProtocol, ClassHTTP5xx, ClassHTTP429:
 		h.failures++
-		pause := backoff(time.Duration(d.c.cfg.RetryBase), h.failures, d.rng)
+		pause := politeness.Backoff(time.Duration(d.c.cfg.RetryBase), h.failures, d.rng)
 		if t := now.Add(pause); t.After(h.next) {
 			h.next = t
 		}
@@ -376,7 +376,7 @@ func (d *dispatcher) afterResponse(h *hostQueue, ev event, now time.Time) {
 		h.failures = 0
 	}
 	if d.c.cfg.AutoThrottle && ev.status != 0 {
-		h.delay = d.c.throttle(h, ev)
+		h.delay, h.latency = d.c.throttle(h.crawlDelay).Next(h.delay, h.latency, ev.latency, ev.status)
 		d.spaceAfter(h, now)
 		if changed(h.savedDelay, h.delay) {
 			h.savedDelay = h.delay
@@ -407,7 +407,7 @@ func (d *dispatcher) afterRobots(h *hostQueue, ev event, now time.Time) {
 			h.robots, h.robotsAt = ev.robots, now
 			d.c.log.Warn("robots.txt unreachable; host disallowed for this run", "host", h.key, "status", ev.robotsStatus)
 		} else {
-			h.next = now.Add(backoff(max(time.Duration(cfg.RetryBase), time.Second), h.robotsFails, d.rng))
+			h.next = now.Add(politeness.Backoff(max(time.Duration(cfg.RetryBase), time.Second), h.robotsFails, d.rng))
 		}
 	default:
 		h.robotsFails = 0
