@@ -104,7 +104,7 @@ func BenchmarkRefreshUnchanged(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := db.RequeueStale(context.Background(), run2.ID, cfg.RefreshCutoff); err != nil {
+		if _, err := db.RequeueStale(context.Background(), run2.ID, cfg.RefreshCutoff, RetrySkipReasons()); err != nil {
 			b.Fatal(err)
 		}
 		resume(b, db, cfg, run2.ID)

@@ -83,7 +83,11 @@ type Config struct {
 	IgnoreRobots  bool     `json:"ignore_robots,omitempty"`
 	RobotsAgent   string   `json:"robots_agent,omitempty"` // product token matched in robots.txt
 	MaxCrawlDelay Duration `json:"max_crawl_delay"`        // cap on a robots.txt Crawl-delay
-	Sitemaps      bool     `json:"sitemaps"`               // read robots.txt Sitemap: lines, or /sitemap.xml
+	// MaxRetryAfter is the longest Retry-After pause a run waits out; a host
+	// asking for more is parked for the run (its URLs are asked again by the
+	// next run, after the pause).
+	MaxRetryAfter Duration `json:"max_retry_after"`
+	Sitemaps      bool     `json:"sitemaps"` // read robots.txt Sitemap: lines, or /sitemap.xml
 
 	// Rules are the user's extraction rules, run on every HTML page they match.
 	Rules []extract.RuleSpec `json:"rules,omitempty"`
@@ -114,6 +118,7 @@ func DefaultConfig() Config {
 
 		RevisitAfter:   Duration(24 * time.Hour),
 		MaxCrawlDelay:  Duration(30 * time.Second),
+		MaxRetryAfter:  Duration(10 * time.Minute),
 		Sitemaps:       true,
 		AutoThrottle:   true,
 		ThrottleTarget: 1,
@@ -142,7 +147,7 @@ func (c *Config) Validate() error {
 		return errors.New("limits must be zero (no limit) or more")
 	case c.AutoThrottle && (c.ThrottleTarget <= 0 || c.ThrottleTarget > 100):
 		return fmt.Errorf("throttle-target %g: want more than 0 and at most 100", c.ThrottleTarget)
-	case c.MaxCrawlDelay < 0 || c.MaxDelay < 0 || c.MaxDuration < 0 || c.RevisitAfter < 0:
+	case c.MaxCrawlDelay < 0 || c.MaxRetryAfter < 0 || c.MaxDelay < 0 || c.MaxDuration < 0 || c.RevisitAfter < 0:
 		return errors.New("durations must not be negative")
 	case strings.TrimSpace(c.UserAgent) == "":
 		return errors.New("user agent must not be empty")

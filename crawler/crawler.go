@@ -135,6 +135,12 @@ type event struct {
 	// evRobots
 	robots       *politeness.Robots
 	robotsStatus politeness.RobotsStatus
+	robotsClass  string // error class when robots.txt could not be read
+	robotsError  string
+	// abandoned: the request was cut short by a stop and records nothing;
+	// its URL stays queued (evFetched, evRobots).
+	abandoned bool
+	job       store.Job
 	// evCommitted
 	acks      []ack
 	newByHost map[string]int
@@ -163,8 +169,8 @@ func (c *Crawler) Run(ctx context.Context) (Result, error) {
 	if err != nil {
 		return Result{Status: StatusFailed}, err
 	}
-	// The fetch context outlives a graceful stop; in-flight requests end by
-	// their own timeout. It is cancelled once the workers are done.
+	// The fetch context outlives a graceful stop: requests in flight may
+	// finish, for up to stopGrace (see dispatcher.loop).
 	fctx, cancelFetch := context.WithCancel(wctx)
 	defer cancelFetch()
 	f := newFetcher(fctx, &c.cfg)
@@ -173,7 +179,7 @@ func (c *Crawler) Run(ctx context.Context) (Result, error) {
 	tasks := make(chan task, c.cfg.Concurrency)
 	outcomes := make(chan store.Outcome, c.cfg.Concurrency*4)
 	events := make(chan event, c.cfg.Concurrency*4)
-	w := newWriter(c.st, c.runID, outcomes, events)
+	w := newWriter(c.st, c.runID, outcomes, events, &c.stats)
 	w.cutoff = c.cfg.RefreshCutoff
 
 	var workers sync.WaitGroup
@@ -192,6 +198,7 @@ func (c *Crawler) Run(ctx context.Context) (Result, error) {
 		w.run(wctx)
 	}()
 
+	d.cancelFetch = cancelFetch
 	status, runErr := d.loop(ctx, tasks, events, w)
 
 	close(tasks)
@@ -232,12 +239,26 @@ func (c *Crawler) work(ctx context.Context, f *fetcher, robotsClient *http.Clien
 		}
 		start := c.now()
 		rb, rs, err := politeness.FetchRobots(ctx, robotsClient, origin, c.cfg.UserAgent)
-		if err != nil {
+		ev := event{kind: evRobots, host: t.job.Host, robots: rb, robotsStatus: rs, latency: c.now().Sub(start)}
+		switch {
+		case err != nil && ctx.Err() != nil:
+			ev.abandoned = true
+		case err != nil:
+			ev.robotsClass, ev.robotsError = classify(err), err.Error()
 			c.log.Warn("robots.txt unavailable", "host", t.job.Host, "status", rs, "err", err)
+		case rs == politeness.RobotsDisallowAll5xx:
+			ev.robotsClass, ev.robotsError = ClassHTTP5xx, "robots.txt answered with a server error"
+		case rs == politeness.RobotsDisallowAllStatus:
+			ev.robotsClass, ev.robotsError = ClassOther, "robots.txt answered with an unexpected status"
 		}
-		events <- event{kind: evRobots, host: t.job.Host, robots: rb, robotsStatus: rs, latency: c.now().Sub(start)}
+		events <- ev
 	case taskPage:
 		o, ev := c.fetchPage(f, t.job)
+		if ctx.Err() != nil && o.Fetch != nil && o.Fetch.Status == 0 && o.Fetch.ErrorClass != "" {
+			// Cut short by a stop: record nothing; the URL stays queued.
+			events <- event{kind: evFetched, host: t.job.Host, fetched: true, abandoned: true, job: t.job}
+			return
+		}
 		outcomes <- o
 		events <- ev
 	}
@@ -248,34 +269,48 @@ var errStoreFailed = errors.New("store failed")
 // Stats is a snapshot of a run's counters.
 type Stats struct {
 	Start    time.Time
-	Pages    int64 // fetch outcomes committed (done or failed)
-	Errors   int64
+	Pages    int64 // final fetch outcomes committed (done or failed), as runs.pages
+	Errors   int64 // of those, failures, as runs.errors
+	Skipped  int64 // URLs set aside by a policy, as runs.skipped
 	Bytes    int64
 	InFlight int64
 	Queued   int64 // URLs waiting, approximate while running
 	ByClass  map[string]int64
 }
 
+// stats are the run's counters. The committed ones are added from the
+// store's CommitResult, so that they are what the database holds (a batch
+// that failed to commit counts nowhere) and agree with the runs row.
 type stats struct {
-	start            time.Time
-	pages, errs, byt atomic.Int64
-	inflight, queued atomic.Int64
-	mu               sync.Mutex
-	byClass          map[string]int64
+	start                     time.Time
+	pages, errs, skipped, byt atomic.Int64
+	inflight, queued          atomic.Int64
+	mu                        sync.Mutex
+	byClass                   map[string]int64
 }
 
-func (s *stats) addClass(class string) {
+// committed adds what one commit recorded.
+func (s *stats) committed(res store.CommitResult) {
+	s.pages.Add(res.Pages)
+	s.errs.Add(res.Errors)
+	s.skipped.Add(res.Skipped)
+	s.byt.Add(res.Bytes)
+	if len(res.Classes) == 0 {
+		return
+	}
 	s.mu.Lock()
 	if s.byClass == nil {
 		s.byClass = map[string]int64{}
 	}
-	s.byClass[class]++
+	for k, v := range res.Classes {
+		s.byClass[k] += v
+	}
 	s.mu.Unlock()
 }
 
 // Stats returns the current counters; safe to call while Run runs.
 func (c *Crawler) Stats() Stats {
-	s := Stats{Start: c.stats.start, Pages: c.stats.pages.Load(), Errors: c.stats.errs.Load(),
+	s := Stats{Start: c.stats.start, Pages: c.stats.pages.Load(), Errors: c.stats.errs.Load(), Skipped: c.stats.skipped.Load(),
 		Bytes: c.stats.byt.Load(), InFlight: c.stats.inflight.Load(), Queued: c.stats.queued.Load(),
 		ByClass: map[string]int64{}}
 	c.stats.mu.Lock()

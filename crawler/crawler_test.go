@@ -209,8 +209,15 @@ func TestCrawlBasicSite(t *testing.T) {
 
 func TestCrawlErrorClassesAndRetries(t *testing.T) {
 	h := fixtures.MustHost(t, fixtures.HostConfig{}, nil)
+	// The malformed responses live on a host of their own, so that the first
+	// host's failures do not get it parked first.
+	h2 := fixtures.MustHost(t, fixtures.HostConfig{}, nil)
+	h2.Handle("/garbage", fixtures.Raw("HTTP/1.1 2x0 Fine\r\nContent-Length: 2\r\n\r\nok"))
+	h2.Handle("/doublecl", fixtures.Raw("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nok"))
+	h2.Handle("/badloc", fixtures.Raw("HTTP/1.1 301 Moved\r\nLocation: http://[::1\r\nContent-Length: 0\r\n\r\n"))
 	h.Handle("/{$}", fixtures.Status(200, map[string]string{"Content-Type": "text/html"},
-		`<a href="/flaky">f</a><a href="/reset">r</a><a href="/hang">h</a><a href="/big">b</a><a href="/gone">g</a><a href="/down">d</a>`))
+		`<a href="/flaky">f</a><a href="/reset">r</a><a href="/hang">h</a><a href="/big">b</a><a href="/gone">g</a><a href="/down">d</a>`+
+			`<a href="`+h2.URL+`/garbage">x</a><a href="`+h2.URL+`/doublecl">x</a><a href="`+h2.URL+`/badloc">x</a>`))
 	h.Handle("/flaky", fixtures.Sequence(fixtures.Status(503, nil, "busy"), fixtures.Status(500, nil, "oops"),
 		fixtures.Status(200, map[string]string{"Content-Type": "text/html"}, "<title>ok at last</title>")))
 	h.Handle("/reset", fixtures.ResetConn())
@@ -220,6 +227,7 @@ func TestCrawlErrorClassesAndRetries(t *testing.T) {
 	h.Handle("/down", fixtures.Status(502, nil, "bad gateway"))
 	db := testDB(t)
 	cfg := testConfig(h.URL + "/")
+	cfg.Scope = "any"
 	cfg.Timeout = Duration(300 * time.Millisecond)
 	cfg.MaxBody = 32 << 10
 	cfg.Retries = 2
@@ -229,13 +237,15 @@ func TestCrawlErrorClassesAndRetries(t *testing.T) {
 		state, reason, class string
 		status, attempts     int
 	}
-	get := func(path string) row {
+	var getURL func(string) row
+	get := func(path string) row { return getURL(h.URL + path) }
+	getURL = func(u string) row {
 		var r row
 		err := db.Reader().QueryRow(`SELECT u.state, coalesce(u.reason, ''), coalesce(p.error_class, ''), coalesce(p.status, 0),
-			(SELECT count(*) FROM fetches f WHERE f.url_id = u.id) FROM urls u JOIN pages p ON p.url_id = u.id WHERE u.url = ?`, h.URL+path).
+			(SELECT count(*) FROM fetches f WHERE f.url_id = u.id) FROM urls u JOIN pages p ON p.url_id = u.id WHERE u.url = ?`, u).
 			Scan(&r.state, &r.reason, &r.class, &r.status, &r.attempts)
 		if err != nil {
-			t.Fatalf("%s: %v", path, err)
+			t.Fatalf("%s: %v", u, err)
 		}
 		return r
 	}
@@ -254,8 +264,13 @@ func TestCrawlErrorClassesAndRetries(t *testing.T) {
 	if r := get("/gone"); r.class != ClassHTTP4xx || r.attempts != 1 {
 		t.Errorf("/gone = %+v, want one http-4xx attempt", r)
 	}
-	if r := get("/down"); r.class != ClassHTTP5xx || r.attempts != 3 || r.status != 502 {
-		t.Errorf("/down = %+v, want http-5xx after 3 attempts", r)
+	if r := get("/down"); r.class != ClassHTTP5xx || r.attempts != 3 || r.status != 502 || r.state != "failed" || r.reason != ClassHTTP5xx {
+		t.Errorf("/down = %+v, want failed http-5xx after 3 attempts", r)
+	}
+	for _, path := range []string{"/garbage", "/doublecl", "/badloc"} {
+		if r := getURL(h2.URL + path); r.class != ClassProtocol || r.state != "failed" {
+			t.Errorf("%s = %+v, want a failed protocol error", path, r)
+		}
 	}
 }
 

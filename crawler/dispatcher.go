@@ -1,6 +1,7 @@
 package crawler
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -15,6 +16,8 @@ const (
 	// robotsMaxAge is how long a host's robots.txt is trusted (RFC 9309 §2.4
 	// asks crawlers not to use a cached copy for more than 24 hours).
 	robotsMaxAge = 24 * time.Hour
+	// stopGrace is how long requests in flight may go on after a stop.
+	stopGrace = 5 * time.Second
 	// robotsAttempts is how many times an unreachable robots.txt is tried
 	// before its host is parked.
 	robotsAttempts = 3
@@ -29,10 +32,11 @@ type dispatcher struct {
 	fr          *frontier
 	w           *writer
 	idle        int
-	inflight    int // requests (pages and robots.txt) in progress
-	awaiting    int // page and record tasks dispatched but not yet committed
-	sidePending int // side writes (host states, skips, sitemaps) not yet committed
-	dispatched  int // pages requested by this invocation, for --max-pages
+	inflight    int    // requests (pages and robots.txt) in progress
+	awaiting    int    // page and record tasks dispatched but not yet committed
+	cancelFetch func() // cuts requests in flight short, after a stop's grace
+	sidePending int    // side writes (host states, skips, sitemaps) not yet committed
+	dispatched  int    // pages requested by this invocation, for --max-pages
 	rng         *rand.Rand
 }
 
@@ -95,7 +99,17 @@ func (d *dispatcher) loop(ctx context.Context, tasks chan<- task, events <-chan 
 	stopping, status := false, StatusFinished
 	var runErr error
 	confirmRounds := 0
+	var grace <-chan time.Time
 	for {
+		if stopping && grace == nil && d.cancelFetch != nil {
+			// Requests in flight get stopGrace to finish; then they are cut
+			// short and their URLs stay queued, so that a stop (a signal, or
+			// --max-duration in a cron slot) is not held up by slow servers
+			// for up to --timeout.
+			t := time.NewTimer(stopGrace)
+			defer t.Stop()
+			grace = t.C
+		}
 		now := c.now()
 		if !stopping {
 			d.dispatch(now, tasks)
@@ -150,6 +164,12 @@ func (d *dispatcher) loop(ctx context.Context, tasks chan<- task, events <-chan 
 		case <-done:
 			done = nil
 			stopping, status = true, StatusInterrupted
+		case <-grace:
+			grace = make(chan time.Time) // never again
+			if d.inflight > 0 {
+				c.log.Info("abandoning requests still in flight; their URLs stay queued", "requests", d.inflight)
+				d.cancelFetch()
+			}
 		case <-deadline:
 			deadline = nil
 			if !stopping {
@@ -223,6 +243,15 @@ func (d *dispatcher) take(h *hostQueue, now time.Time) (task, bool) {
 		job = h.window[0]
 		h.window = h.window[1:]
 	}
+	if h.robotsClass != "" {
+		// robots.txt could not be read, which forbids the whole host for now:
+		// a failure of the host, recorded with its cause, and asked again by
+		// the next run.
+		d.awaiting++
+		return task{kind: taskRecord, job: job, outcome: store.Outcome{Job: job, State: store.StateFailed,
+			Reason: h.robotsClass, Fetch: &store.Fetch{At: now, ErrorClass: h.robotsClass,
+				Error: "not requested: robots.txt is unreachable (" + h.robotsError + ")"}}}, true
+	}
 	if h.robots != nil {
 		if u, err := url.Parse(job.URL); err == nil && !h.robots.Allowed(cfg.RobotsAgent, u) {
 			d.awaiting++
@@ -234,7 +263,9 @@ func (d *dispatcher) take(h *hostQueue, now time.Time) (task, bool) {
 	d.inflight++
 	h.pages++
 	d.awaiting++
-	d.dispatched++
+	if job.Tries == 0 {
+		d.dispatched++ // --max-pages counts pages, not attempts
+	}
 	h.next = now.Add(h.delay)
 	return task{kind: taskPage, job: job}, true
 }
@@ -324,6 +355,12 @@ func (d *dispatcher) handle(ev event) error {
 		h.inflight--
 		d.inflight--
 		c.stats.inflight.Store(int64(d.inflight))
+		if ev.abandoned {
+			// Nothing will be committed for it; it stays queued in the store.
+			d.awaiting--
+			delete(h.claimed, ev.job.ID)
+			break
+		}
 		d.spaceAfter(h, now)
 		d.afterResponse(h, ev, now)
 		d.fr.fix(h)
@@ -333,6 +370,9 @@ func (d *dispatcher) handle(ev event) error {
 		h.inflight--
 		d.inflight--
 		h.robotsBusy = false
+		if ev.abandoned {
+			break
+		}
 		d.afterRobots(h, ev, now)
 		d.spaceAfter(h, now) // with the Crawl-delay robots.txt may have set
 		d.fr.fix(h)
@@ -353,6 +393,18 @@ func (d *dispatcher) spaceAfter(h *hostQueue, now time.Time) {
 
 // afterResponse updates a host's politeness state from one response.
 func (d *dispatcher) afterResponse(h *hostQueue, ev event, now time.Time) {
+	if limit := time.Duration(d.c.cfg.MaxRetryAfter); ev.retryAfter > 0 && limit > 0 && ev.retryAfter > limit {
+		// Waiting that long would hold the run (and the next cron slot) for
+		// one host: park it for this run and keep the pause for the next.
+		h.next = now.Add(ev.retryAfter)
+		h.capped, h.parked = true, ClassParked
+		h.parkedWhy = fmt.Sprintf("Retry-After %s exceeds --max-retry-after %s", ev.retryAfter.Round(time.Second), limit)
+		d.c.log.Warn("host parked: it asks for a longer pause than --max-retry-after", "host", h.key,
+			"retry_after", ev.retryAfter.Round(time.Second), "max_retry_after", limit)
+		d.saveHost(h, h.next)
+		d.skipHost(h, ClassParked)
+		return
+	}
 	if ev.retryAfter > 0 {
 		if t := now.Add(ev.retryAfter); t.After(h.next) {
 			h.next = t
@@ -405,12 +457,14 @@ func (d *dispatcher) afterRobots(h *hostQueue, ev event, now time.Time) {
 		h.robotsStatus = ev.robotsStatus
 		if h.robotsFails >= robotsAttempts {
 			h.robots, h.robotsAt = ev.robots, now
+			h.robotsClass, h.robotsError = cmp.Or(ev.robotsClass, ClassOther), cmp.Or(ev.robotsError, string(ev.robotsStatus))
 			d.c.log.Warn("robots.txt unreachable; host disallowed for this run", "host", h.key, "status", ev.robotsStatus)
 		} else {
 			h.next = now.Add(politeness.Backoff(max(time.Duration(cfg.RetryBase), time.Second), h.robotsFails, d.rng))
 		}
 	default:
 		h.robotsFails = 0
+		h.robotsClass, h.robotsError = "", ""
 		d.installRobots(h, ev.robots, ev.robotsStatus, now)
 	}
 	st := d.hostState(h, time.Time{})
@@ -471,7 +525,7 @@ func (d *dispatcher) saveHost(h *hostQueue, backoffUntil time.Time) {
 // hostState is what the store keeps of h's politeness state.
 func (d *dispatcher) hostState(h *hostQueue, backoffUntil time.Time) store.HostState {
 	return store.HostState{Host: h.key, RobotsStatus: string(h.robotsStatus), RobotsFetchedAt: h.robotsAt,
-		CrawlDelay: h.crawlDelay, Delay: h.delay, BackoffUntil: backoffUntil, ParkedReason: h.parked,
+		CrawlDelay: h.crawlDelay, Delay: h.delay, BackoffUntil: backoffUntil, ParkedReason: cmp.Or(h.parkedWhy, h.parked),
 		Failures: h.failures}
 }
 

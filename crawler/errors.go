@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"strings"
 	"syscall"
 )
 
@@ -34,6 +35,14 @@ const (
 	ClassParked       = "host-parked"
 	ClassOther        = "other"
 )
+
+// RetrySkipReasons returns the skip reasons that may not hold in a later run (the
+// host may have recovered, robots.txt may have changed, a cap applies per
+// run), so a refresh run queues those URLs again. Out of scope and too deep
+// are decided again only when a URL is rediscovered.
+func RetrySkipReasons() []string {
+	return []string{ClassRobotsDenied, ClassParked, ClassHostCap, "abandoned"}
+}
 
 // errNoResponse means colly returned neither a response nor an error, which
 // would otherwise lose the outcome silently.
@@ -115,10 +124,37 @@ func classify(err error) string {
 	case errors.As(err, &opErr) && opErr.Op == "dial",
 		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
 		return ClassConnect
-	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF), isProtocolError(err):
 		return ClassProtocol
 	case errors.As(err, &urlErr) && urlErr.Op == "parse":
 		return ClassBadURL
 	}
 	return ClassOther
+}
+
+// protocolMessages are the parts of net/http's messages for responses that
+// break HTTP/1.1 (its errors for these are untyped strings).
+var protocolMessages = []string{
+	"malformed HTTP",                // status line, version
+	"malformed MIME header",         // a header line
+	"multiple Content-Length",       // conflicting lengths
+	"bad Content-Length",            // an unparseable length
+	"failed to parse Location",      // a redirect target that is no URL
+	"transport connection broken",   // any of these on a kept-alive connection
+	"unsupported transfer encoding", // Transfer-Encoding other than chunked
+	"too many transfer encodings",
+	"malformed chunked encoding", // broken chunk framing
+	"invalid byte in chunk length",
+}
+
+// isProtocolError reports whether err is net/http rejecting a response that
+// is not valid HTTP.
+func isProtocolError(err error) bool {
+	msg := err.Error()
+	for _, m := range protocolMessages {
+		if strings.Contains(msg, m) {
+			return true
+		}
+	}
+	return false
 }

@@ -12,24 +12,27 @@ import (
 // queued URLs read from the store, the jobs waiting to be retried, and the
 // politeness state that decides when the host may be asked again.
 type hostQueue struct {
-	key      string
-	window   []store.Job // in crawl order, not yet dispatched
-	retries  []retryJob  // failed attempts waiting for their back-off
-	more     bool        // the store may hold queued URLs not in window
-	inflight int
-	next     time.Time          // earliest start of the next request
-	claimed  map[int64]struct{} // ids in window, retries, in flight or awaiting commit
-	pages    int                // pages fetched from this host in this run
-	delay    time.Duration      // effective gap between request starts
-	capped   bool               // reached --max-pages-per-host, or parked
-	failures int                // consecutive transient failures
-	parked   string             // why the host was parked, if it was
+	key       string
+	window    []store.Job // in crawl order, not yet dispatched
+	retries   []retryJob  // failed attempts waiting for their back-off
+	more      bool        // the store may hold queued URLs not in window
+	inflight  int
+	next      time.Time          // earliest start of the next request
+	claimed   map[int64]struct{} // ids in window, retries, in flight or awaiting commit
+	pages     int                // pages fetched from this host in this run
+	delay     time.Duration      // effective gap between request starts
+	capped    bool               // reached --max-pages-per-host, or parked
+	failures  int                // consecutive transient failures
+	parked    string             // why the host was parked, if it was (a class)
+	parkedWhy string             // the details, for hosts.parked_reason
 
 	robots         *politeness.Robots // nil until fetched (or when ignored)
 	robotsStatus   politeness.RobotsStatus
-	robotsAt       time.Time       // when robots was fetched; refetched after robotsMaxAge
-	robotsBusy     bool            // a robots.txt request is in flight
-	robotsFails    int             // consecutive unreachable robots.txt fetches
+	robotsAt       time.Time // when robots was fetched; refetched after robotsMaxAge
+	robotsBusy     bool      // a robots.txt request is in flight
+	robotsFails    int       // consecutive unreachable robots.txt fetches
+	robotsClass    string    // why robots.txt is unreachable, once given up on
+	robotsError    string
 	storedRobots   store.HostState // robots.txt outcome an earlier invocation stored; zero once used
 	sitemapsQueued bool            // this process has queued the host's sitemaps
 	crawlDelay     time.Duration   // from robots.txt, capped

@@ -45,7 +45,6 @@ func (c *Crawler) fetchPage(f *fetcher, job store.Job) (store.Outcome, event) {
 		fr.ErrorClass, fr.Error = fe.Class, err.Error()
 		ev.class = fe.Class
 		c.finishFailure(&out, fe)
-		c.count(out)
 		return out, ev
 	}
 	ev.status = resp.status
@@ -63,7 +62,6 @@ func (c *Crawler) fetchPage(f *fetcher, job store.Job) (store.Outcome, event) {
 		fr.Change, fr.CopyFrom = changeUnchanged, job.Prev.FetchID
 		fr.ContentType, fr.Size, fr.ContentHash = "", 0, ""
 		out.State = store.StateDone
-		c.count(out)
 		return out, ev
 	}
 	fr.Change = change(job.Prev, resp.status, fr.ContentHash)
@@ -77,7 +75,6 @@ func (c *Crawler) fetchPage(f *fetcher, job store.Job) (store.Outcome, event) {
 			}
 		}
 		c.finishFailure(&out, fe)
-		c.count(out)
 		return out, ev
 	}
 	out.State = store.StateDone
@@ -95,7 +92,6 @@ func (c *Crawler) fetchPage(f *fetcher, job store.Job) (store.Outcome, event) {
 	case isHTML(fr.ContentType, resp.body):
 		c.extractPage(&out, resp)
 	}
-	c.count(out)
 	return out, ev
 }
 
@@ -128,26 +124,14 @@ func (c *Crawler) finishFailure(out *store.Outcome, fe *FetchError) {
 		out.State = store.StateQueued
 		return
 	}
-	if fe.Status != 0 {
-		// The server answered: the page is known, with an error status.
+	if fe.Status != 0 && !fe.Retryable() && fe.Class != ClassHTTP5xx {
+		// A definite answer (404, 410, ...): the page is known, with that status.
 		out.State = store.StateDone
 		return
 	}
+	// Out of attempts (a 5xx, 429 or network failure), or failed for good: the
+	// next run asks again.
 	out.State, out.Reason = store.StateFailed, fe.Class
-}
-
-func (c *Crawler) count(out store.Outcome) {
-	if out.State == store.StateQueued {
-		return
-	}
-	c.stats.pages.Add(1)
-	if out.Fetch != nil {
-		c.stats.byt.Add(out.Fetch.Size)
-		if out.Fetch.ErrorClass != "" {
-			c.stats.errs.Add(1)
-			c.stats.addClass(out.Fetch.ErrorClass)
-		}
-	}
 }
 
 func isHTML(contentType string, body []byte) bool {

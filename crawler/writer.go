@@ -22,6 +22,7 @@ type writer struct {
 	runID  int64
 	in     <-chan store.Outcome
 	events chan<- event
+	stats  *stats
 	cutoff time.Time // see store.Batch.Cutoff
 
 	mu     sync.Mutex
@@ -30,8 +31,8 @@ type writer struct {
 	notify chan struct{}
 }
 
-func newWriter(st Store, runID int64, in <-chan store.Outcome, events chan<- event) *writer {
-	return &writer{st: st, runID: runID, in: in, events: events, notify: make(chan struct{}, 1)}
+func newWriter(st Store, runID int64, in <-chan store.Outcome, events chan<- event, s *stats) *writer {
+	return &writer{st: st, runID: runID, in: in, events: events, stats: s, notify: make(chan struct{}, 1)}
 }
 
 // enqueue adds host updates, skips and job-less discoveries (sitemaps) to the
@@ -98,6 +99,7 @@ func (w *writer) run(ctx context.Context) {
 			w.events <- event{kind: evWriteFailed, err: err}
 			continue
 		}
+		w.stats.committed(res)
 		ev := event{kind: evCommitted, newByHost: res.NewByHost, sides: sides}
 		ev.acks = make([]ack, 0, len(batch))
 		for _, o := range batch {

@@ -1,10 +1,12 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -146,6 +148,13 @@ type Outcome struct {
 type CommitResult struct {
 	// NewByHost counts the URLs newly queued per host.
 	NewByHost map[string]int
+	// Pages, Errors and Skipped are what the batch added to the run's
+	// counters: Pages counts final outcomes with a fetch; Errors the final
+	// outcomes that are failures (a fetch with an error class, or a failed
+	// URL); Skipped the URLs set aside by a policy. Retried attempts count in
+	// none of them. Classes counts Errors and Skipped by class or reason.
+	Pages, Errors, Skipped, Bytes int64
+	Classes                       map[string]int64
 }
 
 // HostState is what politeness decided about a host, kept so that it is
@@ -268,7 +277,7 @@ func (db *DB) loadLocked(ctx context.Context, runID int64) error {
 		last_fetch_id = coalesce(?5, last_fetch_id), fetched_at = coalesce(?6, fetched_at),
 		gone_run = CASE WHEN ?7 = 'gone' THEN ?4 WHEN ?7 IS NULL THEN gone_run ELSE NULL END WHERE id = ?8`)
 	st.updRun = prep(`UPDATE runs SET pages = pages + ?, errors = errors + ?, retries = retries + ?,
-		bytes = bytes + ?, discovered = discovered + ?, updated_at = ? WHERE id = ?`)
+		bytes = bytes + ?, discovered = discovered + ?, updated_at = ?, skipped = skipped + ? WHERE id = ?`)
 	st.updHost = prep(`UPDATE hosts SET robots_status = ?1, robots_fetched_at = ?2, crawl_delay_ms = ?3,
 		delay_ms = ?4, backoff_until = ?5, parked_reason = ?6, failures = ?7, updated_at = ?8,
 		robots_body = CASE WHEN ?10 THEN ?11 ELSE robots_body END WHERE id = ?9`)
@@ -288,6 +297,7 @@ type commitState struct {
 	newIDs   map[int64]struct{}
 	newHosts map[string]int64
 	seq      int64
+	skipped  int64 // discovered URLs recorded as skipped at once (out of scope, too deep)
 	res      CommitResult
 }
 
@@ -342,6 +352,9 @@ func (db *DB) addURLTx(ctx context.Context, tx *sql.Tx, cs *commitState, runID i
 	}
 	if state == StateQueued {
 		cs.res.NewByHost[u.Host]++
+	} else {
+		cs.skipped++
+		cs.res.addClass(u.Skip, 1)
 	}
 	return nil
 }
@@ -372,7 +385,7 @@ func (db *DB) Commit(ctx context.Context, runID int64, b Batch) (CommitResult, e
 		return CommitResult{}, fmt.Errorf("store: begin commit on %s: %w", db.path, err)
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-	var pages, errs, retries, bytes, discovered int64
+	var pages, errs, skipped, retries, bytes, discovered int64
 	now := time.Now().UTC().Format(time.RFC3339Nano)
 	var buf []byte
 	for i := range outs {
@@ -414,7 +427,7 @@ func (db *DB) Commit(ctx context.Context, runID int64, b Batch) (CommitResult, e
 					return CommitResult{}, fmt.Errorf("store: carry forward fetch of %s: %w", o.Job.URL, err)
 				}
 			}
-			if f.Status != 0 {
+			if f.Status != 0 && o.State == StateDone {
 				fetchedAt = sql.NullString{String: f.At.UTC().Format(time.RFC3339Nano), Valid: true}
 			}
 			change = nullStr(f.Change)
@@ -437,11 +450,19 @@ func (db *DB) Commit(ctx context.Context, runID int64, b Batch) (CommitResult, e
 			retries++
 		case StateDone:
 			pages++
+			if o.Fetch != nil && o.Fetch.ErrorClass != "" {
+				errs++
+				cs.res.addClass(o.Fetch.ErrorClass, 1)
+			}
 		case StateFailed:
-			pages++
+			if o.Fetch != nil {
+				pages++
+			}
 			errs++
+			cs.res.addClass(cmp.Or(o.Reason, failedClass(o.Fetch)), 1)
 		case StateSkipped:
-			errs++
+			skipped++
+			cs.res.addClass(o.Reason, 1)
 		default:
 			return CommitResult{}, fmt.Errorf("store: outcome for %s has unknown state %q", o.Job.URL, o.State)
 		}
@@ -453,6 +474,7 @@ func (db *DB) Commit(ctx context.Context, runID int64, b Batch) (CommitResult, e
 	for _, n := range cs.res.NewByHost {
 		discovered += int64(n)
 	}
+	skipped += cs.skipped
 	for _, h := range b.Hosts {
 		id, err := db.hostIDTx(ctx, tx, cs, h.Host)
 		if err != nil {
@@ -470,11 +492,12 @@ func (db *DB) Commit(ctx context.Context, runID int64, b Batch) (CommitResult, e
 			return CommitResult{}, fmt.Errorf("store: skip queue of %s: %w", sk.Host, err)
 		}
 		n, _ := res.RowsAffected()
-		errs += n
+		skipped += n
+		cs.res.addClass(sk.Reason, n)
 		delete(cs.res.NewByHost, sk.Host)
 	}
 	if runID != 0 {
-		if _, err := tx.StmtContext(ctx, db.stmts.updRun).ExecContext(ctx, pages, errs, retries, bytes, discovered, now, runID); err != nil {
+		if _, err := tx.StmtContext(ctx, db.stmts.updRun).ExecContext(ctx, pages, errs, retries, bytes, discovered, now, skipped, runID); err != nil {
 			return CommitResult{}, fmt.Errorf("store: update counters of run %d: %w", runID, err)
 		}
 	}
@@ -488,7 +511,26 @@ func (db *DB) Commit(ctx context.Context, runID int64, b Batch) (CommitResult, e
 		db.hostID[h] = id
 	}
 	db.seq = cs.seq
+	cs.res.Pages, cs.res.Errors, cs.res.Skipped, cs.res.Bytes = pages, errs, skipped, bytes
 	return cs.res, nil
+}
+
+func (r *CommitResult) addClass(class string, n int64) {
+	if class == "" || n == 0 {
+		return
+	}
+	if r.Classes == nil {
+		r.Classes = map[string]int64{}
+	}
+	r.Classes[class] += n
+}
+
+// failedClass is the class of a failed URL that carries no reason.
+func failedClass(f *Fetch) string {
+	if f != nil && f.ErrorClass != "" {
+		return f.ErrorClass
+	}
+	return "other"
 }
 
 // QueuedHosts lists the hosts that have queued URLs.
@@ -701,16 +743,25 @@ func (db *DB) HostPages(ctx context.Context, runID int64) (map[string]int, error
 	return out, rows.Err()
 }
 
-// RequeueStale starts a refresh: every URL fetched (or failed) before cutoff,
-// or whose sitemap lastmod is newer than its last fetch, is queued again in run
-// runID. It returns how many were queued.
-func (db *DB) RequeueStale(ctx context.Context, runID int64, cutoff time.Time) (int64, error) {
+// RequeueStale starts a refresh: every URL last fetched successfully before
+// cutoff (or never: failures leave fetched_at alone), or whose sitemap lastmod
+// is newer than its last fetch, is queued again in run runID, and so is every
+// URL an earlier run skipped with one of the reasons in retry (the caller's
+// list of reasons that may have passed, such as a parked host). It returns
+// how many were queued.
+func (db *DB) RequeueStale(ctx context.Context, runID int64, cutoff time.Time, retry []string) (int64, error) {
+	reasons, err := json.Marshal(retry)
+	if err != nil {
+		return 0, err
+	}
 	db.mu.Lock()
 	defer db.mu.Unlock()
 	res, err := db.w.ExecContext(ctx, `UPDATE urls SET state = 'queued', reason = NULL, run_id = ?1, tries = 0
-		WHERE state IN ('done', 'failed') AND run_id < ?1
-			AND (fetched_at IS NULL OR fetched_at < ?2 OR (lastmod IS NOT NULL AND lastmod > fetched_at))`,
-		runID, cutoff.UTC().Format(time.RFC3339Nano))
+		WHERE run_id < ?1 AND (
+			(state IN ('done', 'failed')
+				AND (fetched_at IS NULL OR fetched_at < ?2 OR (lastmod IS NOT NULL AND lastmod > fetched_at)))
+			OR (state = 'skipped' AND reason IN (SELECT value FROM json_each(?3))))`,
+		runID, cutoff.UTC().Format(time.RFC3339Nano), reasons)
 	if err != nil {
 		return 0, fmt.Errorf("store: queue stale URLs in %s: %w", db.path, err)
 	}

@@ -247,6 +247,10 @@ FROM urls u
 JOIN hosts h ON h.id = u.host_id
 LEFT JOIN fetches f ON f.id = u.last_fetch_id;
 `,
+	// 7: skipped URLs get a counter of their own; errors counts failures only.
+	`
+ALTER TABLE runs ADD COLUMN skipped INTEGER NOT NULL DEFAULT 0;
+`,
 }
 
 // SchemaVersion returns the schema version this build of trawl writes.

@@ -27,7 +27,8 @@ type Run struct {
 	FinishedAt time.Time
 	Resumes    int
 	Pages      int64
-	Errors     int64
+	Errors     int64 // final outcomes that are failures (see CommitResult)
+	Skipped    int64 // URLs not fetched by a policy (scope, robots.txt, caps)
 	Retries    int64
 	Bytes      int64
 	Discovered int64
@@ -36,13 +37,13 @@ type Run struct {
 // Resumable reports whether the run ended before its frontier emptied.
 func (r *Run) Resumable() bool { return r.Status != RunFinished }
 
-const runCols = `id, kind, status, config, started_at, coalesce(finished_at, ''), resumes, pages, errors, retries, bytes, discovered`
+const runCols = `id, kind, status, config, started_at, coalesce(finished_at, ''), resumes, pages, errors, retries, bytes, discovered, skipped`
 
 func scanRun(row interface{ Scan(...any) error }) (*Run, error) {
 	var r Run
 	var started, finished string
 	if err := row.Scan(&r.ID, &r.Kind, &r.Status, &r.Config, &started, &finished, &r.Resumes, &r.Pages,
-		&r.Errors, &r.Retries, &r.Bytes, &r.Discovered); err != nil {
+		&r.Errors, &r.Retries, &r.Bytes, &r.Discovered, &r.Skipped); err != nil {
 		return nil, err
 	}
 	r.StartedAt, _ = time.Parse(time.RFC3339Nano, started)

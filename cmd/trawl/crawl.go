@@ -42,7 +42,7 @@ type crawlOptions struct {
 func (a *app) crawlCmd() *cobra.Command {
 	cfg := crawler.DefaultConfig()
 	var o crawlOptions
-	var delay, timeout, retryBase, maxCrawlDelay, maxDelay, maxDuration, revisitAfter time.Duration
+	var delay, timeout, retryBase, maxCrawlDelay, maxRetryAfter, maxDelay, maxDuration, revisitAfter time.Duration
 	cmd := &cobra.Command{
 		Use:   "crawl [flags] URL...",
 		Short: "Crawl from seed URLs into a SQLite database (resumes an unfinished crawl)",
@@ -66,6 +66,7 @@ Exit codes: 0 finished, 1 failed, 2 bad input, 3 stopped by a budget
 			cfg.Timeout = crawler.Duration(timeout)
 			cfg.RetryBase = crawler.Duration(retryBase)
 			cfg.MaxCrawlDelay = crawler.Duration(maxCrawlDelay)
+			cfg.MaxRetryAfter = crawler.Duration(maxRetryAfter)
 			cfg.MaxDelay = crawler.Duration(maxDelay)
 			cfg.MaxDuration = crawler.Duration(maxDuration)
 			cfg.RevisitAfter = crawler.Duration(revisitAfter)
@@ -103,6 +104,7 @@ Exit codes: 0 finished, 1 failed, 2 bad input, 3 stopped by a budget
 	f.StringVar(&cfg.RobotsAgent, "robots-agent", cfg.RobotsAgent, "product token matched against robots.txt User-agent lines")
 	f.BoolVar(&cfg.IgnoreRobots, "ignore-robots", false, "do not fetch or obey robots.txt (only for sites you own)")
 	f.DurationVar(&maxCrawlDelay, "max-crawl-delay", time.Duration(cfg.MaxCrawlDelay), "cap on a robots.txt Crawl-delay")
+	f.DurationVar(&maxRetryAfter, "max-retry-after", time.Duration(cfg.MaxRetryAfter), "longest Retry-After pause to wait out; a host asking for more is parked until the next run")
 	f.BoolVar(&cfg.Sitemaps, "sitemaps", cfg.Sitemaps, "read the sitemaps robots.txt lists (or /sitemap.xml) and crawl the URLs in scope")
 	f.BoolVar(&cfg.AutoThrottle, "auto-throttle", cfg.AutoThrottle, "let each host's delay follow its response time (see README)")
 	f.Float64Var(&cfg.ThrottleTarget, "throttle-target", cfg.ThrottleTarget, "auto-throttle target: 1 leaves a host idle about as long as it takes to answer; higher crawls harder")
@@ -165,7 +167,7 @@ func newLogger(w io.Writer, format string, quiet, verbose bool) (*slog.Logger, e
 // stored setting. Scope and seeds define the crawl and are kept.
 var overridable = []string{"max-depth", "max-pages", "max-duration", "max-pages-per-host", "concurrency", "per-host", "delay",
 	"timeout", "max-body", "user-agent", "contact", "robots-agent", "ignore-robots", "retries", "retry-base",
-	"max-crawl-delay", "auto-throttle", "throttle-target", "max-delay"}
+	"max-crawl-delay", "max-retry-after", "auto-throttle", "throttle-target", "max-delay"}
 
 func (a *app) crawl(ctx context.Context, flags *pflag.FlagSet, cfg crawler.Config, o crawlOptions, args []string) error {
 	log, err := newLogger(a.stderr, o.logFormat, o.quiet, o.verbose)
@@ -270,7 +272,7 @@ func (a *app) crawl(ctx context.Context, flags *pflag.FlagSet, cfg crawler.Confi
 
 // mergeStored returns a stored run's configuration with the flags in names
 // that the command line set taken from cfg, cfg's new seeds added, and the
-// extraction settings of this invocation.
+// extraction settings and budgets of this invocation.
 func mergeStored(stored, cfg crawler.Config, flags *pflag.FlagSet, o crawlOptions, names []string) crawler.Config {
 	merged := stored
 	for _, name := range names {
@@ -284,6 +286,9 @@ func mergeStored(stored, cfg crawler.Config, flags *pflag.FlagSet, o crawlOption
 		}
 	}
 	keepExtraction(&merged, cfg, flags, o)
+	// Budgets belong to an invocation, not to the crawl: a cron line's
+	// --max-duration must not bind a later manual resume, and the reverse.
+	merged.MaxPages, merged.MaxDuration = cfg.MaxPages, cfg.MaxDuration
 	return merged
 }
 
@@ -335,7 +340,7 @@ func (a *app) prepareRun(ctx context.Context, db *store.DB, flags *pflag.FlagSet
 		return nil, cfg, &exitError{code: exitFailed, err: err}
 	}
 	if kind == "refresh" {
-		n, err := db.RequeueStale(ctx, run.ID, cfg.RefreshCutoff)
+		n, err := db.RequeueStale(ctx, run.ID, cfg.RefreshCutoff, crawler.RetrySkipReasons())
 		if err != nil {
 			return nil, cfg, &exitError{code: exitFailed, err: err}
 		}
@@ -402,6 +407,8 @@ func applyFlag(dst *crawler.Config, src crawler.Config, name string) {
 		dst.Deny = src.Deny
 	case "max-crawl-delay":
 		dst.MaxCrawlDelay = src.MaxCrawlDelay
+	case "max-retry-after":
+		dst.MaxRetryAfter = src.MaxRetryAfter
 	case "auto-throttle":
 		dst.AutoThrottle = src.AutoThrottle
 	case "throttle-target":
@@ -419,16 +426,16 @@ func (a *app) summary(runID int64, res crawler.Result, run *store.Run, dbPath st
 		classes = append(classes, fmt.Sprintf("%s:%d", k, v))
 	}
 	sort.Strings(classes)
-	var total, errs int64
+	var total, errs, skipped int64
 	if run != nil {
-		total, errs = run.Pages, run.Errors
+		total, errs, skipped = run.Pages, run.Errors, run.Skipped
 	}
 	rate := 0.0
 	if dur > 0 {
 		rate = float64(res.Stats.Pages) / dur.Seconds()
 	}
-	fmt.Fprintf(a.stdout, "trawl: run=%d status=%s pages=%d errors=%d run_pages=%d run_errors=%d queued=%d duration=%s rate=%.1f/s error_classes=%s db=%s\n",
-		runID, res.Status, res.Stats.Pages, res.Stats.Errors, total, errs, res.Stats.Queued, dur, rate,
+	fmt.Fprintf(a.stdout, "trawl: run=%d status=%s pages=%d errors=%d skipped=%d run_pages=%d run_errors=%d run_skipped=%d queued=%d duration=%s rate=%.1f/s classes=%s db=%s\n",
+		runID, res.Status, res.Stats.Pages, res.Stats.Errors, res.Stats.Skipped, total, errs, skipped, res.Stats.Queued, dur, rate,
 		strings.Join(classes, ","), dbPath)
 }
 

@@ -1,0 +1,221 @@
+package crawler
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/trawl-crawler/trawl/fixtures"
+	"github.com/trawl-crawler/trawl/store"
+)
+
+// refreshRun starts a refresh run the way `trawl crawl` does on a finished
+// crawl (queue what is due, then crawl) and crawls it to the end.
+func refreshRun(tb testing.TB, db *store.DB, cfg Config) Result {
+	tb.Helper()
+	cfg.RefreshCutoff = time.Now().Add(-time.Hour) // nothing fetched successfully is due
+	b, _ := json.Marshal(cfg)
+	run, err := db.StartRun(context.Background(), "refresh", b)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := db.RequeueStale(context.Background(), run.ID, cfg.RefreshCutoff, RetrySkipReasons()); err != nil {
+		tb.Fatal(err)
+	}
+	return resume(tb, db, cfg, run.ID)
+}
+
+// TestUnreachableRobotsIsAFailureWithItsCause: a host whose robots.txt cannot
+// be read is not crawled (RFC 9309), and its URLs are recorded as failed with
+// the cause (connection refused, a 5xx), counted as errors, not passed off as
+// robots-denied, and asked again by the next run.
+func TestUnreachableRobotsIsAFailureWithItsCause(t *testing.T) {
+	h := fixtures.MustHost(t, fixtures.HostConfig{}, nil)
+	h.SetRobots(500, "down")
+	h.Handle("/{$}", fixtures.Status(200, map[string]string{"Content-Type": "text/html"}, "<title>home</title>"))
+	dead := fixtures.MustHost(t, fixtures.HostConfig{}, nil)
+	deadURL := dead.URL
+	dead.Close()
+
+	db := testDB(t)
+	cfg := testConfig(h.URL+"/", deadURL+"/")
+	cfg.RetryBase = Duration(time.Millisecond)
+	run, res := crawlRun(t, db, cfg)
+	for _, tc := range []struct{ url, class string }{{h.URL + "/", ClassHTTP5xx}, {deadURL + "/", ClassConnect}} {
+		var state, reason, class, msg string
+		err := db.Reader().QueryRow(`SELECT state, reason, error_class, error FROM pages WHERE url = ?`, tc.url).
+			Scan(&state, &reason, &class, &msg)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.url, err)
+		}
+		if state != store.StateFailed || reason != tc.class || class != tc.class || msg == "" {
+			t.Errorf("%s: state %q reason %q class %q error %q; want failed, %s, with a message", tc.url, state, reason, class, msg, tc.class)
+		}
+	}
+	got, err := db.GetRun(context.Background(), run.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Stats.Errors != 2 || got.Errors != 2 || res.Stats.ByClass[ClassConnect] != 1 || res.Stats.ByClass[ClassHTTP5xx] != 1 {
+		t.Errorf("errors: stats %d %v, run row %d; want 2 (connect and http-5xx)", res.Stats.Errors, res.Stats.ByClass, got.Errors)
+	}
+	if n := len(h.Log.Entries()); n != robotsAttempts {
+		t.Errorf("the host saw %d requests, want only its %d robots.txt attempts", n, robotsAttempts)
+	}
+
+	// The host recovers: the next run asks again and crawls it.
+	h.SetRobots(404, "")
+	refreshRun(t, db, cfg)
+	var status int
+	db.Reader().QueryRow(`SELECT coalesce(status, 0) FROM pages WHERE url = ?`, h.URL+"/").Scan(&status)
+	if status != 200 {
+		t.Errorf("after the host recovered: status %d, want 200", status)
+	}
+}
+
+// TestServerErrorsFailAndAreRetriedNextRun: a page still answering 5xx after
+// its retries is failed (not done), and a refresh run asks again even though
+// it was requested recently.
+func TestServerErrorsFailAndAreRetriedNextRun(t *testing.T) {
+	h := fixtures.MustHost(t, fixtures.HostConfig{}, nil)
+	busy := fixtures.Status(503, nil, "busy")
+	h.Handle("/{$}", fixtures.Status(200, map[string]string{"Content-Type": "text/html"}, `<a href="/flaky">f</a><a href="/ok">o</a>`))
+	h.Handle("/ok", fixtures.Status(200, map[string]string{"Content-Type": "text/html"}, "<title>ok</title>"))
+	h.Handle("/flaky", fixtures.Sequence(busy, busy, busy,
+		fixtures.Status(200, map[string]string{"Content-Type": "text/html"}, "<title>back</title>")))
+	db := testDB(t)
+	cfg := testConfig(h.URL + "/")
+	cfg.Retries = 2
+	crawlRun(t, db, cfg)
+	var state, reason string
+	db.Reader().QueryRow(`SELECT state, coalesce(reason, '') FROM urls WHERE url = ?`, h.URL+"/flaky").Scan(&state, &reason)
+	if state != store.StateFailed || reason != ClassHTTP5xx {
+		t.Fatalf("/flaky after 3 503s: %s %q, want failed http-5xx", state, reason)
+	}
+	refreshRun(t, db, cfg)
+	var status int
+	var title string
+	db.Reader().QueryRow(`SELECT status, title FROM pages WHERE url = ?`, h.URL+"/flaky").Scan(&status, &title)
+	if status != 200 || title != "back" {
+		t.Fatalf("/flaky in the next run: %d %q, want 200 \"back\"", status, title)
+	}
+	// /ok was fetched successfully an instant ago: not due.
+	if n := queryInt(t, db, `SELECT count(*) FROM fetches f JOIN urls u ON u.id = f.url_id WHERE u.url = ?`, h.URL+"/ok"); n != 1 {
+		t.Errorf("/ok fetched %d times, want 1", n)
+	}
+}
+
+// TestCountersAgreeWithTheDatabase: the run's Stats (the summary line) and
+// its runs row are the same numbers: pages are final fetches, errors the
+// failed ones (404s included), skipped the URLs set aside by a policy.
+func TestCountersAgreeWithTheDatabase(t *testing.T) {
+	cl := fixtures.MustGenerated(t, fixtures.GenConfig{Hosts: 2, PagesPerHost: 40, Seed: 9,
+		BrokenPermille: 40, RedirectPermille: 20, CrossHostPermille: 80, MinBytes: 1000, MaxBytes: 2000})
+	db := testDB(t)
+	cfg := testConfig(cl.Seeds()[0]) // the other host is out of scope
+	cfg.MaxPagesPerHost = 30
+	run, res := crawlRun(t, db, cfg)
+	got, err := db.GetRun(context.Background(), run.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := func(name string, stat, row int64, q string) {
+		t.Helper()
+		n := int64(queryInt(t, db, q))
+		if stat != n || row != n {
+			t.Errorf("%s: Stats %d, runs row %d, database %d", name, stat, row, n)
+		}
+	}
+	want("pages", res.Stats.Pages, got.Pages, `SELECT count(*) FROM urls WHERE state IN ('done', 'failed')`)
+	want("errors", res.Stats.Errors, got.Errors, `SELECT count(*) FROM pages WHERE error_class IS NOT NULL`)
+	want("skipped", res.Stats.Skipped, got.Skipped, `SELECT count(*) FROM urls WHERE state = 'skipped'`)
+	if res.Stats.Errors == 0 || res.Stats.Skipped == 0 || res.Stats.ByClass[ClassOutOfScope] == 0 || res.Stats.ByClass[ClassHostCap] == 0 {
+		t.Errorf("the site should give 404s, out-of-scope links and capped pages: %+v", res.Stats)
+	}
+}
+
+// TestLongRetryAfterParksTheHost: a host asking for a pause longer than
+// --max-retry-after is parked for the run instead of holding it, and the
+// pause is kept for the next run.
+func TestLongRetryAfterParksTheHost(t *testing.T) {
+	h := fixtures.MustHost(t, fixtures.HostConfig{}, nil)
+	h.Handle("/{$}", fixtures.Status(200, map[string]string{"Content-Type": "text/html"},
+		`<a href="/a">a</a><a href="/b">b</a><a href="/c">c</a>`))
+	h.Handle("/a", fixtures.Status(429, map[string]string{"Retry-After": "3600"}, "slow down"))
+	db := testDB(t)
+	cfg := testConfig(h.URL + "/")
+	cfg.PerHost = 1
+	cfg.MaxRetryAfter = Duration(time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	b, _ := json.Marshal(cfg)
+	run, err := db.StartRun(ctx, "crawl", b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := New(cfg, db, run.ID, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.Run(ctx)
+	if err != nil || res.Status != StatusFinished {
+		t.Fatalf("Run: %s, %v; want finished, not held for an hour", res.Status, err)
+	}
+	var reason, untilText string
+	db.Reader().QueryRow(`SELECT coalesce(parked_reason, ''), coalesce(backoff_until, '') FROM hosts WHERE host = ?`, h.URL).Scan(&reason, &untilText)
+	until, _ := time.Parse(time.RFC3339Nano, untilText)
+	if reason == "" || time.Until(until) < 50*time.Minute {
+		t.Errorf("host: parked_reason %q, backoff_until %s; want a reason and about an hour from now", reason, untilText)
+	}
+	if n := queryInt(t, db, `SELECT count(*) FROM urls WHERE state = 'skipped' AND reason = ?`, ClassParked); n == 0 {
+		t.Error("no URL recorded as skipped for the parked host")
+	}
+}
+
+// TestStopDoesNotWaitForSlowRequests: after --max-duration, a request that
+// hangs is cut short after the stop's grace period instead of running to
+// --timeout, and its URL stays queued with nothing recorded.
+func TestStopDoesNotWaitForSlowRequests(t *testing.T) {
+	h := fixtures.MustHost(t, fixtures.HostConfig{}, nil)
+	h.Handle("/{$}", fixtures.Status(200, map[string]string{"Content-Type": "text/html"}, `<a href="/hang">h</a>`))
+	h.Handle("/hang", fixtures.Hang())
+	db := testDB(t)
+	cfg := testConfig(h.URL + "/")
+	cfg.Timeout = Duration(time.Minute)
+	cfg.MaxDuration = Duration(300 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+	defer cancel()
+	b, _ := json.Marshal(cfg)
+	run, err := db.StartRun(ctx, "crawl", b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := New(cfg, db, run.ID, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan Result, 1)
+	go func() {
+		res, err := c.Run(ctx)
+		if err != nil {
+			t.Errorf("Run: %v", err)
+		}
+		done <- res
+	}()
+	var res Result
+	select {
+	case res = <-done:
+	case <-ctx.Done():
+		t.Fatal("Run still waiting on the hanging request after 40 s (its --timeout is 1 minute)")
+	}
+	if res.Status != StatusStopped {
+		t.Errorf("status %s, want stopped", res.Status)
+	}
+	var state string
+	db.Reader().QueryRow(`SELECT state FROM urls WHERE url = ?`, h.URL+"/hang").Scan(&state)
+	n := queryInt(t, db, `SELECT count(*) FROM fetches f JOIN urls u ON u.id = f.url_id WHERE u.url = ?`, h.URL+"/hang")
+	if state != store.StateQueued || n != 0 {
+		t.Errorf("/hang: state %q with %d fetches, want queued with none", state, n)
+	}
+}
