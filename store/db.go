@@ -37,7 +37,7 @@ type DB struct {
 	// mu guards the write-side caches below. Commit is called from one writer
 	// goroutine in practice, but the lock keeps DB safe for concurrent use.
 	mu      sync.Mutex
-	seen    map[int64]struct{} // ids of the URLs that belong to run seenRun; nil until loaded
+	seen    *idSet // ids of the URLs that belong to run seenRun; nil until loaded
 	seenRun int64
 	hostID  map[string]int64
 	seq     int64

@@ -218,7 +218,7 @@ func (db *DB) loadLocked(ctx context.Context, runID int64) error {
 	if db.w == nil {
 		return fmt.Errorf("store: %s is open read-only", db.path)
 	}
-	seen := make(map[int64]struct{})
+	seen := &idSet{}
 	rows, err := db.w.QueryContext(ctx, `SELECT id FROM urls WHERE run_id = ?`, runID)
 	if err != nil {
 		return fmt.Errorf("store: load URL ids from %s: %w", db.path, err)
@@ -229,7 +229,7 @@ func (db *DB) loadLocked(ctx context.Context, runID int64) error {
 			rows.Close()
 			return fmt.Errorf("store: load URL ids from %s: %w", db.path, err)
 		}
-		seen[id] = struct{}{}
+		seen.add(id)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -318,7 +318,7 @@ func (db *DB) hostIDTx(ctx context.Context, tx *sql.Tx, cs *commitState, host st
 
 func (db *DB) addURLTx(ctx context.Context, tx *sql.Tx, cs *commitState, runID int64, u NewURL, cutoff time.Time) error {
 	id := URLID(u.URL)
-	if _, ok := db.seen[id]; ok {
+	if db.seen.has(id) {
 		return nil
 	}
 	if _, ok := cs.newIDs[id]; ok {
@@ -505,7 +505,7 @@ func (db *DB) Commit(ctx context.Context, runID int64, b Batch) (CommitResult, e
 		return CommitResult{}, fmt.Errorf("store: commit on %s: %w", db.path, err)
 	}
 	for id := range cs.newIDs {
-		db.seen[id] = struct{}{}
+		db.seen.add(id)
 	}
 	for h, id := range cs.newHosts {
 		db.hostID[h] = id

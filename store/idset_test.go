@@ -1,0 +1,88 @@
+package store
+
+import (
+	"math/rand/v2"
+	"testing"
+)
+
+// TestIDSetMatchesAMap: the table agrees with a map on random ids (SHA-like,
+// uniform), on ids that collide in their low bits, and on id 0.
+func TestIDSetMatchesAMap(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	var s idSet
+	ref := map[int64]bool{}
+	check := func(id int64) {
+		t.Helper()
+		if s.has(id) != ref[id] {
+			t.Fatalf("has(%d) = %v, want %v", id, s.has(id), ref[id])
+		}
+	}
+	for i := range 200_000 {
+		var id int64
+		switch i % 4 {
+		case 0, 1:
+			id = r.Int64() // the usual case
+		case 2:
+			id = r.Int64N(64) << 40 // low bits all zero: one long probe run
+		case 3:
+			id = r.Int64N(1000) // small ids, including 0
+		}
+		check(id)
+		s.add(id)
+		ref[id] = true
+		check(id)
+		check(r.Int64())
+	}
+	if s.len() != len(ref) {
+		t.Fatalf("len = %d, want %d", s.len(), len(ref))
+	}
+	for id := range ref {
+		if !s.has(id) {
+			t.Fatalf("lost %d", id)
+		}
+	}
+}
+
+// BenchmarkIDSet compares the table with map[int64]struct{}: the look-up
+// that every discovered link costs, and the bytes an id.
+func BenchmarkIDSet(b *testing.B) {
+	const n = 1 << 20
+	r := rand.New(rand.NewPCG(1, 2))
+	ids := make([]int64, n)
+	for i := range ids {
+		ids[i] = r.Int64()
+	}
+	b.Run("idSet", func(b *testing.B) {
+		var s idSet
+		for _, id := range ids {
+			s.add(id)
+		}
+		b.ResetTimer()
+		hits := 0
+		for i := range b.N {
+			if s.has(ids[i&(n-1)]) {
+				hits++
+			}
+		}
+		if hits != b.N {
+			b.Fatal("lost ids")
+		}
+		b.ReportMetric(float64(8*len(s.slots))/n, "bytes/id")
+	})
+	b.Run("map", func(b *testing.B) {
+		m := map[int64]struct{}{}
+		for _, id := range ids {
+			m[id] = struct{}{}
+		}
+		b.ResetTimer()
+		hits := 0
+		for i := range b.N {
+			if _, ok := m[ids[i&(n-1)]]; ok {
+				hits++
+			}
+		}
+		if hits != b.N {
+			b.Fatal("lost ids")
+		}
+	})
+}
