@@ -26,6 +26,22 @@ func refreshRun(tb testing.TB, db *store.DB, cfg Config) Result {
 	return resume(tb, db, cfg, run.ID)
 }
 
+// newCrawl starts a run of cfg and returns its crawler, for tests that run it
+// under a context of their own.
+func newCrawl(tb testing.TB, db *store.DB, cfg Config) *Crawler {
+	tb.Helper()
+	b, _ := json.Marshal(cfg)
+	run, err := db.StartRun(context.Background(), "crawl", b)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	c, err := New(cfg, db, run.ID, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return c
+}
+
 // TestUnreachableRobotsIsAFailureWithItsCause: a host whose robots.txt cannot
 // be read is not crawled (RFC 9309), and its URLs are recorded as failed with
 // the cause (connection refused, a 5xx), counted as errors, not passed off as
@@ -149,15 +165,7 @@ func TestLongRetryAfterParksTheHost(t *testing.T) {
 	cfg.MaxRetryAfter = Duration(time.Minute)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	b, _ := json.Marshal(cfg)
-	run, err := db.StartRun(ctx, "crawl", b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := New(cfg, db, run.ID, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := newCrawl(t, db, cfg)
 	res, err := c.Run(ctx)
 	if err != nil || res.Status != StatusFinished {
 		t.Fatalf("Run: %s, %v; want finished, not held for an hour", res.Status, err)
@@ -186,15 +194,7 @@ func TestStopDoesNotWaitForSlowRequests(t *testing.T) {
 	cfg.MaxDuration = Duration(300 * time.Millisecond)
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
 	defer cancel()
-	b, _ := json.Marshal(cfg)
-	run, err := db.StartRun(ctx, "crawl", b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := New(cfg, db, run.ID, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := newCrawl(t, db, cfg)
 	done := make(chan Result, 1)
 	go func() {
 		res, err := c.Run(ctx)
