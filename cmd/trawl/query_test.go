@@ -751,3 +751,31 @@ func TestQueryBinary(t *testing.T) {
 		}
 	}
 }
+
+// TestDiffUnknownRun checks that diff refuses a run the database does not
+// hold, naming it and the database, instead of listing every URL.
+func TestDiffUnknownRun(t *testing.T) {
+	db := fixtureDB(t) // runs 1 and 2
+	if r := trawl(t, "diff", db, "1", "2", "--format", "csv"); r.code != 0 || !strings.Contains(r.stdout, "not-fetched") {
+		t.Fatalf("diff 1 2: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	for _, c := range [][]string{{"1", "3"}, {"3", "2"}, {"7", "9"}} {
+		r := trawl(t, "diff", db, c[0], c[1])
+		missing := c[1]
+		if c[0] != "1" {
+			missing = c[0]
+		}
+		wantOneLineError(t, r, exitUsage, "no such run "+missing+" in "+db+" (the latest is 2")
+		if r.stdout != "" {
+			t.Fatalf("diff %v printed %q", c, r.stdout)
+		}
+	}
+
+	empty := filepath.Join(t.TempDir(), "empty.db")
+	s, err := store.Open(context.Background(), empty)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	wantOneLineError(t, trawl(t, "diff", empty, "1", "2"), exitUsage, "no such run 1 in "+empty+": it has no runs yet")
+}
