@@ -224,11 +224,14 @@ func (db *DB) Close() error {
 		db.stmts = nil
 	}
 	db.mu.Unlock()
-	if db.w != nil {
-		errs = append(errs, db.w.Close())
-	}
+	// The readers close first: the last connection to a WAL database
+	// checkpoints the log and removes it, which only the writer can do. A
+	// file left without a WAL can later be read where no -shm can be created.
 	if db.r != nil {
 		errs = append(errs, db.r.Close())
+	}
+	if db.w != nil {
+		errs = append(errs, db.w.Close())
 	}
 	return errors.Join(errs...)
 }

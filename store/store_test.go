@@ -357,3 +357,23 @@ func TestOpenSameNewFileAtOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestCloseCheckpointsTheWAL checks that closing a database leaves no WAL
+// behind: the file alone is the whole database, readable where no -shm can
+// be created.
+func TestCloseCheckpointsTheWAL(t *testing.T) {
+	db, path := mustOpen(t)
+	mustRun(t, db)
+	if _, err := db.r.Exec(`SELECT count(*) FROM runs`); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Stat(path + "-wal"); err != nil || st.Size() == 0 {
+		t.Fatalf("no WAL content while the database is open (%v); the test proves nothing", err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path + "-wal"); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("after Close the WAL is still there (%v)", err)
+	}
+}
