@@ -782,3 +782,63 @@ func TestDiffUnknownRun(t *testing.T) {
 	s.Close()
 	wantOneLineError(t, trawl(t, "diff", empty, "1", "2"), exitUsage, "no such run 1 in "+empty+": it has no runs yet")
 }
+
+// TestReadCommandsSayWhyADatabaseCannotBeRead runs the read-only commands on
+// files that are not readable trawl databases for different reasons, and
+// checks that each says the real one (exit 2), naming the file.
+func TestReadCommandsSayWhyADatabaseCannotBeRead(t *testing.T) {
+	good, err := os.ReadFile(fixtureDB(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	truncated := write("truncated.db", good[:len(good)/2])
+	newer := write("newer.db", good)
+	ndb, err := sql.Open("sqlite", newer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ndb.Exec(`PRAGMA user_version = 999`); err != nil {
+		t.Fatal(err)
+	}
+	ndb.Close()
+	foreign := filepath.Join(dir, "notes.db")
+	fdb, err := sql.Open("sqlite", foreign)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fdb.Exec(`CREATE TABLE notes(x); INSERT INTO notes VALUES ('keep me')`); err != nil {
+		t.Fatal(err)
+	}
+	fdb.Close()
+	text := write("readme.txt", []byte("not a database at all, just a few words of text that fill a header"))
+
+	cases := []struct {
+		name, path, want string
+		notTrawl         bool
+	}{
+		{"truncated", truncated, "malformed", false},
+		{"newer schema", newer, "schema version 999, this trawl knows", false},
+		{"foreign SQLite database", foreign, "is not a trawl database", true},
+		{"not SQLite", text, "is not a trawl database", true},
+	}
+	for _, c := range cases {
+		for _, args := range [][]string{{"query", c.path, "SELECT 1"}, {"runs", c.path}, {"export", c.path}, {"diff", c.path, "1", "2"}} {
+			r := trawl(t, args...)
+			wantOneLineError(t, r, exitUsage, c.want)
+			if !strings.Contains(r.stderr, c.path) {
+				t.Errorf("%s: %v: stderr %q does not name the file", c.name, args[0], r.stderr)
+			}
+			if !c.notTrawl && strings.Contains(r.stderr, "not a trawl database") {
+				t.Errorf("%s: %v: stderr %q blames the file's kind", c.name, args[0], r.stderr)
+			}
+		}
+	}
+}
