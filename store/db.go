@@ -65,30 +65,94 @@ func dsn(path string, readOnly bool) string {
 	return path + "?" + v.Encode()
 }
 
-// identify checks, without writing anything, that an existing file is a trawl
-// database (or an empty SQLite file we may initialise).
-func identify(ctx context.Context, path string) error {
-	db, err := sql.Open("sqlite", dsn(path, true))
-	if err != nil {
-		return fmt.Errorf("store: open %s: %w", path, err)
+// SQLite result codes that openReader tells apart (the low byte of a code).
+const (
+	sqliteReadOnly = 8  // SQLITE_READONLY, e.g. SQLITE_READONLY_DIRECTORY
+	sqliteCantOpen = 14 // SQLITE_CANTOPEN
+	sqliteNotADB   = 26 // SQLITE_NOTADB: the file is not an SQLite database
+)
+
+// sqliteCode returns the primary SQLite result code of err, or 0.
+func sqliteCode(err error) int {
+	var coded interface{ Code() int }
+	if errors.As(err, &coded) {
+		return coded.Code() & 0xff
 	}
-	defer db.Close()
+	return 0
+}
+
+// openReader opens a read-only pool on the existing file at path and checks,
+// without writing anything, that it is a trawl database (or an empty SQLite
+// file that Open may initialise).
+//
+// Reading a database in WAL mode needs its -shm file. Where that cannot be
+// created (a directory without write permission) and there is no WAL content
+// to read, the file alone is the whole database, and it is opened immutable;
+// with WAL content, an immutable open would silently miss the last commits,
+// so openReader says what to do instead.
+func openReader(ctx context.Context, path string) (*sql.DB, error) {
+	r, err := sql.Open("sqlite", dsn(path, true))
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	err = identify(ctx, r, path)
+	if err != nil && cannotCreateSHM(path, err) {
+		r.Close()
+		if st, serr := os.Stat(path + "-wal"); serr == nil && st.Size() > 0 {
+			return nil, fmt.Errorf("store: cannot read %s: its write-ahead log %s-wal holds unfinished commits, and reading them needs "+
+				"%s-shm, which cannot be created (%w); the directory %s must be writable, or run any trawl write command "+
+				"(trawl crawl, trawl extract) on the database once where it is, which checkpoints the log",
+				path, path, path, errors.Unwrap(err), filepath.Dir(path))
+		}
+		if r, err = sql.Open("sqlite", dsn(path, true)+"&immutable=1"); err != nil {
+			return nil, fmt.Errorf("store: open %s: %w", path, err)
+		}
+		err = identify(ctx, r, path)
+	}
+	if err != nil {
+		r.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+// cannotCreateSHM reports whether err, from a read-only open of path, means
+// that SQLite could not create the database's -shm file.
+func cannotCreateSHM(path string, err error) bool {
+	if code := sqliteCode(err); code != sqliteReadOnly && code != sqliteCantOpen {
+		return false
+	}
+	_, serr := os.Stat(path + "-shm")
+	return errors.Is(serr, os.ErrNotExist)
+}
+
+// identify checks, through the read-only pool db, that path is a trawl
+// database (or an empty SQLite file we may initialise). It reports
+// ErrNotTrawl only for a file that is not an SQLite database at all, or one
+// that holds another application's tables; any other failure (a corrupt
+// file, a permission problem) is returned as it is, naming path.
+func identify(ctx context.Context, db *sql.DB, path string) error {
 	var app, version, tables int
-	err = retryBusy(ctx, func() error {
+	err := retryBusy(ctx, func() error {
 		return db.QueryRowContext(ctx, `SELECT (SELECT application_id FROM pragma_application_id),
 		(SELECT user_version FROM pragma_user_version),
 		(SELECT count(*) FROM sqlite_schema)`).Scan(&app, &version, &tables)
 	})
-	if isBusy(err) {
+	switch {
+	case err == nil:
+	case sqliteCode(err) == sqliteNotADB:
+		return fmt.Errorf("%w: %s is not an SQLite database file (%v)", ErrNotTrawl, path, err)
+	default:
 		return fmt.Errorf("store: open %s: %w", path, err)
 	}
-	if err != nil {
-		return fmt.Errorf("%w: %s: %v", ErrNotTrawl, path, err)
+	if app != appID && tables > 0 {
+		return fmt.Errorf("%w: %s holds other data (application_id %d); pick another --db path", ErrNotTrawl, path, app)
 	}
-	if app == appID || tables == 0 {
-		return nil
+	if app == appID && version > SchemaVersion() {
+		return fmt.Errorf("%w: %s has schema version %d, this trawl knows %d; upgrade trawl",
+			ErrNewerSchema, path, version, SchemaVersion())
 	}
-	return fmt.Errorf("%w: %s holds other data (application_id %d); pick another --db path", ErrNotTrawl, path, app)
+	return nil
 }
 
 // Option configures Open.
@@ -119,9 +183,11 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	case err == nil && st.IsDir():
 		return nil, fmt.Errorf("store: %s is a directory, not a database file", path)
 	case err == nil && st.Size() > 0:
-		if err := identify(ctx, path); err != nil {
+		r, err := openReader(ctx, path)
+		if err != nil {
 			return nil, err
 		}
+		r.Close()
 	case err != nil && !errors.Is(err, os.ErrNotExist):
 		return nil, fmt.Errorf("store: %w", err)
 	case err != nil:
@@ -160,7 +226,10 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 }
 
 // OpenReadOnly opens an existing trawl database for queries. It never writes,
-// and works while a crawl is writing to the same file.
+// and works while a crawl is writing to the same file. It reports ErrNotTrawl
+// only for a file that is not an SQLite database or holds another
+// application's data, and ErrNewerSchema for a database of a newer trawl;
+// other failures (a corrupt file, an unreadable directory) keep their cause.
 func OpenReadOnly(ctx context.Context, path string) (*DB, error) {
 	if err := checkPath(path); err != nil {
 		return nil, err
@@ -172,18 +241,11 @@ func OpenReadOnly(ctx context.Context, path string) (*DB, error) {
 	if st.IsDir() {
 		return nil, fmt.Errorf("store: %s is a directory, not a database file", path)
 	}
-	if err := identify(ctx, path); err != nil {
+	r, err := openReader(ctx, path)
+	if err != nil {
 		return nil, err
 	}
-	r, err := sql.Open("sqlite", dsn(path, true))
-	if err != nil {
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
-	}
 	r.SetMaxOpenConns(4)
-	if err := retryBusy(ctx, func() error { return r.PingContext(ctx) }); err != nil {
-		r.Close()
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
-	}
 	return &DB{path: path, r: r}, nil
 }
 
@@ -224,11 +286,14 @@ func (db *DB) Close() error {
 		db.stmts = nil
 	}
 	db.mu.Unlock()
-	if db.w != nil {
-		errs = append(errs, db.w.Close())
-	}
+	// The readers close first: the last connection to a WAL database
+	// checkpoints the log and removes it, which only the writer can do. A
+	// file left without a WAL can later be read where no -shm can be created.
 	if db.r != nil {
 		errs = append(errs, db.r.Close())
+	}
+	if db.w != nil {
+		errs = append(errs, db.w.Close())
 	}
 	return errors.Join(errs...)
 }

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -355,5 +356,171 @@ func TestOpenSameNewFileAtOnce(t *testing.T) {
 				t.Fatalf("round %d: %v", round, err)
 			}
 		}
+	}
+}
+
+// TestOpenReadOnlyReportsTheRealCause checks that OpenReadOnly (and Open)
+// report ErrNotTrawl only for a file that is not SQLite or holds another
+// application's data, and keep the real cause otherwise, naming the file.
+func TestOpenReadOnlyReportsTheRealCause(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, path := mustOpen(t)
+	mustRun(t, db)
+	db.Close()
+	good, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+
+	foreign := filepath.Join(dir, "other.db")
+	odb, err := sql.Open("sqlite", foreign)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := odb.Exec(`CREATE TABLE customers(id INTEGER PRIMARY KEY, name TEXT)`); err != nil {
+		t.Fatal(err)
+	}
+	odb.Close()
+
+	newer := write("newer.db", good)
+	ndb, err := sql.Open("sqlite", newer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ndb.Exec(`PRAGMA user_version = 999`); err != nil {
+		t.Fatal(err)
+	}
+	ndb.Close()
+
+	cases := []struct {
+		name, path string
+		is, isNot  error
+		want       string
+	}{
+		{"text file", write("notes.txt", []byte("shopping list: eggs, milk, bread, and more text than a header")), ErrNotTrawl, nil, "not an SQLite database"},
+		{"foreign database", foreign, ErrNotTrawl, nil, "holds other data"},
+		{"truncated database", write("truncated.db", good[:len(good)/2]), nil, ErrNotTrawl, "malformed"},
+		{"newer schema", newer, ErrNewerSchema, ErrNotTrawl, "schema version 999"},
+	}
+	for _, c := range cases {
+		for _, open := range []struct {
+			name string
+			f    func(context.Context, string, ...Option) (*DB, error)
+		}{
+			{"OpenReadOnly", func(ctx context.Context, p string, _ ...Option) (*DB, error) { return OpenReadOnly(ctx, p) }},
+			{"Open", Open},
+		} {
+			before, _ := os.ReadFile(c.path)
+			db, err := open.f(ctx, c.path)
+			if err == nil {
+				db.Close()
+				t.Errorf("%s(%s) succeeded", open.name, c.name)
+				continue
+			}
+			if c.is != nil && !errors.Is(err, c.is) {
+				t.Errorf("%s(%s) = %v, want %v", open.name, c.name, err, c.is)
+			}
+			if c.isNot != nil && errors.Is(err, c.isNot) {
+				t.Errorf("%s(%s) = %v, must not be %v", open.name, c.name, err, c.isNot)
+			}
+			if !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), c.path) {
+				t.Errorf("%s(%s) = %v, want a message naming %s and saying %q", open.name, c.name, err, c.path, c.want)
+			}
+			if after, _ := os.ReadFile(c.path); !bytes.Equal(before, after) {
+				t.Errorf("%s(%s) modified the file", open.name, c.name)
+			}
+		}
+	}
+}
+
+// TestCloseCheckpointsTheWAL checks that closing a database leaves no WAL
+// behind: the file alone is the whole database, readable where no -shm can
+// be created.
+func TestCloseCheckpointsTheWAL(t *testing.T) {
+	db, path := mustOpen(t)
+	mustRun(t, db)
+	if _, err := db.r.Exec(`SELECT count(*) FROM runs`); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Stat(path + "-wal"); err != nil || st.Size() == 0 {
+		t.Fatalf("no WAL content while the database is open (%v); the test proves nothing", err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path + "-wal"); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("after Close the WAL is still there (%v)", err)
+	}
+}
+
+// TestOpenReadOnlyInReadOnlyDirectory reads databases in a directory the
+// process may not write to, where SQLite cannot create a -shm file.
+func TestOpenReadOnlyInReadOnlyDirectory(t *testing.T) {
+	ctx := context.Background()
+	if os.Geteuid() == 0 {
+		t.Skip("root may write to any directory, so SQLite can always create the -shm file; run the tests as another user to cover this")
+	}
+	dir := t.TempDir()
+
+	// A database closed cleanly: the file alone holds everything.
+	clean := filepath.Join(dir, "clean.db")
+	db, err := Open(ctx, clean)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := mustRun(t, db)
+	db.Close()
+
+	// A copy taken while a writer was live: its last commits are only in the
+	// WAL, and there is no -shm.
+	src, err := Open(ctx, filepath.Join(t.TempDir(), "live.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	mustRun(t, src)
+	walDB := filepath.Join(dir, "wal.db")
+	for _, suffix := range []string{"", "-wal"} {
+		b, err := os.ReadFile(src.Path() + suffix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(walDB+suffix, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if st, err := os.Stat(walDB + "-wal"); err != nil || st.Size() == 0 {
+		t.Fatalf("the copy has no WAL content (%v); the test proves nothing", err)
+	}
+
+	if err := os.Chmod(dir, 0o555); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Chmod(dir, 0o755) })
+	if err := os.WriteFile(filepath.Join(dir, "probe"), nil, 0o644); err == nil {
+		t.Fatal("the directory is still writable; the test proves nothing")
+	}
+
+	ro, err := OpenReadOnly(ctx, clean)
+	if err != nil {
+		t.Fatalf("OpenReadOnly in a read-only directory: %v", err)
+	}
+	var id int64
+	if err := ro.Reader().QueryRow(`SELECT max(id) FROM runs`).Scan(&id); err != nil || id != run.ID {
+		t.Fatalf("max run id = %d, %v; want %d", id, err, run.ID)
+	}
+	ro.Close()
+
+	_, err = OpenReadOnly(ctx, walDB)
+	if err == nil || errors.Is(err, ErrNotTrawl) || !strings.Contains(err.Error(), walDB) || !strings.Contains(err.Error(), "must be writable") {
+		t.Fatalf("OpenReadOnly of a WAL database in a read-only directory = %v; want an error naming it and saying the directory must be writable", err)
 	}
 }

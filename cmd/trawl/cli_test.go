@@ -532,3 +532,63 @@ func TestFullDiskStopsSafelyAndResumes(t *testing.T) {
 		t.Fatalf("duplicates after resume: %v", dups)
 	}
 }
+
+// TestSeedsFileCommentsAndBadLines checks that an inline comment in a seeds
+// file is not part of the URL (while a '#' inside a URL stays a fragment),
+// and that bad lines are reported as FILE:LINE before any request is sent.
+func TestSeedsFileCommentsAndBadLines(t *testing.T) {
+	h := fixtures.MustBasicSite(t, fixtures.HostConfig{})
+	dir := t.TempDir()
+	seeds := filepath.Join(dir, "seeds.txt")
+	os.WriteFile(seeds, []byte("\ufeff# the seeds\n"+
+		"  "+h.URL+"/about/team.html   # the team\n"+
+		h.URL+"/blog/2024/first-post.html#intro\n"+
+		"\t\n"+
+		h.URL+"/docs/guide/intro.html\t# after a tab\n"+
+		h.URL+"/nofollow.html\r\n"), 0o644)
+	db := filepath.Join(dir, "seeds.db")
+	if r := trawl(t, "crawl", "--seeds-file", seeds, "--db", db, "--quiet", "--delay", "0", "--sitemaps=false"); r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	rows, err := openDB(t, db).Query(`SELECT url FROM urls WHERE via = 'seed' ORDER BY url`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for rows.Next() {
+		var u string
+		rows.Scan(&u)
+		got = append(got, u)
+	}
+	rows.Close()
+	want := []string{h.URL + "/about/team.html", h.URL + "/blog/2024/first-post.html",
+		h.URL + "/docs/guide/intro.html", h.URL + "/nofollow.html"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("seed URLs stored:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+
+	h.Log.Reset()
+	bad := filepath.Join(dir, "bad.txt")
+	os.WriteFile(bad, []byte(h.URL+"/ok.html\n"+
+		h.URL+"/two words.html\n"+
+		"# fine\n"+
+		"http://[::1/\n"+
+		h.URL+"/a.html "+h.URL+"/b.html\n"), 0o644)
+	r := trawl(t, "crawl", "--seeds-file", bad, "--db", filepath.Join(dir, "bad.db"))
+	if r.code != exitUsage {
+		t.Fatalf("exit %d, want %d: %s", r.code, exitUsage, r.stderr)
+	}
+	for _, w := range []string{bad + `:2: "` + h.URL + `/two words.html" is not one URL`, bad + `:4: invalid seed URL "http://[::1/"`, bad + ":5: "} {
+		if !strings.Contains(r.stderr, w) {
+			t.Errorf("stderr lacks %q:\n%s", w, r.stderr)
+		}
+	}
+	if strings.Contains(r.stderr, bad+":1:") || strings.Contains(r.stderr, bad+":3:") {
+		t.Errorf("a good line was reported:\n%s", r.stderr)
+	}
+	if h.Log.Len() != 0 {
+		t.Fatalf("%d requests were sent despite a bad seeds file", h.Log.Len())
+	}
+	r = trawl(t, "crawl", "--seeds-file", filepath.Join(dir, "missing.txt"), "--db", filepath.Join(dir, "bad.db"))
+	wantOneLineError(t, r, exitUsage, filepath.Join(dir, "missing.txt"))
+}

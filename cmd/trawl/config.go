@@ -5,8 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
+	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -14,12 +18,14 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/trawl-crawler/trawl/crawler"
+	"github.com/trawl-crawler/trawl/crawler/urlkey"
 	"github.com/trawl-crawler/trawl/extract"
 )
 
 // fileConfig is a crawl config file. Every key mirrors a crawl flag (with
 // underscores), plus extraction rules; a flag given on the command line
-// overrides the file. Pointers tell "not set" from zero.
+// overrides the file. Pointers tell "not set" from zero. --fresh and --config
+// are command-line only (see commandLineOnly).
 type fileConfig struct {
 	Seeds           []string             `yaml:"seeds"`
 	DB              *string              `yaml:"db"`
@@ -49,6 +55,12 @@ type fileConfig struct {
 	RetryBase       *yamlDuration        `yaml:"retry_base"`
 	StoreBody       *bool                `yaml:"store_body"`
 	StoreText       *bool                `yaml:"store_text"`
+	SeedsFile       *string              `yaml:"seeds_file"` // relative to the config file's directory
+	MaxDBSize       *string              `yaml:"max_db_size"`
+	LogFormat       *string              `yaml:"log_format"`
+	Quiet           *bool                `yaml:"quiet"`
+	Verbose         *bool                `yaml:"verbose"`
+	Progress        *string              `yaml:"progress"`
 	Rules           []extract.RuleSpec   `yaml:"rules"`
 	Extra           map[string]yaml.Node `yaml:",inline"` // unknown keys, reported with their line
 }
@@ -75,34 +87,126 @@ func (y *yamlDuration) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
+// commandLineOnly are crawl flags that a config file must not set, with why.
+var commandLineOnly = map[string]string{
+	"fresh":  "fresh: not allowed in a config file; use --fresh on the command line (a scheduled crawl with it in its file would start over every time)",
+	"config": "config: not allowed in a config file; use --config on the command line",
+}
+
 // loadConfig reads a config file, reporting every problem with the file name
-// and line.
+// and line. A relative seeds_file is taken relative to the file's directory.
 func loadConfig(path string) (*fileConfig, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("--config: %w", err)
 	}
-	var fc fileConfig
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	if err := dec.Decode(&fc); err != nil {
+	var doc yaml.Node
+	if err := yaml.NewDecoder(bytes.NewReader(b)).Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) { // an empty file
-			return &fc, nil
+			return &fileConfig{}, nil
 		}
+		return nil, errors.New(yamlErrors(path, err))
+	}
+	var fc fileConfig
+	if err := doc.Decode(&fc); err != nil {
 		return nil, errors.New(yamlErrors(path, err))
 	}
 	var errs []string
 	for key, n := range fc.Extra {
+		if why, ok := commandLineOnly[key]; ok {
+			errs = append(errs, fmt.Sprintf("%s:%d: %s", path, n.Line, why))
+			continue
+		}
 		errs = append(errs, fmt.Sprintf("%s:%d: unknown key %q", path, n.Line, key))
 	}
+	errs = append(errs, checkValues(path, &doc)...)
 	if len(fc.Rules) > 0 {
 		if _, err := extract.CompileRules(path, fc.Rules); err != nil {
 			errs = append(errs, err.Error())
 		}
 	}
 	if len(errs) > 0 {
+		sort.SliceStable(errs, func(i, j int) bool { return errLine(errs[i]) < errLine(errs[j]) })
 		return nil, errors.New(strings.Join(errs, "\n"))
 	}
+	if fc.SeedsFile != nil && *fc.SeedsFile != "" && !filepath.IsAbs(*fc.SeedsFile) {
+		p := filepath.Join(filepath.Dir(path), *fc.SeedsFile)
+		fc.SeedsFile = &p
+	}
 	return &fc, nil
+}
+
+// errLine is the line number in a "file:line: message" error, or 0.
+func errLine(msg string) int {
+	first, _, _ := strings.Cut(msg, ": ")
+	if i := strings.LastIndexByte(first, ':'); i >= 0 {
+		if n, err := strconv.Atoi(first[i+1:]); err == nil {
+			return n
+		}
+	}
+	return 0
+}
+
+// checkValues validates each top-level setting of a decoded config file on
+// its own, so that a value the crawl would refuse (scope: planet,
+// concurrency: 0, a bad regexp) is reported with the file and the line it is
+// on. Values that do not even decode were reported by the decoder already.
+func checkValues(path string, doc *yaml.Node) []string {
+	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
+		return nil
+	}
+	var errs []string
+	m := doc.Content[0]
+	noFlags := pflag.NewFlagSet("config", pflag.ContinueOnError)
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		k, v := m.Content[i], m.Content[i+1]
+		switch k.Value {
+		case "rules", "seeds", "db", "contact", "seeds_file", "quiet", "verbose":
+			continue // checked elsewhere, or nothing to check
+		}
+		var one fileConfig
+		pair := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Content: []*yaml.Node{k, v}}
+		if err := pair.Decode(&one); err != nil || len(one.Extra) > 0 {
+			continue
+		}
+		report := func(err error) {
+			msg := strings.TrimPrefix(err.Error(), "urlkey: ")
+			if flag := strings.ReplaceAll(k.Value, "_", "-"); !strings.HasPrefix(msg, flag) && !strings.HasPrefix(msg, k.Value) {
+				msg = k.Value + ": " + msg
+			}
+			errs = append(errs, fmt.Sprintf("%s:%d: %s", path, v.Line, msg))
+		}
+		switch {
+		case one.MaxDBSize != nil:
+			if _, err := parseSize(*one.MaxDBSize); err != nil {
+				report(err)
+			}
+			continue
+		case one.LogFormat != nil:
+			if f := *one.LogFormat; f != "text" && f != "json" {
+				report(fmt.Errorf("log_format %q: want text or json", f))
+			}
+			continue
+		case one.Progress != nil:
+			if p := *one.Progress; p != "auto" && p != "always" && p != "never" {
+				report(fmt.Errorf("progress %q: want auto, always or never", p))
+			}
+			continue
+		}
+		cfg := crawler.DefaultConfig()
+		var o crawlOptions
+		one.apply(noFlags, &cfg, &o)
+		cfg.Seeds = []string{"http://placeholder.invalid/"}
+		if err := cfg.Validate(); err != nil {
+			report(err)
+			continue
+		}
+		seed, _ := url.Parse(cfg.Seeds[0])
+		if _, err := urlkey.NewScope(cfg.Scope, []*url.URL{seed}, cfg.Allow, cfg.Deny); err != nil {
+			report(err)
+		}
+	}
+	return errs
 }
 
 // apply copies the file's settings into cfg and o, except those whose flag was
@@ -168,6 +272,12 @@ func (fc *fileConfig) apply(flags *pflag.FlagSet, cfg *crawler.Config, o *crawlO
 	dur(fc.RetryBase, "retry-base", &cfg.RetryBase)
 	boolean(fc.StoreBody, "store-body", &cfg.StoreBody)
 	boolean(fc.StoreText, "store-text", &cfg.StoreText)
+	str(fc.SeedsFile, "seeds-file", &o.seedsFile)
+	str(fc.MaxDBSize, "max-db-size", &o.maxDBSize)
+	str(fc.LogFormat, "log-format", &o.logFormat)
+	boolean(fc.Quiet, "quiet", &o.quiet)
+	boolean(fc.Verbose, "verbose", &o.verbose)
+	str(fc.Progress, "progress", &o.progress)
 	cfg.Rules = fc.Rules
 }
 

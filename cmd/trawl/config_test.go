@@ -126,3 +126,206 @@ rules:
 		t.Fatalf("%d requests were sent despite a broken config", h.Log.Len())
 	}
 }
+
+// writeFile writes a test file, failing the test if it cannot.
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestConfigKeysForCrawlOptions checks that every crawl flag that is not a
+// crawler setting is also a config key, and that the command line wins.
+func TestConfigKeysForCrawlOptions(t *testing.T) {
+	h := fixtures.MustBasicSite(t, fixtures.HostConfig{})
+	dir := t.TempDir()
+	base := "delay: 0\nsitemaps: false\n"
+
+	t.Run("seeds_file", func(t *testing.T) {
+		// The seeds file sits next to the config, not in the working directory.
+		writeFile(t, filepath.Join(dir, "conf", "seeds.txt"), "# seeds\n"+h.URL+"/about/team.html\n")
+		other := filepath.Join(dir, "other-seeds.txt")
+		writeFile(t, other, h.URL+"/blog/2024/first-post.html\n")
+		conf := filepath.Join(dir, "conf", "seeds.yaml")
+		writeFile(t, conf, base+"max_pages: 1\nseeds_file: seeds.txt\n") // only the seed is fetched
+
+		db := filepath.Join(dir, "seeds.db")
+		if r := trawl(t, "crawl", "--config", conf, "--db", db, "--quiet"); r.code != exitStopped {
+			t.Fatalf("exit %d: %s", r.code, r.stderr)
+		}
+		got, _ := recordedURLs(t, db)
+		compare(t, map[string]int{h.URL + "/about/team.html": 200}, got)
+
+		db2 := filepath.Join(dir, "seeds2.db")
+		if r := trawl(t, "crawl", "--config", conf, "--db", db2, "--quiet", "--seeds-file", other); r.code != exitStopped {
+			t.Fatalf("--seeds-file over the file: exit %d: %s", r.code, r.stderr)
+		}
+		got, _ = recordedURLs(t, db2)
+		compare(t, map[string]int{h.URL + "/blog/2024/first-post.html": 200}, got)
+	})
+
+	crawlWith := func(t *testing.T, name, conf string, flags ...string) result {
+		t.Helper()
+		path := filepath.Join(dir, name+".yaml")
+		writeFile(t, path, base+conf)
+		db := filepath.Join(t.TempDir(), name+".db")
+		args := append([]string{"crawl", "--config", path, "--db", db, h.URL + "/"}, flags...)
+		r := trawl(t, args...)
+		if r.code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, r.code, r.stderr)
+		}
+		return r
+	}
+
+	t.Run("log_format", func(t *testing.T) {
+		r := crawlWith(t, "json", "log_format: json\n")
+		if !strings.HasPrefix(r.stderr, `{"time":`) || strings.Contains(r.stderr, "level=INFO") {
+			t.Fatalf("log_format: json, stderr:\n%s", r.stderr)
+		}
+		r = crawlWith(t, "json", "log_format: json\n", "--log-format", "text")
+		if !strings.Contains(r.stderr, "level=INFO") || strings.Contains(r.stderr, `{"time":`) {
+			t.Fatalf("--log-format text over the file, stderr:\n%s", r.stderr)
+		}
+	})
+
+	t.Run("quiet", func(t *testing.T) {
+		r := crawlWith(t, "quiet", "quiet: true\n")
+		if r.stderr != "" {
+			t.Fatalf("quiet: true, stderr:\n%s", r.stderr)
+		}
+		r = crawlWith(t, "quiet", "quiet: true\n", "--quiet=false")
+		if !strings.Contains(r.stderr, "level=INFO") {
+			t.Fatalf("--quiet=false over the file, stderr:\n%s", r.stderr)
+		}
+	})
+
+	t.Run("verbose", func(t *testing.T) {
+		// The second crawl of a database reuses the stored robots.txt and
+		// says so at debug level.
+		path := filepath.Join(dir, "verbose.yaml")
+		writeFile(t, path, base+"verbose: true\n")
+		db := filepath.Join(t.TempDir(), "verbose.db")
+		args := []string{"crawl", "--config", path, "--db", db, "--revisit-after", "0s", h.URL + "/"}
+		if r := trawl(t, args...); r.code != 0 {
+			t.Fatalf("exit %d: %s", r.code, r.stderr)
+		}
+		r := trawl(t, args...)
+		if r.code != 0 || !strings.Contains(r.stderr, "level=DEBUG") {
+			t.Fatalf("verbose: true: exit %d, want debug lines; stderr:\n%s", r.code, r.stderr)
+		}
+		r = trawl(t, append(args, "--verbose=false")...)
+		if r.code != 0 || strings.Contains(r.stderr, "level=DEBUG") || !strings.Contains(r.stderr, "level=INFO") {
+			t.Fatalf("--verbose=false over the file: exit %d, want info and no debug lines; stderr:\n%s", r.code, r.stderr)
+		}
+	})
+
+	t.Run("progress", func(t *testing.T) {
+		// The progress line is cleared with ESC[K when the crawl ends.
+		r := crawlWith(t, "progress", "progress: always\nquiet: true\n")
+		if !strings.Contains(r.stderr, "\x1b[K") {
+			t.Fatalf("progress: always, stderr %q", r.stderr)
+		}
+		r = crawlWith(t, "progress", "progress: always\nquiet: true\n", "--progress", "never")
+		if r.stderr != "" {
+			t.Fatalf("--progress never over the file, stderr %q", r.stderr)
+		}
+	})
+
+	t.Run("max_db_size", func(t *testing.T) {
+		cl := fixtures.MustGenerated(t, fixtures.GenConfig{Hosts: 1, PagesPerHost: 60, Seed: 3, MinBytes: 3000, MaxBytes: 5000})
+		path := filepath.Join(dir, "size.yaml")
+		writeFile(t, path, base+"quiet: true\nmax_db_size: 100K\n")
+		args := append([]string{"crawl", "--config", path, "--db", filepath.Join(t.TempDir(), "size.db")}, cl.Seeds()...)
+		r := trawl(t, args...)
+		if r.code != exitFailed || !strings.Contains(r.stderr, "is full") {
+			t.Fatalf("max_db_size: 100K: exit %d, stderr %q; want %d and a full-disk message", r.code, r.stderr, exitFailed)
+		}
+		args = append([]string{"crawl", "--config", path, "--db", filepath.Join(t.TempDir(), "size.db"), "--max-db-size", "100M"}, cl.Seeds()...)
+		if r := trawl(t, args...); r.code != 0 {
+			t.Fatalf("--max-db-size 100M over the file: exit %d: %s", r.code, r.stderr)
+		}
+	})
+}
+
+// TestConfigCommandLineOnlyKeys checks that fresh (and config) in a config
+// file are refused, saying why, before anything is fetched.
+func TestConfigCommandLineOnlyKeys(t *testing.T) {
+	h := fixtures.MustHost(t, fixtures.HostConfig{}, nil)
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "nightly.yaml")
+	writeFile(t, conf, "scope: host\nfresh: true\nconfig: other.yaml\n")
+	r := trawl(t, "crawl", "--config", conf, "--db", filepath.Join(dir, "x.db"), h.URL+"/")
+	if r.code != exitUsage {
+		t.Fatalf("exit %d, want %d: %s", r.code, exitUsage, r.stderr)
+	}
+	for _, want := range []string{
+		conf + ":2: fresh: not allowed in a config file; use --fresh on the command line",
+		conf + ":3: config: not allowed in a config file; use --config on the command line",
+	} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	if h.Log.Len() != 0 {
+		t.Fatalf("%d requests were sent despite a refused config", h.Log.Len())
+	}
+}
+
+// TestConfigValueErrorsHaveLines checks that values the crawl would refuse
+// are reported with file and line, like syntax and unknown keys, before any
+// request and without creating the database.
+func TestConfigValueErrorsHaveLines(t *testing.T) {
+	h := fixtures.MustHost(t, fixtures.HostConfig{}, nil)
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "bad.yaml")
+	writeFile(t, conf, `# a comment
+scope: planet
+concurrency: 0
+timeout: -1s
+allow: ["(unclosed"]
+log_format: xml
+progress: sometimes
+max_db_size: lots
+throttle_target: 500
+max_depth: -1
+delay: 1s
+`)
+	db := filepath.Join(dir, "x.db")
+	r := trawl(t, "crawl", "--config", conf, "--db", db, h.URL+"/")
+	if r.code != exitUsage {
+		t.Fatalf("exit %d, want %d: %s", r.code, exitUsage, r.stderr)
+	}
+	for _, want := range []string{
+		conf + `:2: scope "planet": want host, domain or any`,
+		conf + `:3: concurrency 0`,
+		conf + `:4: timeout -1s`,
+		conf + `:5: allow`,
+		conf + `:6: log_format "xml": want text or json`,
+		conf + `:7: progress "sometimes": want auto, always or never`,
+		conf + `:8: max_db_size: "lots" is not a size`,
+		conf + `:9: throttle-target 500`,
+		conf + `:10: max_depth: limits must be zero`,
+	} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	if strings.Contains(r.stderr, ":11:") {
+		t.Errorf("a valid line was reported:\n%s", r.stderr)
+	}
+	if h.Log.Len() != 0 {
+		t.Fatalf("%d requests were sent despite a broken config", h.Log.Len())
+	}
+	if _, err := os.Stat(db); err == nil {
+		t.Fatal("a database was created for a broken config")
+	}
+
+	// A flag on the command line does not excuse a broken file.
+	writeFile(t, conf, "delay: 0\nscope: planet\n")
+	r = trawl(t, "crawl", "--config", conf, "--db", db, "--scope", "host", h.URL+"/")
+	wantOneLineError(t, r, exitUsage, conf+`:2: scope "planet"`)
+}

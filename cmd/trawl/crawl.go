@@ -121,26 +121,56 @@ Exit codes: 0 finished, 1 failed, 2 bad input, 3 stopped by a budget
 	return cmd
 }
 
-// readSeeds reads a seeds file: one URL per line, blank lines and # comments
-// ignored.
+// readSeeds reads a seeds file: one URL per line; blank lines and comments
+// are ignored. A comment is a line starting with '#', or the rest of a line
+// from a '#' that follows a space or tab ("http://a/ # home"); a '#' inside a
+// URL is its fragment. Every line that is not one valid URL is reported as
+// "FILE:LINE: problem".
 func readSeeds(path string) ([]string, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("--seeds-file: %w", err)
 	}
 	defer f.Close()
-	var seeds []string
+	var seeds, bad []string
+	var canon urlkey.Canon
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
+	for n := 1; sc.Scan(); n++ {
+		text := sc.Text()
+		if n == 1 {
+			text = strings.TrimPrefix(text, "\ufeff") // a byte order mark
+		}
+		line := strings.TrimSpace(text)
+		if strings.HasPrefix(line, "#") {
+			continue
+		}
+		for i := 1; i < len(line); i++ {
+			if line[i] == '#' && (line[i-1] == ' ' || line[i-1] == '\t') {
+				line = strings.TrimSpace(line[:i])
+				break
+			}
+		}
+		var problem string
+		switch _, err := canon.Canonical(line); {
+		case line == "":
+			continue
+		case strings.ContainsAny(line, " \t\v\f"):
+			problem = fmt.Sprintf("%q is not one URL: write one URL per line, and start a comment with \" #\"", line)
+		case err != nil:
+			problem = fmt.Sprintf("invalid seed URL %q: %v", line, err)
+		}
+		if problem != "" {
+			bad = append(bad, fmt.Sprintf("%s:%d: %s", path, n, problem))
 			continue
 		}
 		seeds = append(seeds, line)
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	if len(bad) > 0 {
+		return nil, errors.New(strings.Join(bad, "\n"))
 	}
 	return seeds, nil
 }
@@ -178,7 +208,7 @@ func (a *app) crawl(ctx context.Context, flags *pflag.FlagSet, cfg crawler.Confi
 	if o.seedsFile != "" {
 		more, err := readSeeds(o.seedsFile)
 		if err != nil {
-			return usageErr("--seeds-file: %w", err)
+			return usageErr("%w", err)
 		}
 		seeds = append(seeds, more...)
 	}

@@ -115,14 +115,17 @@ func fixtureDB(t *testing.T) string {
 	return path
 }
 
-// fileState is the content of a database file and its WAL ("" when absent).
+// fileState is the content of a database file and its WAL ("absent" when
+// there is none). An empty WAL, which SQLite creates for a reader of a
+// database whose writer checkpointed and removed its WAL on close, holds
+// nothing and counts as absent.
 func fileState(t *testing.T, path string) [2]string {
 	t.Helper()
 	var s [2]string
 	for i, p := range []string{path, path + "-wal"} {
 		b, err := os.ReadFile(p)
 		switch {
-		case os.IsNotExist(err):
+		case os.IsNotExist(err), err == nil && i == 1 && len(b) == 0:
 			s[i] = "absent"
 		case err != nil:
 			t.Fatal(err)
@@ -748,6 +751,94 @@ func TestQueryBinary(t *testing.T) {
 	for _, s := range []string{"--format", "table", "csv", "tsv", "jsonl", "--max-width", "read-only", "trawl query site.db"} {
 		if !strings.Contains(r.stdout, s) {
 			t.Errorf("query --help does not mention %s", s)
+		}
+	}
+}
+
+// TestDiffUnknownRun checks that diff refuses a run the database does not
+// hold, naming it and the database, instead of listing every URL.
+func TestDiffUnknownRun(t *testing.T) {
+	db := fixtureDB(t) // runs 1 and 2
+	if r := trawl(t, "diff", db, "1", "2", "--format", "csv"); r.code != 0 || !strings.Contains(r.stdout, "not-fetched") {
+		t.Fatalf("diff 1 2: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	for _, c := range [][]string{{"1", "3"}, {"3", "2"}, {"7", "9"}} {
+		r := trawl(t, "diff", db, c[0], c[1])
+		missing := c[1]
+		if c[0] != "1" {
+			missing = c[0]
+		}
+		wantOneLineError(t, r, exitUsage, "no such run "+missing+" in "+db+" (the latest is 2")
+		if r.stdout != "" {
+			t.Fatalf("diff %v printed %q", c, r.stdout)
+		}
+	}
+
+	empty := filepath.Join(t.TempDir(), "empty.db")
+	s, err := store.Open(context.Background(), empty)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	wantOneLineError(t, trawl(t, "diff", empty, "1", "2"), exitUsage, "no such run 1 in "+empty+": it has no runs yet")
+}
+
+// TestReadCommandsSayWhyADatabaseCannotBeRead runs the read-only commands on
+// files that are not readable trawl databases for different reasons, and
+// checks that each says the real one (exit 2), naming the file.
+func TestReadCommandsSayWhyADatabaseCannotBeRead(t *testing.T) {
+	good, err := os.ReadFile(fixtureDB(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	truncated := write("truncated.db", good[:len(good)/2])
+	newer := write("newer.db", good)
+	ndb, err := sql.Open("sqlite", newer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ndb.Exec(`PRAGMA user_version = 999`); err != nil {
+		t.Fatal(err)
+	}
+	ndb.Close()
+	foreign := filepath.Join(dir, "notes.db")
+	fdb, err := sql.Open("sqlite", foreign)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fdb.Exec(`CREATE TABLE notes(x); INSERT INTO notes VALUES ('keep me')`); err != nil {
+		t.Fatal(err)
+	}
+	fdb.Close()
+	text := write("readme.txt", []byte("not a database at all, just a few words of text that fill a header"))
+
+	cases := []struct {
+		name, path, want string
+		notTrawl         bool
+	}{
+		{"truncated", truncated, "malformed", false},
+		{"newer schema", newer, "schema version 999, this trawl knows", false},
+		{"foreign SQLite database", foreign, "is not a trawl database", true},
+		{"not SQLite", text, "is not a trawl database", true},
+	}
+	for _, c := range cases {
+		for _, args := range [][]string{{"query", c.path, "SELECT 1"}, {"runs", c.path}, {"export", c.path}, {"diff", c.path, "1", "2"}} {
+			r := trawl(t, args...)
+			wantOneLineError(t, r, exitUsage, c.want)
+			if !strings.Contains(r.stderr, c.path) {
+				t.Errorf("%s: %v: stderr %q does not name the file", c.name, args[0], r.stderr)
+			}
+			if !c.notTrawl && strings.Contains(r.stderr, "not a trawl database") {
+				t.Errorf("%s: %v: stderr %q blames the file's kind", c.name, args[0], r.stderr)
+			}
 		}
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strconv"
@@ -9,8 +10,9 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// printSQL runs a canned read-only query and prints it in format.
-func (a *app) printSQL(ctx context.Context, path, format, q string, args ...any) error {
+// printSQL runs a canned read-only query and prints it in format. check, when
+// not nil, vets the database (and the query's arguments) first.
+func (a *app) printSQL(ctx context.Context, path, format string, check func(*sql.DB) error, q string, args ...any) error {
 	switch format {
 	case formatTable, formatCSV, formatTSV, formatJSON, formatJSONL:
 	default:
@@ -21,6 +23,11 @@ func (a *app) printSQL(ctx context.Context, path, format, q string, args ...any)
 		return err
 	}
 	defer db.Close()
+	if check != nil {
+		if err := check(db.Reader()); err != nil {
+			return err
+		}
+	}
 	rows, err := db.Reader().QueryContext(ctx, q, args...)
 	if err != nil {
 		return &exitError{code: exitFailed, err: fmt.Errorf("%s: %w", path, err)}
@@ -51,7 +58,7 @@ newly point at a gone page.`,
   trawl runs site.db --format json`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.printSQL(cmd.Context(), args[0], format, `
+			return a.printSQL(cmd.Context(), args[0], format, nil, `
 SELECT r.id AS run, r.kind, r.status, r.started_at, r.finished_at, r.resumes, r.pages, r.errors,
 	r.retries, r.bytes, c.new, c.changed, c.unchanged, c.gone, c.newly_broken_links
 FROM runs r JOIN run_changes c ON c.run_id = r.id ORDER BY r.id`)
@@ -90,7 +97,10 @@ Each row says how the URL differs:
 			if all {
 				filter = ""
 			}
-			return a.printSQL(cmd.Context(), args[0], format, `
+			check := func(r *sql.DB) error {
+				return runsExist(cmd.Context(), r, args[0], ra, rb)
+			}
+			return a.printSQL(cmd.Context(), args[0], format, check, `
 WITH a AS (SELECT f.url_id, CASE f.status WHEN 304 THEN 200 ELSE f.status END AS status, f.content_hash, f.title
 		FROM fetches f WHERE f.id IN (SELECT max(id) FROM fetches WHERE run_id = ?1 GROUP BY url_id)),
 	b AS (SELECT f.url_id, CASE f.status WHEN 304 THEN 200 ELSE f.status END AS status, f.content_hash, f.title
@@ -113,4 +123,25 @@ SELECT * FROM d `+filter+` ORDER BY diff, url`, ra, rb)
 	cmd.Flags().StringVarP(&format, "format", "f", formatTable, "output format: table, csv, tsv, json or jsonl")
 	cmd.Flags().BoolVar(&all, "all", false, "also list URLs that did not change")
 	return cmd
+}
+
+// runsExist returns a usage error naming the database for the first of runs
+// that it does not hold.
+func runsExist(ctx context.Context, r *sql.DB, path string, runs ...int64) error {
+	for _, id := range runs {
+		var exists bool
+		var latest sql.NullInt64
+		err := r.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM runs WHERE id = ?), (SELECT max(id) FROM runs)`, id).Scan(&exists, &latest)
+		switch {
+		case err != nil:
+			return &exitError{code: exitFailed, err: fmt.Errorf("%s: %w", path, err)}
+		case exists:
+			continue
+		case !latest.Valid:
+			return usageErr("no such run %d in %s: it has no runs yet", id, path)
+		default:
+			return usageErr("no such run %d in %s (the latest is %d; see trawl runs %s)", id, path, latest.Int64, path)
+		}
+	}
+	return nil
 }
