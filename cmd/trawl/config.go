@@ -47,6 +47,7 @@ type fileConfig struct {
 	RobotsAgent     *string              `yaml:"robots_agent"`
 	IgnoreRobots    *bool                `yaml:"ignore_robots"`
 	MaxCrawlDelay   *yamlDuration        `yaml:"max_crawl_delay"`
+	MaxRetryAfter   *yamlDuration        `yaml:"max_retry_after"`
 	Sitemaps        *bool                `yaml:"sitemaps"`
 	AutoThrottle    *bool                `yaml:"auto_throttle"`
 	ThrottleTarget  *float64             `yaml:"throttle_target"`
@@ -262,6 +263,7 @@ func (fc *fileConfig) apply(flags *pflag.FlagSet, cfg *crawler.Config, o *crawlO
 	str(fc.RobotsAgent, "robots-agent", &cfg.RobotsAgent)
 	boolean(fc.IgnoreRobots, "ignore-robots", &cfg.IgnoreRobots)
 	dur(fc.MaxCrawlDelay, "max-crawl-delay", &cfg.MaxCrawlDelay)
+	dur(fc.MaxRetryAfter, "max-retry-after", &cfg.MaxRetryAfter)
 	boolean(fc.Sitemaps, "sitemaps", &cfg.Sitemaps)
 	boolean(fc.AutoThrottle, "auto-throttle", &cfg.AutoThrottle)
 	if fc.ThrottleTarget != nil && set("throttle-target") {

@@ -4,10 +4,13 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/trawl-crawler/trawl/fixtures"
+
+	"github.com/spf13/pflag"
 )
 
 func TestExampleConfigsScrapeTheDemoSite(t *testing.T) {
@@ -328,4 +331,22 @@ delay: 1s
 	writeFile(t, conf, "delay: 0\nscope: planet\n")
 	r = trawl(t, "crawl", "--config", conf, "--db", db, "--scope", "host", h.URL+"/")
 	wantOneLineError(t, r, exitUsage, conf+`:2: scope "planet"`)
+}
+
+// TestEveryCrawlFlagIsAConfigKey keeps the README's promise that any crawl
+// flag can be a key of the config file, as flags are added.
+func TestEveryCrawlFlagIsAConfigKey(t *testing.T) {
+	keys := map[string]bool{}
+	ft := reflect.TypeOf(fileConfig{})
+	for i := range ft.NumField() {
+		name, _, _ := strings.Cut(ft.Field(i).Tag.Get("yaml"), ",")
+		keys[name] = true
+	}
+	commandLineOnly := map[string]bool{"config": true, "fresh": true, "help": true}
+	(&app{}).crawlCmd().Flags().VisitAll(func(f *pflag.Flag) {
+		key := strings.ReplaceAll(f.Name, "-", "_")
+		if !commandLineOnly[f.Name] && !keys[key] {
+			t.Errorf("crawl flag --%s has no config key %q", f.Name, key)
+		}
+	})
 }
