@@ -67,6 +67,7 @@ func dsn(path string, readOnly bool) string {
 
 // SQLite result codes that openReader tells apart (the low byte of a code).
 const (
+	sqliteBusy     = 5  // SQLITE_BUSY: another connection holds a lock
 	sqliteReadOnly = 8  // SQLITE_READONLY, e.g. SQLITE_READONLY_DIRECTORY
 	sqliteCantOpen = 14 // SQLITE_CANTOPEN
 	sqliteNotADB   = 26 // SQLITE_NOTADB: the file is not an SQLite database
@@ -327,7 +328,4 @@ func retryBusy(ctx context.Context, f func() error) error {
 }
 
 // isBusy reports whether err is SQLite's SQLITE_BUSY (or an extended code of it).
-func isBusy(err error) bool {
-	var coded interface{ Code() int }
-	return errors.As(err, &coded) && coded.Code()&0xff == 5
-}
+func isBusy(err error) bool { return sqliteCode(err) == sqliteBusy }
