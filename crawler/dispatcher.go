@@ -21,6 +21,9 @@ const (
 	// robotsAttempts is how many times an unreachable robots.txt is tried
 	// before its host is parked.
 	robotsAttempts = 3
+	// timeoutsBeforeBackoff consecutive failures ending in a timeout pause
+	// a host; fewer are taken as slow pages, not a struggling host.
+	timeoutsBeforeBackoff = 3
 	// parkAfter consecutive transient failures park a host: its remaining
 	// URLs are recorded as skipped rather than hammering a broken server.
 	parkAfter = 10
@@ -414,9 +417,15 @@ func (d *dispatcher) afterResponse(h *hostQueue, ev event, now time.Time) {
 	switch ev.class {
 	case ClassTimeout, ClassConnect, ClassReset, ClassProtocol, ClassHTTP5xx, ClassHTTP429:
 		h.failures++
-		pause := politeness.Backoff(time.Duration(d.c.cfg.RetryBase), h.failures, d.rng)
-		if t := now.Add(pause); t.After(h.next) {
-			h.next = t
+		// A server error, a refusal or a reset is the host saying it is
+		// unwell: back off at once. A timeout may be one slow page (a search,
+		// a report) on a healthy host, so only a run of them pauses the host;
+		// the page's own retry has its own back-off either way.
+		if ev.class != ClassTimeout || h.failures >= timeoutsBeforeBackoff {
+			pause := politeness.Backoff(time.Duration(d.c.cfg.RetryBase), h.failures, d.rng)
+			if t := now.Add(pause); t.After(h.next) {
+				h.next = t
+			}
 		}
 		if h.failures >= parkAfter {
 			h.capped, h.parked = true, ClassParked

@@ -3,6 +3,7 @@ package crawler
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
@@ -217,5 +218,41 @@ func TestStopDoesNotWaitForSlowRequests(t *testing.T) {
 	n := queryInt(t, db, `SELECT count(*) FROM fetches f JOIN urls u ON u.id = f.url_id WHERE u.url = ?`, h.URL+"/hang")
 	if state != store.StateQueued || n != 0 {
 		t.Errorf("/hang: state %q with %d fetches, want queued with none", state, n)
+	}
+}
+
+// TestSlowPagesDoNotPauseTheHost: two pages that time out on an otherwise
+// healthy host do not hold back the rest of it (each page's own retry has its
+// own back-off; only a run of timeouts pauses the host).
+func TestSlowPagesDoNotPauseTheHost(t *testing.T) {
+	h := fixtures.MustHost(t, fixtures.HostConfig{}, nil)
+	links := `<a href="/slow1">s</a><a href="/slow2">s</a>`
+	for i := range 20 {
+		links += fmt.Sprintf(`<a href="/p%d">p</a>`, i)
+		h.Handle(fmt.Sprintf("/p%d", i), fixtures.Status(200, map[string]string{"Content-Type": "text/html"}, "<title>p</title>"))
+	}
+	h.Handle("/{$}", fixtures.Status(200, map[string]string{"Content-Type": "text/html"}, links))
+	h.Handle("/slow1", fixtures.Hang())
+	h.Handle("/slow2", fixtures.Hang())
+	db := testDB(t)
+	cfg := testConfig(h.URL + "/")
+	cfg.PerHost = 2
+	cfg.Retries = 0
+	cfg.Timeout = Duration(200 * time.Millisecond)
+	cfg.RetryBase = Duration(5 * time.Second) // a host pause would show as a gap of 2.5 s or more
+	crawlRun(t, db, cfg)
+	rs := h.Log.Entries()
+	var longest time.Duration
+	for i := 1; i < len(rs); i++ {
+		longest = max(longest, rs[i].Start.Sub(rs[i-1].Start))
+	}
+	if longest >= 2500*time.Millisecond {
+		t.Errorf("the host waited %s between requests after its slow pages, a host-wide back-off", longest)
+	}
+	if n := queryInt(t, db, `SELECT count(*) FROM pages WHERE status = 200`); n != 21 {
+		t.Errorf("%d pages fetched, want 21", n)
+	}
+	if n := queryInt(t, db, `SELECT count(*) FROM urls WHERE state = 'failed' AND reason = ?`, ClassTimeout); n != 2 {
+		t.Errorf("%d timeouts recorded, want 2", n)
 	}
 }
