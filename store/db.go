@@ -286,6 +286,8 @@ func (db *DB) Close() error {
 		errs = append(errs, db.stmts.close())
 		db.stmts = nil
 	}
+	db.seen.free()
+	db.seen = nil
 	db.mu.Unlock()
 	// The readers close first: the last connection to a WAL database
 	// checkpoints the log and removes it, which only the writer can do. A

@@ -218,6 +218,8 @@ func (db *DB) loadLocked(ctx context.Context, runID int64) error {
 	if db.w == nil {
 		return fmt.Errorf("store: %s is open read-only", db.path)
 	}
+	db.seen.free() // a set of another run
+	db.seen = nil
 	seen := &idSet{}
 	rows, err := db.w.QueryContext(ctx, `SELECT id FROM urls WHERE run_id = ?`, runID)
 	if err != nil {
@@ -765,7 +767,8 @@ func (db *DB) RequeueStale(ctx context.Context, runID int64, cutoff time.Time, r
 	if err != nil {
 		return 0, fmt.Errorf("store: queue stale URLs in %s: %w", db.path, err)
 	}
-	db.seen = nil // the requeued URLs now belong to this run
+	db.seen.free() // the requeued URLs now belong to this run
+	db.seen = nil
 	return res.RowsAffected()
 }
 

@@ -12,7 +12,8 @@ package store
 // if unlikely) is kept in a flag of its own.
 type idSet struct {
 	slots   []uint64
-	n       int // ids in slots (not counting zero)
+	mapped  bool // slots live outside the Go heap (see allocSlots)
+	n       int  // ids in slots (not counting zero)
 	hasZero bool
 }
 
@@ -67,13 +68,23 @@ func (s *idSet) insert(v uint64) bool {
 }
 
 func (s *idSet) grow() {
-	old := s.slots
-	s.slots = make([]uint64, max(idSetMinSlots, 2*len(old)))
+	old, oldMapped := s.slots, s.mapped
+	s.slots, s.mapped = allocSlots(max(idSetMinSlots, 2*len(old)))
 	for _, v := range old {
 		if v != 0 {
 			s.insert(v)
 		}
 	}
+	freeSlots(old, oldMapped)
+}
+
+// free releases the table; the set is empty afterwards.
+func (s *idSet) free() {
+	if s == nil {
+		return
+	}
+	freeSlots(s.slots, s.mapped)
+	*s = idSet{}
 }
 
 func (s *idSet) len() int {

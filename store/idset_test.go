@@ -10,6 +10,7 @@ import (
 func TestIDSetMatchesAMap(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	var s idSet
+	t.Cleanup(s.free)
 	ref := map[int64]bool{}
 	check := func(id int64) {
 		t.Helper()
@@ -54,6 +55,7 @@ func BenchmarkIDSet(b *testing.B) {
 	}
 	b.Run("idSet", func(b *testing.B) {
 		var s idSet
+		defer s.free()
 		for _, id := range ids {
 			s.add(id)
 		}
