@@ -101,6 +101,23 @@ func (db *DB) Lock(ctx context.Context) error {
 	return nil
 }
 
+// LockHeld reports whether a live process holds the run lock (one on another
+// machine is assumed alive). It only reads, so read-only commands can tell a
+// run in progress from one whose process died.
+func (db *DB) LockHeld(ctx context.Context) (bool, error) {
+	var pid int
+	var start, hostname string
+	err := db.r.QueryRowContext(ctx, `SELECT pid, pid_start, hostname FROM run_lock WHERE id = 1`).Scan(&pid, &start, &hostname)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("store: read the lock of %s: %w", db.path, err)
+	}
+	host, _ := os.Hostname()
+	return hostname != host || alive(pid, start), nil
+}
+
 // Unlock releases the run lock if this process holds it.
 func (db *DB) Unlock(ctx context.Context) error {
 	if _, err := db.w.ExecContext(ctx, `DELETE FROM run_lock WHERE pid = ?`, os.Getpid()); err != nil {

@@ -152,6 +152,13 @@ func TestKill9ResumeIsExact(t *testing.T) {
 			cmd.Process.Kill()
 			<-exited
 			kills++
+			if kills == 1 {
+				// The killed run still says "running" in the database;
+				// `trawl runs` knows its process is gone.
+				if r := trawl(t, "runs", db, "--format", "csv"); !strings.Contains(r.stdout, "interrupted (process gone)") {
+					t.Errorf("runs after kill -9: exit %d:\n%s%s", r.code, r.stdout, r.stderr)
+				}
+			}
 		case err := <-exited:
 			// It finished before the kill point: nothing left to interrupt.
 			t.Logf("crawl ended before the kill at +%d requests: %v", after, err)

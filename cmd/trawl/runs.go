@@ -8,11 +8,13 @@ import (
 	"strconv"
 
 	"github.com/spf13/cobra"
+
+	"github.com/trawl-crawler/trawl/store"
 )
 
 // printSQL runs a canned read-only query and prints it in format. check, when
 // not nil, vets the database (and the query's arguments) first.
-func (a *app) printSQL(ctx context.Context, path, format string, check func(*sql.DB) error, q string, args ...any) error {
+func (a *app) printSQL(ctx context.Context, path, format string, check func(*store.DB) error, q string, args ...any) error {
 	switch format {
 	case formatTable, formatCSV, formatTSV, formatJSON, formatJSONL:
 	default:
@@ -24,7 +26,7 @@ func (a *app) printSQL(ctx context.Context, path, format string, check func(*sql
 	}
 	defer db.Close()
 	if check != nil {
-		if err := check(db.Reader()); err != nil {
+		if err := check(db); err != nil {
 			return err
 		}
 	}
@@ -58,10 +60,21 @@ newly point at a gone page.`,
   trawl runs site.db --format json`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.printSQL(cmd.Context(), args[0], format, nil, `
-SELECT r.id AS run, r.kind, r.status, r.started_at, r.finished_at, r.resumes, r.pages, r.errors,
+			// A run whose process died (kill -9, a second Ctrl-C, a reboot)
+			// still says "running" until it is resumed; show it as it is.
+			var held bool
+			check := func(db *store.DB) error {
+				var err error
+				held, err = db.LockHeld(cmd.Context())
+				return err
+			}
+			// &held is read when the query runs, after check has set it.
+			return a.printSQL(cmd.Context(), args[0], format, check, `
+SELECT r.id AS run, r.kind,
+	CASE WHEN r.status = 'running' AND NOT ?1 THEN 'interrupted (process gone)' ELSE r.status END AS status,
+	r.started_at, r.finished_at, r.resumes, r.pages, r.errors, r.skipped,
 	r.retries, r.bytes, c.new, c.changed, c.unchanged, c.gone, c.newly_broken_links
-FROM runs r JOIN run_changes c ON c.run_id = r.id ORDER BY r.id`)
+FROM runs r JOIN run_changes c ON c.run_id = r.id ORDER BY r.id`, &held)
 		},
 	}
 	cmd.Flags().StringVarP(&format, "format", "f", formatTable, "output format: table, csv, tsv, json or jsonl")
@@ -97,7 +110,8 @@ Each row says how the URL differs:
 			if all {
 				filter = ""
 			}
-			check := func(r *sql.DB) error {
+			check := func(db *store.DB) error {
+				r := db.Reader()
 				return runsExist(cmd.Context(), r, args[0], ra, rb)
 			}
 			return a.printSQL(cmd.Context(), args[0], format, check, `
