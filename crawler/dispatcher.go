@@ -301,8 +301,15 @@ func (d *dispatcher) skipHost(h *hostQueue, reason string) {
 		delete(h.claimed, r.job.ID)
 	}
 	h.window, h.retries, h.more = nil, nil, false
+	// What is still claimed is in flight or awaiting its commit, and its own
+	// outcome will say what became of it; skipping it too would count it
+	// twice (and, for a retry, skip it after it was queued again).
+	except := make([]int64, 0, len(h.claimed))
+	for id := range h.claimed {
+		except = append(except, id)
+	}
 	d.sidePending++
-	d.w.enqueue(store.Batch{Skips: []store.SkipHost{{Host: h.key, Reason: reason}}})
+	d.w.enqueue(store.Batch{Skips: []store.SkipHost{{Host: h.key, Reason: reason, Except: except}}})
 }
 
 func (h *hostQueue) cappedReason() string {

@@ -180,6 +180,9 @@ type HostState struct {
 type SkipHost struct {
 	Host   string
 	Reason string
+	// Except are URLs of the host in flight or awaiting their commit: their
+	// own outcomes decide their state, so the skip leaves them alone.
+	Except []int64
 }
 
 // Batch is one transaction's worth of writes.
@@ -284,7 +287,8 @@ func (db *DB) loadLocked(ctx context.Context, runID int64) error {
 		delay_ms = ?4, backoff_until = ?5, parked_reason = ?6, failures = ?7, updated_at = ?8,
 		robots_body = CASE WHEN ?10 THEN ?11 ELSE robots_body END WHERE id = ?9`)
 	st.skipHost = prep(`UPDATE urls SET state = 'skipped', reason = ?
-		WHERE host_id = (SELECT id FROM hosts WHERE host = ?) AND state = 'queued'`)
+		WHERE host_id = (SELECT id FROM hosts WHERE host = ?) AND state = 'queued'
+			AND id NOT IN (SELECT value FROM json_each(?))`)
 	if err != nil {
 		st.close()
 		return fmt.Errorf("store: prepare statements on %s: %w", db.path, err)
@@ -489,7 +493,11 @@ func (db *DB) Commit(ctx context.Context, runID int64, b Batch) (CommitResult, e
 		}
 	}
 	for _, sk := range b.Skips {
-		res, err := tx.StmtContext(ctx, db.stmts.skipHost).ExecContext(ctx, sk.Reason, sk.Host)
+		except, err := json.Marshal(sk.Except)
+		if err != nil {
+			return CommitResult{}, err
+		}
+		res, err := tx.StmtContext(ctx, db.stmts.skipHost).ExecContext(ctx, sk.Reason, sk.Host, string(except))
 		if err != nil {
 			return CommitResult{}, fmt.Errorf("store: skip queue of %s: %w", sk.Host, err)
 		}
