@@ -493,7 +493,9 @@ func (db *DB) Commit(ctx context.Context, runID int64, b Batch) (CommitResult, e
 		}
 	}
 	for _, sk := range b.Skips {
-		except, err := json.Marshal(sk.Except)
+		// A nil slice would be JSON null, whose one NULL value makes NOT IN
+		// false for every row.
+		except, err := json.Marshal(append([]int64{}, sk.Except...))
 		if err != nil {
 			return CommitResult{}, err
 		}
