@@ -532,14 +532,7 @@ func TestQueryErrors(t *testing.T) {
 	db := fixtureDB(t)
 	dir := t.TempDir()
 	foreign := filepath.Join(dir, "notes.db")
-	fdb, err := sql.Open("sqlite", foreign)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := fdb.Exec(`CREATE TABLE notes(x); INSERT INTO notes VALUES ('keep me')`); err != nil {
-		t.Fatal(err)
-	}
-	fdb.Close()
+	execSQLite(t, foreign, `CREATE TABLE notes(x); INSERT INTO notes VALUES ('keep me')`)
 	text := filepath.Join(dir, "readme.txt")
 	os.WriteFile(text, []byte("not a database at all"), 0o644)
 	empty := filepath.Join(dir, "empty.db")
@@ -801,23 +794,9 @@ func TestReadCommandsSayWhyADatabaseCannotBeRead(t *testing.T) {
 	}
 	truncated := write("truncated.db", good[:len(good)/2])
 	newer := write("newer.db", good)
-	ndb, err := sql.Open("sqlite", newer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ndb.Exec(`PRAGMA user_version = 999`); err != nil {
-		t.Fatal(err)
-	}
-	ndb.Close()
+	execSQLite(t, newer, `PRAGMA user_version = 999`)
 	foreign := filepath.Join(dir, "notes.db")
-	fdb, err := sql.Open("sqlite", foreign)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := fdb.Exec(`CREATE TABLE notes(x); INSERT INTO notes VALUES ('keep me')`); err != nil {
-		t.Fatal(err)
-	}
-	fdb.Close()
+	execSQLite(t, foreign, `CREATE TABLE notes(x); INSERT INTO notes VALUES ('keep me')`)
 	text := write("readme.txt", []byte("not a database at all, just a few words of text that fill a header"))
 
 	cases := []struct {
@@ -840,5 +819,19 @@ func TestReadCommandsSayWhyADatabaseCannotBeRead(t *testing.T) {
 				t.Errorf("%s: %v: stderr %q blames the file's kind", c.name, args[0], r.stderr)
 			}
 		}
+	}
+}
+
+// execSQLite runs statements on the SQLite file at path (created if missing)
+// outside trawl, to make databases trawl must refuse or handle.
+func execSQLite(t *testing.T, path, stmts string) {
+	t.Helper()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(stmts); err != nil {
+		t.Fatal(err)
 	}
 }
