@@ -57,6 +57,10 @@ type Config struct {
 	Scope string   `json:"scope"`
 	Allow []string `json:"allow,omitempty"` // URL regexps; when set, a URL must match one
 	Deny  []string `json:"deny,omitempty"`  // URL regexps that exclude
+	// DropParams are query parameters removed from every URL before it is
+	// deduplicated (trackers, session ids): names, or prefixes ending in '*'
+	// ("utm_*"); see urlkey.Canon.
+	DropParams []string `json:"drop_params,omitempty"`
 
 	MaxDepth        int `json:"max_depth"`          // link hops from a seed; 0 means no limit
 	MaxPages        int `json:"max_pages"`          // pages fetched by one invocation; 0 means no limit

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -69,7 +70,8 @@ func New(cfg Config, st Store, runID int64, log *slog.Logger) (*Crawler, error) 
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	c := &Crawler{cfg: cfg, st: st, runID: runID, log: log, now: time.Now}
+	c := &Crawler{cfg: cfg, st: st, runID: runID, log: log, now: time.Now,
+		canon: urlkey.Canon{DropParams: slices.Clone(cfg.DropParams)}}
 	for _, s := range cfg.Seeds {
 		u, err := c.canon.Canonical(s)
 		if err != nil {

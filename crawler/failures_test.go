@@ -256,3 +256,24 @@ func TestSlowPagesDoNotPauseTheHost(t *testing.T) {
 		t.Errorf("%d timeouts recorded, want 2", n)
 	}
 }
+
+// TestDropParamsDeduplicates: tracking parameters named in DropParams are
+// removed before deduplication, so one page reached through many tracked
+// links is fetched once, under its clean URL.
+func TestDropParamsDeduplicates(t *testing.T) {
+	h := fixtures.MustHost(t, fixtures.HostConfig{}, nil)
+	h.Handle("/{$}", fixtures.Status(200, map[string]string{"Content-Type": "text/html"},
+		`<a href="/p?id=1&utm_source=news">a</a><a href="/p?utm_medium=mail&id=1">b</a><a href="/p?id=1&fbclid=XYZ">c</a><a href="/p?id=2">d</a>`))
+	h.Handle("/p", fixtures.Status(200, map[string]string{"Content-Type": "text/html"}, "<title>p</title>"))
+	db := testDB(t)
+	cfg := testConfig(h.URL + "/")
+	cfg.DropParams = []string{"utm_*", "fbclid"}
+	crawlRun(t, db, cfg)
+	want := map[string]int{h.URL + "/": 200, h.URL + "/p?id=1": 200, h.URL + "/p?id=2": 200}
+	if d := diffMaps(want, recorded(t, db)); d != "" {
+		t.Fatal(d)
+	}
+	if n := len(h.Log.Entries()); n != 4 { // robots.txt and three pages
+		t.Errorf("%d requests, want 4", n)
+	}
+}

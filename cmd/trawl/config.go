@@ -32,6 +32,7 @@ type fileConfig struct {
 	Scope           *string              `yaml:"scope"`
 	Allow           []string             `yaml:"allow"`
 	Deny            []string             `yaml:"deny"`
+	DropParams      []string             `yaml:"drop_params"`
 	MaxDepth        *int                 `yaml:"max_depth"`
 	MaxPages        *int                 `yaml:"max_pages"`
 	MaxPagesPerHost *int                 `yaml:"max_pages_per_host"`
@@ -246,6 +247,9 @@ func (fc *fileConfig) apply(flags *pflag.FlagSet, cfg *crawler.Config, o *crawlO
 	}
 	if len(fc.Deny) > 0 && set("deny") {
 		cfg.Deny = fc.Deny
+	}
+	if len(fc.DropParams) > 0 && set("drop-params") {
+		cfg.DropParams = fc.DropParams
 	}
 	num(fc.MaxDepth, "max-depth", &cfg.MaxDepth)
 	num(fc.MaxPages, "max-pages", &cfg.MaxPages)

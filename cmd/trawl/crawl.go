@@ -89,6 +89,7 @@ Exit codes: 0 finished, 1 failed, 2 bad input, 3 stopped by a budget
 	f.StringVar(&cfg.Scope, "scope", cfg.Scope, "which links to follow: host (the seeds' hosts), domain (their registrable domains) or any")
 	f.StringArrayVar(&cfg.Allow, "allow", nil, "only follow URLs matching this regexp (repeatable)")
 	f.StringArrayVar(&cfg.Deny, "deny", nil, "never follow URLs matching this regexp (repeatable)")
+	f.StringSliceVar(&cfg.DropParams, "drop-params", nil, "query parameters to remove before deduplicating URLs: names or prefixes with * (e.g. 'utm_*,fbclid,sessionid')")
 	f.IntVar(&cfg.MaxDepth, "max-depth", 0, "maximum link hops from a seed (0: no limit)")
 	f.IntVar(&cfg.MaxPages, "max-pages", 0, "stop after fetching this many pages in this invocation; resumable (0: no limit)")
 	f.DurationVar(&maxDuration, "max-duration", 0, "stop gracefully after this long (e.g. 45m); resumable (0: no limit)")
@@ -347,7 +348,7 @@ func (a *app) prepareRun(ctx context.Context, db *store.DB, flags *pflag.FlagSet
 		// command line says otherwise.
 		var stored crawler.Config
 		if err := json.Unmarshal(last.Config, &stored); err == nil {
-			cfg = mergeStored(stored, cfg, flags, o, append(slices.Clone(overridable), "revisit-after", "scope", "allow", "deny"))
+			cfg = mergeStored(stored, cfg, flags, o, append(slices.Clone(overridable), "revisit-after", "scope", "allow", "deny", "drop-params"))
 		}
 	}
 	if len(cfg.Seeds) == 0 {
@@ -435,6 +436,8 @@ func applyFlag(dst *crawler.Config, src crawler.Config, name string) {
 		dst.Allow = src.Allow
 	case "deny":
 		dst.Deny = src.Deny
+	case "drop-params":
+		dst.DropParams = src.DropParams
 	case "max-crawl-delay":
 		dst.MaxCrawlDelay = src.MaxCrawlDelay
 	case "max-retry-after":
