@@ -35,11 +35,12 @@ type dispatcher struct {
 	fr          *frontier
 	w           *writer
 	idle        int
-	inflight    int    // requests (pages and robots.txt) in progress
-	awaiting    int    // page and record tasks dispatched but not yet committed
-	cancelFetch func() // cuts requests in flight short, after a stop's grace
-	sidePending int    // side writes (host states, skips, sitemaps) not yet committed
-	dispatched  int    // pages requested by this invocation, for --max-pages
+	inflight    int          // requests (pages and robots.txt) in progress
+	awaiting    int          // page and record tasks dispatched but not yet committed
+	cancelFetch func()       // cuts requests in flight short, after a stop's grace
+	parkAtStart []*hostQueue // hosts whose stored pause outlasts --max-retry-after
+	sidePending int          // side writes (host states, skips, sitemaps) not yet committed
+	dispatched  int          // pages requested by this invocation, for --max-pages
 	rng         *rand.Rand
 }
 
@@ -62,8 +63,16 @@ func (c *Crawler) newDispatcher(ctx context.Context) (*dispatcher, error) {
 		h := d.host(key)
 		h.pages = pages[key]
 		if st, ok := states[key]; ok {
-			if st.BackoffUntil.After(c.now()) {
-				h.next = st.BackoffUntil
+			now := c.now()
+			if limit := time.Duration(c.cfg.MaxRetryAfter); limit > 0 && st.BackoffUntil.Sub(now) > limit {
+				// Still inside a pause longer than this run may wait: parked
+				// again, or the run would sleep until the host allows it.
+				h.capped, h.parked, h.pausedUntil = true, ClassParked, st.BackoffUntil
+				h.parkedWhy = fmt.Sprintf("the host asked for a pause until %s, longer than --max-retry-after %s",
+					st.BackoffUntil.UTC().Format(time.RFC3339), limit)
+				d.parkAtStart = append(d.parkAtStart, h)
+			} else if st.BackoffUntil.After(now) {
+				h.next, h.pausedUntil = st.BackoffUntil, st.BackoffUntil
 			}
 			h.storedRobots = st
 			if c.cfg.AutoThrottle && st.Delay > h.delay {
@@ -90,6 +99,11 @@ func (d *dispatcher) host(key string) *hostQueue {
 func (d *dispatcher) loop(ctx context.Context, tasks chan<- task, events <-chan event, w *writer) (string, error) {
 	d.w = w
 	c := d.c
+	for _, h := range d.parkAtStart {
+		c.log.Warn("host parked", "host", h.key, "reason", h.parkedWhy)
+		d.skipHost(h, ClassParked)
+	}
+	d.parkAtStart = nil
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	done := ctx.Done()
@@ -104,7 +118,7 @@ func (d *dispatcher) loop(ctx context.Context, tasks chan<- task, events <-chan 
 	confirmRounds := 0
 	var grace <-chan time.Time
 	for {
-		if stopping && grace == nil && d.cancelFetch != nil {
+		if stopping && grace == nil && d.cancelFetch != nil && (status == StatusInterrupted || deadline == nil && c.cfg.MaxDuration > 0) {
 			// Requests in flight get stopGrace to finish; then they are cut
 			// short and their URLs stay queued, so that a stop (a signal, or
 			// --max-duration in a cron slot) is not held up by slow servers
@@ -160,6 +174,9 @@ func (d *dispatcher) loop(ctx context.Context, tasks chan<- task, events <-chan 
 		}
 		select {
 		case ev := <-events:
+			if ev.kind == evFetched || len(ev.acks) > 0 {
+				confirmRounds = 0 // real progress: the stuck-queue check starts over
+			}
 			if err := d.handle(ev); err != nil {
 				runErr, stopping = err, true
 			}
@@ -380,6 +397,7 @@ func (d *dispatcher) handle(ev event) error {
 		h.inflight--
 		d.inflight--
 		h.robotsBusy = false
+		c.stats.inflight.Store(int64(d.inflight))
 		if ev.abandoned {
 			break
 		}
@@ -486,6 +504,9 @@ func (d *dispatcher) afterRobots(h *hostQueue, ev event, now time.Time) {
 	st := d.hostState(h, time.Time{})
 	if !h.robotsAt.IsZero() {
 		st.NewRobots, st.RobotsBody = true, h.robots.Source()
+		if h.robotsStatus == politeness.RobotsOK && st.RobotsBody == nil {
+			st.RobotsBody = []byte{} // an empty file, not a missing one
+		}
 	}
 	d.sidePending++
 	d.w.enqueue(store.Batch{Hosts: []store.HostState{st}})
@@ -533,15 +554,23 @@ func (d *dispatcher) reuseRobots(h *hostQueue, now time.Time) bool {
 	return true
 }
 
-func (d *dispatcher) saveHost(h *hostQueue, backoffUntil time.Time) {
+// saveHost stores h's politeness state. A non-zero pauseUntil is a pause
+// (Retry-After, back-off) the host asked for; the latest one is kept in
+// every later save of the host, so that a response arriving after the pause
+// began does not erase it.
+func (d *dispatcher) saveHost(h *hostQueue, pauseUntil time.Time) {
 	d.sidePending++
-	d.w.enqueue(store.Batch{Hosts: []store.HostState{d.hostState(h, backoffUntil)}})
+	d.w.enqueue(store.Batch{Hosts: []store.HostState{d.hostState(h, pauseUntil)}})
 }
 
-// hostState is what the store keeps of h's politeness state.
-func (d *dispatcher) hostState(h *hostQueue, backoffUntil time.Time) store.HostState {
+// hostState is what the store keeps of h's politeness state, with
+// pauseUntil (see saveHost).
+func (d *dispatcher) hostState(h *hostQueue, pauseUntil time.Time) store.HostState {
+	if pauseUntil.After(h.pausedUntil) {
+		h.pausedUntil = pauseUntil
+	}
 	return store.HostState{Host: h.key, RobotsStatus: string(h.robotsStatus), RobotsFetchedAt: h.robotsAt,
-		CrawlDelay: h.crawlDelay, Delay: h.delay, BackoffUntil: backoffUntil, ParkedReason: cmp.Or(h.parkedWhy, h.parked),
+		CrawlDelay: h.crawlDelay, Delay: h.delay, BackoffUntil: h.pausedUntil, ParkedReason: cmp.Or(h.parkedWhy, h.parked),
 		Failures: h.failures}
 }
 

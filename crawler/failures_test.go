@@ -153,32 +153,59 @@ func TestCountersAgreeWithTheDatabase(t *testing.T) {
 }
 
 // TestLongRetryAfterParksTheHost: a host asking for a pause longer than
-// --max-retry-after is parked for the run instead of holding it, and the
-// pause is kept for the next run.
+// --max-retry-after is parked for the run instead of holding it; the pause is
+// kept (a response still in flight must not erase it), and the next run,
+// started inside the pause, parks the host again instead of waiting for it.
 func TestLongRetryAfterParksTheHost(t *testing.T) {
 	h := fixtures.MustHost(t, fixtures.HostConfig{}, nil)
 	h.Handle("/{$}", fixtures.Status(200, map[string]string{"Content-Type": "text/html"},
 		`<a href="/a">a</a><a href="/b">b</a><a href="/c">c</a>`))
 	h.Handle("/a", fixtures.Status(429, map[string]string{"Retry-After": "3600"}, "slow down"))
+	h.Handle("/b", fixtures.Slow(300*time.Millisecond)) // answers after /a's 429
 	db := testDB(t)
 	cfg := testConfig(h.URL + "/")
-	cfg.PerHost = 1
+	cfg.PerHost = 2
 	cfg.MaxRetryAfter = Duration(time.Minute)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	c := newCrawl(t, db, cfg)
-	res, err := c.Run(ctx)
-	if err != nil || res.Status != StatusFinished {
-		t.Fatalf("Run: %s, %v; want finished, not held for an hour", res.Status, err)
+	pause := func(when string) {
+		t.Helper()
+		var reason, untilText string
+		db.Reader().QueryRow(`SELECT coalesce(parked_reason, ''), coalesce(backoff_until, '') FROM hosts WHERE host = ?`, h.URL).Scan(&reason, &untilText)
+		until, _ := time.Parse(time.RFC3339Nano, untilText)
+		if reason == "" || time.Until(until) < 50*time.Minute {
+			t.Errorf("%s: parked_reason %q, backoff_until %q; want a reason and about an hour from now", when, reason, untilText)
+		}
 	}
-	var reason, untilText string
-	db.Reader().QueryRow(`SELECT coalesce(parked_reason, ''), coalesce(backoff_until, '') FROM hosts WHERE host = ?`, h.URL).Scan(&reason, &untilText)
-	until, _ := time.Parse(time.RFC3339Nano, untilText)
-	if reason == "" || time.Until(until) < 50*time.Minute {
-		t.Errorf("host: parked_reason %q, backoff_until %s; want a reason and about an hour from now", reason, untilText)
-	}
-	if n := queryInt(t, db, `SELECT count(*) FROM urls WHERE state = 'skipped' AND reason = ?`, ClassParked); n == 0 {
-		t.Error("no URL recorded as skipped for the parked host")
+	for run, start := range []func() *Crawler{
+		func() *Crawler { return newCrawl(t, db, cfg) },
+		func() *Crawler {
+			// A refresh inside the pause: the parked URLs are queued again.
+			refresh := cfg
+			refresh.RefreshCutoff = time.Now().Add(-time.Hour)
+			b, _ := json.Marshal(refresh)
+			r, err := db.StartRun(context.Background(), "refresh", b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n, err := db.RequeueStale(context.Background(), r.ID, refresh.RefreshCutoff, RetrySkipReasons()); err != nil || n == 0 {
+				t.Fatalf("requeued %d, %v; want the parked URLs", n, err)
+			}
+			c, err := New(refresh, db, r.ID, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return c
+		},
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		res, err := start().Run(ctx)
+		cancel()
+		if err != nil || res.Status != StatusFinished {
+			t.Fatalf("run %d: %s, %v; want finished, not held for an hour", run+1, res.Status, err)
+		}
+		pause(fmt.Sprintf("after run %d", run+1))
+		if n := queryInt(t, db, `SELECT count(*) FROM urls WHERE state = 'skipped' AND reason = ?`, ClassParked); n == 0 {
+			t.Errorf("run %d: no URL recorded as skipped for the parked host", run+1)
+		}
 	}
 }
 

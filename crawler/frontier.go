@@ -12,19 +12,20 @@ import (
 // queued URLs read from the store, the jobs waiting to be retried, and the
 // politeness state that decides when the host may be asked again.
 type hostQueue struct {
-	key       string
-	window    []store.Job // in crawl order, not yet dispatched
-	retries   []retryJob  // failed attempts waiting for their back-off
-	more      bool        // the store may hold queued URLs not in window
-	inflight  int
-	next      time.Time          // earliest start of the next request
-	claimed   map[int64]struct{} // ids in window, retries, in flight or awaiting commit
-	pages     int                // pages fetched from this host in this run
-	delay     time.Duration      // effective gap between request starts
-	capped    bool               // reached --max-pages-per-host, or parked
-	failures  int                // consecutive transient failures
-	parked    string             // why the host was parked, if it was (a class)
-	parkedWhy string             // the details, for hosts.parked_reason
+	key         string
+	window      []store.Job // in crawl order, not yet dispatched
+	retries     []retryJob  // failed attempts waiting for their back-off
+	more        bool        // the store may hold queued URLs not in window
+	inflight    int
+	next        time.Time          // earliest start of the next request
+	claimed     map[int64]struct{} // ids in window, retries, in flight or awaiting commit
+	pages       int                // pages fetched from this host in this run
+	delay       time.Duration      // effective gap between request starts
+	capped      bool               // reached --max-pages-per-host, or parked
+	failures    int                // consecutive transient failures
+	parked      string             // why the host was parked, if it was (a class)
+	parkedWhy   string             // the details, for hosts.parked_reason
+	pausedUntil time.Time          // the latest pause the host asked for, kept in hosts.backoff_until
 
 	robots         *politeness.Robots // nil until fetched (or when ignored)
 	robotsStatus   politeness.RobotsStatus

@@ -213,6 +213,32 @@ func (s *writeStmts) close() error {
 	return first
 }
 
+// loadSeen reads the ids of run runID's URLs into a new set. On an error the
+// set is freed (its table is outside the Go heap).
+func (db *DB) loadSeen(ctx context.Context, runID int64) (*idSet, error) {
+	seen := &idSet{}
+	fail := func(err error) (*idSet, error) {
+		seen.free()
+		return nil, fmt.Errorf("store: load URL ids from %s: %w", db.path, err)
+	}
+	rows, err := db.w.QueryContext(ctx, `SELECT id FROM urls WHERE run_id = ?`, runID)
+	if err != nil {
+		return fail(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return fail(err)
+		}
+		seen.add(id)
+	}
+	if err := rows.Err(); err != nil {
+		return fail(err)
+	}
+	return seen, nil
+}
+
 // loadLocked fills the write-side caches on first use. Callers hold db.mu.
 func (db *DB) loadLocked(ctx context.Context, runID int64) error {
 	if db.seen != nil && db.seenRun == runID {
@@ -223,24 +249,12 @@ func (db *DB) loadLocked(ctx context.Context, runID int64) error {
 	}
 	db.seen.free() // a set of another run
 	db.seen = nil
-	seen := &idSet{}
-	rows, err := db.w.QueryContext(ctx, `SELECT id FROM urls WHERE run_id = ?`, runID)
+	seen, err := db.loadSeen(ctx, runID)
 	if err != nil {
-		return fmt.Errorf("store: load URL ids from %s: %w", db.path, err)
-	}
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return fmt.Errorf("store: load URL ids from %s: %w", db.path, err)
-		}
-		seen.add(id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("store: load URL ids from %s: %w", db.path, err)
+		return err
 	}
 	if err := db.w.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM urls`).Scan(&db.seq); err != nil {
+		seen.free()
 		return fmt.Errorf("store: load frontier sequence from %s: %w", db.path, err)
 	}
 	db.seen, db.seenRun = seen, runID
@@ -698,12 +712,18 @@ func AppendJSONString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
-// RobotsBody returns the robots.txt body last stored for host, or nil.
+// RobotsBody returns the robots.txt body last stored for host: nil when none
+// is stored, and an empty, non-nil slice for an empty file.
 func (db *DB) RobotsBody(ctx context.Context, host string) ([]byte, error) {
 	var body []byte
-	err := db.r.QueryRowContext(ctx, `SELECT robots_body FROM hosts WHERE host = ?`, host).Scan(&body)
+	var stored bool
+	err := db.r.QueryRowContext(ctx, `SELECT robots_body, robots_body IS NOT NULL FROM hosts WHERE host = ?`, host).
+		Scan(&body, &stored)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("store: read robots.txt of %s: %w", host, err)
+	}
+	if stored && body == nil {
+		body = []byte{}
 	}
 	return body, nil
 }

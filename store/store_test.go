@@ -327,7 +327,12 @@ func TestRobotsBodyKeptAcrossHostUpdates(t *testing.T) {
 	if got, err := db.RobotsBody(ctx, hostA); err != nil || !bytes.Equal(got, body) {
 		t.Fatalf("RobotsBody after a delay update = %q, %v; want %q", got, err, body)
 	}
-	// A new fetch that answered 404 has no body: the old one goes.
+	// An empty robots.txt is stored as empty, not as missing.
+	commit(HostState{Host: hostA, RobotsStatus: "ok", RobotsFetchedAt: time.Now(), RobotsBody: []byte{}, NewRobots: true})
+	if got, err := db.RobotsBody(ctx, hostA); err != nil || got == nil || len(got) != 0 {
+		t.Fatalf("RobotsBody of an empty file = %q (nil %v), %v; want empty, not nil", got, got == nil, err)
+	}
+		// A new fetch that answered 404 has no body: the old one goes.
 	commit(HostState{Host: hostA, RobotsStatus: "allow-all-4xx", RobotsFetchedAt: time.Now(), NewRobots: true})
 	if got, err := db.RobotsBody(ctx, hostA); err != nil || got != nil {
 		t.Fatalf("RobotsBody after a 404 = %q, %v; want nil", got, err)
