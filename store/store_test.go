@@ -332,7 +332,7 @@ func TestRobotsBodyKeptAcrossHostUpdates(t *testing.T) {
 	if got, err := db.RobotsBody(ctx, hostA); err != nil || got == nil || len(got) != 0 {
 		t.Fatalf("RobotsBody of an empty file = %q (nil %v), %v; want empty, not nil", got, got == nil, err)
 	}
-		// A new fetch that answered 404 has no body: the old one goes.
+	// A new fetch that answered 404 has no body: the old one goes.
 	commit(HostState{Host: hostA, RobotsStatus: "allow-all-4xx", RobotsFetchedAt: time.Now(), NewRobots: true})
 	if got, err := db.RobotsBody(ctx, hostA); err != nil || got != nil {
 		t.Fatalf("RobotsBody after a 404 = %q, %v; want nil", got, err)
