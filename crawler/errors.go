@@ -39,9 +39,10 @@ const (
 // RetrySkipReasons returns the skip reasons that may not hold in a later run (the
 // host may have recovered, robots.txt may have changed, a cap applies per
 // run), so a refresh run queues those URLs again. Out of scope and too deep
-// are decided again only when a URL is rediscovered.
+// are decided again only when a URL is rediscovered; a queue given up by
+// --fresh stays given up.
 func RetrySkipReasons() []string {
-	return []string{ClassRobotsDenied, ClassParked, ClassHostCap, "abandoned"}
+	return []string{ClassRobotsDenied, ClassParked, ClassHostCap}
 }
 
 // errNoResponse means colly returned neither a response nor an error, which
