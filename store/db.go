@@ -286,8 +286,7 @@ func (db *DB) Close() error {
 		errs = append(errs, db.stmts.close())
 		db.stmts = nil
 	}
-	db.seen.free()
-	db.seen = nil
+	db.dropSeen()
 	db.mu.Unlock()
 	// The readers close first: the last connection to a WAL database
 	// checkpoints the log and removes it, which only the writer can do. A

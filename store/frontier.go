@@ -18,7 +18,7 @@ import (
 // URL states in the urls table.
 const (
 	StateQueued  = "queued"  // waiting to be fetched in the current run
-	StateDone    = "done"    // fetched (any HTTP status) in the run named by run_id
+	StateDone    = "done"    // fetched with a final answer (2xx, 3xx, 304, 4xx) in the run named by run_id
 	StateFailed  = "failed"  // gave up after retries; reason holds the error class
 	StateSkipped = "skipped" // never fetched; reason says why (out-of-scope, robots-denied, ...)
 )
@@ -213,6 +213,13 @@ func (s *writeStmts) close() error {
 	return first
 }
 
+// dropSeen forgets the seen set (its table is outside the Go heap, so it is
+// freed here). Callers hold db.mu.
+func (db *DB) dropSeen() {
+	db.seen.free()
+	db.seen = nil
+}
+
 // loadSeen reads the ids of run runID's URLs into a new set. On an error the
 // set is freed (its table is outside the Go heap).
 func (db *DB) loadSeen(ctx context.Context, runID int64) (*idSet, error) {
@@ -247,8 +254,7 @@ func (db *DB) loadLocked(ctx context.Context, runID int64) error {
 	if db.w == nil {
 		return fmt.Errorf("store: %s is open read-only", db.path)
 	}
-	db.seen.free() // a set of another run
-	db.seen = nil
+	db.dropSeen() // a set of another run
 	seen, err := db.loadSeen(ctx, runID)
 	if err != nil {
 		return err
@@ -797,8 +803,7 @@ func (db *DB) RequeueStale(ctx context.Context, runID int64, cutoff time.Time, r
 	if err != nil {
 		return 0, fmt.Errorf("store: queue stale URLs in %s: %w", db.path, err)
 	}
-	db.seen.free() // the requeued URLs now belong to this run
-	db.seen = nil
+	db.dropSeen() // the requeued URLs now belong to this run
 	return res.RowsAffected()
 }
 
