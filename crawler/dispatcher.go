@@ -116,17 +116,17 @@ func (d *dispatcher) loop(ctx context.Context, tasks chan<- task, events <-chan 
 	stopping, status := false, StatusFinished
 	var runErr error
 	confirmRounds := 0
+	// After a signal or --max-duration, requests in flight get stopGrace to
+	// finish; then they are cut short and their URLs stay queued, so that a
+	// stop (a cron slot ending) is not held up by slow servers for up to
+	// --timeout. A --max-pages stop lets them finish: they are in budget.
 	var grace <-chan time.Time
-	for {
-		if stopping && grace == nil && d.cancelFetch != nil && (status == StatusInterrupted || deadline == nil && c.cfg.MaxDuration > 0) {
-			// Requests in flight get stopGrace to finish; then they are cut
-			// short and their URLs stay queued, so that a stop (a signal, or
-			// --max-duration in a cron slot) is not held up by slow servers
-			// for up to --timeout.
-			t := time.NewTimer(stopGrace)
-			defer t.Stop()
-			grace = t.C
+	startGrace := func() {
+		if grace == nil {
+			grace = time.After(stopGrace) // collected if never read (Go 1.23)
 		}
+	}
+	for {
 		now := c.now()
 		if !stopping {
 			d.dispatch(now, tasks)
@@ -184,9 +184,10 @@ func (d *dispatcher) loop(ctx context.Context, tasks chan<- task, events <-chan 
 		case <-done:
 			done = nil
 			stopping, status = true, StatusInterrupted
+			startGrace()
 		case <-grace:
 			grace = make(chan time.Time) // never again
-			if d.inflight > 0 {
+			if d.inflight > 0 && d.cancelFetch != nil {
 				c.log.Info("abandoning requests still in flight; their URLs stay queued", "requests", d.inflight)
 				d.cancelFetch()
 			}
@@ -196,6 +197,7 @@ func (d *dispatcher) loop(ctx context.Context, tasks chan<- task, events <-chan 
 				c.log.Info("--max-duration reached; stopping", "after", time.Duration(c.cfg.MaxDuration))
 				stopping, status = true, StatusStopped
 			}
+			startGrace()
 		}
 	}
 }
@@ -508,8 +510,7 @@ func (d *dispatcher) afterRobots(h *hostQueue, ev event, now time.Time) {
 			st.RobotsBody = []byte{} // an empty file, not a missing one
 		}
 	}
-	d.sidePending++
-	d.w.enqueue(store.Batch{Hosts: []store.HostState{st}})
+	d.enqueueHost(st)
 }
 
 // installRobots makes rb, obtained at time at, the host's robots.txt.
@@ -559,8 +560,13 @@ func (d *dispatcher) reuseRobots(h *hostQueue, now time.Time) bool {
 // every later save of the host, so that a response arriving after the pause
 // began does not erase it.
 func (d *dispatcher) saveHost(h *hostQueue, pauseUntil time.Time) {
+	d.enqueueHost(d.hostState(h, pauseUntil))
+}
+
+// enqueueHost hands a host state to the writer's next transaction.
+func (d *dispatcher) enqueueHost(st store.HostState) {
 	d.sidePending++
-	d.w.enqueue(store.Batch{Hosts: []store.HostState{d.hostState(h, pauseUntil)}})
+	d.w.enqueue(store.Batch{Hosts: []store.HostState{st}})
 }
 
 // hostState is what the store keeps of h's politeness state, with

@@ -124,7 +124,7 @@ func (c *Crawler) finishFailure(out *store.Outcome, fe *FetchError) {
 		out.State = store.StateQueued
 		return
 	}
-	if fe.Status != 0 && !fe.Retryable() && fe.Class != ClassHTTP5xx {
+	if fe.Class == ClassHTTP4xx {
 		// A definite answer (404, 410, ...): the page is known, with that status.
 		out.State = store.StateDone
 		return
