@@ -195,8 +195,9 @@ func newLogger(w io.Writer, format string, quiet, verbose bool) (*slog.Logger, e
 }
 
 // overridable lists the flags that, given again when resuming, replace the
-// stored setting. Scope and seeds define the crawl and are kept.
-var overridable = []string{"max-depth", "max-pages", "max-duration", "max-pages-per-host", "concurrency", "per-host", "delay",
+// stored setting. Scope and seeds define the crawl and are kept; budgets
+// (--max-pages, --max-duration) always come from the invocation (mergeStored).
+var overridable = []string{"max-depth", "max-pages-per-host", "concurrency", "per-host", "delay",
 	"timeout", "max-body", "user-agent", "contact", "robots-agent", "ignore-robots", "retries", "retry-base",
 	"max-crawl-delay", "max-retry-after", "auto-throttle", "throttle-target", "max-delay"}
 
@@ -402,10 +403,6 @@ func applyFlag(dst *crawler.Config, src crawler.Config, name string) {
 	switch name {
 	case "max-depth":
 		dst.MaxDepth = src.MaxDepth
-	case "max-pages":
-		dst.MaxPages = src.MaxPages
-	case "max-duration":
-		dst.MaxDuration = src.MaxDuration
 	case "max-pages-per-host":
 		dst.MaxPagesPerHost = src.MaxPagesPerHost
 	case "concurrency":
