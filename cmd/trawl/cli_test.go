@@ -599,3 +599,16 @@ func TestSeedsFileCommentsAndBadLines(t *testing.T) {
 	r = trawl(t, "crawl", "--seeds-file", filepath.Join(dir, "missing.txt"), "--db", filepath.Join(dir, "bad.db"))
 	wantOneLineError(t, r, exitUsage, filepath.Join(dir, "missing.txt"))
 }
+
+// TestBudgetsBelongToTheInvocation: a --max-pages given to one invocation
+// does not bind the next one that resumes the run without it.
+func TestBudgetsBelongToTheInvocation(t *testing.T) {
+	h := fixtures.MustBasicSite(t, fixtures.HostConfig{})
+	db := filepath.Join(t.TempDir(), "budget.db")
+	if r := trawl(t, "crawl", h.URL+"/", "--db", db, "--delay", "0", "--quiet", "--max-pages", "2"); r.code != exitStopped {
+		t.Fatalf("first invocation: exit %d, want %d (stopped by the budget): %s", r.code, exitStopped, r.stderr)
+	}
+	if r := trawl(t, "crawl", "--db", db, "--delay", "0", "--quiet"); r.code != exitOK || !strings.Contains(r.stdout, "status=finished") {
+		t.Fatalf("resume without a budget: exit %d, want it to finish:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
