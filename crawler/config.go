@@ -77,8 +77,8 @@ type Config struct {
 
 	MaxDuration Duration `json:"max_duration,omitempty"` // stop gracefully after this long, per invocation; 0 means no limit
 
-	// RevisitAfter is how old a page's last fetch must be for a refresh run to
-	// fetch it again.
+	// RevisitAfter is how long ago the run that last fetched a page must have
+	// started for a refresh run to fetch it again; see RefreshCutoff.
 	RevisitAfter Duration `json:"revisit_after"`
 	// RefreshCutoff is set for refresh runs: URLs fetched before it are due.
 	// The zero time (a new crawl) makes every rediscovered URL due.

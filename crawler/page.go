@@ -22,9 +22,11 @@ import (
 func (c *Crawler) fetchPage(f *fetcher, job store.Job) (store.Outcome, event) {
 	start := c.now()
 	var hdr http.Header
-	// Only a stored 2xx (or a 304 that confirmed one) is revalidated: a 304
-	// then means "the copy you have", which the pages view shows as 200.
-	if p := job.Prev; p.FetchID != 0 && (p.ETag != "" || p.LastModified != "") &&
+	// Only a refresh run revalidates, and only a stored 2xx (or a 304 that
+	// confirmed one): a 304 then means "the copy you have", which the pages
+	// view shows as 200. A new crawl (--fresh) must see every body, since a
+	// 304 has no links to follow and its queue starts from the seeds.
+	if p := job.Prev; !c.cfg.RefreshCutoff.IsZero() && p.FetchID != 0 && (p.ETag != "" || p.LastModified != "") &&
 		(p.Status >= 200 && p.Status <= 299 || p.Status == http.StatusNotModified) {
 		hdr = http.Header{}
 		if p.ETag != "" {

@@ -135,3 +135,20 @@ func (db *DB) AbandonQueue(ctx context.Context) error {
 	}
 	return nil
 }
+
+// FirstStartSince returns the start of the earliest run that started at or
+// after t, or the zero time when none did. It compares in Go, not in SQL:
+// RFC 3339 text with trimmed fractions does not sort as time does.
+func (db *DB) FirstStartSince(ctx context.Context, t time.Time) (time.Time, error) {
+	runs, err := db.Runs(ctx)
+	if err != nil {
+		return time.Time{}, err
+	}
+	var first time.Time
+	for _, r := range runs {
+		if !r.StartedAt.Before(t) && (first.IsZero() || r.StartedAt.Before(first)) {
+			first = r.StartedAt
+		}
+	}
+	return first, nil
+}

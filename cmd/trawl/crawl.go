@@ -51,8 +51,8 @@ func (a *app) crawlCmd() *cobra.Command {
 If the database holds an unfinished crawl (interrupted, killed, stopped by a
 budget), the same command resumes it exactly: its seeds and settings are kept in
 the database, and limits given again on the command line override them. If the
-last crawl finished, the same command starts a refresh run: pages last fetched
-longer ago than --revisit-after are fetched again with conditional requests
+last crawl finished, the same command starts a refresh run: pages fetched by a
+run that started --revisit-after ago or more are fetched again with conditional requests
 (If-None-Match / If-Modified-Since), and every page is recorded as new,
 changed, unchanged or gone. --fresh starts a new crawl from the seeds.
 
@@ -93,7 +93,7 @@ Exit codes: 0 finished, 1 failed, 2 bad input, 3 stopped by a budget
 	f.IntVar(&cfg.MaxDepth, "max-depth", 0, "maximum link hops from a seed (0: no limit)")
 	f.IntVar(&cfg.MaxPages, "max-pages", 0, "stop after fetching this many pages in this invocation; resumable (0: no limit)")
 	f.DurationVar(&maxDuration, "max-duration", 0, "stop gracefully after this long (e.g. 45m); resumable (0: no limit)")
-	f.DurationVar(&revisitAfter, "revisit-after", time.Duration(cfg.RevisitAfter), "in a refresh run, fetch again pages last fetched longer ago than this")
+	f.DurationVar(&revisitAfter, "revisit-after", time.Duration(cfg.RevisitAfter), "in a refresh run, fetch again pages fetched by a run that started this long ago (less a small slack)")
 	f.IntVar(&cfg.MaxPagesPerHost, "max-pages-per-host", 0, "fetch at most this many pages from one host in a run (0: no limit)")
 	f.IntVar(&cfg.Concurrency, "concurrency", cfg.Concurrency, "concurrent fetchers in total")
 	f.IntVar(&cfg.PerHost, "per-host", cfg.PerHost, "concurrent requests to one host")
@@ -364,7 +364,11 @@ func (a *app) prepareRun(ctx context.Context, db *store.DB, flags *pflag.FlagSet
 	cfg.RefreshCutoff = time.Time{}
 	if last != nil && !o.fresh {
 		kind = "refresh"
-		cfg.RefreshCutoff = time.Now().Add(-time.Duration(cfg.RevisitAfter)).UTC()
+		cutoff, err := crawler.RefreshCutoff(ctx, db, time.Now(), time.Duration(cfg.RevisitAfter))
+		if err != nil {
+			return nil, cfg, &exitError{code: exitFailed, err: err}
+		}
+		cfg.RefreshCutoff = cutoff
 	}
 	b, _ := json.Marshal(cfg)
 	run, err := db.StartRun(ctx, kind, b)

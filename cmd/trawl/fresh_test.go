@@ -1,0 +1,77 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/trawl-crawler/trawl/fixtures"
+)
+
+// freshSite is a home page linking n pages, each with an ETag, so that a run
+// which revalidated instead of fetching would get 304s and no links.
+func freshSite(t *testing.T, n int) (*fixtures.Host, []string) {
+	site := fixtures.NewMutableSite()
+	var home strings.Builder
+	home.WriteString("<title>home</title>")
+	paths := []string{"/"}
+	for i := range n {
+		p := fmt.Sprintf("/p/%d", i)
+		fmt.Fprintf(&home, `<a href="%s">%s</a>`, p, p)
+		site.Set(p, fmt.Sprintf(`<title>%d</title><a href="/">home</a>`, i), fixtures.Validators{ETag: true})
+		paths = append(paths, p)
+	}
+	site.Set("/", home.String(), fixtures.Validators{ETag: true, LastModified: true})
+	return fixtures.MustHost(t, fixtures.HostConfig{}, site), paths
+}
+
+// TestFreshRecrawlsEverything checks that --fresh reaches every page an empty
+// database would, with full GETs, after a finished crawl and after a stopped one.
+func TestFreshRecrawlsEverything(t *testing.T) {
+	h, paths := freshSite(t, 12)
+	db := filepath.Join(t.TempDir(), "fresh.db")
+	base := []string{"crawl", h.URL + "/", "--db", db, "--delay", "0", "--sitemaps=false", "--quiet"}
+	fullGETs := func(from int) map[string]int {
+		got := map[string]int{}
+		for _, e := range h.Log.Entries()[from:] {
+			if e.Path == "/robots.txt" {
+				continue
+			}
+			if e.Header.Get("If-None-Match") != "" || e.Header.Get("If-Modified-Since") != "" {
+				t.Errorf("%s: a fresh run sent a conditional GET", e.Path)
+			}
+			if e.Status == 200 {
+				got[e.Path]++
+			}
+		}
+		return got
+	}
+	check := func(name string, from int, r result) {
+		t.Helper()
+		if r.code != 0 {
+			t.Fatalf("%s: exit %d: %s", name, r.code, r.stderr)
+		}
+		got := fullGETs(from)
+		for _, p := range paths {
+			if got[p] != 1 {
+				t.Errorf("%s: %s fetched with 200 %d times, want 1", name, p, got[p])
+			}
+		}
+		if !strings.Contains(r.stdout, fmt.Sprintf(" run_pages=%d ", len(paths))) {
+			t.Errorf("%s: summary %q, want run_pages=%d", name, r.stdout, len(paths))
+		}
+	}
+
+	check("first crawl", 0, trawl(t, base...))
+	at := h.Log.Len()
+	check("fresh after a finished crawl", at, trawl(t, append(base, "--fresh")...))
+
+	// A stopped crawl: --fresh must not lose the URLs the stop left queued.
+	at = h.Log.Len()
+	if r := trawl(t, append(base, "--fresh", "--max-pages", "3")...); r.code != 3 {
+		t.Fatalf("budgeted fresh run: exit %d, want 3: %s", r.code, r.stderr)
+	}
+	at = h.Log.Len()
+	check("fresh after a stopped crawl", at, trawl(t, append(base, "--fresh")...))
+}
