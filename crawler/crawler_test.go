@@ -75,10 +75,12 @@ func resume(tb testing.TB, db *store.DB, cfg Config, runID int64) Result {
 	return res
 }
 
-// recorded returns url -> last status (0 for none) of every fetched URL.
+// recorded returns url -> last status (0 for none) of every fetched URL,
+// sitemap files included.
 func recorded(tb testing.TB, db *store.DB) map[string]int {
 	tb.Helper()
-	rows, err := db.Reader().Query(`SELECT url, coalesce(status, 0) FROM pages WHERE state IN ('done', 'failed')`)
+	rows, err := db.Reader().Query(`SELECT u.url, coalesce(f.status, 0) FROM urls u LEFT JOIN fetches f ON f.id = u.last_fetch_id
+		WHERE u.state IN ('done', 'failed')`)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -494,5 +496,41 @@ func TestCharsetsReachTheDatabaseAsUTF8(t *testing.T) {
 		if title != p.title {
 			t.Errorf("%s: title %q, want %q", p.path, title, p.title)
 		}
+	}
+}
+
+// TestSitemapProbeIsNotAPage checks that asking a site without a sitemap for
+// /sitemap.xml costs neither a page of --max-pages nor an error, and that
+// sitemap files are not in the pages view.
+func TestSitemapProbeIsNotAPage(t *testing.T) {
+	h := fixtures.MustHost(t, fixtures.HostConfig{}, nil)
+	html := map[string]string{"Content-Type": "text/html"}
+	h.Handle("/{$}", fixtures.Status(200, html, `<a href="/a">a</a><a href="/b">b</a>`))
+	h.Handle("/a", fixtures.Status(200, html, `a`))
+	h.Handle("/b", fixtures.Status(200, html, `b`))
+
+	db := testDB(t)
+	cfg := testConfig(h.URL + "/")
+	cfg.Sitemaps = true
+	cfg.MaxPages = 3
+	run, res := crawlRun(t, db, cfg)
+	if res.Status != StatusFinished || res.Stats.Pages != 3 || res.Stats.Errors != 0 {
+		t.Fatalf("status %s, stats %+v; want finished with 3 pages and no error", res.Status, res.Stats)
+	}
+	got, err := db.GetRun(context.Background(), run.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Pages != 3 || got.Errors != 0 {
+		t.Errorf("runs row: pages %d errors %d, want 3 and 0", got.Pages, got.Errors)
+	}
+	if n := queryInt(t, db, `SELECT count(*) FROM fetches f JOIN urls u ON u.id = f.url_id WHERE u.url = ? AND f.status = 404`, h.URL+"/sitemap.xml"); n != 1 {
+		t.Errorf("the probe's 404 recorded %d times, want once in fetches", n)
+	}
+	if n := queryInt(t, db, `SELECT count(*) FROM errors`); n != 0 {
+		t.Errorf("errors view has %d rows, want none", n)
+	}
+	if n := queryInt(t, db, `SELECT count(*) FROM pages`); n != 3 {
+		t.Errorf("pages view has %d rows, want the 3 pages", n)
 	}
 }

@@ -283,10 +283,12 @@ func (d *dispatcher) take(h *hostQueue, now time.Time) (task, bool) {
 	}
 	h.inflight++
 	d.inflight++
-	h.pages++
 	d.awaiting++
-	if job.Tries == 0 {
-		d.dispatched++ // --max-pages counts pages, not attempts
+	if job.Via != viaSitemap { // a sitemap file is not a page of the budgets
+		h.pages++
+		if job.Tries == 0 {
+			d.dispatched++ // --max-pages counts pages, not attempts
+		}
 	}
 	h.next = now.Add(h.delay)
 	return task{kind: taskPage, job: job}, true

@@ -38,7 +38,7 @@ func (c *Crawler) fetchPage(f *fetcher, job store.Job) (store.Outcome, event) {
 	}
 	resp, err := f.fetch(job.URL, hdr)
 	latency := c.now().Sub(start)
-	out := store.Outcome{Job: job}
+	out := store.Outcome{Job: job, NotPage: job.Via == viaSitemap}
 	ev := event{kind: evFetched, host: job.Host, fetched: true, latency: latency}
 	fr := &store.Fetch{At: start, Duration: latency}
 	out.Fetch = fr
@@ -67,6 +67,12 @@ func (c *Crawler) fetchPage(f *fetcher, job store.Job) (store.Outcome, event) {
 		return out, ev
 	}
 	fr.Change = change(job.Prev, resp.status, fr.ContentHash)
+	if job.Via == viaSitemap && resp.status >= 400 && resp.status < 500 && resp.status != http.StatusTooManyRequests {
+		// No sitemap there: an answer, not a failure. Most sites have no
+		// /sitemap.xml, and trawl asks for it unbidden.
+		out.State = store.StateDone
+		return out, ev
+	}
 	if class := statusClass(resp.status); class != "" {
 		fe := &FetchError{URL: job.URL, Status: resp.status, Class: class}
 		fr.ErrorClass, fr.Error = class, http.StatusText(resp.status)

@@ -142,6 +142,10 @@ type Outcome struct {
 	// Discovered are the URLs found on the page (and redirect targets) that the
 	// frontier should know; URLs already known are ignored.
 	Discovered []NewURL
+	// NotPage marks a fetch that serves the crawl but is not one of its pages
+	// (a sitemap file): it is stored like any other but counted neither as
+	// a page nor as an error.
+	NotPage bool
 }
 
 // CommitResult tells the scheduler what a commit added to the frontier.
@@ -475,12 +479,18 @@ func (db *DB) Commit(ctx context.Context, runID int64, b Batch) (CommitResult, e
 			tries = 1
 			retries++
 		case StateDone:
+			if o.NotPage {
+				break
+			}
 			pages++
 			if o.Fetch != nil && o.Fetch.ErrorClass != "" {
 				errs++
 				cs.res.addClass(o.Fetch.ErrorClass, 1)
 			}
 		case StateFailed:
+			if o.NotPage {
+				break
+			}
 			if o.Fetch != nil {
 				pages++
 			}

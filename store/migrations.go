@@ -251,6 +251,24 @@ LEFT JOIN fetches f ON f.id = u.last_fetch_id;
 	`
 ALTER TABLE runs ADD COLUMN skipped INTEGER NOT NULL DEFAULT 0;
 `,
+	// 8: pages are what a user means by pages: the URLs trawl fetched (or
+	// tried to), not the queued and skipped ones (those are in urls), and not
+	// the sitemap files it read.
+	`
+DROP VIEW pages;
+CREATE VIEW pages AS
+SELECT u.id AS url_id, u.url, h.host, u.depth, u.state, u.reason, u.via, u.lastmod, u.gone_run,
+       f.id AS fetch_id, f.run_id, f.fetched_at,
+       CASE WHEN f.status = 304 AND f.change = 'unchanged' THEN 200 ELSE f.status END AS status,
+       f.status AS http_status, f.change, f.error_class, f.error, f.redirect_to,
+       f.content_type, f.charset, f.size, f.duration_ms, f.etag, f.last_modified, f.content_hash,
+       f.title, f.description, f.canonical, f.lang, f.meta_robots, f.noindex, f.nofollow,
+       json_array_length(f.outlinks) AS outlink_count, f.word_count, f.facts
+FROM urls u
+JOIN hosts h ON h.id = u.host_id
+JOIN fetches f ON f.id = u.last_fetch_id
+WHERE u.via != 'sitemap';
+`,
 }
 
 // SchemaVersion returns the schema version this build of trawl writes.

@@ -308,9 +308,10 @@ func TestDemoCrawlsBundledSite(t *testing.T) {
 	conn := openDB(t, db)
 	var ok, notFound, denied, redirects int
 	conn.QueryRow(`SELECT count(*) FILTER (WHERE status = 200), count(*) FILTER (WHERE status = 404),
-		count(*) FILTER (WHERE reason = 'robots-denied'), count(*) FILTER (WHERE status = 301 AND redirect_to LIKE '%/books/')
+		(SELECT count(*) FROM urls WHERE reason = 'robots-denied'), count(*) FILTER (WHERE status = 301 AND redirect_to LIKE '%/books/')
 		FROM pages`).Scan(&ok, &notFound, &denied, &redirects)
-	if ok < 22 || notFound != 1 || denied != 1 || redirects != 1 {
+	// pages holds the pages only: the sitemap the demo lists is read, not counted.
+	if ok < 21 || notFound != 1 || denied != 1 || redirects != 1 {
 		t.Fatalf("demo crawl: 200=%d 404=%d robots-denied=%d redirects=%d", ok, notFound, denied, redirects)
 	}
 }

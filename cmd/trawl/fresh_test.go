@@ -68,9 +68,17 @@ func TestFreshRecrawlsEverything(t *testing.T) {
 	check("fresh after a finished crawl", at, trawl(t, append(base, "--fresh")...))
 
 	// A stopped crawl: --fresh must not lose the URLs the stop left queued.
-	at = h.Log.Len()
 	if r := trawl(t, append(base, "--fresh", "--max-pages", "3")...); r.code != 3 {
 		t.Fatalf("budgeted fresh run: exit %d, want 3: %s", r.code, r.stderr)
+	}
+	// The README's first query counts pages, not the URLs still queued.
+	db2 := filepath.Join(t.TempDir(), "stopped.db")
+	if r := trawl(t, "crawl", h.URL+"/", "--db", db2, "--delay", "0", "--quiet", "--max-pages", "3"); r.code != 3 {
+		t.Fatalf("budgeted crawl: exit %d, want 3: %s", r.code, r.stderr)
+	}
+	q := trawl(t, "query", db2, "SELECT status, count(*) AS n FROM pages GROUP BY status", "--format", "csv")
+	if q.code != 0 || q.stdout != "status,n\n200,3\n" {
+		t.Errorf("pages by status after a stopped run: exit %d:\n%s", q.code, q.stdout)
 	}
 	at = h.Log.Len()
 	check("fresh after a stopped crawl", at, trawl(t, append(base, "--fresh")...))
