@@ -214,7 +214,14 @@ func checkValues(path string, doc *yaml.Node) []string {
 // apply copies the file's settings into cfg and o, except those whose flag was
 // given on the command line.
 func (fc *fileConfig) apply(flags *pflag.FlagSet, cfg *crawler.Config, o *crawlOptions) {
-	set := func(flag string) bool { return !flags.Changed(flag) }
+	// set is asked only for keys the file has; it records those it takes.
+	set := func(flag string) bool {
+		if flags.Changed(flag) {
+			return false
+		}
+		o.fileKeys = append(o.fileKeys, flag)
+		return true
+	}
 	if fc.DB != nil && set("db") {
 		o.db = *fc.DB
 	}

@@ -350,3 +350,20 @@ func TestEveryCrawlFlagIsAConfigKey(t *testing.T) {
 		}
 	})
 }
+
+// TestEveryCrawlFlagTakesEffectOnResume: a flag given when resuming is
+// either a crawl setting (it overrides the stored one for that invocation) or
+// one of a known list of options that are never stored, so no flag can be
+// silently dropped on a resume or refresh.
+func TestEveryCrawlFlagTakesEffectOnResume(t *testing.T) {
+	notStored := map[string]bool{"config": true, "fresh": true, "help": true, "db": true, "seeds-file": true,
+		"log-format": true, "quiet": true, "verbose": true, "progress": true, "max-db-size": true,
+		"max-pages": true, "max-duration": true, // budgets: always the invocation's
+		"store-body": true, "store-text": true, // extraction: kept (keepExtraction)
+	}
+	(&app{}).crawlCmd().Flags().VisitAll(func(f *pflag.Flag) {
+		if _, ok := settingKey(f.Name); !ok && !notStored[f.Name] {
+			t.Errorf("crawl flag --%s is neither a stored setting nor an invocation option", f.Name)
+		}
+	})
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"reflect"
 	"slices"
 	"sort"
 	"strconv"
@@ -27,6 +29,7 @@ import (
 
 // crawlOptions are the crawl command's flags that are not crawler.Config.
 type crawlOptions struct {
+	fileKeys  []string // crawl flags the config file set
 	db        string
 	seedsFile string
 	fresh     bool
@@ -50,7 +53,7 @@ func (a *app) crawlCmd() *cobra.Command {
 
 If the database holds an unfinished crawl (interrupted, killed, stopped by a
 budget), the same command resumes it exactly: its seeds and settings are kept in
-the database, and limits given again on the command line override them. If the
+the database; settings given again apply to that invocation only. If the
 last crawl finished, the same command starts a refresh run: pages fetched by a
 run that started --revisit-after ago or more are fetched again with conditional requests
 (If-None-Match / If-Modified-Since), and every page is recorded as new,
@@ -194,13 +197,6 @@ func newLogger(w io.Writer, format string, quiet, verbose bool) (*slog.Logger, e
 	return nil, fmt.Errorf("--log-format %q: want text or json", format)
 }
 
-// overridable lists the flags that, given again when resuming, replace the
-// stored setting. Scope and seeds define the crawl and are kept; budgets
-// (--max-pages, --max-duration) always come from the invocation (mergeStored).
-var overridable = []string{"max-depth", "max-pages-per-host", "concurrency", "per-host", "delay",
-	"timeout", "max-body", "user-agent", "contact", "robots-agent", "ignore-robots", "retries", "retry-base",
-	"max-crawl-delay", "max-retry-after", "auto-throttle", "throttle-target", "max-delay"}
-
 func (a *app) crawl(ctx context.Context, flags *pflag.FlagSet, cfg crawler.Config, o crawlOptions, args []string) error {
 	log, err := newLogger(a.stderr, o.logFormat, o.quiet, o.verbose)
 	if err != nil {
@@ -302,26 +298,130 @@ func (a *app) crawl(ctx context.Context, flags *pflag.FlagSet, cfg crawler.Confi
 	return nil
 }
 
-// mergeStored returns a stored run's configuration with the flags in names
-// that the command line set taken from cfg, cfg's new seeds added, and the
-// extraction settings and budgets of this invocation.
-func mergeStored(stored, cfg crawler.Config, flags *pflag.FlagSet, o crawlOptions, names []string) crawler.Config {
-	merged := stored
-	for _, name := range names {
-		if flags.Changed(name) {
-			applyFlag(&merged, cfg, name)
+// crawlDefining are the settings that decide which URLs belong to a crawl
+// (and, for revisit_after, which are due in a refresh). A resume keeps the
+// stored ones, since changing them mid-run would strand or re-admit queued
+// URLs; a refresh or --fresh may set them.
+var crawlDefining = map[string]bool{"scope": true, "allow": true, "deny": true, "drop_params": true, "revisit_after": true}
+
+// settingKey is the crawler.Config JSON key behind a crawl flag, if the
+// flag is a crawl setting that an invocation may override: not a budget
+// (always the invocation's), not the extraction settings (keepExtraction),
+// not an option of the command itself (--db, --log-format, ...).
+func settingKey(flag string) (string, bool) {
+	if flag == "contact" {
+		return "user_agent", true // --contact is part of the User-Agent
+	}
+	key := strings.ReplaceAll(flag, "-", "_")
+	switch key {
+	case "seeds", "max_pages", "max_duration", "rules", "store_body", "store_text", "refresh_cutoff":
+		return "", false
+	}
+	return key, slices.Contains(configKeys(), key)
+}
+
+// configKeys lists crawler.Config's JSON keys.
+func configKeys() []string {
+	var keys []string
+	t := reflect.TypeFor[crawler.Config]()
+	for i := range t.NumField() {
+		if name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ","); name != "" && name != "-" {
+			keys = append(keys, name)
 		}
 	}
-	for _, s := range cfg.Seeds {
-		if !slices.Contains(merged.Seeds, s) {
-			merged.Seeds = append(merged.Seeds, s)
+	return keys
+}
+
+// givenSettings returns the names of the crawl flags this invocation sets,
+// on the command line or in its config file.
+func givenSettings(flags *pflag.FlagSet, o crawlOptions) []string {
+	given := slices.Clone(o.fileKeys)
+	flags.Visit(func(f *pflag.Flag) { given = append(given, f.Name) })
+	slices.Sort(given)
+	return slices.Compact(given)
+}
+
+// overrideSettings returns base with the settings this invocation gives taken
+// from cfg, for this invocation only: the stored configuration is not
+// changed, so a later plain resume or cron run crawls with the crawl's own
+// settings again. Each setting that differs is logged at start, so that a
+// user sees what this invocation does differently. Settings in keep are
+// not taken (with a warning when they differ).
+func overrideSettings(base, cfg crawler.Config, given []string, keep map[string]bool, log *slog.Logger) (crawler.Config, error) {
+	var stored, now map[string]json.RawMessage
+	if err := roundTrip(base, &stored); err != nil {
+		return base, err
+	}
+	if err := roundTrip(cfg, &now); err != nil {
+		return base, err
+	}
+	for _, name := range given {
+		key, ok := settingKey(name)
+		if !ok {
+			continue
+		}
+		was, is := stored[key], now[key]
+		if bytes.Equal(was, is) {
+			continue
+		}
+		if keep[key] {
+			log.Warn("setting not changed: it defines the unfinished crawl (use --fresh to start over with it)",
+				"setting", key, "stored", shown(was), "given", shown(is))
+			continue
+		}
+		log.Info("setting overridden for this invocation only", "setting", key, "stored", shown(was), "now", shown(is))
+		if is == nil {
+			delete(stored, key)
+		} else {
+			stored[key] = is
 		}
 	}
-	keepExtraction(&merged, cfg, flags, o)
+	var merged crawler.Config
+	b, _ := json.Marshal(stored)
+	if err := json.Unmarshal(b, &merged); err != nil {
+		return base, err
+	}
 	// Budgets belong to an invocation, not to the crawl: a cron line's
 	// --max-duration must not bind a later manual resume, and the reverse.
 	merged.MaxPages, merged.MaxDuration = cfg.MaxPages, cfg.MaxDuration
-	return merged
+	return merged, nil
+}
+
+// roundTrip converts v to a JSON object map.
+func roundTrip(v any, m *map[string]json.RawMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, m)
+}
+
+// shown is a JSON setting value as a person reads it.
+func shown(v json.RawMessage) string {
+	if v == nil {
+		return "(unset)"
+	}
+	var s string
+	if json.Unmarshal(v, &s) == nil {
+		return s
+	}
+	return string(v)
+}
+
+// storedBase returns a stored run's configuration with this invocation's new
+// seeds and extraction settings: what the run keeps for later invocations.
+func storedBase(storedJSON []byte, cfg crawler.Config, flags *pflag.FlagSet, o crawlOptions) (crawler.Config, error) {
+	var stored crawler.Config
+	if err := json.Unmarshal(storedJSON, &stored); err != nil {
+		return stored, err
+	}
+	for _, s := range cfg.Seeds {
+		if !slices.Contains(stored.Seeds, s) {
+			stored.Seeds = append(stored.Seeds, s)
+		}
+	}
+	keepExtraction(&stored, cfg, flags, o)
+	return stored, nil
 }
 
 // prepareRun decides between resuming the last run and starting a new one,
@@ -331,25 +431,32 @@ func (a *app) prepareRun(ctx context.Context, db *store.DB, flags *pflag.FlagSet
 	if err != nil {
 		return nil, cfg, &exitError{code: exitFailed, err: err}
 	}
+	given := givenSettings(flags, o)
 	if last != nil && last.Resumable() && !o.fresh {
-		var stored crawler.Config
-		if err := json.Unmarshal(last.Config, &stored); err != nil {
+		base, err := storedBase(last.Config, cfg, flags, o)
+		if err != nil {
 			return nil, cfg, &exitError{code: exitFailed, err: fmt.Errorf("run %d has an unreadable configuration: %w; use --fresh", last.ID, err)}
 		}
-		merged := mergeStored(stored, cfg, flags, o, overridable)
-		b, _ := json.Marshal(merged)
+		run, err := overrideSettings(base, cfg, given, crawlDefining, log)
+		if err != nil {
+			return nil, cfg, &exitError{code: exitFailed, err: err}
+		}
+		b, _ := json.Marshal(base)
 		if err := db.ResumeRun(ctx, last.ID, b); err != nil {
 			return nil, cfg, &exitError{code: exitFailed, err: err}
 		}
 		log.Info("resuming run", "run", last.ID, "status_was", last.Status, "pages_so_far", last.Pages)
-		return last, merged, nil
+		return last, run, nil
 	}
+	base := cfg
 	if last != nil && !o.fresh {
-		// A finished crawl: refresh it with its own settings unless the
-		// command line says otherwise.
-		var stored crawler.Config
-		if err := json.Unmarshal(last.Config, &stored); err == nil {
-			cfg = mergeStored(stored, cfg, flags, o, append(slices.Clone(overridable), "revisit-after", "scope", "allow", "deny", "drop-params"))
+		// A finished crawl: refresh it with its own settings; those given now
+		// apply to this run.
+		if stored, err := storedBase(last.Config, cfg, flags, o); err == nil {
+			base = stored
+			if cfg, err = overrideSettings(base, cfg, given, nil, log); err != nil {
+				return nil, cfg, &exitError{code: exitFailed, err: err}
+			}
 		}
 	}
 	if len(cfg.Seeds) == 0 {
@@ -370,7 +477,8 @@ func (a *app) prepareRun(ctx context.Context, db *store.DB, flags *pflag.FlagSet
 		}
 		cfg.RefreshCutoff = cutoff
 	}
-	b, _ := json.Marshal(cfg)
+	base.RefreshCutoff = cfg.RefreshCutoff
+	b, _ := json.Marshal(base)
 	run, err := db.StartRun(ctx, kind, b)
 	if err != nil {
 		return nil, cfg, &exitError{code: exitFailed, err: err}
@@ -380,7 +488,7 @@ func (a *app) prepareRun(ctx context.Context, db *store.DB, flags *pflag.FlagSet
 		if err != nil {
 			return nil, cfg, &exitError{code: exitFailed, err: err}
 		}
-		log.Info("starting refresh run", "run", run.ID, "due", n, "revisit_after", time.Duration(cfg.RevisitAfter))
+		log.Info("starting refresh run", "run", run.ID, "due", n, "revisit_after", time.Duration(cfg.RevisitAfter).String())
 		return run, cfg, nil
 	}
 	log.Info("starting run", "run", run.ID, "kind", kind, "seeds", len(cfg.Seeds))
@@ -399,56 +507,6 @@ func keepExtraction(dst *crawler.Config, src crawler.Config, flags *pflag.FlagSe
 	}
 	if o.config != "" || flags.Changed("store-text") {
 		dst.StoreText = src.StoreText
-	}
-}
-
-// applyFlag copies the setting behind flag name from src into dst.
-func applyFlag(dst *crawler.Config, src crawler.Config, name string) {
-	switch name {
-	case "max-depth":
-		dst.MaxDepth = src.MaxDepth
-	case "max-pages-per-host":
-		dst.MaxPagesPerHost = src.MaxPagesPerHost
-	case "concurrency":
-		dst.Concurrency = src.Concurrency
-	case "per-host":
-		dst.PerHost = src.PerHost
-	case "delay":
-		dst.Delay = src.Delay
-	case "timeout":
-		dst.Timeout = src.Timeout
-	case "max-body":
-		dst.MaxBody = src.MaxBody
-	case "user-agent", "contact":
-		dst.UserAgent = src.UserAgent
-	case "robots-agent":
-		dst.RobotsAgent = src.RobotsAgent
-	case "ignore-robots":
-		dst.IgnoreRobots = src.IgnoreRobots
-	case "retries":
-		dst.Retries = src.Retries
-	case "retry-base":
-		dst.RetryBase = src.RetryBase
-	case "revisit-after":
-		dst.RevisitAfter = src.RevisitAfter
-	case "scope":
-		dst.Scope = src.Scope
-	case "allow":
-		dst.Allow = src.Allow
-	case "deny":
-		dst.Deny = src.Deny
-	case "drop-params":
-		dst.DropParams = src.DropParams
-	case "max-crawl-delay":
-		dst.MaxCrawlDelay = src.MaxCrawlDelay
-	case "max-retry-after":
-		dst.MaxRetryAfter = src.MaxRetryAfter
-	case "auto-throttle":
-		dst.AutoThrottle = src.AutoThrottle
-	case "throttle-target":
-		dst.ThrottleTarget = src.ThrottleTarget
-	case "max-delay":
-		dst.MaxDelay = src.MaxDelay
 	}
 }
 

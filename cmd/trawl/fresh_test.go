@@ -83,3 +83,53 @@ func TestFreshRecrawlsEverything(t *testing.T) {
 	at = h.Log.Len()
 	check("fresh after a stopped crawl", at, trawl(t, append(base, "--fresh")...))
 }
+
+// TestOverridesBelongToTheInvocation: settings given when resuming apply to
+// that invocation, are named at start, and are not stored; settings that
+// define the crawl are kept, with a warning.
+func TestOverridesBelongToTheInvocation(t *testing.T) {
+	h, _ := freshSite(t, 12)
+	db := filepath.Join(t.TempDir(), "over.db")
+	storedDelay := func() string {
+		var d, scope string
+		var sitemaps bool
+		if err := openDB(t, db).QueryRow(`SELECT json_extract(config, '$.delay'), json_extract(config, '$.scope'),
+			json_extract(config, '$.sitemaps') FROM runs WHERE id = 1`).Scan(&d, &scope, &sitemaps); err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprintf("%s %s %v", d, scope, sitemaps)
+	}
+	if r := trawl(t, "crawl", h.URL+"/", "--db", db, "--delay", "1ms", "--max-pages", "2"); r.code != 3 {
+		t.Fatalf("first invocation: exit %d: %s", r.code, r.stderr)
+	}
+	if got := storedDelay(); got != "1ms host true" {
+		t.Fatalf("stored settings %q", got)
+	}
+	r := trawl(t, "crawl", "--db", db, "--delay", "0", "--per-host", "4", "--sitemaps=false", "--scope", "any", "--max-pages", "2")
+	if r.code != 3 {
+		t.Fatalf("resume with overrides: exit %d: %s", r.code, r.stderr)
+	}
+	for _, want := range []string{
+		"setting overridden for this invocation only", "setting=delay stored=1ms now=0s",
+		"setting=per_host stored=2 now=4", "setting=sitemaps stored=true now=false",
+		"setting not changed: it defines the unfinished crawl", "setting=scope stored=host given=any",
+	} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("resume with overrides: stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	if got := storedDelay(); got != "1ms host true" {
+		t.Errorf("stored settings after overrides %q, want them unchanged", got)
+	}
+	// A config file's keys are given settings too.
+	conf := filepath.Join(t.TempDir(), "c.yaml")
+	writeFile(t, conf, "per_host: 3\n")
+	r = trawl(t, "crawl", "--db", db, "--config", conf, "--max-pages", "2")
+	if r.code != 3 || !strings.Contains(r.stderr, "setting=per_host stored=2 now=3") {
+		t.Errorf("resume with a config file: exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+	r = trawl(t, "crawl", "--db", db)
+	if r.code != 0 || strings.Contains(r.stderr, "overridden") {
+		t.Errorf("plain resume: exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+}
