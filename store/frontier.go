@@ -366,7 +366,7 @@ func (db *DB) addURLTx(ctx context.Context, tx *sql.Tx, cs *commitState, runID i
 	parent := sql.NullInt64{Int64: u.ParentID, Valid: u.ParentID != 0}
 	res, err := tx.StmtContext(ctx, db.stmts.insURL).ExecContext(ctx, id, u.URL, hostID, u.Depth, cs.seq,
 		state, reason, u.Via, parent, runID, nullStr(u.LastMod), u.Revisit || cutoff.IsZero(),
-		cutoff.UTC().Format(time.RFC3339Nano))
+		formatTime(cutoff))
 	if err != nil {
 		return fmt.Errorf("store: add URL %s: %w", u.URL, err)
 	}
@@ -416,7 +416,7 @@ func (db *DB) Commit(ctx context.Context, runID int64, b Batch) (CommitResult, e
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
 	var pages, errs, skipped, retries, bytes, discovered int64
-	now := time.Now().UTC().Format(time.RFC3339Nano)
+	now := formatTime(time.Now())
 	var buf []byte
 	for i := range outs {
 		o := &outs[i]
@@ -437,7 +437,7 @@ func (db *DB) Commit(ctx context.Context, runID int64, b Batch) (CommitResult, e
 				outlinks = string(buf)
 			}
 			res, err := tx.StmtContext(ctx, db.stmts.insFetch).ExecContext(ctx, o.Job.ID, runID, o.Job.Tries+1,
-				f.At.UTC().Format(time.RFC3339Nano), float64(f.Duration.Microseconds())/1000,
+				formatTime(f.At), float64(f.Duration.Microseconds())/1000,
 				nullInt(f.Status), nullStr(f.ErrorClass), nullStr(f.Error), nullStr(f.RedirectTo),
 				nullStr(f.ContentType), nullStr(f.Charset), f.Size, f.Truncated, nullStr(f.ETag),
 				nullStr(f.LastModified), nullStr(f.ContentHash), nullStr(f.Title), nullStr(f.Description),
@@ -458,7 +458,7 @@ func (db *DB) Commit(ctx context.Context, runID int64, b Batch) (CommitResult, e
 				}
 			}
 			if f.Status != 0 && o.State == StateDone {
-				fetchedAt = sql.NullString{String: f.At.UTC().Format(time.RFC3339Nano), Valid: true}
+				fetchedAt = sql.NullString{String: formatTime(f.At), Valid: true}
 			}
 			change = nullStr(f.Change)
 			if len(f.Body) > 0 {
@@ -634,7 +634,7 @@ func nullTime(t time.Time) sql.NullString {
 	if t.IsZero() {
 		return sql.NullString{}
 	}
-	return sql.NullString{String: t.UTC().Format(time.RFC3339Nano), Valid: true}
+	return sql.NullString{String: formatTime(t), Valid: true}
 }
 
 func nullMillis(d time.Duration) sql.NullInt64 {
@@ -809,7 +809,7 @@ func (db *DB) RequeueStale(ctx context.Context, runID int64, cutoff time.Time, r
 			(state IN ('done', 'failed')
 				AND (fetched_at IS NULL OR fetched_at < ?2 OR (lastmod IS NOT NULL AND lastmod > fetched_at)))
 			OR (state = 'skipped' AND reason IN (SELECT value FROM json_each(?3))))`,
-		runID, cutoff.UTC().Format(time.RFC3339Nano), reasons)
+		runID, formatTime(cutoff), reasons)
 	if err != nil {
 		return 0, fmt.Errorf("store: queue stale URLs in %s: %w", db.path, err)
 	}

@@ -91,7 +91,7 @@ func (db *DB) Lock(ctx context.Context) error {
 		return &holder
 	}
 	_, err = tx.ExecContext(ctx, `INSERT OR REPLACE INTO run_lock(id, pid, pid_start, hostname, since) VALUES (1, ?, ?, ?, ?)`,
-		pid, processStart(pid), host, time.Now().UTC().Format(time.RFC3339Nano))
+		pid, processStart(pid), host, formatTime(time.Now()))
 	if err != nil {
 		return fmt.Errorf("store: lock %s: %w", db.path, err)
 	}

@@ -92,7 +92,7 @@ func (db *DB) Runs(ctx context.Context) ([]*Run, error) {
 
 // StartRun inserts a new running run with the given kind and configuration.
 func (db *DB) StartRun(ctx context.Context, kind string, config []byte) (*Run, error) {
-	now := time.Now().UTC().Format(time.RFC3339Nano)
+	now := formatTime(time.Now())
 	res, err := db.w.ExecContext(ctx, `INSERT INTO runs(started_at, updated_at, status, kind, config) VALUES (?, ?, 'running', ?, ?)`,
 		now, now, kind, string(config))
 	if err != nil {
@@ -109,7 +109,7 @@ func (db *DB) StartRun(ctx context.Context, kind string, config []byte) (*Run, e
 // configuration.
 func (db *DB) ResumeRun(ctx context.Context, id int64, config []byte) error {
 	_, err := db.w.ExecContext(ctx, `UPDATE runs SET status = 'running', finished_at = NULL, resumes = resumes + 1,
-		config = ?, updated_at = ? WHERE id = ?`, string(config), time.Now().UTC().Format(time.RFC3339Nano), id)
+		config = ?, updated_at = ? WHERE id = ?`, string(config), formatTime(time.Now()), id)
 	if err != nil {
 		return fmt.Errorf("store: resume run %d in %s: %w", id, db.path, err)
 	}
@@ -118,7 +118,7 @@ func (db *DB) ResumeRun(ctx context.Context, id int64, config []byte) error {
 
 // EndRun records how run id ended.
 func (db *DB) EndRun(ctx context.Context, id int64, status string) error {
-	now := time.Now().UTC().Format(time.RFC3339Nano)
+	now := formatTime(time.Now())
 	_, err := db.w.ExecContext(ctx, `UPDATE runs SET status = ?, finished_at = ?, updated_at = ? WHERE id = ?`,
 		status, now, now, id)
 	if err != nil {

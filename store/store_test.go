@@ -529,3 +529,22 @@ func TestOpenReadOnlyInReadOnlyDirectory(t *testing.T) {
 		t.Fatalf("OpenReadOnly of a WAL database in a read-only directory = %v; want an error naming it and saying the directory must be writable", err)
 	}
 }
+
+// TestStoredTimesSortAsTimes: times are compared as text in SQL, so their
+// text must sort as the times do, also within one second.
+func TestStoredTimesSortAsTimes(t *testing.T) {
+	base := time.Date(2026, 12, 1, 2, 15, 0, 0, time.UTC)
+	offsets := []time.Duration{0, 500 * time.Millisecond, 550 * time.Millisecond, 100 * time.Microsecond,
+		time.Nanosecond, 999999999, time.Second, 10 * time.Millisecond}
+	for _, a := range offsets {
+		for _, b := range offsets {
+			ta, tb := base.Add(a), base.Add(b)
+			if got, want := formatTime(ta) < formatTime(tb), ta.Before(tb); got != want {
+				t.Errorf("%s < %s as text: %v, as times: %v", formatTime(ta), formatTime(tb), got, want)
+			}
+			if back, err := time.Parse(time.RFC3339Nano, formatTime(ta)); err != nil || !back.Equal(ta) {
+				t.Errorf("%s reads back as %v, %v", formatTime(ta), back, err)
+			}
+		}
+	}
+}
