@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -53,8 +52,7 @@ func alive(pid int, start string) bool {
 	if pid <= 0 {
 		return false
 	}
-	err := syscall.Kill(pid, 0)
-	if err != nil && !errors.Is(err, syscall.EPERM) {
+	if !processExists(pid) {
 		return false
 	}
 	if s := processStart(pid); s != "" && start != "" && s != start {
