@@ -56,8 +56,7 @@ longer ago than --revisit-after are fetched again with conditional requests
 (If-None-Match / If-Modified-Since), and every page is recorded as new,
 changed, unchanged or gone. --fresh starts a new crawl from the seeds.
 
-Exit codes: 0 finished, 1 failed, 2 bad input, 3 stopped by a budget
-(resumable), 4 database locked by another trawl, 130/143 interrupted (resumable).`,
+` + exitCodesHelp(),
 		Example: `  trawl crawl https://example.com --db site.db
   trawl crawl --seeds-file seeds.txt --scope domain --max-depth 3 --db site.db
   trawl crawl --db site.db              # resume the crawl stored in site.db`,

@@ -80,7 +80,7 @@ fresh each time. Then query the result, for example:
   trawl query trawl-demo.db "SELECT status, count(*) FROM pages GROUP BY status"
 
 With --serve, only serve the site (until Ctrl-C) so you can point trawl crawl at it.`,
-		Args: cobra.NoArgs,
+		Args: argCount(0, 0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
 			url, stop, err := serveDemo(ctx)

@@ -55,10 +55,12 @@ func (a *app) runsCmd() *cobra.Command {
 		Long: `List every run of the database: kind (crawl or refresh), status, when it
 started and ended, how often it was resumed, pages, errors, bytes, and, per
 run, how many pages were new, changed, unchanged or gone and how many links
-newly point at a gone page.`,
+newly point at a gone page.
+
+` + exitCodesHelp(exitOK, exitFailed, exitUsage),
 		Example: `  trawl runs site.db
   trawl runs site.db --format json`,
-		Args: cobra.ExactArgs(1),
+		Args: argCount(1, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			// A run whose process died (kill -9, a second Ctrl-C, a reboot)
 			// still says "running" until it is resumed; show it as it is.
@@ -99,7 +101,7 @@ Each row says how the URL differs:
   same         identical (shown with --all)`,
 		Example: `  trawl diff site.db 1 2
   trawl diff site.db 3 4 --format csv > changes.csv`,
-		Args: cobra.ExactArgs(3),
+		Args: argCount(3, 3),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ra, err1 := strconv.ParseInt(args[1], 10, 64)
 			rb, err2 := strconv.ParseInt(args[2], 10, 64)
