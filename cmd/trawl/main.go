@@ -32,6 +32,9 @@ type app struct {
 	stdout, stderr io.Writer
 	// interrupt, when not nil, replaces the process's signal handling (tests).
 	interrupt <-chan os.Signal
+	// argv0 is how the process was started (os.Args[0]), for hints that show
+	// a command to type.
+	argv0 string
 }
 
 func (a *app) root() *cobra.Command {
@@ -116,6 +119,6 @@ func main() {
 		// ten or twenty MB for that CPU. GOGC in the environment still wins.
 		debug.SetGCPercent(400)
 	}
-	a := &app{stdout: os.Stdout, stderr: os.Stderr}
+	a := &app{stdout: os.Stdout, stderr: os.Stderr, argv0: os.Args[0]}
 	os.Exit(a.run(context.Background(), os.Args[1:]))
 }
