@@ -168,6 +168,7 @@ func TestArgumentCountErrorsShowUsage(t *testing.T) {
 		{[]string{"runs", "a.db", "b.db"}, "trawl: runs takes 1 argument, got 2", "usage: trawl runs DB [flags]"},
 		{[]string{"diff", "a.db", "1"}, "trawl: diff takes 3 arguments, got 2", "usage: trawl diff DB RUN_A RUN_B [flags]"},
 		{[]string{"query"}, "trawl: query takes 1 or 2 arguments, got 0", "usage: trawl query DB [SQL] [flags]"},
+		{[]string{"query", "a.db", "SELECT 1", "SELECT 2"}, "trawl: query takes 1 or 2 arguments, got 3", "usage: trawl query DB [SQL] [flags]"},
 		{[]string{"export"}, "trawl: export takes 1 argument, got 0", "usage: trawl export DB [flags]"},
 		{[]string{"extract"}, "trawl: extract takes 1 argument, got 0", "usage: trawl extract DB --config FILE [flags]"},
 		{[]string{"version", "x"}, "trawl: version takes no arguments, got 1", "usage: trawl version [flags]"},

@@ -557,7 +557,6 @@ func TestQueryErrors(t *testing.T) {
 		{"two statements", []string{"query", db, "SELECT 1; SELECT 2"}, "one SQL statement"},
 		{"empty SQL", []string{"query", db, " -- nothing\n"}, "no SQL statement"},
 		{"bad format", []string{"query", db, "SELECT 1", "--format", "xml"}, "--format"},
-		{"too many arguments", []string{"query", db, "SELECT 1", "SELECT 2"}, "accepts between 1 and 2 arg(s)"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
