@@ -155,6 +155,11 @@ func TestVersionFlag(t *testing.T) {
 	if r := trawl(t, "--version"); r.code != exitOK || r.stdout != want.stdout {
 		t.Fatalf("trawl --version: exit %d, stdout %q, stderr %q; want %q", r.code, r.stdout, r.stderr, want.stdout)
 	}
+	// -v is --verbose in trawl crawl; at the top it is not a second name
+	// for --version.
+	if r := trawl(t, "-v"); r.code != exitUsage {
+		t.Fatalf("trawl -v: exit %d, stdout %q; want %d (unknown flag)", r.code, r.stdout, exitUsage)
+	}
 }
 
 // TestArgumentCountErrorsShowUsage checks that a wrong number of arguments

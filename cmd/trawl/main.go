@@ -51,6 +51,9 @@ interrupted crawl exactly where it stopped.
 		SilenceErrors: true,
 	}
 	root.SetVersionTemplate("{{.Version}}\n")
+	// Defined here so that cobra does not add -v, which trawl crawl uses for
+	// --verbose.
+	root.Flags().Bool("version", false, "print trawl's version and database schema version")
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
 	root.AddCommand(a.crawlCmd(), a.demoCmd(), a.versionCmd(), a.queryCmd(), a.exportCmd(), a.runsCmd(), a.diffCmd(), a.extractCmd())
