@@ -286,21 +286,28 @@ func (e *UnwritableError) Error() string { return e.msg }
 func (e *UnwritableError) Unwrap() error { return e.Err }
 
 // checkWritableDir returns an *UnwritableError when a database file cannot
-// be created at path because of its directory. It creates and removes a probe
-// file, which says more than permission bits (a read-only mount, an ACL).
+// be created at path because of its directory.
 func checkWritableDir(path string) error {
-	dir := filepath.Dir(path)
+	if why, err := probeDir(filepath.Dir(path)); err != nil {
+		return &UnwritableError{Path: path, Err: err, msg: "cannot create " + path + ": " + why}
+	}
+	return nil
+}
+
+// probeDir creates and removes a file in dir, which says more than
+// permission bits (a read-only mount, an ACL), and on failure says why in
+// terms of dir.
+func probeDir(dir string) (why string, err error) {
 	f, err := os.CreateTemp(dir, ".trawl-probe-*")
 	if err == nil {
 		name := f.Name()
 		f.Close()
-		return os.Remove(name)
+		return "", os.Remove(name)
 	}
 	var pe *os.PathError
 	if errors.As(err, &pe) {
 		err = pe.Err // it names the probe file, which the user never asked for
 	}
-	var why string
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 		why = "the directory " + dir + " does not exist"
@@ -313,7 +320,7 @@ func checkWritableDir(path string) error {
 	default:
 		why = "cannot write in the directory " + dir + ": " + err.Error()
 	}
-	return &UnwritableError{Path: path, Err: err, msg: "cannot create " + path + ": " + why}
+	return why, err
 }
 
 // checkWritableFile returns an *UnwritableError when the existing file at
@@ -331,9 +338,9 @@ func checkWritableFile(path string) error {
 	var why string
 	switch {
 	case errors.Is(err, os.ErrPermission):
-		why = "the file is read-only (" + err.Error() + "); make it writable (trawl query, runs and export can read it as it is)"
+		why = "the file is read-only (" + err.Error() + ")"
 	case errors.Is(err, syscall.EROFS):
-		why = "it is on a read-only file system (trawl query, runs and export can read it there)"
+		why = "it is on a read-only file system"
 	default:
 		return fmt.Errorf("store: open %s for writing: %w", path, err)
 	}
@@ -374,13 +381,12 @@ func writeOpenError(path string, err error) error {
 	switch code := coded.Code(); {
 	case code == sqliteReadOnlyDirectory:
 		why = "its directory " + dir + " is not writable, and SQLite must create " + filepath.Base(path) +
-			"-wal and -shm there; make the directory writable or copy the database elsewhere (trawl query, runs and export can read it where it is)"
+			"-wal and -shm there; make the directory writable or copy the database elsewhere"
 	case code == sqliteReadOnly:
-		why = "the file is read-only; make it writable (trawl query, runs and export can read it as it is)"
+		why = "the file is read-only"
 	case code&0xff == sqliteCantOpen:
-		if cerr := checkWritableDir(path); cerr != nil {
-			why = strings.TrimPrefix(cerr.Error(), "cannot create "+path+": ")
-		} else {
+		var perr error
+		if why, perr = probeDir(dir); perr == nil {
 			return err
 		}
 	default:
