@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	_ "modernc.org/sqlite" // the pure-Go SQLite driver, registered as "sqlite"
@@ -189,12 +190,18 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 			return nil, err
 		}
 		r.Close()
-	case err != nil && !errors.Is(err, os.ErrNotExist):
+		if err := checkWritableFile(path); err != nil {
+			return nil, err
+		}
+	case err == nil:
+		if err := checkWritableFile(path); err != nil {
+			return nil, err
+		}
+	case !errors.Is(err, os.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR):
 		return nil, fmt.Errorf("store: %w", err)
 	case err != nil:
-		dir := filepath.Dir(path)
-		if err := checkWritableDir(dir); err != nil {
-			return nil, fmt.Errorf("store: cannot create %s: %w", path, err)
+		if err := checkWritableDir(path); err != nil {
+			return nil, err
 		}
 	}
 	wdsn := dsn(path, false)
@@ -211,11 +218,11 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	w.SetConnMaxLifetime(0)
 	if err := retryBusy(ctx, func() error { return w.PingContext(ctx) }); err != nil {
 		w.Close()
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
+		return nil, writeOpenError(path, fmt.Errorf("store: open %s: %w", path, err))
 	}
 	if err := retryBusy(ctx, func() error { return migrate(ctx, w, path) }); err != nil {
 		w.Close()
-		return nil, err
+		return nil, writeOpenError(path, err)
 	}
 	r, err := sql.Open("sqlite", dsn(path, true))
 	if err != nil {
@@ -262,14 +269,130 @@ func checkPath(path string) error {
 	return nil
 }
 
-func checkWritableDir(dir string) error {
+// UnwritableError reports a database that cannot be written where it is:
+// its directory is missing, is not a directory or is not writable (SQLite
+// creates the -wal and -shm files beside the database), or the file itself
+// is read-only.
+type UnwritableError struct {
+	Path string // the database file
+	Err  error  // the cause: an *os.PathError, a syscall.Errno or SQLite's error
+	msg  string
+}
+
+// Error says what is wrong with the path, in terms of the path.
+func (e *UnwritableError) Error() string { return e.msg }
+
+// Unwrap returns the cause.
+func (e *UnwritableError) Unwrap() error { return e.Err }
+
+// checkWritableDir returns an *UnwritableError when a database file cannot
+// be created at path because of its directory.
+func checkWritableDir(path string) error {
+	if why, err := probeDir(filepath.Dir(path)); err != nil {
+		return &UnwritableError{Path: path, Err: err, msg: "cannot create " + path + ": " + why}
+	}
+	return nil
+}
+
+// probeDir creates and removes a file in dir, which says more than
+// permission bits (a read-only mount, an ACL), and on failure says why in
+// terms of dir.
+func probeDir(dir string) (why string, err error) {
 	f, err := os.CreateTemp(dir, ".trawl-probe-*")
-	if err != nil {
+	if err == nil {
+		name := f.Name()
+		f.Close()
+		return "", os.Remove(name)
+	}
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err // it names the probe file, which the user never asked for
+	}
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		why = "the directory " + dir + " does not exist"
+	case errors.Is(err, syscall.ENOTDIR):
+		why = dirNotADirectory(dir)
+	case errors.Is(err, syscall.EROFS):
+		why = "the directory " + dir + " is on a read-only file system"
+	case errors.Is(err, os.ErrPermission):
+		why = "the directory " + dir + " is not writable (" + err.Error() + ")"
+	default:
+		why = "cannot write in the directory " + dir + ": " + err.Error()
+	}
+	return why, err
+}
+
+// checkWritableFile returns an *UnwritableError when the existing file at
+// path cannot be opened for writing. SQLite would open it read-only without a
+// word and fail at the first write, far from the cause.
+func checkWritableFile(path string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err == nil {
+		return f.Close()
+	}
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	var why string
+	switch {
+	case errors.Is(err, os.ErrPermission):
+		why = "the file is read-only (" + err.Error() + ")"
+	case errors.Is(err, syscall.EROFS):
+		why = "it is on a read-only file system"
+	default:
+		return fmt.Errorf("store: open %s for writing: %w", path, err)
+	}
+	return &UnwritableError{Path: path, Err: err, msg: "cannot write " + path + ": " + why}
+}
+
+// dirNotADirectory names the part of dir that is a file, for ENOTDIR.
+func dirNotADirectory(dir string) string {
+	for d := dir; ; d = filepath.Dir(d) {
+		if st, err := os.Stat(d); err == nil {
+			if !st.IsDir() {
+				return d + " is a file, not a directory"
+			}
+			break
+		}
+		if parent := filepath.Dir(d); parent == d {
+			break
+		}
+	}
+	return dir + " is not a directory"
+}
+
+// SQLite extended result codes that writeOpenError explains.
+const (
+	sqliteReadOnlyDirectory = sqliteReadOnly | 6<<8 // SQLITE_READONLY_DIRECTORY
+)
+
+// writeOpenError turns the errors SQLite gives when an existing database
+// cannot be opened for writing into an *UnwritableError that says why in
+// terms of the path; other errors are returned as they are.
+func writeOpenError(path string, err error) error {
+	var coded interface{ Code() int }
+	if !errors.As(err, &coded) {
 		return err
 	}
-	name := f.Name()
-	f.Close()
-	return os.Remove(name)
+	dir := filepath.Dir(path)
+	var why string
+	switch code := coded.Code(); {
+	case code == sqliteReadOnlyDirectory:
+		why = "its directory " + dir + " is not writable, and SQLite must create " + filepath.Base(path) +
+			"-wal and -shm there; make the directory writable or copy the database elsewhere"
+	case code == sqliteReadOnly:
+		why = "the file is read-only"
+	case code&0xff == sqliteCantOpen:
+		var perr error
+		if why, perr = probeDir(dir); perr == nil {
+			return err
+		}
+	default:
+		return err
+	}
+	return &UnwritableError{Path: path, Err: err, msg: "cannot write " + path + ": " + why}
 }
 
 // Path returns the database file's path.

@@ -172,7 +172,7 @@ func checkValues(path string, doc *yaml.Node) []string {
 			continue
 		}
 		report := func(err error) {
-			msg := strings.TrimPrefix(err.Error(), "urlkey: ")
+			msg := err.Error()
 			if flag := strings.ReplaceAll(k.Value, "_", "-"); !strings.HasPrefix(msg, flag) && !strings.HasPrefix(msg, k.Value) {
 				msg = k.Value + ": " + msg
 			}

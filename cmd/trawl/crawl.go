@@ -59,8 +59,7 @@ run that started --revisit-after ago or more are fetched again with conditional 
 (If-None-Match / If-Modified-Since), and every page is recorded as new,
 changed, unchanged or gone. --fresh starts a new crawl from the seeds.
 
-Exit codes: 0 finished, 1 failed, 2 bad input, 3 stopped by a budget
-(resumable), 4 database locked by another trawl, 130/143 interrupted (resumable).`,
+` + exitCodesHelp(),
 		Example: `  trawl crawl https://example.com --db site.db
   trawl crawl --seeds-file seeds.txt --scope domain --max-depth 3 --db site.db
   trawl crawl --db site.db              # resume the crawl stored in site.db`,
@@ -162,7 +161,7 @@ func readSeeds(path string) ([]string, error) {
 		case strings.ContainsAny(line, " \t\v\f"):
 			problem = fmt.Sprintf("%q is not one URL: write one URL per line, and start a comment with \" #\"", line)
 		case err != nil:
-			problem = fmt.Sprintf("invalid seed URL %q: %v", line, err)
+			problem = seedError(err).Error()
 		}
 		if problem != "" {
 			bad = append(bad, fmt.Sprintf("%s:%d: %s", path, n, problem))
@@ -177,6 +176,16 @@ func readSeeds(path string) ([]string, error) {
 		return nil, errors.New(strings.Join(bad, "\n"))
 	}
 	return seeds, nil
+}
+
+// seedError is the message for a seed URL that canonicalisation refused; a
+// *urlkey.Error starts with the quoted URL.
+func seedError(err error) error {
+	var ue *urlkey.Error
+	if errors.As(err, &ue) {
+		return fmt.Errorf("invalid seed URL %w", err)
+	}
+	return fmt.Errorf("invalid seed URL: %w", err)
 }
 
 func newLogger(w io.Writer, format string, quiet, verbose bool) (*slog.Logger, error) {
@@ -213,7 +222,7 @@ func (a *app) crawl(ctx context.Context, flags *pflag.FlagSet, cfg crawler.Confi
 	var canon urlkey.Canon
 	for _, s := range seeds {
 		if _, err := canon.Canonical(s); err != nil {
-			return usageErr("invalid seed URL %q: %w", s, err)
+			return usageErr("%w", seedError(err))
 		}
 	}
 	if cfg.UserAgent == "" {
@@ -234,6 +243,12 @@ func (a *app) crawl(ctx context.Context, flags *pflag.FlagSet, cfg crawler.Confi
 	}
 	placeholder, _ := canon.Canonical(check.Seeds[0])
 	if _, err := urlkey.NewScope(cfg.Scope, []*url.URL{placeholder}, cfg.Allow, cfg.Deny); err != nil {
+		var pe *urlkey.PatternError
+		if errors.As(err, &pe) {
+			// A config file's patterns were checked with their line
+			// numbers already: this one is a flag.
+			return usageErr("--%w", err)
+		}
 		return usageErr("%w", err)
 	}
 	if _, err := os.Stat(o.db); errors.Is(err, os.ErrNotExist) && len(seeds) == 0 {
@@ -250,8 +265,9 @@ func (a *app) crawl(ctx context.Context, flags *pflag.FlagSet, cfg crawler.Confi
 	}
 	db, err := store.Open(ctx, o.db, opts...)
 	if err != nil {
-		if errors.Is(err, store.ErrNotTrawl) || errors.Is(err, store.ErrNewerSchema) {
-			return usageErr("%w", err)
+		var ue *store.UnwritableError
+		if errors.Is(err, store.ErrNotTrawl) || errors.Is(err, store.ErrNewerSchema) || errors.As(err, &ue) {
+			return usageErr("%w", err) // these name the path already
 		}
 		return usageErr("database %s: %w", o.db, err)
 	}

@@ -52,13 +52,12 @@ NULL is null; in CSV (RFC 4180, header row) NULL is an empty field.
 complete, so FILE is never left half written (Ctrl-C or an error removes
 FILE.tmp and leaves an existing FILE as it was).
 
-Exit codes: 0 success, 1 the output could not be written, 2 bad input (no
-such database or run, not a trawl database), 130/143 interrupted.`,
+` + exitCodesHelp(exitOK, exitFailed, exitUsage, exitInterrupted, exitTerminated),
 		Example: `  trawl export site.db > pages.jsonl
   trawl export site.db --what links --format csv --out links.csv
   trawl export site.db --what items --rule product --out products.jsonl
   trawl export site.db --what pages --run 2 | jq -r 'select(.status >= 400) | .url'`,
-		Args: cobra.ExactArgs(1),
+		Args: argCount(1, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if cmd.Flags().Changed("run") && o.run < 1 {
 				return usageErr("--run %d: run ids start at 1", o.run)
@@ -198,7 +197,8 @@ func (a *app) export(ctx context.Context, path string, o exportOptions) error {
 	var file *atomicFile
 	if o.out != "" && o.out != "-" {
 		if file, err = createAtomic(o.out); err != nil {
-			return usageErr("export: %w", err)
+			// The output cannot be written: exit 1, as the help says.
+			return &exitError{code: exitFailed, err: fmt.Errorf("export: %w", err)}
 		}
 		defer file.abort() // a no-op after commit
 		out = file
@@ -306,7 +306,12 @@ func createAtomic(path string) (*atomicFile, error) {
 	}
 	f, err := os.OpenFile(path+".tmp", os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
-		return nil, err
+		// The error names path.tmp, which the user never asked for.
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, fmt.Errorf("cannot write %s: %w", path, err)
 	}
 	return &atomicFile{path: path, f: f, w: bufio.NewWriterSize(f, 256<<10)}, nil
 }

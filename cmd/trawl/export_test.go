@@ -313,14 +313,23 @@ func TestExportBadInput(t *testing.T) {
 		{"no such run", []string{"export", db, "--run", "7"}, "no such run in"},
 		{"missing database", []string{"export", filepath.Join(dir, "none.db")}, "no database at"},
 		{"not a database", []string{"export", text}, "not a trawl database"},
-		{"output directory missing", []string{"export", db, "--out", filepath.Join(dir, "no", "x.jsonl")}, "no such file or directory"},
-		{"output is a directory", []string{"export", db, "--out", dir}, "is a directory"},
-		{"no database argument", []string{"export"}, "accepts 1 arg"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			wantOneLineError(t, inProcess(t, ctx, tc.args...), exitUsage, tc.want)
 		})
+	}
+	// An output that cannot be written is exit 1, as --help says; the
+	// message names the file asked for, not the FILE.tmp written first.
+	missing := filepath.Join(dir, "no", "x.jsonl")
+	r := trawl(t, "export", db, "--out", missing)
+	wantOneLineError(t, r, exitFailed, "cannot write "+missing+": no such file or directory")
+	if strings.Contains(r.stderr, ".tmp") {
+		t.Errorf("stderr %q names the temporary file", r.stderr)
+	}
+	wantOneLineError(t, trawl(t, "export", db, "--out", dir), exitFailed, "is a directory")
+	if r := trawl(t, "export"); r.code != exitUsage || !strings.Contains(r.stderr, "usage: trawl export DB [flags]") {
+		t.Errorf("export without a database: exit %d, stderr %q; want %d and the usage line", r.code, r.stderr, exitUsage)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "none.db")); !errors.Is(err, os.ErrNotExist) {
 		t.Error("exporting a missing database created it")

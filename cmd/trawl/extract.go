@@ -1,11 +1,16 @@
 package main
 
 import (
+	"context"
+	"database/sql"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/trawl-crawler/trawl/crawler"
+	"github.com/trawl-crawler/trawl/extract"
 	"github.com/trawl-crawler/trawl/store"
 )
 
@@ -17,10 +22,12 @@ func (a *app) extractCmd() *cobra.Command {
 		Short: "Re-run extraction rules over stored bodies, without fetching",
 		Long: `Run the extraction rules of a config file again over the bodies that a crawl
 kept with --store-body (store_body: true), replacing the items those rules
-made before. Nothing is fetched: edit a selector, re-extract, query again.`,
+made before. Nothing is fetched: edit a selector, re-extract, query again.
+
+` + exitCodesHelp(exitOK, exitFailed, exitUsage, exitLocked),
 		Example: `  trawl extract site.db --config site.yaml
   trawl extract site.db --config site.yaml --rule products --run 3`,
-		Args: cobra.ExactArgs(1),
+		Args: argCount(1, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			if config == "" {
@@ -33,12 +40,24 @@ made before. Nothing is fetched: edit a selector, re-extract, query again.`,
 			if len(fc.Rules) == 0 {
 				return usageErr("%s has no rules", config)
 			}
-			// Checked read-only first: store.Open would create a missing file.
+			if rule != "" && !slices.ContainsFunc(fc.Rules, func(r extract.RuleSpec) bool { return r.Name == rule }) {
+				names := make([]string, len(fc.Rules))
+				for i, r := range fc.Rules {
+					names[i] = r.Name
+				}
+				return usageErr("--rule %q: %s has no such rule (its rules: %s)", rule, config, strings.Join(names, ", "))
+			}
+			// Checked read-only first: store.Open would create a missing
+			// file, and nothing is changed when there is nothing to do.
 			ro, err := openReadOnly(ctx, args[0])
 			if err != nil {
 				return err
 			}
+			err = checkBodies(ctx, ro.Reader(), args[0], run)
 			ro.Close()
+			if err != nil {
+				return err
+			}
 			db, err := store.Open(ctx, args[0])
 			if err != nil {
 				return usageErr("%w", err)
@@ -54,9 +73,6 @@ made before. Nothing is fetched: edit a selector, re-extract, query again.`,
 			}
 			fmt.Fprintf(a.stdout, "trawl: extract pages=%d items=%d misses=%d failed=%d db=%s\n",
 				res.Pages, res.Items, res.Misses, res.Failed, args[0])
-			if res.Pages == 0 {
-				fmt.Fprintln(a.stderr, "trawl: no stored bodies; crawl with --store-body to keep them")
-			}
 			return nil
 		},
 	}
@@ -64,4 +80,26 @@ made before. Nothing is fetched: edit a selector, re-extract, query again.`,
 	cmd.Flags().StringVar(&rule, "rule", "", "re-run only this rule")
 	cmd.Flags().Int64Var(&run, "run", 0, "only bodies fetched in this run (default: the latest body of every URL)")
 	return cmd
+}
+
+// checkBodies returns a usage error when the database at path keeps no
+// bodies to re-extract (of run, when not 0), or does not have run.
+func checkBodies(ctx context.Context, r *sql.DB, path string, run int64) error {
+	if run != 0 {
+		if err := runsExist(ctx, r, path, run); err != nil {
+			return err
+		}
+	}
+	var has bool
+	err := r.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM bodies b JOIN fetches f ON f.id = b.fetch_id
+		WHERE ?1 = 0 OR f.run_id = ?1)`, run).Scan(&has)
+	switch {
+	case err != nil:
+		return &exitError{code: exitFailed, err: fmt.Errorf("%s: %w", path, err)}
+	case has:
+		return nil
+	case run != 0:
+		return usageErr("run %d of %s kept no page bodies, so there is nothing to re-extract; crawl with --store-body (store_body: true) to keep them", run, path)
+	}
+	return usageErr("%s keeps no page bodies, so there is nothing to re-extract; crawl with --store-body (store_body: true) to keep them", path)
 }

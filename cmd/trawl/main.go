@@ -13,16 +13,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// Exit codes, documented in README.md; cron jobs and scripts depend on them.
-const (
-	exitOK          = 0   // the crawl finished (or the command succeeded)
-	exitFailed      = 1   // an error ended the run; it can be resumed once fixed
-	exitUsage       = 2   // bad flags, URL, config or database path; nothing was changed
-	exitStopped     = 3   // a budget (--max-pages, --max-duration) stopped the run; resumable
-	exitLocked      = 4   // another trawl process is working on the database
-	exitInterrupted = 130 // SIGINT; resumable (143 for SIGTERM)
-)
-
 // exitError carries an exit code up to main.
 type exitError struct {
 	code int
@@ -42,6 +32,9 @@ type app struct {
 	stdout, stderr io.Writer
 	// interrupt, when not nil, replaces the process's signal handling (tests).
 	interrupt <-chan os.Signal
+	// argv0 is how the process was started (os.Args[0]), for hints that show
+	// a command to type.
+	argv0 string
 }
 
 func (a *app) root() *cobra.Command {
@@ -50,10 +43,17 @@ func (a *app) root() *cobra.Command {
 		Short: "A polite, resumable web crawler whose output is one SQLite file",
 		Long: `trawl crawls web sites politely (robots.txt, per-host limits) into one SQLite
 file that you query with SQL. Re-running the same command resumes an
-interrupted crawl exactly where it stopped.`,
+interrupted crawl exactly where it stopped.
+
+` + exitCodesHelp(),
+		Version:       versionLine(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.SetVersionTemplate("{{.Version}}\n")
+	// Defined here so that cobra does not add -v, which trawl crawl uses for
+	// --verbose.
+	root.Flags().Bool("version", false, "print trawl's version and database schema version")
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
 	root.AddCommand(a.crawlCmd(), a.demoCmd(), a.versionCmd(), a.queryCmd(), a.exportCmd(), a.runsCmd(), a.diffCmd(), a.extractCmd())
@@ -80,6 +80,39 @@ func (a *app) run(ctx context.Context, args []string) int {
 	return exitUsage
 }
 
+// argCount is cobra.RangeArgs (max < 0: no upper bound) whose error shows
+// the command's usage line, since a count alone does not say which
+// arguments are missing.
+func argCount(minArgs, maxArgs int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		n := len(args)
+		if n >= minArgs && (maxArgs < 0 || n <= maxArgs) {
+			return nil
+		}
+		var want string
+		switch {
+		case maxArgs == 0:
+			want = "no arguments"
+		case minArgs == maxArgs:
+			want = plural(minArgs, "argument")
+		case minArgs+1 == maxArgs:
+			want = fmt.Sprintf("%d or %d arguments", minArgs, maxArgs)
+		case maxArgs < 0:
+			want = "at least " + plural(minArgs, "argument")
+		default:
+			want = fmt.Sprintf("%d to %d arguments", minArgs, maxArgs)
+		}
+		return usageErr("%s takes %s, got %d\nusage: %s (see %s --help)", cmd.Name(), want, n, cmd.UseLine(), cmd.CommandPath())
+	}
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
 func main() {
 	if os.Getenv("GOGC") == "" {
 		// trawl's Go heap is small (a few MB live: the frontier is in SQLite
@@ -89,6 +122,6 @@ func main() {
 		// ten or twenty MB for that CPU. GOGC in the environment still wins.
 		debug.SetGCPercent(400)
 	}
-	a := &app{stdout: os.Stdout, stderr: os.Stderr}
+	a := &app{stdout: os.Stdout, stderr: os.Stderr, argv0: os.Args[0]}
 	os.Exit(a.run(context.Background(), os.Args[1:]))
 }

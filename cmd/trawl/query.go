@@ -49,18 +49,16 @@ In csv and tsv, BLOBs are base64 too.
 
 SQL that starts with a comment ("-- ...") must follow "--", as in
 trawl query site.db -- "-- my query
-SELECT ...".
+SELECT ...". An SQL error, or a statement that would write, is bad input.
 
-Exit codes: 0 success, 1 the output could not be written, 2 bad input (no
-such database, not a trawl database, SQL error, a statement that would
-write).`,
+` + exitCodesHelp(exitOK, exitFailed, exitUsage),
 		Example: `  trawl query site.db                       # tables and views, with row counts
   trawl query site.db "SELECT status, count(*) FROM pages GROUP BY status"
   trawl query site.db "SELECT * FROM broken_links" --format csv > broken.csv
   trawl query site.db "SELECT url, title FROM pages WHERE status = 200" --format jsonl
   trawl query site.db "SELECT rule, json_extract(data, '$.price') AS price FROM items"
   trawl query site.db "PRAGMA table_info(fetches)"`,
-		Args: cobra.RangeArgs(1, 2),
+		Args: argCount(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			switch format {
 			case formatTable, formatCSV, formatTSV, formatJSON, formatJSONL:

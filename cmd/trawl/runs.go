@@ -55,10 +55,12 @@ func (a *app) runsCmd() *cobra.Command {
 		Long: `List every run of the database: kind (crawl or refresh), status, when it
 started and ended, how often it was resumed, pages, errors, bytes, and, per
 run, how many pages were new, changed, unchanged or gone and how many links
-newly point at a gone page.`,
+newly point at a gone page.
+
+` + exitCodesHelp(exitOK, exitFailed, exitUsage),
 		Example: `  trawl runs site.db
   trawl runs site.db --format json`,
-		Args: cobra.ExactArgs(1),
+		Args: argCount(1, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			// A run whose process died (kill -9, a second Ctrl-C, a reboot)
 			// still says "running" until it is resumed; show it as it is.
@@ -91,30 +93,62 @@ func (a *app) diffCmd() *cobra.Command {
 Each row says how the URL differs:
 
   added        fetched in RUN_B, not in RUN_A
-  not-fetched  fetched in RUN_A, not in RUN_B (gone from the site, or not due
-               for a revisit in a refresh run)
   status       the HTTP status changed (for example 200 -> 404; a 304 Not
                Modified counts as the 200 it confirms)
   content      same status, different content hash
-  same         identical (shown with --all)`,
+  not-fetched  fetched in RUN_A, not in RUN_B: usually not due for a revisit
+               in a refresh run, so there are many (shown with --all)
+  same         identical (shown with --all)
+
+A line on stderr counts the rows --all would add.
+
+` + exitCodesHelp(exitOK, exitFailed, exitUsage),
 		Example: `  trawl diff site.db 1 2
   trawl diff site.db 3 4 --format csv > changes.csv`,
-		Args: cobra.ExactArgs(3),
+		Args: argCount(3, 3),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ra, err1 := strconv.ParseInt(args[1], 10, 64)
 			rb, err2 := strconv.ParseInt(args[2], 10, 64)
 			if err1 != nil || err2 != nil {
 				return usageErr("runs must be numbers (see trawl runs %s)", args[0])
 			}
-			filter := "WHERE diff != 'same'"
+			filter := "WHERE diff NOT IN ('same', 'not-fetched')"
 			if all {
 				filter = ""
 			}
+			var hidden struct{ notFetched, same int64 }
 			check := func(db *store.DB) error {
 				r := db.Reader()
-				return runsExist(cmd.Context(), r, args[0], ra, rb)
+				if err := runsExist(cmd.Context(), r, args[0], ra, rb); err != nil {
+					return err
+				}
+				if all {
+					return nil
+				}
+				err := r.QueryRowContext(cmd.Context(), diffSQL+`
+SELECT count(*) FILTER (WHERE diff = 'not-fetched'), count(*) FILTER (WHERE diff = 'same') FROM d`, ra, rb).
+					Scan(&hidden.notFetched, &hidden.same)
+				if err != nil {
+					return &exitError{code: exitFailed, err: fmt.Errorf("%s: %w", args[0], err)}
+				}
+				return nil
 			}
-			return a.printSQL(cmd.Context(), args[0], format, check, `
+			err := a.printSQL(cmd.Context(), args[0], format, check, diffSQL+`
+SELECT * FROM d `+filter+` ORDER BY diff, url`, ra, rb)
+			if err == nil && hidden.notFetched+hidden.same > 0 {
+				fmt.Fprintf(a.stderr, "trawl: diff: not shown: %d not-fetched and %d same URLs (--all shows them)\n", hidden.notFetched, hidden.same)
+			}
+			return err
+		},
+	}
+	cmd.Flags().StringVarP(&format, "format", "f", formatTable, "output format: table, csv, tsv, json or jsonl")
+	cmd.Flags().BoolVar(&all, "all", false, "also list URLs not fetched in RUN_B and URLs that did not change")
+	return cmd
+}
+
+// diffSQL defines d, the difference between the latest fetch of each URL in
+// runs ?1 and ?2; the statement that follows selects from it.
+const diffSQL = `
 WITH a AS (SELECT f.url_id, CASE f.status WHEN 304 THEN 200 ELSE f.status END AS status, f.content_hash, f.title
 		FROM fetches f WHERE f.id IN (SELECT max(id) FROM fetches WHERE run_id = ?1 GROUP BY url_id)),
 	b AS (SELECT f.url_id, CASE f.status WHEN 304 THEN 200 ELSE f.status END AS status, f.content_hash, f.title
@@ -130,14 +164,7 @@ WITH a AS (SELECT f.url_id, CASE f.status WHEN 304 THEN 200 ELSE f.status END AS
 		FROM (SELECT url_id FROM a UNION SELECT url_id FROM b) x
 		JOIN urls u ON u.id = x.url_id
 		LEFT JOIN a ON a.url_id = x.url_id
-		LEFT JOIN b ON b.url_id = x.url_id)
-SELECT * FROM d `+filter+` ORDER BY diff, url`, ra, rb)
-		},
-	}
-	cmd.Flags().StringVarP(&format, "format", "f", formatTable, "output format: table, csv, tsv, json or jsonl")
-	cmd.Flags().BoolVar(&all, "all", false, "also list URLs that did not change")
-	return cmd
-}
+		LEFT JOIN b ON b.url_id = x.url_id)`
 
 // runsExist returns a usage error naming the database for the first of runs
 // that it does not hold.

@@ -89,7 +89,7 @@ func (w *signalWatch) stop() {
 
 func signalExit(s os.Signal) int {
 	if s == syscall.SIGTERM {
-		return 143
+		return exitTerminated
 	}
 	return exitInterrupted
 }

@@ -13,9 +13,14 @@ func (a *app) versionCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print trawl's version and database schema version",
-		Args:  cobra.NoArgs,
+		Args:  argCount(0, 0),
 		Run: func(*cobra.Command, []string) {
-			fmt.Fprintf(a.stdout, "trawl %s (schema %d)\n", crawler.Version(), store.SchemaVersion())
+			fmt.Fprintln(a.stdout, versionLine())
 		},
 	}
+}
+
+// versionLine is what trawl version and trawl --version print.
+func versionLine() string {
+	return fmt.Sprintf("trawl %s (schema %d)", crawler.Version(), store.SchemaVersion())
 }

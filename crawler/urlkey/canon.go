@@ -200,7 +200,7 @@ func (c Canon) canon(raw string) (canonical, error) {
 	// before anything reads the whole string.
 	n := schemeLen(s)
 	if n == 0 {
-		return k, fail(raw, ErrScheme, "missing scheme")
+		return k, fail(raw, ErrScheme, badScheme(s))
 	}
 	var https bool
 	switch scheme := s[:n]; {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -180,7 +181,7 @@ func TestCanonical(t *testing.T) {
 				if !errors.As(err, &e) || e.URL != tc.in {
 					t.Errorf("error %#v does not carry the input URL", err)
 				}
-				if !strings.HasPrefix(err.Error(), "urlkey: ") || !strings.Contains(err.Error(), tc.err.Error()) {
+				if !strings.HasPrefix(err.Error(), strconv.Quote(tc.in)+": ") || !strings.Contains(err.Error(), tc.err.Error()) {
 					t.Errorf("error message %q", err)
 				}
 				if u, err := tc.canon.Canonical(tc.in); err == nil || u != nil {
@@ -273,9 +274,29 @@ func TestStringReturnsInput(t *testing.T) {
 
 func TestErrorMessage(t *testing.T) {
 	_, err := Canon{}.String("http://example.com:99999/")
-	want := `urlkey: "http://example.com:99999/": invalid port: "99999" is out of range`
+	want := `"http://example.com:99999/": invalid port: "99999" is out of range`
 	if err == nil || err.Error() != want {
 		t.Errorf("got %v\nwant %s", err, want)
+	}
+	// Messages are for people: what a URL without a scheme probably meant,
+	// and what is wrong with a scheme that is misspelt rather than missing.
+	for in, want := range map[string]string{
+		"example.com":          `"example.com": not an http or https URL: missing scheme (did you mean https://example.com/?)`,
+		" Example.COM/a b ":    `" Example.COM/a b ": not an http or https URL: missing scheme (did you mean https://example.com/a%20b?)`,
+		"example.com:8080/x":   `"example.com:8080/x": not an http or https URL: scheme "example.com" (did you mean https://example.com:8080/x?)`,
+		"127.0.0.1:8080":       `"127.0.0.1:8080": not an http or https URL: missing scheme (did you mean https://127.0.0.1:8080/?)`,
+		"//cdn.example/lib.js": `"//cdn.example/lib.js": not an http or https URL: missing scheme (did you mean https://cdn.example/lib.js?)`,
+		"ht!tp://x":            `"ht!tp://x": not an http or https URL: invalid character '!' in scheme "ht!tp"`,
+		"1http://x":            `"1http://x": not an http or https URL: scheme "1http" does not start with a letter`,
+		"mailto:a@example.com": `"mailto:a@example.com": not an http or https URL: scheme "mailto"`,
+		"/relative/path":       `"/relative/path": not an http or https URL: missing scheme`,
+		"":                     `"": not an http or https URL: missing scheme`,
+		"exa mple.com":         `"exa mple.com": not an http or https URL: missing scheme`,
+	} {
+		_, err := Canon{}.String(in)
+		if err == nil || err.Error() != want || !errors.Is(err, ErrScheme) {
+			t.Errorf("String(%q): got %v\nwant %s", in, err, want)
+		}
 	}
 	long := "data:" + strings.Repeat("A", 10000)
 	_, err = Canon{}.String(long)

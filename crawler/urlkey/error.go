@@ -3,6 +3,7 @@ package urlkey
 import (
 	"errors"
 	"strconv"
+	"strings"
 )
 
 // Sentinel errors carried by [Error]; callers test for them with errors.Is. Links
@@ -32,17 +33,79 @@ type Error struct {
 	Detail string // what exactly is wrong, for people; may be empty
 }
 
-// Error formats the message, quoting at most the first 200 bytes of the URL.
+// Error formats the message for people, quoting at most the first 200 bytes
+// of the URL: the URL, what is wrong with it and, for a URL that only lacks
+// its scheme, the URL it probably meant.
 func (e *Error) Error() string {
-	u := e.URL
-	if len(u) > maxErrorURL {
-		u = u[:maxErrorURL] + "..."
-	}
-	s := "urlkey: " + strconv.Quote(u) + ": " + e.Err.Error()
+	return strconv.Quote(clip(e.URL)) + ": " + e.Reason()
+}
+
+// Reason is the message without the URL, for callers that name the URL
+// themselves.
+func (e *Error) Reason() string {
+	s := e.Err.Error()
 	if e.Detail != "" {
 		s += ": " + e.Detail
 	}
+	if sug := e.Suggestion(); sug != "" {
+		s += " (did you mean " + clip(sug) + "?)"
+	}
 	return s
+}
+
+// Suggestion returns the canonical https URL that a URL written without its
+// scheme ("example.com", "example.com:8080/a", "//example.com/") probably
+// meant, or "" when there is no such guess.
+func (e *Error) Suggestion() string {
+	if !errors.Is(e.Err, ErrScheme) {
+		return ""
+	}
+	s := trimSpace(e.URL)
+	if s == "" || len(s) > maxErrorURL || strings.Contains(s, "://") {
+		return ""
+	}
+	var candidate string
+	switch n := schemeLen(s); {
+	case n > 0 && !isPort(s[n+1:]):
+		return "" // a real scheme (mailto:, data:), not a host and port
+	case strings.HasPrefix(s, "//"):
+		candidate = "https:" + s
+	case s[0] == '/' || s[0] == '?' || s[0] == '#' || s[0] == '.':
+		return "" // a relative reference
+	default:
+		candidate = "https://" + s
+	}
+	u, err := Canon{}.String(candidate)
+	if err != nil {
+		return ""
+	}
+	return u
+}
+
+// isPort reports whether s starts with a port number: digits up to the end
+// or a '/', '?' or '#'.
+func isPort(s string) bool {
+	end := strings.IndexAny(s, "/?#")
+	if end < 0 {
+		end = len(s)
+	}
+	if end == 0 {
+		return false
+	}
+	for i := 0; i < end; i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// clip cuts u to maxErrorURL bytes.
+func clip(u string) string {
+	if len(u) > maxErrorURL {
+		return u[:maxErrorURL] + "..."
+	}
+	return u
 }
 
 // Unwrap returns the sentinel, so errors.Is(err, ErrScheme) and friends work.
@@ -50,4 +113,23 @@ func (e *Error) Unwrap() error { return e.Err }
 
 func fail(raw string, sentinel error, detail string) error {
 	return &Error{URL: raw, Err: sentinel, Detail: detail}
+}
+
+// badScheme describes what is wrong with the scheme of s, whose text before
+// "://" (if any) is not a valid scheme, or returns "missing scheme".
+func badScheme(s string) string {
+	i := strings.Index(s, "://")
+	if i <= 0 || strings.ContainsAny(s[:i], "/?#") {
+		return "missing scheme"
+	}
+	scheme := s[:i]
+	if c := scheme[0]; !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
+		return "scheme " + strconv.Quote(scheme) + " does not start with a letter"
+	}
+	for _, r := range scheme {
+		if !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '+' || r == '-' || r == '.') {
+			return "invalid character " + strconv.QuoteRune(r) + " in scheme " + strconv.Quote(scheme)
+		}
+	}
+	return "missing scheme"
 }

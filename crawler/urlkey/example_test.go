@@ -28,7 +28,7 @@ func ExampleCanon_String() {
 	// Output:
 	// https://example.com/a/~user/?a=1&b=2
 	// http://xn--bcher-kva.example/caf%C3%A9%20menu
-	// skip: urlkey: "mailto:someone@example.com": not an http or https URL: scheme "mailto"
+	// skip: "mailto:someone@example.com": not an http or https URL: scheme "mailto"
 }
 
 func ExampleCanon_Resolve() {

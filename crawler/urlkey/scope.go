@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"regexp/syntax"
+	"strconv"
 	"strings"
 )
 
@@ -53,7 +55,7 @@ func NewScope(mode string, seeds []*url.URL, allow, deny []string) (*Scope, erro
 		s.domains = make(map[string]struct{}, len(seeds))
 	case ScopeAny:
 	default:
-		return nil, fmt.Errorf("urlkey: unknown scope mode %q (want %q, %q or %q)", mode, ScopeHost, ScopeDomain, ScopeAny)
+		return nil, fmt.Errorf("unknown scope %q (want %s, %s or %s)", mode, ScopeHost, ScopeDomain, ScopeAny)
 	}
 	for _, u := range seeds {
 		if u == nil {
@@ -68,7 +70,7 @@ func NewScope(mode string, seeds []*url.URL, allow, deny []string) (*Scope, erro
 		}
 	}
 	if mode != ScopeAny && len(seeds) == 0 {
-		return nil, fmt.Errorf("urlkey: scope mode %q needs at least one seed", mode)
+		return nil, fmt.Errorf("scope %q needs at least one seed", mode)
 	}
 	var err error
 	if s.allow, err = compileAll("allow", allow); err != nil {
@@ -85,12 +87,37 @@ func compileAll(kind string, patterns []string) ([]*regexp.Regexp, error) {
 	for _, p := range patterns {
 		re, err := regexp.Compile(p)
 		if err != nil {
-			return nil, fmt.Errorf("urlkey: bad %s pattern %q: %w", kind, p, err)
+			return nil, &PatternError{Kind: kind, Pattern: p, Err: err}
 		}
 		res = append(res, re)
 	}
 	return res, nil
 }
+
+// PatternError reports an allow or deny pattern that is not a valid regular
+// expression.
+type PatternError struct {
+	Kind    string // "allow" or "deny"
+	Pattern string // the pattern as given
+	Err     error  // from regexp.Compile, usually a *syntax.Error
+}
+
+// Error says which pattern is wrong and why, in the words of the regexp
+// parser but without its Go-specific framing.
+func (e *PatternError) Error() string {
+	why := e.Err.Error()
+	var se *syntax.Error
+	if errors.As(e.Err, &se) {
+		why = se.Code.String()
+		if se.Expr != "" && se.Expr != e.Pattern {
+			why += " at " + strconv.Quote(se.Expr)
+		}
+	}
+	return fmt.Sprintf("%s pattern %q is not a valid regular expression: %s", e.Kind, e.Pattern, why)
+}
+
+// Unwrap returns the regexp error.
+func (e *PatternError) Unwrap() error { return e.Err }
 
 // InScope reports whether the crawl should fetch u.
 func (s *Scope) InScope(u *url.URL) bool {

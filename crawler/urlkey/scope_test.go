@@ -1,6 +1,7 @@
 package urlkey
 
 import (
+	"errors"
 	"net/url"
 	"strings"
 	"sync"
@@ -101,8 +102,12 @@ func TestNewScopeErrors(t *testing.T) {
 	}{
 		{name: "bad mode", mode: "hostname", seeds: seeds, mention: `"hostname"`},
 		{name: "empty mode", mode: "", seeds: seeds, mention: `""`},
-		{name: "bad allow", mode: "host", seeds: seeds, allow: []string{"ok", "(unclosed"}, mention: `allow pattern "(unclosed"`},
-		{name: "bad deny", mode: "host", seeds: seeds, deny: []string{"a[z"}, mention: `deny pattern "a[z"`},
+		{name: "bad allow", mode: "host", seeds: seeds, allow: []string{"ok", "(unclosed"},
+			mention: `allow pattern "(unclosed" is not a valid regular expression: missing closing )`},
+		{name: "bad deny", mode: "host", seeds: seeds, deny: []string{"a[z"},
+			mention: `deny pattern "a[z" is not a valid regular expression: missing closing ] at "[z"`},
+		{name: "bare paren", mode: "host", seeds: seeds, allow: []string{"("},
+			mention: `allow pattern "(" is not a valid regular expression: missing closing )`},
 		{name: "host without seeds", mode: "host", mention: `"host" needs at least one seed`},
 		{name: "domain without seeds", mode: "domain", mention: `"domain" needs at least one seed`},
 		{name: "nil seed", mode: "host", seeds: []*url.URL{nil}, mention: "nil seed"},
@@ -115,6 +120,14 @@ func TestNewScopeErrors(t *testing.T) {
 			}
 			if !strings.Contains(err.Error(), tc.mention) {
 				t.Errorf("error %q does not mention %s", err, tc.mention)
+			}
+			userInput := tc.name != "nil seed" // a nil seed is the caller's bug
+			if userInput && (strings.Contains(err.Error(), "urlkey") || strings.Contains(err.Error(), "error parsing regexp")) {
+				t.Errorf("error %q speaks of the code, not the input", err)
+			}
+			var pe *PatternError
+			if (tc.allow != nil || tc.deny != nil) && (!errors.As(err, &pe) || pe.Pattern == "" || pe.Kind == "") {
+				t.Errorf("error %#v is not a *PatternError naming the pattern", err)
 			}
 		})
 	}
