@@ -162,7 +162,7 @@ func TestExportItems(t *testing.T) {
 	ctx := context.Background()
 	db := fixtureDB(t)
 	r := inProcess(t, ctx, "export", db, "--what", "items")
-	want := `{"rule":"product","url":"http://a.test/","run":2,"fetched_at":"2026-01-02T04:04:05Z","data":{"name":"Widget","price":11}}` + "\n"
+	want := `{"rule":"product","url":"http://a.test/","run":2,"fetched_at":"2026-01-02T04:04:05.000000000Z","data":{"name":"Widget","price":11}}` + "\n"
 	if r.code != 0 || r.stdout != want {
 		t.Fatalf("latest run items: exit %d\n%s\nwant\n%s%s", r.code, r.stdout, want, r.stderr)
 	}
