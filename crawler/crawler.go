@@ -44,6 +44,10 @@ const (
 	StatusFailed      = store.RunFailed
 )
 
+// slowDelay is the per-host gap above which a crawl is warned that it will
+// crawl slowly: "delay: 500" (seconds) looks like a hung crawl otherwise.
+const slowDelay = time.Minute
+
 // windowSize bounds how many queued URLs of one host are held in memory; the
 // rest stay in the store. Memory is therefore flat in the frontier's size.
 const windowSize = 64
@@ -156,6 +160,9 @@ type event struct {
 // Run continues exactly.
 func (c *Crawler) Run(ctx context.Context) (Result, error) {
 	c.stats.start = c.now()
+	if d := time.Duration(c.cfg.Delay); d > slowDelay {
+		c.log.Warn("--delay is above a minute: each host gets one request per delay at most", "delay", d.String())
+	}
 	// Writes must survive the graceful stop that cancelling ctx asks for.
 	wctx := context.WithoutCancel(ctx)
 

@@ -12,7 +12,6 @@ import (
 	"os"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -42,7 +41,6 @@ type crawlOptions struct {
 func (a *app) crawlCmd() *cobra.Command {
 	cfg := crawler.DefaultConfig()
 	var o crawlOptions
-	var delay, timeout, retryBase, maxCrawlDelay, maxRetryAfter, maxDelay, maxDuration, revisitAfter time.Duration
 	cmd := &cobra.Command{
 		Use:   "crawl [flags] URL...",
 		Short: "Crawl from seed URLs into a SQLite database (resumes an unfinished crawl)",
@@ -56,20 +54,16 @@ longer ago than --revisit-after are fetched again with conditional requests
 (If-None-Match / If-Modified-Since), and every page is recorded as new,
 changed, unchanged or gone. --fresh starts a new crawl from the seeds.
 
+Durations are seconds ("0.5", "2") or take a unit ("250ms", "45m", "24h");
+sizes are bytes or take a unit ("512K", "10M", "2G", powers of 1024). The
+config file reads them the same way.
+
 Exit codes: 0 finished, 1 failed, 2 bad input, 3 stopped by a budget
 (resumable), 4 database locked by another trawl, 130/143 interrupted (resumable).`,
 		Example: `  trawl crawl https://example.com --db site.db
   trawl crawl --seeds-file seeds.txt --scope domain --max-depth 3 --db site.db
   trawl crawl --db site.db              # resume the crawl stored in site.db`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg.Delay = crawler.Duration(delay)
-			cfg.Timeout = crawler.Duration(timeout)
-			cfg.RetryBase = crawler.Duration(retryBase)
-			cfg.MaxCrawlDelay = crawler.Duration(maxCrawlDelay)
-			cfg.MaxRetryAfter = crawler.Duration(maxRetryAfter)
-			cfg.MaxDelay = crawler.Duration(maxDelay)
-			cfg.MaxDuration = crawler.Duration(maxDuration)
-			cfg.RevisitAfter = crawler.Duration(revisitAfter)
 			if o.config != "" {
 				fc, err := loadConfig(o.config)
 				if err != nil {
@@ -92,26 +86,26 @@ Exit codes: 0 finished, 1 failed, 2 bad input, 3 stopped by a budget
 	f.StringSliceVar(&cfg.DropParams, "drop-params", nil, "query parameters to remove before deduplicating URLs: names or prefixes with * (e.g. 'utm_*,fbclid,sessionid')")
 	f.IntVar(&cfg.MaxDepth, "max-depth", 0, "maximum link hops from a seed (0: no limit)")
 	f.IntVar(&cfg.MaxPages, "max-pages", 0, "stop after fetching this many pages in this invocation; resumable (0: no limit)")
-	f.DurationVar(&maxDuration, "max-duration", 0, "stop gracefully after this long (e.g. 45m); resumable (0: no limit)")
-	f.DurationVar(&revisitAfter, "revisit-after", time.Duration(cfg.RevisitAfter), "in a refresh run, fetch again pages last fetched longer ago than this")
+	f.Var(durationFlag{&cfg.MaxDuration}, "max-duration", "stop gracefully after this long (e.g. 45m); resumable (0: no limit)")
+	f.Var(durationFlag{&cfg.RevisitAfter}, "revisit-after", "in a refresh run, fetch again pages last fetched longer ago than this")
 	f.IntVar(&cfg.MaxPagesPerHost, "max-pages-per-host", 0, "fetch at most this many pages from one host in a run (0: no limit)")
 	f.IntVar(&cfg.Concurrency, "concurrency", cfg.Concurrency, "concurrent fetchers in total")
 	f.IntVar(&cfg.PerHost, "per-host", cfg.PerHost, "concurrent requests to one host")
-	f.DurationVar(&delay, "delay", time.Duration(cfg.Delay), "minimum gap between requests to one host (robots.txt Crawl-delay wins when larger)")
-	f.DurationVar(&timeout, "timeout", time.Duration(cfg.Timeout), "timeout for one request, body included")
-	f.Int64Var(&cfg.MaxBody, "max-body", cfg.MaxBody, "largest body to download in bytes; longer ones are truncated and recorded as too-large")
+	f.Var(durationFlag{&cfg.Delay}, "delay", "minimum gap between requests to one host, e.g. 0.5 (seconds) or 250ms (robots.txt Crawl-delay wins when larger)")
+	f.Var(durationFlag{&cfg.Timeout}, "timeout", "timeout for one request, body included")
+	f.Var(sizeFlag{&cfg.MaxBody}, "max-body", "largest body to download (bytes, or e.g. 512K, 10M); longer ones are truncated and recorded as too-large")
 	f.StringVar(&cfg.UserAgent, "user-agent", "", "User-Agent header (default \"trawl/<version> (+<contact>)\")")
 	f.StringVar(&o.contact, "contact", "", "URL or e-mail address put in the default User-Agent so site owners can reach you")
 	f.StringVar(&cfg.RobotsAgent, "robots-agent", cfg.RobotsAgent, "product token matched against robots.txt User-agent lines")
 	f.BoolVar(&cfg.IgnoreRobots, "ignore-robots", false, "do not fetch or obey robots.txt (only for sites you own)")
-	f.DurationVar(&maxCrawlDelay, "max-crawl-delay", time.Duration(cfg.MaxCrawlDelay), "cap on a robots.txt Crawl-delay")
-	f.DurationVar(&maxRetryAfter, "max-retry-after", time.Duration(cfg.MaxRetryAfter), "longest Retry-After pause to wait out; a host asking for more is parked until the next run")
+	f.Var(durationFlag{&cfg.MaxCrawlDelay}, "max-crawl-delay", "cap on a robots.txt Crawl-delay")
+	f.Var(durationFlag{&cfg.MaxRetryAfter}, "max-retry-after", "longest Retry-After pause to wait out; a host asking for more is parked until the next run")
 	f.BoolVar(&cfg.Sitemaps, "sitemaps", cfg.Sitemaps, "read the sitemaps robots.txt lists (or /sitemap.xml) and crawl the URLs in scope")
 	f.BoolVar(&cfg.AutoThrottle, "auto-throttle", cfg.AutoThrottle, "let each host's delay follow its response time (see README)")
 	f.Float64Var(&cfg.ThrottleTarget, "throttle-target", cfg.ThrottleTarget, "auto-throttle target: 1 leaves a host idle about as long as it takes to answer; higher crawls harder")
-	f.DurationVar(&maxDelay, "max-delay", time.Duration(cfg.MaxDelay), "ceiling for the auto-throttled delay")
+	f.Var(durationFlag{&cfg.MaxDelay}, "max-delay", "ceiling for the auto-throttled delay")
 	f.IntVar(&cfg.Retries, "retries", cfg.Retries, "extra attempts for transient failures (timeouts, resets, 5xx, 429)")
-	f.DurationVar(&retryBase, "retry-base", time.Duration(cfg.RetryBase), "delay before the first retry; doubles with each attempt, with jitter")
+	f.Var(durationFlag{&cfg.RetryBase}, "retry-base", "delay before the first retry; doubles with each attempt, with jitter")
 	f.StringVar(&o.maxDBSize, "max-db-size", "", "cap on the database file (e.g. 500M, 2G); past it the run stops as on a full disk, resumable")
 	f.BoolVar(&cfg.StoreBody, "store-body", false, "keep each HTML body (compressed) so trawl extract can re-run rules later")
 	f.BoolVar(&cfg.StoreText, "store-text", false, "keep each page's main text (boilerplate removed)")
@@ -184,7 +178,13 @@ func newLogger(w io.Writer, format string, quiet, verbose bool) (*slog.Logger, e
 	case verbose:
 		level = slog.LevelDebug
 	}
-	opts := &slog.HandlerOptions{Level: level}
+	// Durations as "24h0m0s", not nanoseconds (slog's JSON default).
+	opts := &slog.HandlerOptions{Level: level, ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+		if a.Value.Kind() == slog.KindDuration {
+			a.Value = slog.StringValue(a.Value.Duration().String())
+		}
+		return a
+	}}
 	switch format {
 	case "text":
 		return slog.New(slog.NewTextHandler(w, opts)), nil
@@ -516,31 +516,6 @@ func isDiskFull(err error) bool {
 		return true
 	}
 	return errors.Is(err, syscall.ENOSPC)
-}
-
-// parseSize reads a byte count with an optional K, M, G or T suffix (powers
-// of 1024).
-func parseSize(s string) (int64, error) {
-	t := strings.ToUpper(strings.TrimSpace(s))
-	t = strings.TrimSuffix(strings.TrimSuffix(t, "B"), "I")
-	mult := int64(1)
-	if n := len(t); n > 0 {
-		switch t[n-1] {
-		case 'K':
-			mult, t = 1<<10, t[:n-1]
-		case 'M':
-			mult, t = 1<<20, t[:n-1]
-		case 'G':
-			mult, t = 1<<30, t[:n-1]
-		case 'T':
-			mult, t = 1<<40, t[:n-1]
-		}
-	}
-	n, err := strconv.ParseInt(strings.TrimSpace(t), 10, 64)
-	if err != nil || n <= 0 {
-		return 0, fmt.Errorf("%q is not a size (write e.g. 500M or 2G)", s)
-	}
-	return n * mult, nil
 }
 
 // lockDB takes the database's run lock for this process. Another live
