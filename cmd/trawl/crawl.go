@@ -12,6 +12,7 @@ import (
 	"os"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -206,6 +207,7 @@ func (a *app) crawl(ctx context.Context, flags *pflag.FlagSet, cfg crawler.Confi
 	if err != nil {
 		return usageErr("%w", err)
 	}
+	a.console = &console{w: a.stderr, log: log, json: o.logFormat == "json"}
 	seeds := slices.Clone(args)
 	if o.seedsFile != "" {
 		more, err := readSeeds(o.seedsFile)
@@ -274,11 +276,15 @@ func (a *app) crawl(ctx context.Context, flags *pflag.FlagSet, cfg crawler.Confi
 		return usageErr("%w", err)
 	}
 
-	runCtx, signals := a.watchSignals(ctx, func(os.Signal) {
-		fmt.Fprintln(a.stderr, "\ntrawl: stopping: finishing requests in flight (signal again to quit at once; the crawl stays resumable)")
+	onTerminal := isTerminal(a.stderr) && !a.console.json
+	runCtx, signals := a.watchSignals(ctx, func(s os.Signal) {
+		if onTerminal {
+			fmt.Fprint(a.stderr, "\r\033[K") // the echoed ^C, or the progress line
+		}
+		a.say(slog.LevelWarn, "stopping: finishing requests in flight (signal again to quit at once; the crawl stays resumable)", "signal", s.String())
 	}, true)
 	defer signals.stop()
-	stopProgress := a.startProgress(c, o)
+	stopProgress := a.startProgress(c, o, log, len(cfg.Rules) > 0)
 	res, runErr := c.Run(runCtx)
 	stopProgress()
 
@@ -293,10 +299,14 @@ func (a *app) crawl(ctx context.Context, flags *pflag.FlagSet, cfg crawler.Confi
 	case runErr != nil:
 		return &exitError{code: exitFailed, err: fmt.Errorf("run %d failed: %w; fix the cause and run the same command to resume", run.ID, runErr)}
 	case res.Status == crawler.StatusInterrupted:
-		fmt.Fprintf(a.stderr, "trawl: interrupted; run the same command again to resume (trawl crawl --db %s)\n", o.db)
+		a.say(slog.LevelWarn, fmt.Sprintf("interrupted; run the same command again to resume (trawl crawl --db %s)", o.db),
+			"run", run.ID, "db", o.db)
 		return &exitError{code: signals.exitCode()}
 	case res.Status == crawler.StatusStopped:
-		fmt.Fprintf(a.stderr, "trawl: stopped by a budget (--max-pages or --max-duration); run the same command again to continue\n")
+		// Not an error: a nightly --max-duration ends this way, and -q
+		// (errors only) keeps it out of cron's mail; exit code 3 says it.
+		a.say(slog.LevelInfo, "stopped by a budget (--max-pages or --max-duration); run the same command again to continue",
+			"run", run.ID, "db", o.db)
 		return &exitError{code: exitStopped}
 	}
 	return nil
@@ -448,7 +458,10 @@ func applyFlag(dst *crawler.Config, src crawler.Config, name string) {
 	}
 }
 
-// summary prints the end-of-run report: always one parsable line on stdout.
+// summary prints the end-of-run report: always one line of key=value
+// fields on stdout, which scripts parse. The keys keep their order; a field
+// with nothing to say (classes when nothing failed or was skipped) is left
+// out rather than written empty.
 func (a *app) summary(runID int64, res crawler.Result, run *store.Run, dbPath string) {
 	dur := time.Since(res.Stats.Start).Round(time.Millisecond)
 	classes := make([]string, 0, len(res.Stats.ByClass))
@@ -464,48 +477,30 @@ func (a *app) summary(runID int64, res crawler.Result, run *store.Run, dbPath st
 	if dur > 0 {
 		rate = float64(res.Stats.Pages) / dur.Seconds()
 	}
-	fmt.Fprintf(a.stdout, "trawl: run=%d status=%s pages=%d errors=%d skipped=%d run_pages=%d run_errors=%d run_skipped=%d queued=%d duration=%s rate=%.1f/s classes=%s db=%s\n",
-		runID, res.Status, res.Stats.Pages, res.Stats.Errors, res.Stats.Skipped, total, errs, skipped, res.Stats.Queued, dur, rate,
-		strings.Join(classes, ","), dbPath)
-}
-
-// startProgress prints a live progress line on a terminal.
-func (a *app) startProgress(c *crawler.Crawler, o crawlOptions) func() {
-	show := o.progress == "always"
-	if o.progress == "auto" && !o.quiet {
-		if f, ok := a.stderr.(*os.File); ok {
-			if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
-				show = true
-			}
+	fields := []struct{ key, value string }{
+		{"run", strconv.FormatInt(runID, 10)},
+		{"status", res.Status},
+		{"pages", strconv.FormatInt(res.Stats.Pages, 10)},
+		{"errors", strconv.FormatInt(res.Stats.Errors, 10)},
+		{"skipped", strconv.FormatInt(res.Stats.Skipped, 10)},
+		{"items", strconv.FormatInt(res.Stats.Items, 10)},
+		{"run_pages", strconv.FormatInt(total, 10)},
+		{"run_errors", strconv.FormatInt(errs, 10)},
+		{"run_skipped", strconv.FormatInt(skipped, 10)},
+		{"queued", strconv.FormatInt(res.Stats.Queued, 10)},
+		{"duration", dur.String()},
+		{"rate", fmt.Sprintf("%.1f/s", rate)},
+		{"classes", strings.Join(classes, ",")},
+		{"db", dbPath},
+	}
+	var b strings.Builder
+	b.WriteString("trawl:")
+	for _, f := range fields {
+		if f.value != "" {
+			b.WriteString(" " + f.key + "=" + f.value)
 		}
 	}
-	if !show {
-		return func() {}
-	}
-	done := make(chan struct{})
-	finished := make(chan struct{})
-	go func() {
-		defer close(finished)
-		t := time.NewTicker(500 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				fmt.Fprint(a.stderr, "\r\033[K")
-				return
-			case <-t.C:
-				s := c.Stats()
-				el := time.Since(s.Start).Seconds()
-				rate := 0.0
-				if el > 0 {
-					rate = float64(s.Pages) / el
-				}
-				fmt.Fprintf(a.stderr, "\r\033[Kpages %d  queued %d  in flight %d  %.1f pages/s  errors %d",
-					s.Pages, s.Queued, s.InFlight, rate, s.Errors)
-			}
-		}
-	}()
-	return func() { close(done); <-finished }
+	fmt.Fprintln(a.stdout, b.String())
 }
 
 // isDiskFull reports whether err is SQLite's SQLITE_FULL (or SQLITE_IOERR from

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"runtime/debug"
 
@@ -42,6 +43,9 @@ type app struct {
 	stdout, stderr io.Writer
 	// interrupt, when not nil, replaces the process's signal handling (tests).
 	interrupt <-chan os.Signal
+	// console, once the crawl command has read --log-format, writes trawl's
+	// own messages to stderr in that format (see say).
+	console *console
 }
 
 func (a *app) root() *cobra.Command {
@@ -71,12 +75,12 @@ func (a *app) run(ctx context.Context, args []string) int {
 	var ee *exitError
 	if errors.As(err, &ee) {
 		if ee.err != nil {
-			fmt.Fprintln(a.stderr, "trawl:", ee.err)
+			a.say(slog.LevelError, ee.err.Error(), "exit_code", ee.code)
 		}
 		return ee.code
 	}
 	// cobra's own errors: unknown flags, missing arguments.
-	fmt.Fprintln(a.stderr, "trawl:", err)
+	a.say(slog.LevelError, err.Error(), "exit_code", exitUsage)
 	return exitUsage
 }
 
