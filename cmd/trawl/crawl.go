@@ -65,6 +65,12 @@ Exit codes: 0 finished, 1 failed, 2 bad input, 3 stopped by a budget
   trawl crawl --seeds-file seeds.txt --scope domain --max-depth 3 --db site.db
   trawl crawl --db site.db              # resume the crawl stored in site.db`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.logFormat == "json" {
+				// Set before the config file is read, so that its errors
+				// are JSON records too; crawl replaces it with the final one.
+				log, _ := newLogger(a.stderr, o.logFormat, o.quiet, o.verbose)
+				a.console = &console{w: a.stderr, log: log, json: true}
+			}
 			if o.config != "" {
 				fc, err := loadConfig(o.config)
 				if err != nil {

@@ -106,6 +106,16 @@ func TestJSONLogsAreJSONThroughout(t *testing.T) {
 		if len(recs) != 1 || recs[0]["level"] != "ERROR" || !strings.Contains(recs[0]["msg"].(string), "invalid seed URL") {
 			t.Fatalf("want one ERROR record naming the seed: %s", r.stderr)
 		}
+
+		conf := filepath.Join(t.TempDir(), "bad.yaml")
+		writeFile(t, conf, "scope: planet\ndelay: soon\n")
+		r = trawl(t, "crawl", "--config", conf, "--db", filepath.Join(t.TempDir(), "x.db"), "--log-format", "json", "http://127.0.0.1:1/")
+		if r.code != exitUsage {
+			t.Fatalf("exit %d, want %d: %s", r.code, exitUsage, r.stderr)
+		}
+		if recs := everyLineJSON(t, r.stderr); len(recs) != 1 || !strings.Contains(recs[0]["msg"].(string), conf+":2:") {
+			t.Fatalf("want one record with the config file's errors: %s", r.stderr)
+		}
 	})
 }
 
