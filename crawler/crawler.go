@@ -44,6 +44,10 @@ const (
 	StatusFailed      = store.RunFailed
 )
 
+// slowDelay is the per-host gap above which a crawl is warned that it will
+// crawl slowly: "delay: 500" (seconds) looks like a hung crawl otherwise.
+const slowDelay = time.Minute
+
 // windowSize bounds how many queued URLs of one host are held in memory; the
 // rest stay in the store. Memory is therefore flat in the frontier's size.
 const windowSize = 64
@@ -156,6 +160,9 @@ type event struct {
 // Run continues exactly.
 func (c *Crawler) Run(ctx context.Context) (Result, error) {
 	c.stats.start = c.now()
+	if d := time.Duration(c.cfg.Delay); d > slowDelay {
+		c.log.Warn("--delay is above a minute: each host gets one request per delay at most", "delay", d.String())
+	}
 	// Writes must survive the graceful stop that cancelling ctx asks for.
 	wctx := context.WithoutCancel(ctx)
 
@@ -230,6 +237,7 @@ func (c *Crawler) Run(ctx context.Context) (Result, error) {
 func (c *Crawler) work(ctx context.Context, f *fetcher, robotsClient *http.Client, t task, outcomes chan<- store.Outcome, events chan<- event) {
 	switch t.kind {
 	case taskRecord:
+		c.logFetch(ctx, t.outcome, false)
 		outcomes <- t.outcome
 		events <- event{kind: evFetched, host: t.job.Host}
 	case taskRobots:
@@ -242,6 +250,9 @@ func (c *Crawler) work(ctx context.Context, f *fetcher, robotsClient *http.Clien
 		start := c.now()
 		rb, rs, err := politeness.FetchRobots(ctx, robotsClient, origin, c.cfg.UserAgent)
 		ev := event{kind: evRobots, host: t.job.Host, robots: rb, robotsStatus: rs, latency: c.now().Sub(start)}
+		if ctx.Err() == nil {
+			c.logRobots(ctx, t.job.Host, string(rs), ev.latency, err)
+		}
 		switch {
 		case err != nil && ctx.Err() != nil:
 			ev.abandoned = true
@@ -261,6 +272,7 @@ func (c *Crawler) work(ctx context.Context, f *fetcher, robotsClient *http.Clien
 			events <- event{kind: evFetched, host: t.job.Host, fetched: true, abandoned: true, job: t.job}
 			return
 		}
+		c.logFetch(ctx, o, true)
 		outcomes <- o
 		events <- ev
 	}
@@ -277,6 +289,7 @@ type Stats struct {
 	Bytes    int64
 	InFlight int64
 	Queued   int64 // URLs waiting, approximate while running
+	Items    int64 // items the extraction rules recorded
 	ByClass  map[string]int64
 }
 
@@ -286,6 +299,7 @@ type Stats struct {
 type stats struct {
 	start                     time.Time
 	pages, errs, skipped, byt atomic.Int64
+	items                     atomic.Int64
 	inflight, queued          atomic.Int64
 	mu                        sync.Mutex
 	byClass                   map[string]int64
@@ -297,6 +311,7 @@ func (s *stats) committed(res store.CommitResult) {
 	s.errs.Add(res.Errors)
 	s.skipped.Add(res.Skipped)
 	s.byt.Add(res.Bytes)
+	s.items.Add(res.Items)
 	if len(res.Classes) == 0 {
 		return
 	}
@@ -314,6 +329,7 @@ func (s *stats) committed(res store.CommitResult) {
 func (c *Crawler) Stats() Stats {
 	s := Stats{Start: c.stats.start, Pages: c.stats.pages.Load(), Errors: c.stats.errs.Load(), Skipped: c.stats.skipped.Load(),
 		Bytes: c.stats.byt.Load(), InFlight: c.stats.inflight.Load(), Queued: c.stats.queued.Load(),
+		Items:   c.stats.items.Load(),
 		ByClass: map[string]int64{}}
 	c.stats.mu.Lock()
 	for k, v := range c.stats.byClass {

@@ -522,6 +522,10 @@ func (d *dispatcher) installRobots(h *hostQueue, rb *politeness.Robots, status p
 	if cd, ok := rb.CrawlDelay(cfg.RobotsAgent); ok {
 		h.crawlDelay = min(cd, time.Duration(cfg.MaxCrawlDelay))
 		h.delay = max(h.delay, h.crawlDelay)
+		if h.crawlDelay > slowDelay {
+			d.c.log.Warn("robots.txt Crawl-delay is above a minute: this host is crawled slowly (--max-crawl-delay caps it)",
+				"host", h.key, "crawl_delay", h.crawlDelay.String(), "asked", cd.String())
+		}
 	}
 	if cfg.Sitemaps && !h.sitemapsQueued {
 		h.sitemapsQueued = true

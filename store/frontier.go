@@ -159,6 +159,9 @@ type CommitResult struct {
 	// none of them. Classes counts Errors and Skipped by class or reason.
 	Pages, Errors, Skipped, Bytes int64
 	Classes                       map[string]int64
+	// Items counts the items the batch recorded (a rule's miss is not an
+	// item), for the progress line and summary's "items".
+	Items int64
 }
 
 // HostState is what politeness decided about a host, kept so that it is
@@ -470,6 +473,9 @@ func (db *DB) Commit(ctx context.Context, runID int64, b Batch) (CommitResult, e
 				if _, err := tx.StmtContext(ctx, db.stmts.insItem).ExecContext(ctx, runID, o.Job.ID, id, it.Rule, i,
 					nullBytes(it.Data), nullStr(it.Miss)); err != nil {
 					return CommitResult{}, fmt.Errorf("store: record items of %s: %w", o.Job.URL, err)
+				}
+				if it.Data != nil {
+					cs.res.Items++
 				}
 			}
 		}

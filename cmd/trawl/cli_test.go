@@ -191,7 +191,8 @@ func TestSIGINTStopsGracefullyAndResumes(t *testing.T) {
 	cl := fixtures.MustGenerated(t, fixtures.GenConfig{Hosts: 2, PagesPerHost: 100, Seed: 9,
 		MinBytes: 2000, MaxBytes: 3000, Latency: 5 * time.Millisecond})
 	db := filepath.Join(t.TempDir(), "int.db")
-	args := append([]string{"crawl", "--db", db, "--delay", "0", "--quiet"}, cl.Seeds()...)
+	// Not --quiet: the resume hint is a warning, and -q shows errors only.
+	args := append([]string{"crawl", "--db", db, "--delay", "0"}, cl.Seeds()...)
 	cmd := exec.Command(trawlBin, args...)
 	var errb bytes.Buffer
 	cmd.Stderr = &errb

@@ -42,7 +42,7 @@ type fileConfig struct {
 	PerHost         *int                 `yaml:"per_host"`
 	Delay           *yamlDuration        `yaml:"delay"`
 	Timeout         *yamlDuration        `yaml:"timeout"`
-	MaxBody         *int64               `yaml:"max_body"`
+	MaxBody         *yamlSize            `yaml:"max_body"`
 	UserAgent       *string              `yaml:"user_agent"`
 	Contact         *string              `yaml:"contact"`
 	RobotsAgent     *string              `yaml:"robots_agent"`
@@ -67,7 +67,8 @@ type fileConfig struct {
 	Extra           map[string]yaml.Node `yaml:",inline"` // unknown keys, reported with their line
 }
 
-// yamlDuration reads "1.5s", "250ms", "24h" (and a bare number of seconds).
+// yamlDuration reads a duration as parseDuration does ("250ms", "24h", or a
+// bare number of seconds).
 type yamlDuration struct {
 	d    time.Duration
 	line int
@@ -76,16 +77,30 @@ type yamlDuration struct {
 // UnmarshalYAML parses a duration and remembers where it was written.
 func (y *yamlDuration) UnmarshalYAML(n *yaml.Node) error {
 	y.line = n.Line
-	d, err := time.ParseDuration(n.Value)
+	if n.Kind != yaml.ScalarNode {
+		return fmt.Errorf("line %d: not a duration (write seconds, e.g. 0.5, or with a unit: 250ms, 2s, 24h)", n.Line)
+	}
+	d, err := parseDuration(n.Value)
 	if err != nil {
-		var secs float64
-		if _, serr := fmt.Sscanf(n.Value, "%g", &secs); serr == nil && fmt.Sprint(secs) == n.Value {
-			y.d = time.Duration(secs * float64(time.Second))
-			return nil
-		}
-		return fmt.Errorf("line %d: %q is not a duration (write e.g. 250ms, 2s, 24h)", n.Line, n.Value)
+		return fmt.Errorf("line %d: %w", n.Line, err)
 	}
 	y.d = d
+	return nil
+}
+
+// yamlSize reads a byte count as parseSize does ("10M", "512K", 1048576).
+type yamlSize struct{ n int64 }
+
+// UnmarshalYAML parses a size.
+func (y *yamlSize) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		return fmt.Errorf("line %d: not a size (write bytes, or with a unit: 500K, 10M, 2G)", n.Line)
+	}
+	v, err := parseSize(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %w", n.Line, err)
+	}
+	y.n = v
 	return nil
 }
 
@@ -268,7 +283,7 @@ func (fc *fileConfig) apply(flags *pflag.FlagSet, cfg *crawler.Config, o *crawlO
 	dur(fc.Delay, "delay", &cfg.Delay)
 	dur(fc.Timeout, "timeout", &cfg.Timeout)
 	if fc.MaxBody != nil && set("max-body") {
-		cfg.MaxBody = *fc.MaxBody
+		cfg.MaxBody = fc.MaxBody.n
 	}
 	str(fc.UserAgent, "user-agent", &cfg.UserAgent)
 	str(fc.RobotsAgent, "robots-agent", &cfg.RobotsAgent)

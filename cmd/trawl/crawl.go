@@ -45,7 +45,6 @@ type crawlOptions struct {
 func (a *app) crawlCmd() *cobra.Command {
 	cfg := crawler.DefaultConfig()
 	var o crawlOptions
-	var delay, timeout, retryBase, maxCrawlDelay, maxRetryAfter, maxDelay, maxDuration, revisitAfter time.Duration
 	cmd := &cobra.Command{
 		Use:   "crawl [flags] URL...",
 		Short: "Crawl from seed URLs into a SQLite database (resumes an unfinished crawl)",
@@ -59,19 +58,21 @@ run that started --revisit-after ago or more are fetched again with conditional 
 (If-None-Match / If-Modified-Since), and every page is recorded as new,
 changed, unchanged or gone. --fresh starts a new crawl from the seeds.
 
+Durations are seconds ("0.5", "2") or take a unit ("250ms", "45m", "24h");
+sizes are bytes or take a unit ("512K", "10M", "2G", powers of 1024). The
+config file reads them the same way.
+
 ` + exitCodesHelp(),
 		Example: `  trawl crawl https://example.com --db site.db
   trawl crawl --seeds-file seeds.txt --scope domain --max-depth 3 --db site.db
   trawl crawl --db site.db              # resume the crawl stored in site.db`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg.Delay = crawler.Duration(delay)
-			cfg.Timeout = crawler.Duration(timeout)
-			cfg.RetryBase = crawler.Duration(retryBase)
-			cfg.MaxCrawlDelay = crawler.Duration(maxCrawlDelay)
-			cfg.MaxRetryAfter = crawler.Duration(maxRetryAfter)
-			cfg.MaxDelay = crawler.Duration(maxDelay)
-			cfg.MaxDuration = crawler.Duration(maxDuration)
-			cfg.RevisitAfter = crawler.Duration(revisitAfter)
+			if o.logFormat == "json" {
+				// Set before the config file is read, so that its errors
+				// are JSON records too; crawl replaces it with the final one.
+				log, _ := newLogger(a.stderr, o.logFormat, o.quiet, o.verbose)
+				a.console = &console{w: a.stderr, log: log, json: true}
+			}
 			if o.config != "" {
 				fc, err := loadConfig(o.config)
 				if err != nil {
@@ -94,26 +95,26 @@ changed, unchanged or gone. --fresh starts a new crawl from the seeds.
 	f.StringSliceVar(&cfg.DropParams, "drop-params", nil, "query parameters to remove before deduplicating URLs: names or prefixes with * (e.g. 'utm_*,fbclid,sessionid')")
 	f.IntVar(&cfg.MaxDepth, "max-depth", 0, "maximum link hops from a seed (0: no limit)")
 	f.IntVar(&cfg.MaxPages, "max-pages", 0, "stop after fetching this many pages in this invocation; resumable (0: no limit)")
-	f.DurationVar(&maxDuration, "max-duration", 0, "stop gracefully after this long (e.g. 45m); resumable (0: no limit)")
-	f.DurationVar(&revisitAfter, "revisit-after", time.Duration(cfg.RevisitAfter), "in a refresh run, fetch again pages fetched by a run that started this long ago (less a small slack)")
+	f.Var(durationFlag{&cfg.MaxDuration}, "max-duration", "stop gracefully after this long (e.g. 45m); resumable (0: no limit)")
+	f.Var(durationFlag{&cfg.RevisitAfter}, "revisit-after", "in a refresh run, fetch again pages fetched by a run that started this long ago (less a small slack)")
 	f.IntVar(&cfg.MaxPagesPerHost, "max-pages-per-host", 0, "fetch at most this many pages from one host in a run (0: no limit)")
 	f.IntVar(&cfg.Concurrency, "concurrency", cfg.Concurrency, "concurrent fetchers in total")
 	f.IntVar(&cfg.PerHost, "per-host", cfg.PerHost, "concurrent requests to one host")
-	f.DurationVar(&delay, "delay", time.Duration(cfg.Delay), "minimum gap between requests to one host (robots.txt Crawl-delay wins when larger)")
-	f.DurationVar(&timeout, "timeout", time.Duration(cfg.Timeout), "timeout for one request, body included")
-	f.Int64Var(&cfg.MaxBody, "max-body", cfg.MaxBody, "largest body to download in bytes; longer ones are truncated and recorded as too-large")
+	f.Var(durationFlag{&cfg.Delay}, "delay", "minimum gap between requests to one host, e.g. 0.5 (seconds) or 250ms (robots.txt Crawl-delay wins when larger)")
+	f.Var(durationFlag{&cfg.Timeout}, "timeout", "timeout for one request, body included")
+	f.Var(sizeFlag{&cfg.MaxBody}, "max-body", "largest body to download (bytes, or e.g. 512K, 10M); longer ones are truncated and recorded as too-large")
 	f.StringVar(&cfg.UserAgent, "user-agent", "", "User-Agent header (default \"trawl/<version> (+<contact>)\")")
 	f.StringVar(&o.contact, "contact", "", "URL or e-mail address put in the default User-Agent so site owners can reach you")
 	f.StringVar(&cfg.RobotsAgent, "robots-agent", cfg.RobotsAgent, "product token matched against robots.txt User-agent lines")
 	f.BoolVar(&cfg.IgnoreRobots, "ignore-robots", false, "do not fetch or obey robots.txt (only for sites you own)")
-	f.DurationVar(&maxCrawlDelay, "max-crawl-delay", time.Duration(cfg.MaxCrawlDelay), "cap on a robots.txt Crawl-delay")
-	f.DurationVar(&maxRetryAfter, "max-retry-after", time.Duration(cfg.MaxRetryAfter), "longest Retry-After pause to wait out; a host asking for more is parked until the next run")
+	f.Var(durationFlag{&cfg.MaxCrawlDelay}, "max-crawl-delay", "cap on a robots.txt Crawl-delay")
+	f.Var(durationFlag{&cfg.MaxRetryAfter}, "max-retry-after", "longest Retry-After pause to wait out; a host asking for more is parked until the next run")
 	f.BoolVar(&cfg.Sitemaps, "sitemaps", cfg.Sitemaps, "read the sitemaps robots.txt lists (or /sitemap.xml) and crawl the URLs in scope")
 	f.BoolVar(&cfg.AutoThrottle, "auto-throttle", cfg.AutoThrottle, "let each host's delay follow its response time (see README)")
 	f.Float64Var(&cfg.ThrottleTarget, "throttle-target", cfg.ThrottleTarget, "auto-throttle target: 1 leaves a host idle about as long as it takes to answer; higher crawls harder")
-	f.DurationVar(&maxDelay, "max-delay", time.Duration(cfg.MaxDelay), "ceiling for the auto-throttled delay")
+	f.Var(durationFlag{&cfg.MaxDelay}, "max-delay", "ceiling for the auto-throttled delay")
 	f.IntVar(&cfg.Retries, "retries", cfg.Retries, "extra attempts for transient failures (timeouts, resets, 5xx, 429)")
-	f.DurationVar(&retryBase, "retry-base", time.Duration(cfg.RetryBase), "delay before the first retry; doubles with each attempt, with jitter")
+	f.Var(durationFlag{&cfg.RetryBase}, "retry-base", "delay before the first retry; doubles with each attempt, with jitter")
 	f.StringVar(&o.maxDBSize, "max-db-size", "", "cap on the database file (e.g. 500M, 2G); past it the run stops as on a full disk, resumable")
 	f.BoolVar(&cfg.StoreBody, "store-body", false, "keep each HTML body (compressed) so trawl extract can re-run rules later")
 	f.BoolVar(&cfg.StoreText, "store-text", false, "keep each page's main text (boilerplate removed)")
@@ -196,7 +197,13 @@ func newLogger(w io.Writer, format string, quiet, verbose bool) (*slog.Logger, e
 	case verbose:
 		level = slog.LevelDebug
 	}
-	opts := &slog.HandlerOptions{Level: level}
+	// Durations as "24h0m0s", not nanoseconds (slog's JSON default).
+	opts := &slog.HandlerOptions{Level: level, ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+		if a.Value.Kind() == slog.KindDuration {
+			a.Value = slog.StringValue(a.Value.Duration().String())
+		}
+		return a
+	}}
 	switch format {
 	case "text":
 		return slog.New(slog.NewTextHandler(w, opts)), nil
@@ -211,6 +218,7 @@ func (a *app) crawl(ctx context.Context, flags *pflag.FlagSet, cfg crawler.Confi
 	if err != nil {
 		return usageErr("%w", err)
 	}
+	a.console = &console{w: a.stderr, log: log, json: o.logFormat == "json"}
 	seeds := slices.Clone(args)
 	if o.seedsFile != "" {
 		more, err := readSeeds(o.seedsFile)
@@ -286,11 +294,15 @@ func (a *app) crawl(ctx context.Context, flags *pflag.FlagSet, cfg crawler.Confi
 		return usageErr("%w", err)
 	}
 
-	runCtx, signals := a.watchSignals(ctx, func(os.Signal) {
-		fmt.Fprintln(a.stderr, "\ntrawl: stopping: finishing requests in flight (signal again to quit at once; the crawl stays resumable)")
+	onTerminal := isTerminal(a.stderr) && !a.console.json
+	runCtx, signals := a.watchSignals(ctx, func(s os.Signal) {
+		if onTerminal {
+			fmt.Fprint(a.stderr, "\r\033[K") // the echoed ^C, or the progress line
+		}
+		a.say(slog.LevelWarn, "stopping: finishing requests in flight (signal again to quit at once; the crawl stays resumable)", "signal", s.String())
 	}, true)
 	defer signals.stop()
-	stopProgress := a.startProgress(c, o)
+	stopProgress := a.startProgress(c, o, log, len(cfg.Rules) > 0)
 	res, runErr := c.Run(runCtx)
 	stopProgress()
 
@@ -305,10 +317,14 @@ func (a *app) crawl(ctx context.Context, flags *pflag.FlagSet, cfg crawler.Confi
 	case runErr != nil:
 		return &exitError{code: exitFailed, err: fmt.Errorf("run %d failed: %w; fix the cause and run the same command to resume", run.ID, runErr)}
 	case res.Status == crawler.StatusInterrupted:
-		fmt.Fprintf(a.stderr, "trawl: interrupted; run the same command again to resume (trawl crawl --db %s)\n", o.db)
+		a.say(slog.LevelWarn, fmt.Sprintf("interrupted; run the same command again to resume (trawl crawl --db %s)", o.db),
+			"run", run.ID, "db", o.db)
 		return &exitError{code: signals.exitCode()}
 	case res.Status == crawler.StatusStopped:
-		fmt.Fprintf(a.stderr, "trawl: stopped by a budget (--max-pages or --max-duration); run the same command again to continue\n")
+		// Not an error: a nightly --max-duration ends this way, and -q
+		// (errors only) keeps it out of cron's mail; exit code 3 says it.
+		a.say(slog.LevelInfo, "stopped by a budget (--max-pages or --max-duration); run the same command again to continue",
+			"run", run.ID, "db", o.db)
 		return &exitError{code: exitStopped}
 	}
 	return nil
@@ -526,7 +542,10 @@ func keepExtraction(dst *crawler.Config, src crawler.Config, flags *pflag.FlagSe
 	}
 }
 
-// summary prints the end-of-run report: always one parsable line on stdout.
+// summary prints the end-of-run report: always one line of key=value
+// fields on stdout, which scripts parse. The keys keep their order; a field
+// with nothing to say (classes when nothing failed or was skipped) is left
+// out rather than written empty.
 func (a *app) summary(runID int64, res crawler.Result, run *store.Run, dbPath string) {
 	dur := time.Since(res.Stats.Start).Round(time.Millisecond)
 	classes := make([]string, 0, len(res.Stats.ByClass))
@@ -542,48 +561,30 @@ func (a *app) summary(runID int64, res crawler.Result, run *store.Run, dbPath st
 	if dur > 0 {
 		rate = float64(res.Stats.Pages) / dur.Seconds()
 	}
-	fmt.Fprintf(a.stdout, "trawl: run=%d status=%s pages=%d errors=%d skipped=%d run_pages=%d run_errors=%d run_skipped=%d queued=%d duration=%s rate=%.1f/s classes=%s db=%s\n",
-		runID, res.Status, res.Stats.Pages, res.Stats.Errors, res.Stats.Skipped, total, errs, skipped, res.Stats.Queued, dur, rate,
-		strings.Join(classes, ","), dbPath)
-}
-
-// startProgress prints a live progress line on a terminal.
-func (a *app) startProgress(c *crawler.Crawler, o crawlOptions) func() {
-	show := o.progress == "always"
-	if o.progress == "auto" && !o.quiet {
-		if f, ok := a.stderr.(*os.File); ok {
-			if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
-				show = true
-			}
+	fields := []struct{ key, value string }{
+		{"run", strconv.FormatInt(runID, 10)},
+		{"status", res.Status},
+		{"pages", strconv.FormatInt(res.Stats.Pages, 10)},
+		{"errors", strconv.FormatInt(res.Stats.Errors, 10)},
+		{"skipped", strconv.FormatInt(res.Stats.Skipped, 10)},
+		{"items", strconv.FormatInt(res.Stats.Items, 10)},
+		{"run_pages", strconv.FormatInt(total, 10)},
+		{"run_errors", strconv.FormatInt(errs, 10)},
+		{"run_skipped", strconv.FormatInt(skipped, 10)},
+		{"queued", strconv.FormatInt(res.Stats.Queued, 10)},
+		{"duration", dur.String()},
+		{"rate", fmt.Sprintf("%.1f/s", rate)},
+		{"classes", strings.Join(classes, ",")},
+		{"db", dbPath},
+	}
+	var b strings.Builder
+	b.WriteString("trawl:")
+	for _, f := range fields {
+		if f.value != "" {
+			b.WriteString(" " + f.key + "=" + f.value)
 		}
 	}
-	if !show {
-		return func() {}
-	}
-	done := make(chan struct{})
-	finished := make(chan struct{})
-	go func() {
-		defer close(finished)
-		t := time.NewTicker(500 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				fmt.Fprint(a.stderr, "\r\033[K")
-				return
-			case <-t.C:
-				s := c.Stats()
-				el := time.Since(s.Start).Seconds()
-				rate := 0.0
-				if el > 0 {
-					rate = float64(s.Pages) / el
-				}
-				fmt.Fprintf(a.stderr, "\r\033[Kpages %d  queued %d  in flight %d  %.1f pages/s  errors %d",
-					s.Pages, s.Queued, s.InFlight, rate, s.Errors)
-			}
-		}
-	}()
-	return func() { close(done); <-finished }
+	fmt.Fprintln(a.stdout, b.String())
 }
 
 // isDiskFull reports whether err is SQLite's SQLITE_FULL (or SQLITE_IOERR from
@@ -594,31 +595,6 @@ func isDiskFull(err error) bool {
 		return true
 	}
 	return errors.Is(err, syscall.ENOSPC)
-}
-
-// parseSize reads a byte count with an optional K, M, G or T suffix (powers
-// of 1024).
-func parseSize(s string) (int64, error) {
-	t := strings.ToUpper(strings.TrimSpace(s))
-	t = strings.TrimSuffix(strings.TrimSuffix(t, "B"), "I")
-	mult := int64(1)
-	if n := len(t); n > 0 {
-		switch t[n-1] {
-		case 'K':
-			mult, t = 1<<10, t[:n-1]
-		case 'M':
-			mult, t = 1<<20, t[:n-1]
-		case 'G':
-			mult, t = 1<<30, t[:n-1]
-		case 'T':
-			mult, t = 1<<40, t[:n-1]
-		}
-	}
-	n, err := strconv.ParseInt(strings.TrimSpace(t), 10, 64)
-	if err != nil || n <= 0 {
-		return 0, fmt.Errorf("%q is not a size (write e.g. 500M or 2G)", s)
-	}
-	return n * mult, nil
 }
 
 // lockDB takes the database's run lock for this process. Another live

@@ -2,12 +2,15 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -40,7 +43,10 @@ large the export.
 --what items: what the extraction rules produced in the run (--rule NAME for
   one rule). JSONL: {"rule", "url", "run", "fetched_at", "data"}, the rule's
   fields nested under "data" so that they never collide with these keys.
-  CSV: rule, url, run, data (the JSON object as text). Rows that record a
+  CSV: rule, url, run, then one column per field of the items (in the
+  order they first appear; a field named rule, url or run is data.rule, ...):
+  text as it is, numbers and true/false as JSON writes them, nested objects
+  and lists as JSON, an absent or null field empty. Rows that record a
   page where a rule found nothing are not items; query the items table's
   miss column for those.
 
@@ -223,6 +229,13 @@ func (a *app) export(ctx context.Context, path string, o exportOptions) error {
 	if err != nil {
 		return usageErr("%w", err)
 	}
+	if o.what == "items" && o.format == formatCSV {
+		fields, err := itemFields(ctx, r, o)
+		if err != nil {
+			return a.exportFailed(ctx, signals, file, usageErr("export: %w", err))
+		}
+		w = &itemColumns{w: w, fields: fields}
+	}
 	n, readErr, writeErr := copyRows(rows, w, func(vals []any) {
 		for _, i := range jsonCols {
 			switch v := vals[i].(type) {
@@ -351,4 +364,103 @@ func (a *atomicFile) abort() {
 	a.done = true
 	a.f.Close()
 	os.Remove(a.f.Name())
+}
+
+// itemFields returns the names of the fields of the items export o selects,
+// in the order they first appear (by item, then within the item). SQLite
+// reads the items once more for it; only the names reach Go.
+func itemFields(ctx context.Context, r *sql.DB, o exportOptions) ([]string, error) {
+	// One row per name: with min(), SQLite takes the bare column j.id from
+	// the row holding the minimum, so j.id is the name's place in the first
+	// item that has it.
+	q := `SELECT j.key, min(i.id) AS first, j.id FROM items i, json_each(i.data) j
+		WHERE i.run_id = ?1 AND i.data IS NOT NULL AND json_type(i.data) = 'object'`
+	args := []any{o.run}
+	if o.rule != "" {
+		q += ` AND i.rule = ?2`
+		args = append(args, o.rule)
+	}
+	rows, err := r.QueryContext(ctx, q+` GROUP BY j.key ORDER BY first, j.id`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var fields []string
+	for rows.Next() {
+		var k string
+		var first, pos int64
+		if err := rows.Scan(&k, &first, &pos); err != nil {
+			return nil, err
+		}
+		fields = append(fields, k)
+	}
+	return fields, rows.Err()
+}
+
+// itemColumns spreads the data column (the last one) of an items export over
+// one column per field, for CSV.
+type itemColumns struct {
+	w      rowWriter
+	fields []string
+	vals   []any
+	obj    map[string]json.RawMessage
+}
+
+func (c *itemColumns) writeHeader(cols []string) error {
+	fixed := cols[:len(cols)-1]
+	header := slices.Clone(fixed)
+	for _, f := range c.fields {
+		if slices.Contains(fixed, f) {
+			f = "data." + f // the rule's field, not the export's own column
+		}
+		header = append(header, f)
+	}
+	c.vals = make([]any, len(header))
+	return c.w.writeHeader(header)
+}
+
+func (c *itemColumns) writeRow(vals []any) error {
+	n := len(vals) - 1
+	copy(c.vals, vals[:n])
+	clear(c.obj)
+	var data []byte
+	switch v := vals[n].(type) {
+	case rawJSON:
+		data = []byte(v)
+	case string:
+		data = []byte(v)
+	case []byte:
+		data = v
+	}
+	if err := json.Unmarshal(data, &c.obj); err != nil {
+		// Not an object: every field is empty (the export never stops on
+		// one odd row).
+		clear(c.obj)
+	}
+	for i, f := range c.fields {
+		c.vals[n+i] = fieldText(c.obj[f])
+	}
+	return c.w.writeRow(c.vals)
+}
+
+func (c *itemColumns) close() error { return c.w.close() }
+
+// fieldText is one field of an item as a CSV cell: a string as its text,
+// null or absent as NULL (an empty cell), anything else (numbers, true and
+// false, nested objects and lists) as its compact JSON.
+func fieldText(raw json.RawMessage) any {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil
+	}
+	if raw[0] == '"' {
+		var s string
+		if json.Unmarshal(raw, &s) == nil {
+			return s
+		}
+	}
+	var b bytes.Buffer
+	if json.Compact(&b, raw) != nil {
+		return string(raw)
+	}
+	return b.String()
 }

@@ -79,6 +79,10 @@ type tableOptions struct {
 	maxWidth int    // cut cells wider than this many columns; 0: never
 	maxRows  int    // buffer at most this many rows; 0: tableMaxRows
 	noCut    []bool // per column: never cut (may be shorter than the columns)
+	// width, when positive, is the terminal's width: columns named in
+	// dropFirst are left out, in that order, until the table fits.
+	width     int
+	dropFirst []string
 }
 
 // newRowWriter returns a writer for format, writing to w.
@@ -393,6 +397,8 @@ type tableWriter struct {
 	cols    []string
 	rows    [][]string
 	numeric []bool // per column: every non-NULL value is a number
+	// hidden are the columns close left out to fit opt.width.
+	hidden []string
 }
 
 func (t *tableWriter) writeHeader(cols []string) error {
@@ -535,11 +541,17 @@ func (t *tableWriter) close() error {
 			widths[i] = max(widths[i], displayWidth(c))
 		}
 	}
+	keep := t.fit(widths)
 	bw := bufio.NewWriter(t.w)
-	line := func(cells []string, right func(int) bool) {
-		for i, c := range cells {
+	line := func(all []string, right func(int) bool) {
+		cells := make([]string, 0, len(keep))
+		for _, i := range keep {
+			cells = append(cells, all[i])
+		}
+		for k, c := range cells {
+			i := keep[k]
 			pad := strings.Repeat(" ", widths[i]-displayWidth(c))
-			last := i == len(cells)-1
+			last := k == len(cells)-1
 			switch {
 			case right(i):
 				bw.WriteString(pad)
@@ -567,4 +579,39 @@ func (t *tableWriter) close() error {
 		line(row, numeric)
 	}
 	return bw.Flush()
+}
+
+// fit returns the indexes of the columns to print: all of them, less those
+// of opt.dropFirst (in that order) that must go for the table to fit in
+// opt.width, which it records in t.hidden.
+func (t *tableWriter) fit(widths []int) []int {
+	shown := make([]bool, len(t.cols))
+	total := 0
+	for i, w := range widths {
+		shown[i] = true
+		total += w + 2
+	}
+	total -= 2
+	if t.opt.width > 0 {
+		for _, name := range t.opt.dropFirst {
+			if total <= t.opt.width {
+				break
+			}
+			for i, c := range t.cols {
+				if c == name && shown[i] {
+					shown[i] = false
+					total -= widths[i] + 2
+					t.hidden = append(t.hidden, c)
+					break
+				}
+			}
+		}
+	}
+	keep := make([]int, 0, len(t.cols))
+	for i, ok := range shown {
+		if ok {
+			keep = append(keep, i)
+		}
+	}
+	return keep
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"runtime/debug"
 
@@ -35,6 +36,9 @@ type app struct {
 	// argv0 is how the process was started (os.Args[0]), for hints that show
 	// a command to type.
 	argv0 string
+	// console, once the crawl command has read --log-format, writes trawl's
+	// own messages to stderr in that format (see say).
+	console *console
 }
 
 func (a *app) root() *cobra.Command {
@@ -71,12 +75,12 @@ func (a *app) run(ctx context.Context, args []string) int {
 	var ee *exitError
 	if errors.As(err, &ee) {
 		if ee.err != nil {
-			fmt.Fprintln(a.stderr, "trawl:", ee.err)
+			a.say(slog.LevelError, ee.err.Error(), "exit_code", ee.code)
 		}
 		return ee.code
 	}
 	// cobra's own errors: unknown flags, missing arguments.
-	fmt.Fprintln(a.stderr, "trawl:", err)
+	a.say(slog.LevelError, err.Error(), "exit_code", exitUsage)
 	return exitUsage
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -13,8 +14,10 @@ import (
 )
 
 // printSQL runs a canned read-only query and prints it in format. check, when
-// not nil, vets the database (and the query's arguments) first.
-func (a *app) printSQL(ctx context.Context, path, format string, check func(*store.DB) error, q string, args ...any) error {
+// not nil, vets the database (and the query's arguments) first. On a terminal
+// (or with COLUMNS set) a table wider than it loses the columns of dropFirst,
+// in that order, until it fits, and stderr says which.
+func (a *app) printSQL(ctx context.Context, path, format string, dropFirst []string, check func(*store.DB) error, q string, args ...any) error {
 	switch format {
 	case formatTable, formatCSV, formatTSV, formatJSON, formatJSONL:
 	default:
@@ -35,7 +38,8 @@ func (a *app) printSQL(ctx context.Context, path, format string, check func(*sto
 		return &exitError{code: exitFailed, err: fmt.Errorf("%s: %w", path, err)}
 	}
 	defer rows.Close()
-	w, err := newRowWriter(format, a.stdout, tableOptions{null: "", maxWidth: defaultCellWidth})
+	width := terminalWidth(a.stdout)
+	w, err := newRowWriter(format, a.stdout, tableOptions{null: "", maxWidth: defaultCellWidth, width: width, dropFirst: dropFirst})
 	if err != nil {
 		return usageErr("%w", err)
 	}
@@ -44,8 +48,17 @@ func (a *app) printSQL(ctx context.Context, path, format string, check func(*sto
 	} else if writeErr != nil && !errors.Is(writeErr, errTableFull) {
 		return &exitError{code: exitFailed, err: writeErr}
 	}
+	if tw, ok := w.(*tableWriter); ok && len(tw.hidden) > 0 {
+		fmt.Fprintf(a.stderr, "trawl: %d columns left out to fit %d columns (%s); --format csv or jsonl has them all\n",
+			len(tw.hidden), width, strings.Join(tw.hidden, ", "))
+	}
 	return nil
 }
+
+// runsDropFirst are the columns of trawl runs that a narrow terminal loses
+// first: the rarer counters, then the change counts, then the end time.
+var runsDropFirst = []string{"newly_broken_links", "retries", "resumes", "skipped", "unchanged", "gone",
+	"changed", "new", "bytes", "finished_at"}
 
 func (a *app) runsCmd() *cobra.Command {
 	var format string
@@ -71,12 +84,16 @@ newly point at a gone page.
 				return err
 			}
 			// &held is read when the query runs, after check has set it.
-			return a.printSQL(cmd.Context(), args[0], format, check, `
+			// The table shows times to the second: nanoseconds made the two
+			// time columns 60 characters of a 186-column table.
+			return a.printSQL(cmd.Context(), args[0], format, runsDropFirst, check, `
 SELECT r.id AS run, r.kind,
 	CASE WHEN r.status = 'running' AND NOT ?1 THEN 'interrupted (process gone)' ELSE r.status END AS status,
-	r.started_at, r.finished_at, r.resumes, r.pages, r.errors, r.skipped,
+	CASE WHEN ?2 THEN substr(r.started_at, 1, 19) || 'Z' ELSE r.started_at END AS started_at,
+	CASE WHEN ?2 THEN substr(r.finished_at, 1, 19) || 'Z' ELSE r.finished_at END AS finished_at,
+	r.resumes, r.pages, r.errors, r.skipped,
 	r.retries, r.bytes, c.new, c.changed, c.unchanged, c.gone, c.newly_broken_links
-FROM runs r JOIN run_changes c ON c.run_id = r.id ORDER BY r.id`, &held)
+FROM runs r JOIN run_changes c ON c.run_id = r.id ORDER BY r.id`, &held, format == formatTable)
 		},
 	}
 	cmd.Flags().StringVarP(&format, "format", "f", formatTable, "output format: table, csv, tsv, json or jsonl")
@@ -133,7 +150,7 @@ SELECT count(*) FILTER (WHERE diff = 'not-fetched'), count(*) FILTER (WHERE diff
 				}
 				return nil
 			}
-			err := a.printSQL(cmd.Context(), args[0], format, check, diffSQL+`
+			err := a.printSQL(cmd.Context(), args[0], format, nil, check, diffSQL+`
 SELECT * FROM d `+filter+` ORDER BY diff, url`, ra, rb)
 			if err == nil && hidden.notFetched+hidden.same > 0 {
 				fmt.Fprintf(a.stderr, "trawl: diff: not shown: %d not-fetched and %d same URLs (--all shows them)\n", hidden.notFetched, hidden.same)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/signal"
 	"sync"
@@ -53,7 +54,7 @@ func (a *app) watchSignals(ctx context.Context, onFirst func(os.Signal), exitOnS
 		}
 		select {
 		case s := <-sigs:
-			fmt.Fprintf(a.stderr, "trawl: second signal (%s): exiting now\n", s)
+			a.say(slog.LevelWarn, fmt.Sprintf("second signal (%s): exiting now", s), "signal", s.String())
 			os.Exit(signalExit(s))
 		case <-w.done:
 		}
