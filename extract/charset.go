@@ -5,7 +5,6 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"golang.org/x/net/html/charset"
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/htmlindex"
@@ -13,10 +12,14 @@ import (
 )
 
 // prescanLen is how much of a body is searched for a <meta> charset
-// declaration. The WHATWG prescan (and charset.DetermineEncoding) looks at
+// declaration. The WHATWG prescan looks at
 // the first 1024 bytes only, which keeps the decision cheap and independent
 // of body size.
 const prescanLen = 1024
+
+// lateMetaLen is how much of an undeclared body is searched for a <meta>
+// charset after the first kilobyte found none.
+const lateMetaLen = 64 << 10
 
 // Byte order marks, as strings so that they are constants.
 const (
@@ -36,8 +39,12 @@ const (
 //     servers send duplicated or trailing parameters); unknown labels are
 //     ignored;
 //  3. <meta charset> or <meta http-equiv=Content-Type> in the first 1024
-//     bytes, found with the prescan of golang.org/x/net/html/charset;
-//  4. otherwise UTF-8 if the whole body is valid UTF-8, windows-1252 if not.
+//     bytes, found with the HTML Standard's prescan (see prescan);
+//  4. such a <meta> later in the first 64 KiB, which a browser's parser
+//     would find and reload the page for;
+//  5. otherwise UTF-8 if the whole body is valid UTF-8 (a sequence cut off
+//     at the end, as by a size limit, does not count against it), and if
+//     not, the legacy encoding sniff guesses from the first kilobytes.
 //
 // No statistical detector is run: colly's DetectCharset does that over every
 // whole body and cost a factor of five in throughput (see DESIGN.md), while
@@ -68,31 +75,29 @@ func DecodeHTML(body []byte, contentType string) (decoded []byte, charsetName st
 		// without Lookup's allocation of an encoder wrapper we do not use.
 		if e, err := htmlindex.Get(label); err == nil {
 			if name, err := htmlindex.Name(e); err == nil {
-				return decodeDeclared(e, name, body)
+				return decodeDeclared(name, body)
 			}
 		}
 	}
 
-	// The header is passed as "" because it was handled above; DetermineEncoding
-	// then runs the <meta> prescan over at most the first 1024 bytes.
-	e, name, _ := charset.DetermineEncoding(body[:min(len(body), prescanLen)], "")
-	if e == charmap.Windows1252 {
-		// DetermineEncoding returns the bare charmap (not the wrapper that
-		// Lookup returns for a declared label) only as its default: nothing was
-		// declared and the first kilobyte holds no UTF-8 evidence, which is
-		// true of every ASCII-only head. Decide on the whole body instead, so
-		// an undeclared UTF-8 page with non-ASCII text after the first
-		// kilobyte is not decoded as windows-1252. TestDecodeHTML guards this
-		// reliance on the identity of the default.
-		if utf8.Valid(body) {
-			return body, "utf-8"
-		}
-		if se, sname, ok := sniff(body); ok {
-			return decodeWith(se, sname, body)
-		}
-		return decodeWith(e, "windows-1252", body)
+	if name := prescan(body[:min(len(body), prescanLen)]); name != "" {
+		return decodeDeclared(name, body)
 	}
-	return decodeDeclared(e, name, body)
+	// A <meta> past the first kilobyte is still seen by a browser's parser,
+	// which then decodes the page again with it; a second, longer prescan
+	// stands for that.
+	if len(body) > prescanLen {
+		if name := prescan(body[:min(len(body), lateMetaLen)]); name != "" {
+			return decodeDeclared(name, body)
+		}
+	}
+	if utf8.Valid(trimIncompleteRune(body)) {
+		return validUTF8(body), "utf-8"
+	}
+	if se, sname, ok := sniff(body); ok {
+		return decodeWith(se, sname, body)
+	}
+	return decodeWith(charmap.Windows1252, "windows-1252", body)
 }
 
 // decodeDeclared decodes body with the encoding a header or <meta> declared,
@@ -102,7 +107,7 @@ func DecodeHTML(body []byte, contentType string) (decoded []byte, charsetName st
 // UTF-8 with multi-byte sequences, something legacy text almost never is; and
 // a legacy page labelled UTF-8, which shows as invalid UTF-8. Only in the
 // second case is the detector run, and only over the first few kilobytes.
-func decodeDeclared(e encoding.Encoding, name string, body []byte) ([]byte, string) {
+func decodeDeclared(name string, body []byte) ([]byte, string) {
 	if name == "utf-8" {
 		if !utf8.Valid(body) {
 			if se, sname, ok := sniff(body); ok && sname != "utf-8" {
@@ -113,6 +118,11 @@ func decodeDeclared(e encoding.Encoding, name string, body []byte) ([]byte, stri
 	}
 	if isSingleByte(name) && hasMultibyteUTF8(body) && utf8.Valid(body) {
 		return body, "utf-8"
+	}
+	e, err := htmlindex.Get(name)
+	if err != nil {
+		// name came from htmlindex.Name, so this does not happen.
+		return validUTF8(body), "utf-8"
 	}
 	return decodeWith(e, name, body)
 }
@@ -272,4 +282,20 @@ func headerCharset(contentType string) string {
 // does not allocate.
 func hasPrefix(b []byte, p string) bool {
 	return len(b) >= len(p) && string(b[:len(p)]) == p
+}
+
+// trimIncompleteRune returns b without a UTF-8 sequence that is cut off at its
+// end, as a body truncated at a size limit is; such a body is still UTF-8.
+func trimIncompleteRune(b []byte) []byte {
+	for i := len(b) - 1; i >= 0 && i >= len(b)-utf8.UTFMax; i-- {
+		c := b[i]
+		if c&0xc0 == 0x80 {
+			continue // continuation byte: look further back for the lead
+		}
+		if c >= 0xc0 && !utf8.FullRune(b[i:]) {
+			return b[:i]
+		}
+		break
+	}
+	return b
 }

@@ -87,7 +87,7 @@ func TestDecodeHTML(t *testing.T) {
 		{"undeclared euc-kr", page("", encode(t, korean.EUCKR, textEUCKR)), "", textEUCKR, "euc-kr"},
 		{"undeclared windows-1252 stays windows-1252", page("", encode(t, charmap.Windows1252, "café crème brûlée")), "", "café crème brûlée", "windows-1252"},
 		{"meta utf-16 means utf-8", page(`<meta charset="utf-16">`, []byte("café")), "", "café", "utf-8"},
-		{"meta after first 1024 bytes ignored; sniffed instead", page(asciiPad+`<meta charset="euc-kr">`, encode(t, korean.EUCKR, textEUCKR)), "", textEUCKR, "euc-kr"},
+		{"meta after first 1024 bytes still counts", page(asciiPad+`<meta charset="euc-kr">`, encode(t, korean.EUCKR, textEUCKR)), "", textEUCKR, "euc-kr"},
 
 		// Precedence.
 		{"header beats meta", page(`<meta charset="utf-8">`, encode(t, japanese.ShiftJIS, textSJIS)), "text/html; charset=shift_jis", textSJIS, "shift_jis"},
@@ -109,6 +109,10 @@ func TestDecodeHTML(t *testing.T) {
 		// Declared UTF-8 that is not.
 		{"invalid utf-8 gets replacement", page("", []byte("a\xffb\xc3")), "text/html; charset=utf-8", "a\uFFFDb\uFFFD", "utf-8"},
 		{"invalid utf-8 after BOM gets replacement", append([]byte(bomUTF8), 'a', 0xff), "", "a\uFFFD", "utf-8"},
+		// A body cut off by --max-body in the middle of a character is UTF-8.
+		{"undeclared utf-8 truncated mid-character", []byte("<p>Größe und Übung: 日本\xe8\xaa"), "", "Größe und Übung: 日本\uFFFD", "utf-8"},
+		{"undeclared utf-8 truncated after a lead byte", []byte("<p>café crème \xc3"), "text/html", "café crème \uFFFD", "utf-8"},
+		{"meta in script is seen by the prescan", []byte(`<script>var s = '<meta charset="euc-kr">'</script>` + string(encode(t, korean.EUCKR, textEUCKR))), "", textEUCKR, "euc-kr"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
