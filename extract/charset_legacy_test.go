@@ -1,0 +1,86 @@
+package extract
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"golang.org/x/text/encoding/htmlindex"
+)
+
+// legacySample is one text of testdata/charset/samples.json: a sentence
+// (size "short", as long as a title) or a paragraph ("long") in a language,
+// and the legacy encoding pages in that language were commonly served in.
+type legacySample struct {
+	Encoding string `json:"encoding"`
+	Lang     string `json:"lang"`
+	Size     string `json:"size"`
+	Text     string `json:"text"`
+}
+
+// legacyLabel is how a legacy page is (mis)labelled: not at all, or as UTF-8
+// in the header or in a <meta>, which the bytes then contradict.
+type legacyLabel struct {
+	name, contentType, meta string
+}
+
+var legacyLabels = []legacyLabel{
+	{"undeclared", "text/html", ""},
+	{"header utf-8", "text/html; charset=utf-8", ""},
+	{"meta utf-8", "text/html", `<meta charset="utf-8">`},
+}
+
+// readLegacySamples reads the sample table.
+func readLegacySamples(t testing.TB) []legacySample {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "charset", "samples.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var samples []legacySample
+	if err := json.Unmarshal(b, &samples); err != nil {
+		t.Fatal(err)
+	}
+	return samples
+}
+
+// legacyPage encodes s.Text in s.Encoding and puts it where such text is on a
+// page: a short text is the title, a long one a paragraph of the body. The
+// markup around it is ASCII, as on real pages.
+func legacyPage(t testing.TB, s legacySample, meta string) []byte {
+	t.Helper()
+	e, err := htmlindex.Get(s.Encoding)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := encode(t, e, s.Text)
+	var b bytes.Buffer
+	b.WriteString("<!DOCTYPE html>\n<html>\n<head>\n" + meta + "<meta name=\"viewport\" content=\"width=device-width\">\n<title>")
+	if s.Size == "short" {
+		b.Write(text)
+		b.WriteString("</title>\n<link rel=\"stylesheet\" href=\"/css/site.css\">\n</head>\n<body>\n<nav><a href=\"/\">Home</a> | <a href=\"/contact\">Contact</a></nav>\n")
+	} else {
+		b.WriteString("News</title>\n</head>\n<body>\n<article>\n<p>")
+		b.Write(text)
+		b.WriteString("</p>\n</article>\n")
+	}
+	b.WriteString("<footer><a href=\"/imprint\">Imprint</a></footer>\n</body>\n</html>\n")
+	return b.Bytes()
+}
+
+// TestDecodeHTMLLegacyTable decodes every sample, undeclared and labelled
+// UTF-8, and checks that the text comes out exactly.
+func TestDecodeHTMLLegacyTable(t *testing.T) {
+	for _, s := range readLegacySamples(t) {
+		for _, l := range legacyLabels {
+			t.Run(s.Encoding+"/"+s.Lang+"/"+s.Size+"/"+l.name, func(t *testing.T) {
+				got, name := DecodeHTML(legacyPage(t, s, l.meta), l.contentType)
+				if !bytes.Contains(got, []byte(s.Text)) {
+					t.Errorf("decoded as %s, text lost: %.300q", name, got)
+				}
+			})
+		}
+	}
+}
