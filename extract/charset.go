@@ -6,7 +6,6 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding"
-	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/htmlindex"
 	"golang.org/x/text/encoding/unicode"
 )
@@ -94,10 +93,8 @@ func DecodeHTML(body []byte, contentType string) (decoded []byte, charsetName st
 	if utf8.Valid(trimIncompleteRune(body)) {
 		return validUTF8(body), "utf-8"
 	}
-	if se, sname, ok := sniff(body); ok {
-		return decodeWith(se, sname, body)
-	}
-	return decodeWith(charmap.Windows1252, "windows-1252", body)
+	e, name := sniff(body)
+	return decodeWith(e, name, body)
 }
 
 // decodeDeclared decodes body with the encoding a header or <meta> declared,
@@ -109,10 +106,9 @@ func DecodeHTML(body []byte, contentType string) (decoded []byte, charsetName st
 // second case is the detector run, and only over the first few kilobytes.
 func decodeDeclared(name string, body []byte) ([]byte, string) {
 	if name == "utf-8" {
-		if !utf8.Valid(body) {
-			if se, sname, ok := sniff(body); ok && sname != "utf-8" {
-				return decodeWith(se, sname, body)
-			}
+		if !utf8.Valid(trimIncompleteRune(body)) {
+			e, name := sniff(body)
+			return decodeWith(e, name, body)
 		}
 		return validUTF8(body), name
 	}

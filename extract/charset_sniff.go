@@ -1,6 +1,9 @@
 package extract
 
 import (
+	"math"
+	"strconv"
+	"strings"
 	"unicode"
 	"unicode/utf8"
 
@@ -28,20 +31,20 @@ const (
 	sniffWordsLen = 4 << 10
 )
 
-// Scores of the sniff. Letter weights run from letterTop (a language's most
-// frequent letter outside ASCII) down to letterLatinLow or letterOtherLow
-// (its rarest): in a Latin-script language any accented letter of its own is
-// evidence, in another script the rare letters are those a wrong decoding
-// produces.
+// Scores of the sniff. Letter weights (see letterWeight) are clamped to
+// [letterLatinLow, letterLatinHigh] in Latin-script languages and to
+// [letterOtherLow, letterOtherHigh] in others.
 const (
-	letterTop       = 3.0
-	letterLatinLow  = 1.0
-	letterOtherLow  = -1.0
-	letterForeign   = -4.0 // a letter the language does not use
+	letterLatinLow  = -1.0
+	letterLatinHigh = 4.0
+	letterOtherLow  = -4.0
+	letterOtherHigh = 2.5
+	letterForeign   = -6.0 // a letter the language does not use
 	upperDiscount   = 0.5  // text is mostly lower case; an upper-case letter counts less
 	caseFlip        = -3.0 // a lower-case letter followed by an upper-case one
 	scriptMix       = -4.0 // letters of two scripts in one word
 	oddSymbol       = -3.0 // a symbol that text rarely has (¤, ¦, ¸, ...)
+	punctInWord     = -3.0 // punctuation other than an apostrophe between two letters
 	badChar         = -8.0 // a control character, an unassigned byte, an invalid sequence
 	utf8Letter      = 2.5  // a well-formed multi-byte UTF-8 sequence
 	hanCommon       = 2.0
@@ -53,12 +56,13 @@ const (
 	halfwidthKana   = -2.0 // rare on the web, and what Latin text decoded as Shift_JIS looks like
 	cjkPunctuation  = 0.5
 	cjkOtherSymbol  = -2.0
-	defaultMargin   = 1.0 // another candidate must beat windows-1252 by this much
-	fallbackEncName = "windows-1252"
+	defaultMargin   = 1.0            // another candidate must beat windows-1252 by this much
+	fallbackEncName = "windows-1252" // the first single-byte candidate
 )
 
-// A language is described by the lower-case letters outside ASCII it uses,
-// the most frequent first (approximate frequencies in running text).
+// A language is described by the letters outside ASCII it uses, each with
+// its approximate frequency in running text in letters per thousand
+// ("é:15 è:2.7"), from published letter-frequency tables.
 type language struct {
 	name    string
 	latin   bool
@@ -66,24 +70,24 @@ type language struct {
 }
 
 var (
-	langDE = language{"de", true, "üäößé"}
-	langFR = language{"fr", true, "éèàêçâîôûùëïœÿæ"}
-	langES = language{"es", true, "áéíóñúü"}
-	langPT = language{"pt", true, "ãçéáíóõêâúàôü"}
-	langIT = language{"it", true, "àèéìòùóí"}
-	langNO = language{"nordic", true, "äåöøæéü"}
-	langCS = language{"cs", true, "áíéěýčřžšůúňťďó"}
-	langSK = language{"sk", true, "áíéýčžšôäúľťňóďŕĺ"}
-	langPL = language{"pl", true, "ęąółśżćńź"}
-	langHU = language{"hu", true, "éáőöóüíúű"}
-	langHR = language{"hr", true, "čšžćđ"}
-	langRO = language{"ro", true, "ăâîşţ"}
-	langTR = language{"tr", true, "ıüşğçöİâîû"}
-	langRU = language{"ru", false, "оеаинтсрвлкмдпуяыьгзбчйхжшюцщэфъё"}
-	langUK = language{"uk", false, "оанивітерсклудмпзяьгбчхйцжїшюєщфґ"}
-	langBG = language{"bg", false, "аоеитнрсвлкдпмзуягъбчжйхшцщфюь"}
-	langEL = language{"el", false, "αοιετνσηρπκςμυλόίάέωδγήχθύφβώξζψϊϋΐΰ"}
-	langHE = language{"he", false, "יוהלמארבתנשעכדםחקפןסגזטצךףץ"}
+	langDE = language{"de", true, "ü:6.5 ä:5.4 ß:3.1 ö:3.0 é:0.05"}
+	langFR = language{"fr", true, "é:15 à:4.9 è:2.7 ê:2.2 ç:0.85 û:0.6 ù:0.58 â:0.5 î:0.45 ô:0.23 œ:0.18 ë:0.08 ï:0.05 ÿ:0.001 æ:0.001"}
+	langES = language{"es", true, "ó:8.3 í:7.2 á:5.0 é:4.3 ñ:3.1 ú:1.7 ü:0.1"}
+	langPT = language{"pt", true, "ã:7.3 ç:5.3 ê:4.5 é:3.4 í:1.3 á:1.2 ó:1.0 õ:0.7 à:0.7 â:0.6 ú:0.6 ô:0.6 ü:0.02"}
+	langIT = language{"it", true, "à:6.3 è:2.6 ù:1.7 é:0.3 ì:0.3 ò:0.2 ó:0.01 í:0.01"}
+	langNO = language{"nordic", true, "ä:18 å:13 ö:13 ø:9 æ:8 é:0.1 ü:0.01"}
+	langCS = language{"cs", true, "á:22 í:16 é:13 ě:12 ý:10 ž:7.5 š:6.9 č:4.6 ř:3.8 ů:2.2 ú:0.9 ň:0.8 ť:0.4 ď:0.2 ó:0.1"}
+	langSK = language{"sk", true, "á:21 í:17 ý:17 č:10 ž:8 é:7 š:7 ú:7 ľ:3.5 ô:2 ť:1.6 ň:0.9 ď:0.9 ä:0.7 ó:0.2 ŕ:0.04 ĺ:0.04"}
+	langPL = language{"pl", true, "ł:18 ę:11 ą:10 ó:8.5 ż:8.3 ś:6.6 ć:4.0 ń:3.6 ź:0.8"}
+	langHU = language{"hu", true, "á:34 é:33 ö:10 ó:10 ő:9 í:6 ü:5 ú:3 ű:1"}
+	langHR = language{"hr", true, "č:11 ć:10 š:9 ž:8 đ:2"}
+	langRO = language{"ro", true, "ă:40 ş:15 ţ:12 î:10 â:6"}
+	langTR = language{"tr", true, "ı:51 ü:19 ş:18 ğ:11 ç:11 İ:10 ö:8 â:0.3 î:0.1 û:0.1"}
+	langRU = language{"ru", false, "о:110 е:85 а:80 и:73 н:67 т:63 с:55 р:47 в:45 л:44 к:35 м:32 д:30 п:28 у:26 я:20 ы:19 ь:17 г:17 з:16 б:16 ч:14 й:12 х:10 ж:9 ш:7 ю:6 ц:5 щ:4 э:3 ф:3 ъ:0.4 ё:0.4"}
+	langUK = language{"uk", false, "о:94 а:72 н:65 и:61 і:58 в:55 т:54 е:50 р:48 с:42 к:35 л:34 у:33 д:32 м:30 п:28 з:22 я:20 ь:17 б:16 г:15 ч:13 х:12 й:10 ц:10 ж:8 ї:7 ш:7 ю:6 є:4 щ:3 ф:2 ґ:0.1"}
+	langBG = language{"bg", false, "а:89 о:86 е:80 и:77 т:70 н:65 р:52 с:45 в:43 л:33 к:33 д:32 п:30 м:28 з:19 у:18 я:18 г:17 ъ:16 б:13 ч:12 ж:8 ц:6 й:5 х:5 ш:4 щ:3 ф:2 ю:1.5 ь:0.1"}
+	langEL = language{"el", false, "α:120 ο:98 ι:88 ε:80 τ:79 ν:70 σ:42 η:45 ρ:43 π:40 κ:39 μ:33 υ:30 λ:27 ό:25 ς:25 ί:22 ά:18 γ:17 έ:15 ω:15 δ:14 ή:12 χ:10 θ:10 ύ:8 φ:8 ώ:6 β:5 ξ:3 ζ:3 ψ:1 ϊ:0.5 ΐ:0.2 ϋ:0.1 ΰ:0.05"}
+	langHE = language{"he", false, "י:110 ו:105 ה:90 ל:70 א:60 ר:55 מ:50 ב:50 ת:50 נ:40 ש:40 ע:35 כ:30 ד:30 ם:25 ח:25 ק:22 פ:18 ן:15 ס:15 ג:12 ט:10 צ:10 ז:8 ך:5 ף:2 ץ:2"}
 )
 
 // singleByteCandidates are the single-byte encodings sniffed for, with the
@@ -128,11 +132,12 @@ type sniffModel struct {
 // class, script, and the weight of the letter each decodes to in each
 // language.
 type singleByteModel struct {
-	name    string
-	enc     encoding.Encoding
-	class   [128]charClass
-	script  [128]byte
-	weights [][128]float64 // per language
+	name       string
+	enc        encoding.Encoding
+	class      [128]charClass
+	script     [128]byte
+	apostrophe [128]bool      // ’ and ·, which stand inside words
+	weights    [][128]float64 // per language
 }
 
 type multiByteModel struct {
@@ -184,6 +189,7 @@ func newSniffModel() *sniffModel {
 			}
 			i := b - 0x80
 			sm.class[i], sm.script[i] = classify(r)
+			sm.apostrophe[i] = r == '’' || r == '·' || r == 0xad
 			for li, l := range c.langs {
 				sm.weights[li][i] = letterWeight(l, r)
 			}
@@ -240,50 +246,61 @@ func classify(r rune) (charClass, byte) {
 	return classOdd, scriptNone
 }
 
-// letterWeight is the weight of r as a letter of l: from letterTop for its
-// most frequent letter down, letterForeign for a letter it does not use, 0
-// for what is not a letter.
+// letterWeight is the weight of r as a letter of l, from its frequency f
+// (per thousand letters): in a Latin-script language, where ASCII letters are
+// not scored, log2(4f), so that any of its common accented letters is
+// evidence; in another script, where every letter is scored, log2(f/30), the
+// log-likelihood against 33 equally frequent letters, so that the rare
+// letters a wrong decoding produces count against it. Both are clamped.
+// A letter the language does not use scores letterForeign, what is not a
+// letter 0.
 func letterWeight(l language, r rune) float64 {
 	if !unicode.IsLetter(r) {
 		return 0
 	}
 	lower := unicode.ToLower(r)
-	upper := lower != r
-	letters := []rune(l.letters)
-	low := letterOtherLow
-	if l.latin {
-		low = letterLatinLow
-	}
-	for i, c := range letters {
-		if c == r || c == lower {
-			w := letterTop
-			if len(letters) > 1 {
-				w = letterTop - (letterTop-low)*float64(i)/float64(len(letters)-1)
-			}
-			if upper && c != r {
-				w -= upperDiscount
-			}
-			return w
+	for _, field := range strings.Fields(l.letters) {
+		letter, freq, _ := strings.Cut(field, ":")
+		c, _ := utf8.DecodeRuneInString(letter)
+		if c != r && c != lower {
+			continue
 		}
+		f, err := strconv.ParseFloat(freq, 64)
+		if err != nil {
+			panic("extract: bad letter frequency " + field) // the tables above are wrong
+		}
+		w := min(max(math.Log2(f/30), letterOtherLow), letterOtherHigh)
+		if l.latin {
+			w = min(max(math.Log2(4*f), letterLatinLow), letterLatinHigh)
+		}
+		if c != r { // r is the upper case of c
+			w -= upperDiscount
+		}
+		return w
 	}
 	return letterForeign
 }
 
 // sniff guesses the encoding of a body that is not valid UTF-8 from the
-// words with bytes outside ASCII in its first kilobytes. It reports false
-// when no candidate decodes them plausibly, or when there are none. UTF-8
-// itself is a candidate: a UTF-8 page with a few invalid bytes stays UTF-8.
-func sniff(body []byte) (encoding.Encoding, string, bool) {
+// words with bytes outside ASCII in the first kilobytes that have any. The
+// best-scoring candidate wins, but another than windows-1252 (the browsers'
+// default) only by a margin; UTF-8 itself is a candidate, so that a UTF-8
+// page with a few invalid bytes stays UTF-8.
+func sniff(body []byte) (encoding.Encoding, string) {
 	return defaultSniffModel.sniff(body)
 }
 
-func (m *sniffModel) sniff(body []byte) (encoding.Encoding, string, bool) {
-	words := nonASCIIWords(body[:min(len(body), sniffScanLen)], sniffWordsLen)
-	if len(words) == 0 {
-		return nil, "", false
+func (m *sniffModel) sniff(body []byte) (encoding.Encoding, string) {
+	start := 0
+	for start < len(body) && body[start] < 0x80 {
+		start++
 	}
+	for start > 0 && !isWordDelimiter(body[start-1]) {
+		start--
+	}
+	words := nonASCIIWords(body[start:min(len(body), start+sniffScanLen)], sniffWordsLen)
 	var best encoding.Encoding
-	bestName, bestScore, fallbackScore := "", 0.0, 0.0
+	bestName, bestScore, fallbackScore := "", math.Inf(-1), 0.0
 	consider := func(e encoding.Encoding, name string, score float64) {
 		if name == fallbackEncName {
 			fallbackScore = score
@@ -292,7 +309,7 @@ func (m *sniffModel) sniff(body []byte) (encoding.Encoding, string, bool) {
 			best, bestName, bestScore = e, name, score
 		}
 	}
-	for i := range m.single {
+	for i := range m.single { // windows-1252 first
 		consider(m.single[i].enc, m.single[i].name, m.single[i].score(words))
 	}
 	for _, c := range m.multi {
@@ -303,13 +320,23 @@ func (m *sniffModel) sniff(body []byte) (encoding.Encoding, string, bool) {
 		consider(c.enc, c.name, m.scoreCJK(text, c))
 	}
 	consider(xunicode.UTF8, "utf-8", scoreUTF8(words))
-	return best, bestName, best != nil
+	return best, bestName
+}
+
+// isWordDelimiter reports whether c ends a word for the sniff: ASCII
+// whitespace and the bytes that delimit markup. All are below 0x40 and so are
+// never the second byte of a CJK character.
+func isWordDelimiter(c byte) bool {
+	switch c {
+	case ' ', '\t', '\n', '\r', '\f', '<', '>', '"', '=':
+		return true
+	}
+	return false
 }
 
 // nonASCIIWords collects, separated by single spaces, the runs of b between
-// ASCII whitespace and markup delimiters that contain a byte outside ASCII,
-// up to limit bytes. The delimiters are below 0x40 and so are never the
-// second byte of a CJK character: no character is cut.
+// word delimiters that contain a byte outside ASCII, up to limit bytes; no
+// character is cut.
 func nonASCIIWords(b []byte, limit int) []byte {
 	var out []byte
 	start, high := 0, false
@@ -320,7 +347,7 @@ func nonASCIIWords(b []byte, limit int) []byte {
 				high = true
 				continue
 			}
-			if c != ' ' && c != '\t' && c != '\n' && c != '\r' && c != '\f' && c != '<' && c != '>' && c != '"' && c != '=' {
+			if !isWordDelimiter(c) {
 				continue
 			}
 		}
@@ -344,6 +371,7 @@ func (sm *singleByteModel) score(words []byte) float64 {
 	langs := perLang[:len(sm.weights)]
 	common := 0.0
 	prevClass, prevScript, prevHigh := classOther, byte(scriptNone), false
+	punctAfterLetter := false // the previous byte is punctuation after a letter
 	for _, c := range words {
 		class, script, high := classOther, byte(scriptNone), c >= 0x80
 		switch {
@@ -361,6 +389,14 @@ func (sm *singleByteModel) score(words []byte) float64 {
 				}
 			case classOdd:
 				common += oddSymbol
+			case classPunct:
+				if prevClass == classLower || prevClass == classUpper {
+					if !sm.apostrophe[i] {
+						punctAfterLetter = true
+						prevClass, prevScript, prevHigh = class, script, high
+						continue
+					}
+				}
 			case classBad:
 				common += badChar
 			case classMark:
@@ -370,6 +406,10 @@ func (sm *singleByteModel) score(words []byte) float64 {
 				continue // a point belongs to the letter before it
 			}
 		}
+		if punctAfterLetter && (class == classLower || class == classUpper) {
+			common += punctInWord // "wa¿niejsze": ż read as ¿
+		}
+		punctAfterLetter = false
 		if script != scriptNone && prevScript != scriptNone && script != prevScript {
 			common += scriptMix
 		}
