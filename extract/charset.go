@@ -90,11 +90,55 @@ func DecodeHTML(body []byte, contentType string) (decoded []byte, charsetName st
 			return decodeDeclared(name, body)
 		}
 	}
+	if out, name, ok := decodeNonText(body); ok {
+		return out, name
+	}
 	if utf8.Valid(trimIncompleteRune(body)) {
 		return validUTF8(body), "utf-8"
 	}
 	e, name := sniff(body)
 	return decodeWith(e, name, body)
+}
+
+// Binary is the charset DecodeHTML reports for a body that is not text in
+// any encoding it knows (an image, an archive, ...): then it decodes to
+// nothing, so that no title, text or links are made up from random bytes.
+const Binary = "binary"
+
+// decodeNonText recognises, from control bytes in the first kilobytes, a
+// body that is UTF-16 without a byte order mark (every other byte NUL, which
+// is also valid UTF-8) or that is not text at all. Text in an ASCII-based
+// encoding has almost no control bytes other than whitespace; the test is
+// the HTML Standard's "binary data byte" set, allowing 1% of strays.
+func decodeNonText(body []byte) ([]byte, string, bool) {
+	head := body[:min(len(body), sniffScanLen)]
+	controls, nulEven, nulOdd := 0, 0, 0
+	for i, c := range head {
+		if c >= 0x20 || c == '\t' || c == '\n' || c == '\f' || c == '\r' || c == 0x1b {
+			continue
+		}
+		controls++
+		if c == 0 {
+			if i%2 == 0 {
+				nulEven++
+			} else {
+				nulOdd++
+			}
+		}
+	}
+	if controls*100 <= len(head) {
+		return nil, "", false
+	}
+	half := len(head) / 2
+	switch {
+	case nulOdd*10 >= half*3 && nulEven*50 <= half:
+		out, name := decodeWith(unicode.UTF16(unicode.LittleEndian, unicode.IgnoreBOM), "utf-16le", body)
+		return out, name, true
+	case nulEven*10 >= half*3 && nulOdd*50 <= half:
+		out, name := decodeWith(unicode.UTF16(unicode.BigEndian, unicode.IgnoreBOM), "utf-16be", body)
+		return out, name, true
+	}
+	return []byte{}, Binary, true
 }
 
 // decodeDeclared decodes body with the encoding a header or <meta> declared,
@@ -107,10 +151,18 @@ func DecodeHTML(body []byte, contentType string) (decoded []byte, charsetName st
 func decodeDeclared(name string, body []byte) ([]byte, string) {
 	if name == "utf-8" {
 		if !utf8.Valid(trimIncompleteRune(body)) {
+			if out, name, ok := decodeNonText(body); ok {
+				return out, name
+			}
 			e, name := sniff(body)
 			return decodeWith(e, name, body)
 		}
 		return validUTF8(body), name
+	}
+	if !strings.HasPrefix(name, "utf-16") {
+		if out, name, ok := decodeNonText(body); ok {
+			return out, name
+		}
 	}
 	if isSingleByte(name) && hasMultibyteUTF8(body) && utf8.Valid(body) {
 		return body, "utf-8"
