@@ -75,3 +75,27 @@ func TestDecodeHTMLHTML5lib(t *testing.T) {
 		}
 	}
 }
+
+// TestPrescan covers rules of the Standard's prescan that the html5lib tests
+// do not: repeated attributes count once, and a tag cut off by the end of the
+// input does not count.
+func TestPrescan(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{`<meta charset="x-unknown" charset="euc-kr">`, ""},
+		{`<meta charset="x-unknown"><meta charset="euc-kr">`, "euc-kr"},
+		{`<meta http-equiv="refresh" http-equiv="content-type" content="text/html; charset=gbk">`, ""},
+		{`<meta http-equiv="content-type" content="text/html; charset=gbk" content="charset=big5">`, "gbk"},
+		{`<meta content="charset=big5" charset="shift_jis">`, "shift_jis"},
+		{`<meta name="x" ` + strings.Repeat(`a=b `, 5000) + `charset="koi8-r">`, "koi8-r"},
+		{`<meta charset="euc-kr"`, ""},
+		{`<!--> <meta charset="euc-kr">`, "euc-kr"},
+		{`<!-- <meta charset="euc-kr"> -->`, ""},
+		{`<meta charset="x-user-defined">`, "windows-1252"},
+		{`<meta charset="utf-16le">`, "utf-8"},
+	}
+	for _, tt := range tests {
+		if got := prescan([]byte(tt.in)); got != tt.want {
+			t.Errorf("prescan(%.80q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

@@ -74,7 +74,10 @@ func prescan(b []byte) (label string) {
 // declares ("" if none, if the label is unknown or if the declaration is
 // incomplete, such as content= without http-equiv=content-type), and false when b ends inside the tag.
 func metaCharset(b []byte, i int) (next int, label string, ok bool) {
-	var seen []string
+	// The Standard skips an attribute whose name was already seen; only
+	// these three names matter, so only they are remembered (a list of all
+	// names would make a tag with many attributes quadratic).
+	var seenHTTPEquiv, seenContent, seenCharset bool
 	gotPragma := false
 	needPragma := 0 // 0: unset, 1: needs http-equiv=content-type, 2: does not
 	charset := ""
@@ -87,24 +90,28 @@ func metaCharset(b []byte, i int) (next int, label string, ok bool) {
 		if !more {
 			break
 		}
-		dup := false
-		for _, s := range seen {
-			dup = dup || s == name
-		}
-		if dup {
-			continue
-		}
-		seen = append(seen, name)
 		switch name {
 		case "http-equiv":
-			gotPragma = gotPragma || strings.EqualFold(value, "content-type")
+			if seenHTTPEquiv {
+				continue
+			}
+			seenHTTPEquiv = true
+			gotPragma = strings.EqualFold(value, "content-type")
 		case "content":
+			if seenContent {
+				continue
+			}
+			seenContent = true
 			if charset == "" {
 				if c := contentCharset(value); c != "" {
 					charset, needPragma = c, 1
 				}
 			}
 		case "charset":
+			if seenCharset {
+				continue
+			}
+			seenCharset = true
 			charset, needPragma = value, 2
 		}
 	}
