@@ -29,7 +29,7 @@ const (
 
 // DecodeHTML converts an HTML body to UTF-8 and reports the canonical WHATWG
 // name of the encoding it was decoded from ("utf-8", "windows-1252",
-// "shift_jis", ...).
+// "shift_jis", ...), or Binary.
 //
 // The encoding is decided the way browsers decide it, in this order:
 //
@@ -43,18 +43,23 @@ const (
 //     would find and reload the page for;
 //  5. otherwise UTF-8 if the whole body is valid UTF-8 (a sequence cut off
 //     at the end, as by a size limit, does not count against it), and if
-//     not, the legacy encoding sniff guesses from the first kilobytes.
+//     not, the legacy encoding that sniff finds most plausible.
 //
-// No statistical detector is run: colly's DetectCharset does that over every
-// whole body and cost a factor of five in throughput (see DESIGN.md), while
-// the steps above are what browsers do and cost little more than one
-// utf8.Valid scan.
+// A declaration is overruled only where the bytes prove it wrong: a body
+// labelled with a single-byte charset that is valid UTF-8 with multi-byte
+// sequences is UTF-8; a body labelled UTF-8 that is not valid UTF-8 is
+// sniffed; a body with many control bytes is UTF-16 without a BOM (NULs on
+// every other byte) or else not text at all, reported as Binary and decoded
+// to nothing. The sniff reads only the first kilobytes that have bytes
+// outside ASCII, so its cost does not grow with the page; no statistical
+// detector runs over whole bodies (colly's DetectCharset did, and cost a
+// factor of five in throughput, see DESIGN.md).
 //
 // Labels are resolved per the WHATWG Encoding Standard, so "iso-8859-1" and
 // "us-ascii" decode as (and are reported as) "windows-1252", and a <meta>
 // declaring UTF-16 means UTF-8.
 //
-// The result is always valid UTF-8: a body declared as UTF-8 that is not gets
+// The result is always valid UTF-8: a body decoded as UTF-8 that is not gets
 // U+FFFD for each invalid sequence, as a browser would show it. When the body
 // is UTF-8 without a BOM and valid, the input slice itself is returned (no
 // copy), which is the common case on today's web; callers must therefore not
