@@ -114,9 +114,15 @@ const Binary = "binary"
 // body that is UTF-16 without a byte order mark (every other byte NUL, which
 // is also valid UTF-8) or that is not text at all. Text in an ASCII-based
 // encoding has almost no control bytes other than whitespace; the test is
-// the HTML Standard's "binary data byte" set, allowing 1% of strays.
+// the HTML Standard's "binary data byte" set, allowing 1% of strays. Only a
+// head with a NUL byte is counted: both UTF-16 and binary formats have them
+// (random bytes: all but surely in a few kilobytes), and the search for one
+// is much faster than the count, which keeps the common case cheap.
 func decodeNonText(body []byte) ([]byte, string, bool) {
 	head := body[:min(len(body), sniffScanLen)]
+	if bytes.IndexByte(head, 0) < 0 {
+		return nil, "", false
+	}
 	controls, nulEven, nulOdd := 0, 0, 0
 	for i, c := range head {
 		if c >= 0x20 || c == '\t' || c == '\n' || c == '\f' || c == '\r' || c == 0x1b {

@@ -82,7 +82,7 @@ func metaCharset(b []byte, i int) (next int, label string, ok bool) {
 	needPragma := 0 // 0: unset, 1: needs http-equiv=content-type, 2: does not
 	charset := ""
 	for {
-		var name, value string
+		var name, value []byte
 		var more bool
 		if i, name, value, more, ok = attribute(b, i); !ok {
 			return i, "", false
@@ -90,29 +90,29 @@ func metaCharset(b []byte, i int) (next int, label string, ok bool) {
 		if !more {
 			break
 		}
-		switch name {
-		case "http-equiv":
+		switch {
+		case equalFoldASCII(name, "http-equiv"):
 			if seenHTTPEquiv {
 				continue
 			}
 			seenHTTPEquiv = true
-			gotPragma = strings.EqualFold(value, "content-type")
-		case "content":
+			gotPragma = equalFoldASCII(value, "content-type")
+		case equalFoldASCII(name, "content"):
 			if seenContent {
 				continue
 			}
 			seenContent = true
 			if charset == "" {
-				if c := contentCharset(value); c != "" {
+				if c := contentCharset(string(value)); c != "" {
 					charset, needPragma = c, 1
 				}
 			}
-		case "charset":
+		case equalFoldASCII(name, "charset"):
 			if seenCharset {
 				continue
 			}
 			seenCharset = true
-			charset, needPragma = value, 2
+			charset, needPragma = string(value), 2
 		}
 	}
 	if needPragma == 0 || (needPragma == 1 && !gotPragma) || charset == "" {
@@ -137,75 +137,74 @@ func metaCharset(b []byte, i int) (next int, label string, ok bool) {
 }
 
 // attribute is the Standard's "get an attribute" step of the prescan: it
-// reads one attribute at b[i] and returns the position after it, its
-// lower-cased name and its value, and more=false when the tag ends instead.
-// ok is false when b ends first.
-func attribute(b []byte, i int) (next int, name, value string, more, ok bool) {
+// reads one attribute at b[i] and returns the position after it, its name and
+// its value as parts of b (not lower-cased, which the callers do only for
+// the few names they compare, so that skipping tags allocates nothing), and
+// more=false when the tag ends instead. ok is false when b ends first.
+func attribute(b []byte, i int) (next int, name, value []byte, more, ok bool) {
 	for i < len(b) && (isSpaceByte(b[i]) || b[i] == '/') {
 		i++
 	}
 	if i >= len(b) {
-		return i, "", "", false, false
+		return i, nil, nil, false, false
 	}
 	if b[i] == '>' {
-		return i, "", "", false, true
+		return i, nil, nil, false, true
 	}
-	var n, v []byte
+	start := i
 	for {
 		if i >= len(b) {
-			return i, "", "", false, false
+			return i, nil, nil, false, false
 		}
 		c := b[i]
-		if c == '=' && len(n) > 0 {
+		if c == '=' && i > start {
+			name = b[start:i]
 			i++
 			break
 		}
 		if isSpaceByte(c) {
+			name = b[start:i]
 			for i < len(b) && isSpaceByte(b[i]) {
 				i++
 			}
 			if i >= len(b) {
-				return i, "", "", false, false
+				return i, nil, nil, false, false
 			}
 			if b[i] != '=' {
-				return i, string(n), "", true, true
+				return i, name, nil, true, true
 			}
 			i++
 			break
 		}
 		if c == '/' || c == '>' {
-			return i, string(n), "", true, true
+			return i, b[start:i], nil, true, true
 		}
-		n = append(n, lowerASCII(c))
 		i++
 	}
 	for i < len(b) && isSpaceByte(b[i]) {
 		i++
 	}
 	if i >= len(b) {
-		return i, "", "", false, false
+		return i, nil, nil, false, false
 	}
 	if q := b[i]; q == '"' || q == '\'' {
 		end := bytes.IndexByte(b[i+1:], q)
 		if end < 0 {
-			return len(b), "", "", false, false
+			return len(b), nil, nil, false, false
 		}
-		for _, c := range b[i+1 : i+1+end] {
-			v = append(v, lowerASCII(c))
-		}
-		return i + 1 + end + 1, string(n), string(v), true, true
+		return i + 1 + end + 1, name, b[i+1 : i+1+end], true, true
 	}
 	if b[i] == '>' {
-		return i, string(n), "", true, true
+		return i, name, nil, true, true
 	}
+	start = i
 	for {
 		if i >= len(b) {
-			return i, "", "", false, false
+			return i, nil, nil, false, false
 		}
 		if c := b[i]; isSpaceByte(c) || c == '>' {
-			return i, string(n), string(v), true, true
+			return i, name, b[start:i], true, true
 		}
-		v = append(v, lowerASCII(b[i]))
 		i++
 	}
 }
@@ -238,6 +237,12 @@ func contentCharset(s string) string {
 		}
 		return s
 	}
+}
+
+// equalFoldASCII reports whether b is the lower-case ASCII string s,
+// ignoring ASCII case.
+func equalFoldASCII(b []byte, s string) bool {
+	return len(b) == len(s) && hasFoldPrefix(b, s)
 }
 
 // hasFoldPrefix reports whether b starts with the lower-case ASCII prefix p,
