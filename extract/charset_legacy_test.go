@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"golang.org/x/text/encoding/htmlindex"
@@ -82,5 +83,38 @@ func TestDecodeHTMLLegacyTable(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// BenchmarkDecodeHTMLSniff measures DecodeHTML on undeclared legacy pages,
+// the path that runs the sniff: the pages of the table (ns/op is per page,
+// under 2 KB each), and a 200 KB page, whose cost the sniff's limits keep
+// close to that of decoding it.
+func BenchmarkDecodeHTMLSniff(b *testing.B) {
+	samples := readLegacySamples(b)
+	pages := make([][]byte, len(samples))
+	var ru legacySample
+	for i, s := range samples {
+		pages[i] = legacyPage(b, s, "")
+		if s.Encoding == "windows-1251" && s.Lang == "ru" && s.Size == "long" {
+			ru = s
+		}
+	}
+	b.Run("table", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; b.Loop(); i++ {
+			DecodeHTML(pages[i%len(pages)], "text/html")
+		}
+	})
+	ru.Text = strings.Repeat(ru.Text+"\n", 200<<10/len(ru.Text))
+	large := legacyPage(b, ru, "")
+	for _, bc := range []struct{ name, contentType string }{{"200KB-undeclared", "text/html"}, {"200KB-declared", "text/html; charset=windows-1251"}} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.SetBytes(int64(len(large)))
+			b.ReportAllocs()
+			for b.Loop() {
+				DecodeHTML(large, bc.contentType)
+			}
+		})
 	}
 }

@@ -1,6 +1,7 @@
 package extract
 
 import (
+	"bytes"
 	"math"
 	"strconv"
 	"strings"
@@ -29,6 +30,8 @@ import (
 const (
 	sniffScanLen  = 16 << 10
 	sniffWordsLen = 4 << 10
+	sniffQuickLen = 1 << 10 // the words scored first
+	decisiveLead  = 40.0    // a lead on them that decides without the rest
 )
 
 // Scores of the sniff. Letter weights (see letterWeight) are clamped to
@@ -124,8 +127,31 @@ const commonHangul = "이다는의에하고을가로한지기서사리도자어�
 type sniffModel struct {
 	single []singleByteModel
 	multi  []multiByteModel
-	han    map[rune]bool
-	hangul map[rune]bool
+	han    runeBits // commonHan
+	hangul runeBits // commonHangul
+}
+
+// runeBits is a set of runes from one block, as a bitmap: a lookup is a
+// shift and a mask, several times faster than a map on the CJK path.
+type runeBits struct {
+	lo   rune
+	bits []uint64
+}
+
+func newRuneBits(lo, hi rune, s string) runeBits {
+	rb := runeBits{lo: lo, bits: make([]uint64, (hi-lo)/64+1)}
+	for _, r := range s {
+		if r < lo || r > hi {
+			panic("extract: rune outside its block in a sniff table")
+		}
+		rb.bits[(r-lo)/64] |= 1 << ((r - lo) % 64)
+	}
+	return rb
+}
+
+func (rb runeBits) has(r rune) bool {
+	i := r - rb.lo
+	return i >= 0 && int(i/64) < len(rb.bits) && rb.bits[i/64]&(1<<(i%64)) != 0
 }
 
 // singleByteModel scores bytes 0x80-0xFF of one single-byte encoding: their
@@ -173,7 +199,7 @@ const (
 var defaultSniffModel = newSniffModel()
 
 func newSniffModel() *sniffModel {
-	m := &sniffModel{han: runeSet(commonHan), hangul: runeSet(commonHangul)}
+	m := &sniffModel{han: newRuneBits(0x4e00, 0x9fff, commonHan), hangul: newRuneBits(0xac00, 0xd7a3, commonHangul)}
 	for _, c := range singleByteCandidates {
 		e, err := htmlindex.Get(c.name)
 		if err != nil {
@@ -203,14 +229,6 @@ func newSniffModel() *sniffModel {
 		}
 		m.multi = append(m.multi, multiByteModel{name: name, enc: e,
 			japanese: name == "shift_jis" || name == "euc-jp", korean: name == "euc-kr"})
-	}
-	return m
-}
-
-func runeSet(s string) map[rune]bool {
-	m := make(map[rune]bool, len(s)/3)
-	for _, r := range s {
-		m[r] = true
 	}
 	return m
 }
@@ -299,14 +317,31 @@ func (m *sniffModel) sniff(body []byte) (encoding.Encoding, string) {
 		start--
 	}
 	words := nonASCIIWords(body[start:min(len(body), start+sniffScanLen)], sniffWordsLen)
+	// Most pages are decided by their first words; the rest are read only
+	// when the first do not decide clearly.
+	if len(words) > sniffQuickLen {
+		quick := words[:bytes.LastIndexByte(words[:sniffQuickLen], ' ')+1]
+		if e, name, lead := m.best(quick); lead >= decisiveLead {
+			return e, name
+		}
+	}
+	e, name, _ := m.best(words)
+	return e, name
+}
+
+// best returns the candidate that scores words highest, and by how much it
+// leads the runner-up.
+func (m *sniffModel) best(words []byte) (encoding.Encoding, string, float64) {
 	var best encoding.Encoding
-	bestName, bestScore, fallbackScore := "", math.Inf(-1), 0.0
+	bestName, bestScore, second, fallbackScore := "", math.Inf(-1), math.Inf(-1), 0.0
 	consider := func(e encoding.Encoding, name string, score float64) {
 		if name == fallbackEncName {
 			fallbackScore = score
 		}
 		if score > bestScore && (name == fallbackEncName || score > fallbackScore+defaultMargin) {
-			best, bestName, bestScore = e, name, score
+			best, bestName, second, bestScore = e, name, bestScore, score
+		} else {
+			second = max(second, score)
 		}
 	}
 	for i := range m.single { // windows-1252 first
@@ -320,7 +355,7 @@ func (m *sniffModel) sniff(body []byte) (encoding.Encoding, string) {
 		consider(c.enc, c.name, m.scoreCJK(text, c))
 	}
 	consider(xunicode.UTF8, "utf-8", scoreUTF8(words))
-	return best, bestName
+	return best, bestName, bestScore - second
 }
 
 // isWordDelimiter reports whether c ends a word for the sniff: ASCII
@@ -448,7 +483,7 @@ func (m *sniffModel) scoreCJK(text []byte, c multiByteModel) float64 {
 			switch {
 			case !c.korean:
 				score += cjkOtherSymbol
-			case m.hangul[r]:
+			case m.hangul.has(r):
 				score += hangulCommon
 			default:
 				score += hangulOther
@@ -456,7 +491,7 @@ func (m *sniffModel) scoreCJK(text []byte, c multiByteModel) float64 {
 		case r >= 0x4e00 && r <= 0x9fff: // Han
 			switch {
 			case c.korean: // Korean text seldom has Hanja
-			case m.han[r]:
+			case m.han.has(r):
 				score += hanCommon
 			default:
 				score += hanOther
