@@ -22,6 +22,14 @@ import (
 // consistent case, within one script; a wrong one gives rare letters, letters
 // of another language or script inside a word, case flips inside words,
 // stray symbols, control characters and invalid sequences.
+//
+// It is hand-written because the maintained Go detectors measured worse on
+// the table of testdata/charset (54 undeclared legacy pages, short and long,
+// 27 language/encoding pairs; testdata/detectors/README.md): this sniff
+// decodes 54, github.com/gogs/chardet 41 (ICU; most titles come out as
+// ISO-8859-1), github.com/wlynxg/chardet 37 (Python chardet; no Central
+// European model), github.com/saintfish/chardet 30, at 4 to 40 times their
+// speed per page.
 
 // Limits of the sniff: it reads at most sniffScanLen bytes of the body and
 // keeps at most sniffWordsLen bytes of the words with bytes outside ASCII
