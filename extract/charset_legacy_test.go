@@ -118,3 +118,44 @@ func BenchmarkDecodeHTMLSniff(b *testing.B) {
 		})
 	}
 }
+
+// TestDecodeHTMLFewWords decodes undeclared pages whose only text outside
+// ASCII is a word or two (a menu, a name, a title), where one or two letters
+// must decide. Five (naïve, Αθήνα, Kayıt ol, שלום, ﾆｭｰｽ) came out wrong
+// before runs of accented Latin letters were penalised and windows-1252 was
+// given a larger margin.
+func TestDecodeHTMLFewWords(t *testing.T) {
+	tests := []struct{ encoding, text string }{
+		{"windows-1252", "naïve"},
+		{"windows-1252", "Señor"},
+		{"windows-1252", "ÖFFNUNGSZEITEN"},
+		{"windows-1252", "“Bonjour” — l’été à Paris coûte 5 €"},
+		{"windows-1251", "Главная"},
+		{"windows-1251", "© 2024 «Вечерняя Москва» — новости № 5"},
+		{"koi8-r", "Главная"},
+		{"windows-1250", "Łódź"},
+		{"windows-1250", "Brno – město"},
+		{"iso-8859-2", "Łódź"},
+		{"windows-1253", "Αθήνα"},
+		{"windows-1254", "İzmir"},
+		{"windows-1254", "Kayıt ol"},
+		{"windows-1255", "שלום"},
+		{"gbk", "首页"},
+		{"big5", "首頁"},
+		{"shift_jis", "ﾆｭｰｽ ホーム"},
+		{"euc-jp", "ホーム"},
+		{"euc-kr", "뉴스 홈"},
+	}
+	for _, tt := range tests {
+		e, err := htmlindex.Get(tt.encoding)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body := append([]byte("<html><head><title>"), encode(t, e, tt.text)...)
+		body = append(body, "</title></head><body><a href=/>Home</a></body></html>"...)
+		got, name := DecodeHTML(body, "text/html")
+		if !bytes.Contains(got, []byte(tt.text)) {
+			t.Errorf("%s %q: decoded as %s: %q", tt.encoding, tt.text, name, got)
+		}
+	}
+}

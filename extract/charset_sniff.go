@@ -54,6 +54,7 @@ const (
 	upperDiscount   = 0.5  // text is mostly lower case; an upper-case letter counts less
 	caseFlip        = -3.0 // a lower-case letter followed by an upper-case one
 	scriptMix       = -4.0 // letters of two scripts in one word
+	latinRun        = -3.0 // two accented Latin letters in a row, rare in Latin-script text but all that Greek, Cyrillic or Hebrew read as Latin is
 	oddSymbol       = -3.0 // a symbol that text rarely has (¤, ¦, ¸, ...)
 	punctInWord     = -3.0 // punctuation other than an apostrophe between two letters
 	badChar         = -8.0 // a control character, an unassigned byte, an invalid sequence
@@ -64,10 +65,10 @@ const (
 	hangulOther     = 0.5
 	kanaJapanese    = 3.0
 	kanaElsewhere   = -1.0
-	halfwidthKana   = -2.0 // rare on the web, and what Latin text decoded as Shift_JIS looks like
+	halfwidthKana   = -0.5 // older Japanese sites use them, but every byte 0xA1-0xDF is one in Shift_JIS
 	cjkPunctuation  = 0.5
 	cjkOtherSymbol  = -2.0
-	defaultMargin   = 1.0            // another candidate must beat windows-1252 by this much
+	defaultMargin   = 3.0            // another candidate must beat windows-1252 by this much
 	fallbackEncName = "windows-1252" // the first single-byte candidate
 )
 
@@ -109,11 +110,11 @@ var singleByteCandidates = []struct {
 }{
 	{"windows-1252", []language{langDE, langFR, langES, langPT, langIT, langNO}},
 	{"windows-1251", []language{langRU, langUK, langBG}},
+	{"windows-1254", []language{langTR}}, // before -1250: ı is 5% of Turkish, ý 1% of Czech
 	{"windows-1250", []language{langCS, langSK, langPL, langHU, langHR, langRO}},
 	{"iso-8859-2", []language{langCS, langSK, langPL, langHU, langHR, langRO}},
 	{"koi8-r", []language{langRU}},
 	{"windows-1253", []language{langEL}},
-	{"windows-1254", []language{langTR}},
 	{"windows-1255", []language{langHE}},
 }
 
@@ -455,6 +456,9 @@ func (sm *singleByteModel) score(words []byte) float64 {
 		punctAfterLetter = false
 		if script != scriptNone && prevScript != scriptNone && script != prevScript {
 			common += scriptMix
+		}
+		if high && prevHigh && script == scriptLatin && prevScript == scriptLatin {
+			common += latinRun
 		}
 		// camelCase in ASCII is common; a case flip at a byte outside ASCII
 		// is what a wrong code page produces.
