@@ -28,8 +28,8 @@ import (
 // 27 language/encoding pairs; testdata/detectors/README.md): this sniff
 // decodes 54, github.com/gogs/chardet 41 (ICU; most titles come out as
 // ISO-8859-1), github.com/wlynxg/chardet 37 (Python chardet; no Central
-// European model), github.com/saintfish/chardet 30, at 4 to 40 times their
-// speed per page.
+// European model), github.com/saintfish/chardet 30; and it takes from a
+// fifth to a fortieth of their time per page.
 
 // Limits of the sniff: it reads at most sniffScanLen bytes of the body and
 // keeps at most sniffWordsLen bytes of the words with bytes outside ASCII
@@ -73,8 +73,9 @@ const (
 )
 
 // A language is described by the letters outside ASCII it uses, each with
-// its approximate frequency in running text in letters per thousand
-// ("é:15 è:2.7"), from published letter-frequency tables.
+// its frequency in running text in letters per thousand ("é:15 è:2.7"),
+// rounded and approximate: the scores need the order of magnitude, not the
+// digits.
 type language struct {
 	name    string
 	latin   bool
