@@ -11,6 +11,8 @@ import (
 	"net/url"
 	"strings"
 	"syscall"
+
+	"github.com/trawl-crawler/trawl/politeness"
 )
 
 // Error classes recorded in fetches.error_class and urls.reason. They are part
@@ -34,15 +36,44 @@ const (
 	ClassParse        = "parse"
 	ClassParked       = "host-parked"
 	ClassOther        = "other"
+	// ClassDeferred: the URL asked (Retry-After) for a longer pause than
+	// --max-retry-after; urls.retry_at says when a later run may ask again.
+	ClassDeferred = "deferred"
+	// ClassTrap: a link that a crawler trap (calendar, session ids, an ever
+	// deeper path, endless query permutations) would have led on to.
+	ClassTrap = "trap"
+	// ClassScheme: a link or redirect to a scheme trawl does not fetch
+	// (file:, ftp:, javascript:, mailto:, ...).
+	ClassScheme = "unsupported-scheme"
+	// ClassTooLong: a URL longer than maxURLLength.
+	ClassTooLong = "too-long"
+	// ClassTooManyRedirects: a redirect target reached after maxRedirects
+	// hops.
+	ClassTooManyRedirects = "too-many-redirects"
 )
+
+// scopeOf says whom a response of class speaks for: a refused connection or a
+// failed lookup is the host's; server errors, rate limits, resets, timeouts
+// and broken HTTP may be the one URL's.
+func scopeOf(class string) politeness.Scope {
+	switch class {
+	case ClassConnect, ClassDNS:
+		return politeness.ScopeHost
+	case ClassTimeout, ClassReset, ClassProtocol, ClassHTTP5xx, ClassHTTP429:
+		return politeness.ScopeURL
+	}
+	return politeness.ScopeNone
+}
 
 // RetrySkipReasons returns the skip reasons that may not hold in a later run (the
 // host may have recovered, robots.txt may have changed, a cap applies per
-// run), so a refresh run queues those URLs again. Out of scope and too deep
+// run, a deferred URL's pause ends), so a refresh run queues those URLs
+// again (a deferred URL whose pause has not ended is recorded as deferred
+// again without a request). Out of scope and too deep
 // are decided again only when a URL is rediscovered; a queue given up by
 // --fresh stays given up.
 func RetrySkipReasons() []string {
-	return []string{ClassRobotsDenied, ClassParked, ClassHostCap}
+	return []string{ClassRobotsDenied, ClassParked, ClassHostCap, ClassDeferred}
 }
 
 // errNoResponse means colly returned neither a response nor an error, which

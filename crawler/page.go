@@ -6,10 +6,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"mime"
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/trawl-crawler/trawl/crawler/urlkey"
 	"github.com/trawl-crawler/trawl/extract"
@@ -37,7 +39,7 @@ func (c *Crawler) fetchPage(f *fetcher, job store.Job) (store.Outcome, event) {
 	resp, err := f.fetch(job.URL, hdr)
 	latency := c.now().Sub(start)
 	out := store.Outcome{Job: job}
-	ev := event{kind: evFetched, host: job.Host, fetched: true, latency: latency}
+	ev := event{kind: evFetched, host: job.Host, fetched: true, latency: latency, job: job}
 	fr := &store.Fetch{At: start, Duration: latency}
 	out.Fetch = fr
 	if err != nil {
@@ -73,6 +75,14 @@ func (c *Crawler) fetchPage(f *fetcher, job store.Job) (store.Outcome, event) {
 			if d, ok := politeness.ParseRetryAfter(resp.header.Get("Retry-After"), c.now()); ok {
 				ev.retryAfter = d
 			}
+		}
+		if c.health.Defers(ev.retryAfter) {
+			// Waiting that long would hold the run (and the next cron slot):
+			// the URL is put off to a later run, the rest of its host goes on.
+			out.State, out.Reason, out.RetryAt = store.StateSkipped, ClassDeferred, start.Add(ev.retryAfter)
+			fr.Error = fmt.Sprintf("%s; Retry-After %s exceeds --max-retry-after %s: put off until %s",
+				fr.Error, ev.retryAfter.Round(time.Second), time.Duration(c.cfg.MaxRetryAfter), out.RetryAt.UTC().Format(time.RFC3339))
+			return out, ev
 		}
 		c.finishFailure(&out, fe)
 		return out, ev

@@ -53,6 +53,8 @@ type NewURL struct {
 	// Revisit queues a URL known from an earlier run even when it was fetched
 	// after the batch's Cutoff (seeds, redirect targets).
 	Revisit bool
+	// Hops counts the redirects that led to the URL (0 unless Via is redirect).
+	Hops int
 }
 
 // Job is a queued URL handed to a fetcher.
@@ -63,6 +65,10 @@ type Job struct {
 	Depth int
 	Via   string // how the URL was found: seed, link, redirect, sitemap
 	Tries int    // failed attempts so far in this run
+	Hops  int    // redirects that led to it
+	// RetryAt, when not zero, is the earliest time the URL may be asked
+	// again: it asked for a long Retry-After in an earlier attempt.
+	RetryAt time.Time
 
 	// The URL's last fetch with a response in an earlier run, for conditional
 	// requests and change detection; zero when there is none.
@@ -136,9 +142,12 @@ type Outcome struct {
 	// StateQueued for a retry later (its tries counter goes up).
 	State  string
 	Reason string // error or skip class for failed and skipped URLs
-	Fetch  *Fetch // nil when nothing was fetched (robots-denied, ...)
-	Links  []Link
-	Items  []Item // what user rules extracted; stored with the fetch
+	// RetryAt, for a URL put off to a later run, is when it may be asked
+	// again; the zero time clears it.
+	RetryAt time.Time
+	Fetch   *Fetch // nil when nothing was fetched (robots-denied, ...)
+	Links   []Link
+	Items   []Item // what user rules extracted; stored with the fetch
 	// Discovered are the URLs found on the page (and redirect targets) that the
 	// frontier should know; URLs already known are ignored.
 	Discovered []NewURL
@@ -276,9 +285,9 @@ func (db *DB) loadLocked(ctx context.Context, runID int64) error {
 		s, err = db.w.PrepareContext(ctx, q)
 		return s
 	}
-	st.insURL = prep(`INSERT INTO urls(id, url, host_id, depth, seq, state, reason, via, parent_id, first_run, run_id, lastmod)
-		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11)
-		ON CONFLICT(id) DO UPDATE SET depth = excluded.depth, seq = excluded.seq, state = excluded.state,
+	st.insURL = prep(`INSERT INTO urls(id, url, host_id, depth, seq, state, reason, via, parent_id, first_run, run_id, lastmod, hops)
+		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11, ?14)
+		ON CONFLICT(id) DO UPDATE SET depth = excluded.depth, seq = excluded.seq, state = excluded.state, hops = excluded.hops,
 			reason = excluded.reason, via = excluded.via, parent_id = excluded.parent_id, run_id = excluded.run_id, tries = 0,
 			lastmod = coalesce(excluded.lastmod, urls.lastmod)
 		WHERE urls.url = excluded.url AND urls.run_id < excluded.run_id
@@ -300,7 +309,7 @@ func (db *DB) loadLocked(ctx context.Context, runID int64) error {
 	st.insBody = prep(`INSERT OR REPLACE INTO bodies(fetch_id, encoding, body) VALUES (?, ?, ?)`)
 	st.updURL = prep(`UPDATE urls SET state = ?1, reason = ?2, tries = tries + ?3, run_id = ?4,
 		last_fetch_id = coalesce(?5, last_fetch_id), fetched_at = coalesce(?6, fetched_at),
-		gone_run = CASE WHEN ?7 = 'gone' THEN ?4 WHEN ?7 IS NULL THEN gone_run ELSE NULL END WHERE id = ?8`)
+		gone_run = CASE WHEN ?7 = 'gone' THEN ?4 WHEN ?7 IS NULL THEN gone_run ELSE NULL END, retry_at = ?9 WHERE id = ?8`)
 	st.updRun = prep(`UPDATE runs SET pages = pages + ?, errors = errors + ?, retries = retries + ?,
 		bytes = bytes + ?, discovered = discovered + ?, updated_at = ?, skipped = skipped + ? WHERE id = ?`)
 	st.updHost = prep(`UPDATE hosts SET robots_status = ?1, robots_fetched_at = ?2, crawl_delay_ms = ?3,
@@ -362,7 +371,7 @@ func (db *DB) addURLTx(ctx context.Context, tx *sql.Tx, cs *commitState, runID i
 	parent := sql.NullInt64{Int64: u.ParentID, Valid: u.ParentID != 0}
 	res, err := tx.StmtContext(ctx, db.stmts.insURL).ExecContext(ctx, id, u.URL, hostID, u.Depth, cs.seq,
 		state, reason, u.Via, parent, runID, nullStr(u.LastMod), u.Revisit || cutoff.IsZero(),
-		cutoff.UTC().Format(time.RFC3339Nano))
+		cutoff.UTC().Format(time.RFC3339Nano), u.Hops)
 	if err != nil {
 		return fmt.Errorf("store: add URL %s: %w", u.URL, err)
 	}
@@ -493,7 +502,7 @@ func (db *DB) Commit(ctx context.Context, runID int64, b Batch) (CommitResult, e
 			return CommitResult{}, fmt.Errorf("store: outcome for %s has unknown state %q", o.Job.URL, o.State)
 		}
 		if _, err := tx.StmtContext(ctx, db.stmts.updURL).ExecContext(ctx, o.State, nullStr(o.Reason), tries,
-			runID, fetchID, fetchedAt, change, o.Job.ID); err != nil {
+			runID, fetchID, fetchedAt, change, o.Job.ID, nullTime(o.RetryAt)); err != nil {
 			return CommitResult{}, fmt.Errorf("store: update state of %s: %w", o.Job.URL, err)
 		}
 	}
@@ -587,7 +596,7 @@ func (db *DB) QueuedHosts(ctx context.Context) ([]string, error) {
 // QueuedURLs returns up to limit queued URLs of host in crawl order (depth, then
 // discovery), leaving out the ids in exclude (those the caller already holds).
 func (db *DB) QueuedURLs(ctx context.Context, host string, limit int, exclude map[int64]struct{}) ([]Job, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT u.id, u.url, u.depth, u.via, u.tries,
+	rows, err := db.r.QueryContext(ctx, `SELECT u.id, u.url, u.depth, u.via, u.tries, u.hops, coalesce(u.retry_at, ''),
 			coalesce(f.id, 0), coalesce(f.status, 0), coalesce(f.etag, ''), coalesce(f.last_modified, ''), coalesce(f.content_hash, '')
 		FROM urls u LEFT JOIN fetches f ON f.id = u.last_fetch_id AND f.run_id < u.run_id AND f.status IS NOT NULL
 		WHERE u.host_id = (SELECT id FROM hosts WHERE host = ?) AND u.state = 'queued'
@@ -600,9 +609,11 @@ func (db *DB) QueuedURLs(ctx context.Context, host string, limit int, exclude ma
 	for rows.Next() {
 		j := Job{Host: host}
 		p := &j.Prev
-		if err := rows.Scan(&j.ID, &j.URL, &j.Depth, &j.Via, &j.Tries, &p.FetchID, &p.Status, &p.ETag, &p.LastModified, &p.ContentHash); err != nil {
+		var retryAt string
+		if err := rows.Scan(&j.ID, &j.URL, &j.Depth, &j.Via, &j.Tries, &j.Hops, &retryAt, &p.FetchID, &p.Status, &p.ETag, &p.LastModified, &p.ContentHash); err != nil {
 			return nil, fmt.Errorf("store: read queue of %s: %w", host, err)
 		}
+		j.RetryAt, _ = time.Parse(time.RFC3339Nano, retryAt)
 		if _, ok := exclude[j.ID]; ok || len(jobs) == limit {
 			continue
 		}

@@ -251,6 +251,13 @@ LEFT JOIN fetches f ON f.id = u.last_fetch_id;
 	`
 ALTER TABLE runs ADD COLUMN skipped INTEGER NOT NULL DEFAULT 0;
 `,
+	// 8: hostile servers. retry_at keeps when a URL that asked for a long
+	// Retry-After may be asked again (a later run honours it); hops counts
+	// the redirects that led to a URL, so that a chain ends after a limit.
+	`
+ALTER TABLE urls ADD COLUMN retry_at TEXT;
+ALTER TABLE urls ADD COLUMN hops INTEGER NOT NULL DEFAULT 0;
+`,
 }
 
 // SchemaVersion returns the schema version this build of trawl writes.
