@@ -156,6 +156,10 @@ func classify(err error) string {
 	case errors.As(err, &opErr) && opErr.Op == "dial",
 		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
 		return ClassConnect
+	case strings.Contains(err.Error(), "failed to parse Location"):
+		// net/http could not parse a redirect's target: the page's own
+		// fault, and no retry will change it.
+		return ClassBadURL
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF), isProtocolError(err):
 		return ClassProtocol
 	case errors.As(err, &urlErr) && urlErr.Op == "parse":
@@ -171,7 +175,6 @@ var protocolMessages = []string{
 	"malformed MIME header",         // a header line
 	"multiple Content-Length",       // conflicting lengths
 	"bad Content-Length",            // an unparseable length
-	"failed to parse Location",      // a redirect target that is no URL
 	"transport connection broken",   // any of these on a kept-alive connection
 	"unsupported transfer encoding", // Transfer-Encoding other than chunked
 	"too many transfer encodings",

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"mime"
 	"net/http"
@@ -187,34 +188,78 @@ func (c *Crawler) readSitemap(out *store.Outcome, body []byte) {
 	add(sm.URLs, out.Job.Depth+1, viaListed)
 }
 
+const (
+	// maxURLLength is the longest URL trawl requests; longer ones (browsers
+	// and servers commonly give up between 2 and 8 KB) are recorded as
+	// too-long, their text cut at this length.
+	maxURLLength = 4096
+	// maxRedirects is the longest chain of redirects followed; a target
+	// beyond it is recorded as too-many-redirects.
+	maxRedirects = 10
+)
+
 // redirect records a 3xx's target and sends it back through the frontier.
+// A target trawl cannot fetch still gets a row, with the reason.
 func (c *Crawler) redirect(out *store.Outcome, location string) {
-	if location == "" {
+	job := out.Job
+	if strings.TrimSpace(location) == "" {
+		out.Fetch.ErrorClass, out.Fetch.Error = ClassBadURL, "redirect without a Location"
 		return
 	}
-	base, err := url.Parse(out.Job.URL)
+	base, err := url.Parse(job.URL)
 	if err != nil {
 		return
 	}
 	target, err := c.canon.Resolve(base, location)
 	if err != nil {
-		out.Fetch.RedirectTo = location
+		n := c.unfetchable(location, err, job, viaRedirect)
+		n.Hops = job.Hops + 1
+		out.Fetch.RedirectTo = n.URL
+		out.Discovered = append(out.Discovered, n)
 		return
 	}
-	out.Fetch.RedirectTo = target.String()
-	out.Discovered = append(out.Discovered, c.discover(target, out.Job, out.Job.Depth+1, viaRedirect))
+	n := c.discover(target, job, job.Depth+1, viaRedirect)
+	n.Hops = job.Hops + 1
+	if n.Skip == "" && n.Hops > maxRedirects {
+		n.Skip = ClassTooManyRedirects
+	}
+	out.Fetch.RedirectTo = n.URL
+	out.Discovered = append(out.Discovered, n)
 }
 
 // discover builds the frontier entry for a URL found by job.
 func (c *Crawler) discover(u *url.URL, job store.Job, depth int, via string) store.NewURL {
 	n := store.NewURL{URL: u.String(), Host: urlkey.HostKey(u), Depth: depth, Via: via, ParentID: job.ID}
 	switch {
+	case len(n.URL) > maxURLLength:
+		n.URL, n.Skip = clipURL(n.URL), ClassTooLong
 	case !c.scope.InScope(u):
 		n.Skip = ClassOutOfScope
 	case c.cfg.MaxDepth > 0 && depth > c.cfg.MaxDepth:
 		n.Skip = ClassMaxDepth
 	}
 	return n
+}
+
+// unfetchable records raw, a link or Location found by job that is no URL
+// trawl can fetch (err says why), as skipped: another scheme, or no usable
+// URL. Having no host of its own, it is filed under job's host.
+func (c *Crawler) unfetchable(raw string, err error, job store.Job, via string) store.NewURL {
+	reason := ClassBadURL
+	if errors.Is(err, urlkey.ErrScheme) {
+		reason = ClassScheme
+	}
+	if len(raw) > maxURLLength {
+		raw = clipURL(raw)
+	}
+	return store.NewURL{URL: raw, Host: job.Host, Depth: job.Depth + 1, Via: via, ParentID: job.ID, Skip: reason}
+}
+
+// clipURL cuts an over-long URL to maxURLLength bytes and marks the cut with
+// "…", which no canonical URL contains, so the record cannot collide with a
+// real URL.
+func clipURL(s string) string {
+	return strings.ToValidUTF8(s[:maxURLLength], "") + "…"
 }
 
 // extractPage parses an HTML page once and records its facts and links.
@@ -254,9 +299,15 @@ func (c *Crawler) extractPage(out *store.Outcome, resp *response) {
 	for _, l := range links {
 		u, err := c.canon.Canonical(l.URL)
 		if err != nil {
+			if !fr.NoFollow {
+				out.Discovered = append(out.Discovered, c.unfetchable(l.URL, err, out.Job, viaLink))
+			}
 			continue
 		}
 		s := u.String()
+		if len(s) > maxURLLength {
+			s = clipURL(s)
+		}
 		out.Links = append(out.Links, store.Link{URL: s, Text: l.Text, Rel: l.Rel})
 		if fr.NoFollow {
 			continue
@@ -266,6 +317,15 @@ func (c *Crawler) extractPage(out *store.Outcome, resp *response) {
 		}
 		seen[s] = struct{}{}
 		out.Discovered = append(out.Discovered, c.discover(u, out.Job, out.Job.Depth+1, viaLink))
+	}
+	if !fr.NoFollow {
+		for _, l := range extract.UnfollowedLinks(doc) {
+			err := error(urlkey.ErrSyntax)
+			if l.Scheme != "" {
+				err = urlkey.ErrScheme
+			}
+			out.Discovered = append(out.Discovered, c.unfetchable(l.Href, err, out.Job, viaLink))
+		}
 	}
 }
 
