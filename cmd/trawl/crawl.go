@@ -57,7 +57,8 @@ longer ago than --revisit-after are fetched again with conditional requests
 changed, unchanged or gone. --fresh starts a new crawl from the seeds.
 
 Exit codes: 0 finished, 1 failed, 2 bad input, 3 stopped by a budget
-(resumable), 4 database locked by another trawl, 130/143 interrupted (resumable).`,
+(resumable), 4 database locked by another trawl, 5 finished without a single
+successful page (a dead site), 130/143 interrupted (resumable).`,
 		Example: `  trawl crawl https://example.com --db site.db
   trawl crawl --seeds-file seeds.txt --scope domain --max-depth 3 --db site.db
   trawl crawl --db site.db              # resume the crawl stored in site.db`,
@@ -287,6 +288,10 @@ func (a *app) crawl(ctx context.Context, flags *pflag.FlagSet, cfg crawler.Confi
 	}
 	final, _ := db.GetRun(context.WithoutCancel(ctx), run.ID)
 	a.summary(run.ID, res, final, o.db)
+	succeeded := true
+	if res.Status == crawler.StatusFinished && runErr == nil {
+		succeeded, runErr = db.RunSucceeded(context.WithoutCancel(ctx), run.ID)
+	}
 	switch {
 	case runErr != nil && isDiskFull(runErr):
 		return &exitError{code: exitFailed, err: fmt.Errorf("run %d stopped: the disk (or --max-db-size) is full; nothing committed was lost: free space and run the same command to resume (%w)", run.ID, runErr)}
@@ -298,6 +303,9 @@ func (a *app) crawl(ctx context.Context, flags *pflag.FlagSet, cfg crawler.Confi
 	case res.Status == crawler.StatusStopped:
 		fmt.Fprintf(a.stderr, "trawl: stopped by a budget (--max-pages or --max-duration); run the same command again to continue\n")
 		return &exitError{code: exitStopped}
+	case !succeeded:
+		fmt.Fprintf(a.stderr, "trawl: run %d finished without a single successful page: every host was unreachable, denied by robots.txt or failing (see the errors view)\n", run.ID)
+		return &exitError{code: exitNoSuccess}
 	}
 	return nil
 }

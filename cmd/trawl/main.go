@@ -20,6 +20,7 @@ const (
 	exitUsage       = 2   // bad flags, URL, config or database path; nothing was changed
 	exitStopped     = 3   // a budget (--max-pages, --max-duration) stopped the run; resumable
 	exitLocked      = 4   // another trawl process is working on the database
+	exitNoSuccess   = 5   // the run finished without one successful page: a dead site
 	exitInterrupted = 130 // SIGINT; resumable (143 for SIGTERM)
 )
 
