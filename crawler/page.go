@@ -296,11 +296,14 @@ func (c *Crawler) extractPage(out *store.Outcome, resp *response) {
 	links := extract.Links(doc)
 	out.Links = make([]store.Link, 0, len(links))
 	seen := make(map[string]struct{}, len(links))
+	first := len(out.Discovered)
+	var followed []string       // canonical, aligned with out.Discovered[first:]
+	var unusable []store.NewURL // links that are no URL trawl can fetch
 	for _, l := range links {
 		u, err := c.canon.Canonical(l.URL)
 		if err != nil {
 			if !fr.NoFollow {
-				out.Discovered = append(out.Discovered, c.unfetchable(l.URL, err, out.Job, viaLink))
+				unusable = append(unusable, c.unfetchable(l.URL, err, out.Job, viaLink))
 			}
 			continue
 		}
@@ -316,8 +319,34 @@ func (c *Crawler) extractPage(out *store.Outcome, resp *response) {
 			continue
 		}
 		seen[s] = struct{}{}
+		followed = append(followed, s)
 		out.Discovered = append(out.Discovered, c.discover(u, out.Job, out.Job.Depth+1, viaLink))
 	}
+	if len(followed) > 0 {
+		// The page's text for content identity: its title, main text and
+		// link texts (a list page's text is mostly in its links).
+		var text strings.Builder
+		text.WriteString(p.Title)
+		text.WriteByte('\n')
+		text.WriteString(rich.MainText)
+		for _, l := range links {
+			if text.Len() > 64<<10 {
+				break
+			}
+			text.WriteByte('\n')
+			text.WriteString(l.Text)
+		}
+		verdicts := c.traps.traps(pageSignals{host: out.Job.Host, url: out.Job.URL, chain: out.Job.Chain,
+			text: text.String(), links: followed})
+		for i, v := range verdicts {
+			n := &out.Discovered[first+i]
+			n.Chain = v.chain
+			if v.trap && n.Skip == "" {
+				n.Skip, n.Soft = ClassTrap, true
+			}
+		}
+	}
+	out.Discovered = append(out.Discovered, unusable...)
 	if !fr.NoFollow {
 		for _, l := range extract.UnfollowedLinks(doc) {
 			err := error(urlkey.ErrSyntax)
