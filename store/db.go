@@ -43,8 +43,8 @@ type DB struct {
 	// reason, so that a later discovery without a skip can queue them.
 	soft   map[int64]string
 	hostID map[string]int64
-	seq     int64
-	stmts   *writeStmts
+	seq    int64
+	stmts  *writeStmts
 }
 
 func dsn(path string, readOnly bool) string {
