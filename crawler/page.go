@@ -269,7 +269,18 @@ func (c *Crawler) extractPage(out *store.Outcome, resp *response) {
 		return
 	}
 	fr := out.Fetch
+	if sniffed := http.DetectContentType(resp.body); !strings.HasPrefix(sniffed, "text/") {
+		// Binary bytes served as HTML: parsing them would only make up a
+		// title and links out of noise.
+		fr.ErrorClass, fr.Error = ClassParse, "the body is "+sniffed+", not HTML"
+		return
+	}
 	doc, err := extract.Parse(resp.body, fr.ContentType, pageURL)
+	if extract.TooDeep(err) {
+		// Browsers parse pages nested deeper than the parser's 512
+		// elements; without the excess nesting, so do we.
+		doc, err = extract.Parse(extract.Flatten(resp.body), fr.ContentType, pageURL)
+	}
 	if err != nil {
 		fr.ErrorClass, fr.Error = ClassParse, err.Error()
 		return
