@@ -98,18 +98,21 @@ func (e *FetchError) Error() string {
 // Unwrap returns the underlying error.
 func (e *FetchError) Unwrap() error { return e.Err }
 
-// Retryable reports whether trying again later may succeed: timeouts, refused or
-// reset connections, server errors and rate limiting are transient; DNS
-// failures, TLS errors and client errors are not.
+// Retryable reports whether trying again within the run may succeed: refused
+// or reset connections, server errors and rate limiting are transient; DNS
+// failures, TLS errors and client errors are not. A timeout is not retried
+// in the run either: it cost a fetcher (and a slot of its host) up to
+// --timeout, and a page that stalled or dripped that long once mostly does
+// again; the next run asks again.
 func (e *FetchError) Retryable() bool {
 	switch e.Class {
-	case ClassTimeout, ClassConnect, ClassReset, ClassProtocol, ClassHTTP429:
+	case ClassConnect, ClassReset, ClassProtocol, ClassHTTP429:
 		return true
 	case ClassHTTP5xx:
 		return e.Status == 500 || e.Status == 502 || e.Status == 503 || e.Status == 504
 	case ClassDNS:
 		var dnsErr *net.DNSError
-		return errors.As(e.Err, &dnsErr) && (dnsErr.IsTemporary || dnsErr.IsTimeout)
+		return errors.As(e.Err, &dnsErr) && dnsErr.IsTemporary
 	}
 	return false
 }

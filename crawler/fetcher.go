@@ -2,14 +2,21 @@ package crawler
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/gocolly/colly/v2"
 )
+
+// stallTimeout is how long a response may send nothing (before its headers,
+// or mid-body) before it ends in a timeout; --timeout still bounds the
+// whole request.
+const stallTimeout = 10 * time.Second
 
 // response is what one HTTP attempt returned.
 type response struct {
@@ -55,9 +62,11 @@ func newFetcher(ctx context.Context, cfg *Config) *fetcher {
 		IdleConnTimeout:       30 * time.Second,
 		TLSHandshakeTimeout:   10 * time.Second,
 		ExpectContinueTimeout: time.Second,
+		ResponseHeaderTimeout: min(time.Duration(cfg.Timeout), stallTimeout),
 		ForceAttemptHTTP2:     true,
 	}
-	c.WithTransport(noReplay{transport})
+	fetchTransport := noReplay{rt: transport, idle: min(time.Duration(cfg.Timeout), stallTimeout)}
+	c.WithTransport(fetchTransport)
 	c.SetRequestTimeout(time.Duration(cfg.Timeout))
 	c.SetRedirectHandler(func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse })
 	// colly re-encodes a body to UTF-8 by the Content-Type charset (and, given
@@ -82,26 +91,79 @@ func newFetcher(ctx context.Context, cfg *Config) *fetcher {
 			h.resp = r
 		}
 	})
-	return &fetcher{c: c, transport: noReplay{transport}, maxBody: maxBody}
+	return &fetcher{c: c, transport: fetchTransport, maxBody: maxBody}
 }
 
-// noReplay sends every request as its caller made it, and once. A GET
-// without a body counts as replayable, and net/http's transport then sends
-// it again by itself when a kept-alive connection fails (the server may have
-// seen it: a reset after reading the request), invisible to the retry budget
-// and the database: 6 requests on the wire for 3 attempts recorded. A body
-// without GetBody makes a request not replayable; the transport probes it,
-// finds it empty, and sends no body and no Content-Length.
-type noReplay struct{ rt http.RoundTripper }
+// noReplay sends every request as its caller made it, and once, and cuts
+// off a response that stalls.
+//
+// A GET without a body counts as replayable, and net/http's transport then
+// sends it again by itself when a kept-alive connection fails (the server may
+// have seen it: a reset after reading the request), invisible to the retry
+// budget and the database: 6 requests on the wire for 3 attempts recorded.
+// A body without GetBody makes a request not replayable; the transport
+// probes it, finds it empty, and sends no body and no Content-Length.
+//
+// A body from which no byte arrives for idle ends in a timeout then, rather
+// than holding a fetcher (and one of its host's slots) until --timeout.
+type noReplay struct {
+	rt   http.RoundTripper
+	idle time.Duration
+}
 
 // RoundTrip implements http.RoundTripper.
 func (n noReplay) RoundTrip(req *http.Request) (*http.Response, error) {
+	ctx, cancel := context.WithCancel(req.Context())
+	r := req.Clone(ctx)
 	if (req.Body == nil || req.Body == http.NoBody) && req.GetBody == nil {
-		r := req.Clone(req.Context())
 		r.Body, r.ContentLength = emptyBody{}, 0
-		req = r
 	}
-	return n.rt.RoundTrip(req)
+	resp, err := n.rt.RoundTrip(r)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	resp.Body = &idleBody{rc: resp.Body, idle: n.idle, cancel: cancel}
+	return resp, nil
+}
+
+// errStalled is a response body that sent nothing for too long.
+type errStalled struct{ idle time.Duration }
+
+func (e errStalled) Error() string   { return fmt.Sprintf("no data received for %s", e.idle) }
+func (e errStalled) Timeout() bool   { return true }
+func (e errStalled) Temporary() bool { return true }
+
+// idleBody cancels its request when one Read waits longer than idle.
+type idleBody struct {
+	rc     io.ReadCloser
+	idle   time.Duration
+	cancel func()
+	timer  *time.Timer
+	fired  atomic.Bool
+}
+
+func (b *idleBody) Read(p []byte) (int, error) {
+	if b.timer == nil {
+		b.timer = time.AfterFunc(b.idle, func() { b.fired.Store(true); b.cancel() })
+	} else {
+		b.timer.Reset(b.idle)
+	}
+	n, err := b.rc.Read(p)
+	b.timer.Stop()
+	if err != nil && b.fired.Load() {
+		err = errStalled{b.idle}
+	}
+	return n, err
+}
+
+func (b *idleBody) Close() error {
+	if b.timer != nil {
+		b.timer.Stop()
+	}
+	err := b.rc.Close()
+	b.cancel()
+	return err
 }
 
 // emptyBody is a request body net/http cannot rewind.
