@@ -250,16 +250,27 @@ func (d *dispatcher) take(h *hostQueue, now time.Time) (task, bool) {
 		d.skipHost(h, ClassHostCap)
 		return task{}, false
 	}
-	job, ok := h.takeRetry(now)
+	// Retries and new URLs take turns, so that URLs failing over and over
+	// never hold back the rest of their host.
+	var job store.Job
+	ok := false
+	if !h.lastRetry || len(h.window) == 0 && !h.more {
+		job, ok = h.takeRetry(now)
+	}
+	h.lastRetry = ok
 	if !ok {
 		if len(h.window) == 0 && h.more {
 			d.refill(h)
 		}
 		if len(h.window) == 0 {
-			return task{}, false
+			if job, ok = h.takeRetry(now); !ok {
+				return task{}, false
+			}
+			h.lastRetry = true
+		} else {
+			job = h.window[0]
+			h.window = h.window[1:]
 		}
-		job = h.window[0]
-		h.window = h.window[1:]
 	}
 	if wait := job.RetryAt.Sub(now); wait > 0 {
 		// An earlier run was asked to come back later.

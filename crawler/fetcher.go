@@ -104,8 +104,10 @@ func newFetcher(ctx context.Context, cfg *Config) *fetcher {
 // A body without GetBody makes a request not replayable; the transport
 // probes it, finds it empty, and sends no body and no Content-Length.
 //
-// A body from which no byte arrives for idle ends in a timeout then, rather
-// than holding a fetcher (and one of its host's slots) until --timeout.
+// A body from which no byte arrives for idle, or less than lowSpeedBytes in
+// any idle-long stretch (curl's --speed-limit), ends in a timeout then,
+// rather than holding a fetcher (and one of its host's slots) until
+// --timeout.
 type noReplay struct {
 	rt   http.RoundTripper
 	idle time.Duration
@@ -127,10 +129,22 @@ func (n noReplay) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
-// errStalled is a response body that sent nothing for too long.
-type errStalled struct{ idle time.Duration }
+// lowSpeedBytes is the least a body must send per stall period.
+const lowSpeedBytes = 1024
 
-func (e errStalled) Error() string   { return fmt.Sprintf("no data received for %s", e.idle) }
+// errStalled is a response body that sent nothing (or next to nothing, when
+// dripping) for too long.
+type errStalled struct {
+	idle     time.Duration
+	dripping bool
+}
+
+func (e errStalled) Error() string {
+	if e.dripping {
+		return fmt.Sprintf("less than %d bytes received in %s", lowSpeedBytes, e.idle)
+	}
+	return fmt.Sprintf("no data received for %s", e.idle)
+}
 func (e errStalled) Timeout() bool   { return true }
 func (e errStalled) Temporary() bool { return true }
 
@@ -141,6 +155,8 @@ type idleBody struct {
 	cancel func()
 	timer  *time.Timer
 	fired  atomic.Bool
+	since  time.Time // start of the current stretch
+	got    int       // bytes received in it
 }
 
 func (b *idleBody) Read(p []byte) (int, error) {
@@ -149,10 +165,19 @@ func (b *idleBody) Read(p []byte) (int, error) {
 	} else {
 		b.timer.Reset(b.idle)
 	}
+	if b.since.IsZero() {
+		b.since = time.Now()
+	}
 	n, err := b.rc.Read(p)
 	b.timer.Stop()
 	if err != nil && b.fired.Load() {
-		err = errStalled{b.idle}
+		return n, errStalled{idle: b.idle}
+	}
+	if b.got += n; b.got >= lowSpeedBytes {
+		b.since, b.got = time.Now(), 0
+	} else if err == nil && time.Since(b.since) > b.idle {
+		b.cancel()
+		return n, errStalled{idle: b.idle, dripping: true}
 	}
 	return n, err
 }

@@ -24,6 +24,7 @@ type hostQueue struct {
 	capped      bool                // reached --max-pages-per-host, or parked
 	health      *politeness.Health  // what the host's responses say of it
 	retryAt     map[int64]time.Time // when failed attempts awaiting their commit may be retried
+	lastRetry   bool                // the last task taken was a retry
 	parked      string              // why the host was parked, if it was (a class)
 	parkedWhy   string              // the details, for hosts.parked_reason
 	pausedUntil time.Time           // the latest pause the host asked for, kept in hosts.backoff_until

@@ -39,8 +39,8 @@ type HealthConfig struct {
 	// MaxRetryAfter is the longest Retry-After a run waits out; a URL asking
 	// for more is put off to a later run. 0 waits any pause.
 	MaxRetryAfter time.Duration
-	// Step slows the host after a URL's failure: Step, doubled per failure in
-	// a row, at most 8·Step. Default RetryBase/4, at most 500ms.
+	// Step slows the host after a URL's failure: Step, doubled per distinct
+	// URL failing since the last success, at most 8·Step. Default RetryBase/8, at most 250ms.
 	Step time.Duration
 	// UnwellAfter distinct failing URLs (or refused connections), with no
 	// success in between, make the host back off as a whole. Default 3.
@@ -54,7 +54,7 @@ func (c HealthConfig) step() time.Duration {
 	if c.Step > 0 {
 		return c.Step
 	}
-	return min(c.RetryBase/4, 500*time.Millisecond)
+	return min(c.RetryBase/8, 250*time.Millisecond)
 }
 
 func (c HealthConfig) unwellAfter() int {
@@ -149,9 +149,10 @@ func (h *Health) Observe(now time.Time, r Response) Verdict {
 		}
 	}
 	// Slow down a little whatever the scope: one failing page may be a
-	// symptom of load.
+	// symptom of load. By distinct URLs, so that one URL's retries do not
+	// compound.
 	step := h.cfg.step()
-	v.HostNext = now.Add(min(step<<min(h.streak-1, 3), 8*step))
+	v.HostNext = now.Add(min(step<<min(max(len(h.failing), 1)-1, 3), 8*step))
 
 	evidence := len(h.failing) + h.unreachable
 	unwell := evidence >= h.cfg.unwellAfter() || h.unreachable > 0
