@@ -121,6 +121,12 @@ func (n noReplay) RoundTrip(req *http.Request) (*http.Response, error) {
 		r.Body, r.ContentLength = emptyBody{}, 0
 	}
 	resp, err := n.rt.RoundTrip(r)
+	if err != nil && closedIdle(err) && ctx.Err() == nil {
+		// The server had closed the kept-alive connection before it read
+		// anything: the request never reached it, so sending it again on a
+		// new connection is not a second attempt on the wire.
+		resp, err = n.rt.RoundTrip(r)
+	}
 	if err != nil {
 		cancel()
 		return nil, err
@@ -131,6 +137,13 @@ func (n noReplay) RoundTrip(req *http.Request) (*http.Response, error) {
 
 // lowSpeedBytes is the least a body must send per stall period.
 const lowSpeedBytes = 1024
+
+// closedIdle reports whether err is net/http finding that the server closed
+// a kept-alive connection before any response (its errServerClosedIdle is
+// unexported).
+func closedIdle(err error) bool {
+	return strings.Contains(err.Error(), "server closed idle connection")
+}
 
 // errStalled is a response body that sent nothing (or next to nothing, when
 // dripping) for too long.
