@@ -269,6 +269,16 @@ JOIN hosts h ON h.id = u.host_id
 JOIN fetches f ON f.id = u.last_fetch_id
 WHERE u.via != 'sitemap';
 `,
+	// 9: hostile servers. retry_at keeps when a URL that asked for a long
+	// Retry-After may be asked again (a later run honours it); hops counts
+	// the redirects that led to a URL, so that a chain ends after a limit;
+	// chain counts the pages of its own shape that brought hardly a new link
+	// which led to it, so that a crawler trap ends by itself.
+	`
+ALTER TABLE urls ADD COLUMN retry_at TEXT;
+ALTER TABLE urls ADD COLUMN hops INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE urls ADD COLUMN chain INTEGER NOT NULL DEFAULT 0;
+`,
 }
 
 // SchemaVersion returns the schema version this build of trawl writes.
