@@ -48,6 +48,9 @@ func TestLinks(t *testing.T) {
 			[]Link{{URL: "https://example.com/dir/:foo.com", Text: "c"}, {URL: "https://example.com/dir/[61:24:74]:98", Text: "v"}}},
 		{"non-ASCII userinfo", `<a href="http://foo:💩@example.org/">u</a>`, []Link{{URL: "http://foo:%F0%9F%92%A9@example.org/", Text: "u"}}},
 		{"bad escape in fragment", `<a href="/t?a#%GH">f</a>`, []Link{{URL: "https://example.com/t?a", Text: "f"}}},
+		{"sub-delims kept as written next to escapes", "<a href=\"/a b/(1)!\">p</a><a href=\"/Köln_(Stadt)\">k</a><a href=\"/%28x%29 y\">e</a>",
+			[]Link{{URL: "https://example.com/a%20b/(1)!", Text: "p"}, {URL: "https://example.com/K%C3%B6ln_(Stadt)", Text: "k"}, {URL: "https://example.com/%28x%29%20y", Text: "e"}}},
+		{"empty segments after dot-segments", `<a href="..//x">d</a>`, []Link{{URL: "https://example.com//x", Text: "d"}}},
 		{"DEL encoded", "<a href=\"/a\x7fb\">d</a>", []Link{{URL: "https://example.com/a%7Fb", Text: "d"}}},
 
 		{"area", `<map name=m><area shape=rect coords="0,0,1,1" href="/area" alt=" Area  one "><area nohref alt=x></map>`,

@@ -247,12 +247,38 @@ func (c Canon) canon(raw string) (canonical, error) {
 }
 
 // slow parses ref, against base if it is not nil, with the WHATWG URL parser and
-// canonicalises what it gives. Its host parsing is lax because it applies the
-// STD3 rules the URL Standard turns off ("a_b.bücher.example" is valid): scan
-// decides about hosts, with the URL Standard's IDNA profile. raw is what errors
-// quote.
+// canonicalises what it gives; raw is what errors quote.
+//
+// The parser does the structure (slashes and backslashes, relative references,
+// userinfo, port, percent-encoding) and IPv4 and IPv6 addresses, but not domain
+// names: its IDNA applies the STD3 rules the URL Standard turns off (it rejects
+// "a_b.xn--mnchen-3ya.example"), and its lax mode can turn an invalid name into
+// an address. So a hook hands every http(s) host to appendHost first; a name
+// that is not a number reaches the parser as a placeholder and is put back in
+// the result.
 func (c Canon) slow(raw string, base *url.URL, ref string) (canonical, error) {
-	p := whatwgurl.NewParser(whatwgurl.WithLaxHostParsing())
+	var (
+		name    string // the canonical name the placeholder stands for, if any
+		hostErr error  // why the last host was rejected
+	)
+	hook := func(u *whatwgurl.Url, host string) string {
+		name, hostErr = "", nil
+		if s := u.Scheme(); (s != "http" && s != "https") || host == "" || host[0] == '[' {
+			return host
+		}
+		var stack [stackURL]byte
+		buf, err := appendHost(stack[:0], raw, host, false)
+		switch {
+		case err == errSlow:
+			return string(buf) // a name ending in a number: the IPv4 parser's
+		case err != nil:
+			hostErr = err
+			return ""
+		}
+		name = string(buf)
+		return hostPlaceholder
+	}
+	p := whatwgurl.NewParser(whatwgurl.WithPreParseHostFunc(hook))
 	var (
 		u   *whatwgurl.Url
 		err error
@@ -262,17 +288,52 @@ func (c Canon) slow(raw string, base *url.URL, ref string) (canonical, error) {
 	} else {
 		u, err = p.ParseRef(base.String(), ref)
 	}
+	if hostErr != nil {
+		return canonical{}, hostErr
+	}
 	if err != nil {
 		return canonical{}, whatwgError(raw, err)
 	}
 	if s := u.Scheme(); s != "http" && s != "https" {
 		return canonical{}, fail(raw, ErrScheme, "scheme "+strconv.Quote(s))
 	}
-	k, err := c.scan(raw, u.Href(true), true)
+	href := u.Href(true)
+	if name != "" {
+		href = withHost(u, name)
+	}
+	k, err := c.scan(raw, href, true)
 	if err == errSlow { // scan in final mode does not give up; this is a bug
-		err = fail(raw, ErrSyntax, "unexpected form "+strconv.Quote(u.Href(true)))
+		err = fail(raw, ErrSyntax, "unexpected form "+strconv.Quote(href))
 	}
 	return k, err
+}
+
+// hostPlaceholder is the host slow shows the WHATWG parser in place of a
+// domain name it has already canonicalised.
+const hostPlaceholder = "h"
+
+// withHost writes u as its Href does, without fragment, with host in place of
+// u's host.
+func withHost(u *whatwgurl.Url, host string) string {
+	var b strings.Builder
+	b.WriteString(u.Protocol())
+	b.WriteString("//")
+	if u.Username() != "" || u.Password() != "" {
+		b.WriteString(u.Username())
+		if u.Password() != "" {
+			b.WriteByte(':')
+			b.WriteString(u.Password())
+		}
+		b.WriteByte('@')
+	}
+	b.WriteString(host)
+	if u.Port() != "" {
+		b.WriteByte(':')
+		b.WriteString(u.Port())
+	}
+	b.WriteString(u.Pathname())
+	b.WriteString(u.Search())
+	return b.String()
 }
 
 // whatwgError turns a failure of the WHATWG parser into an *Error.
@@ -588,7 +649,7 @@ func finishHost(buf []byte, start int, raw string, final, mapped bool) ([]byte, 
 		if final {
 			return buf[:start], fail(raw, ErrHost, strconv.Quote(string(h))+" is not a valid IPv4 address")
 		}
-		return buf[:start], errSlow
+		return buf, errSlow // with the name, for slow's hook
 	}
 	return buf, nil
 }

@@ -1,11 +1,14 @@
 package urlkey
 
 import (
+	"encoding/json"
 	"errors"
 	"math/rand/v2"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 var (
@@ -115,6 +118,7 @@ var canonCases = []struct {
 	{name: "space in host", in: "http://exa mple.com/", err: ErrHost},
 	{name: "bad escape in host", in: "http://ex%zzample.com/", err: ErrHost},
 	{name: "escaped slash in host", in: "http://a%2Fb.com/", err: ErrHost},
+	{name: "escaped slash in host, WHATWG path", in: `http://a%2Fb.com\\x`, err: ErrHost},
 	{name: "IDN with underscore", in: "http://bü_cher.de/", want: "http://xn--b_cher-3ya.de/"},
 	{name: "IDN, STD3 rules off", in: "http://a_b.münchen.example:8080/", want: "http://a_b.xn--mnchen-3ya.example:8080/"},
 	{name: "punycode with underscore label", in: "http://a_b.xn--mnchen-3ya.example/", want: "http://a_b.xn--mnchen-3ya.example/"},
@@ -463,9 +467,15 @@ func TestIdempotentRandom(t *testing.T) {
 	}
 }
 
+// FuzzCanonical checks, for any input, that Canonical gives an *Error or a
+// canonical URL: canon(canon(x)) == canon(x), and net/url reads it back
+// unchanged.
 func FuzzCanonical(f *testing.F) {
 	for _, tc := range canonCases {
 		f.Add(tc.in, tc.canon.SortQuery, len(tc.canon.DropParams) > 0)
+	}
+	for _, in := range whatwgInputs(f) {
+		f.Add(in, false, false)
 	}
 	f.Fuzz(func(t *testing.T, in string, sortQuery, drop bool) {
 		c := Canon{SortQuery: sortQuery}
@@ -485,6 +495,61 @@ func FuzzCanonical(f *testing.F) {
 		}
 		checkCanonical(t, c, in, s)
 	})
+}
+
+// FuzzScanAgreesWithWHATWG checks the claim the fast path rests on: whenever
+// scan canonicalises a URL itself, the WHATWG parser followed by scan gives
+// the same key (or both reject it). Inputs that are not UTF-8 are skipped: the
+// parser reads code points, scan encodes the bytes as they are (only a
+// Location header can carry such bytes; HTML is decoded first).
+func FuzzScanAgreesWithWHATWG(f *testing.F) {
+	for _, tc := range canonCases {
+		f.Add(tc.in)
+	}
+	for _, in := range benchURLs {
+		f.Add(in)
+	}
+	for _, in := range whatwgInputs(f) {
+		f.Add(in)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		if !utf8.ValidString(in) {
+			return
+		}
+		s := trimSpace(in)
+		fast, err := Canon{}.scan(in, s, false)
+		if err == errSlow {
+			return
+		}
+		slow, werr := Canon{}.slow(in, nil, s)
+		switch {
+		case (err == nil) != (werr == nil):
+			t.Fatalf("%q: scan gives %q, %v; WHATWG parser gives %q, %v", in, fast.s, err, slow.s, werr)
+		case err == nil && fast.s != slow.s:
+			t.Fatalf("%q: scan gives %q; WHATWG parser gives %q", in, fast.s, slow.s)
+		}
+	})
+}
+
+// whatwgInputs returns the inputs of the URL Standard's test data, as seeds.
+func whatwgInputs(tb testing.TB) []string {
+	data, err := os.ReadFile("testdata/whatwg-urltestdata.json")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var cases []any
+	if err := json.Unmarshal(data, &cases); err != nil {
+		tb.Fatal(err)
+	}
+	var ins []string
+	for _, c := range cases {
+		if m, ok := c.(map[string]any); ok {
+			if in, ok := m["input"].(string); ok {
+				ins = append(ins, in)
+			}
+		}
+	}
+	return ins
 }
 
 // benchURLs is a mix shaped like links found on real pages: mostly canonical,

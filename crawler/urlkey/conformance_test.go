@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/trawl-crawler/trawl/crawler/urlkey"
 	"github.com/trawl-crawler/trawl/extract"
@@ -320,4 +321,35 @@ func TestWHATWGConformance(t *testing.T) {
 		}
 	}
 	t.Logf("%d applicable cases; %d fail on the redirect path, %d on the link path", len(cases), failRedirect, failLink)
+}
+
+// FuzzLinkAndRedirectAgree checks that an href found in a page and the same
+// string in a Location header give one key (or are both rejected), so that a
+// URL reached both ways is fetched once. Self-references, which the link path
+// leaves out, and input that is not UTF-8, which a decoded HTML page cannot
+// hold, are skipped.
+func FuzzLinkAndRedirectAgree(f *testing.F) {
+	bases := []string{"http://example.org/foo/bar", "https://example.com/a/b/c?q=1", "http://[::1]:8080/x/",
+		"https://xn--bcher-kva.example/d/", "http://u:p@127.0.0.1:9/"}
+	for _, c := range loadWHATWG(f) {
+		f.Add(uint8(0), c.Input)
+	}
+	for _, ref := range []string{"../g", "//h.example/x", "?q=a b'", "100%.html", `\\evil\x`, "http:g", "https://x/?%zz"} {
+		f.Add(uint8(1), ref)
+	}
+	f.Fuzz(func(t *testing.T, b uint8, ref string) {
+		if !utf8.ValidString(ref) || selfReference(ref) {
+			return
+		}
+		base := bases[int(b)%len(bases)]
+		c := whatwgCase{Input: ref, Base: &base}
+		r, err := redirectPath(t, c)
+		l, ok := linkPath(t, c)
+		switch {
+		case (err == nil) != ok:
+			t.Fatalf("%v: redirect path gives %q, %v; link path gives %q, %v", c, r, err, l, ok)
+		case ok && r != l:
+			t.Fatalf("%v: redirect path gives %q; link path gives %q", c, r, l)
+		}
+	})
 }
