@@ -353,3 +353,39 @@ func FuzzLinkAndRedirectAgree(f *testing.F) {
 		}
 	})
 }
+
+// TestKeysStable checks that URLs trawl already read right keep their keys, so
+// that a resumed or refreshed crawl does not refetch a site because its keys
+// moved. The corpus is every sixth <a href> (up to 200 bytes) of Mozilla
+// Readability's 130 real-world test pages, with the key the link path gave
+// before it followed the URL Standard; each must get that key from the link
+// path and the redirect path now.
+func TestKeysStable(t *testing.T) {
+	data, err := os.ReadFile("testdata/readability-link-keys.tsv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://fakehost/test/page.html"
+	n := 0
+	for line := range strings.Lines(string(data)) {
+		if strings.HasPrefix(line, "#") {
+			continue
+		}
+		h, key, ok := strings.Cut(strings.TrimSuffix(line, "\n"), "\t")
+		var href string
+		if err := json.Unmarshal([]byte(h), &href); !ok || err != nil {
+			t.Fatalf("bad line %q", line)
+		}
+		n++
+		c := whatwgCase{Input: href, Base: &base}
+		if got, ok := linkPath(t, c); !ok || got != key {
+			t.Errorf("link %q: got %q, %v; was %q", href, got, ok, key)
+		}
+		if got, err := redirectPath(t, c); err != nil || got != key {
+			t.Errorf("redirect %q: got %q, %v; link key was %q", href, got, err, key)
+		}
+	}
+	if n < 2000 {
+		t.Fatalf("only %d hrefs", n)
+	}
+}
