@@ -19,26 +19,39 @@ import (
 // rules that never change what a URL means; the fields add query rules that are
 // usually but not always safe, so they are a per-crawl choice.
 //
-// The rules, in the order RFC 3986 §6.2.2 applies them:
-//   - scheme and host lower-case; IDN hosts to punycode (UTS #46 lookup profile); one
-//     trailing dot on the host removed; IPv6 literals in RFC 5952 form;
+// A URL is first read as a browser reads it (the WHATWG URL Standard): surrounding
+// C0 controls and spaces trimmed, tabs and newlines removed, a backslash taken for
+// a slash, any number of slashes after the scheme ("http:host", "http:///host"),
+// IPv4 addresses in any spelling the Standard accepts ("0x7f.1", "2130706433")
+// written as a dotted quad and invalid ones rejected, IDN hosts mapped with the
+// Standard's IDNA profile (UTS #46 non-transitional, no STD3 rules) and checked,
+// including "xn--" labels. Then, in the order RFC 3986 §6.2.2 applies them:
+//   - scheme and host lower-case; one trailing dot on the host removed; IPv6
+//     literals in RFC 5952 form;
 //   - default port dropped (:80 for http, :443 for https), leading zeros of a port
 //     removed;
-//   - empty userinfo ("http://@host/") dropped, non-empty userinfo kept, re-escaped the
-//     way net/url writes it;
+//   - an empty password and empty credentials dropped ("http://u:@host/" is
+//     "http://u@host/", "http://:@host/" is "http://host/"), other userinfo kept,
+//     re-escaped the way net/url writes it;
 //   - percent-encoding: hex digits upper-case, escaped unreserved characters
-//     (ALPHA DIGIT - . _ ~) decoded, spaces, non-ASCII bytes and other characters that
-//     may not appear in a URL encoded, a '%' that starts no escape encoded as %25;
-//     escaped reserved characters (%2F, %3F, %26, ...) are kept escaped because
-//     decoding them would change the meaning;
+//     (ALPHA DIGIT - . _ ~) decoded, spaces, controls, non-ASCII bytes and other
+//     characters that may not appear in a URL encoded (and ' in the query, as
+//     browsers do), a '%' that starts no escape encoded as %25; escaped reserved
+//     characters (%2F, %3F, %26, ...) are kept escaped because decoding them would
+//     change the meaning;
 //   - empty path becomes "/"; dot-segments removed (RFC 3986 §5.2.4), after decoding,
 //     so %2E%2E counts as "..";
 //   - fragment dropped: it never reaches the server;
 //   - query kept byte for byte (beyond the percent-encoding rules) unless SortQuery or
 //     DropParams say otherwise; an empty query loses its "?".
 //
-// Leading and trailing ASCII whitespace is trimmed, as browsers do with href values;
-// any other control character rejects the URL.
+// Refused, although a browser would try them: port 0, empty host labels ("a..b"),
+// and host characters no DNS name has ("a!b"). Bytes that are not UTF-8 are
+// percent-encoded as they are.
+//
+// Most URLs take a single pass over the string into a stack buffer; the few that
+// need the URL Standard's rules beyond RFC 3986 (see Resolve) go through the WHATWG
+// parser github.com/nlnwa/whatwg-url first.
 //
 // The output is a fixed point: canonicalising a canonical URL returns it unchanged,
 // and (*url.URL).String of the URL that Canonical returns equals what String returns.
