@@ -188,16 +188,19 @@ func (c Canon) resolve(base *url.URL, raw string) (canonical, error) {
 // Standard part ways: controls (the URL Standard removes tabs and newlines and
 // encodes the rest) and, before the query, backslashes (a '/' in http URLs).
 func plain(ref string) bool {
-	query := false
 	for i := 0; i < len(ref); i++ {
-		switch b := ref[i]; {
-		case b < 0x20 || b == 0x7f:
-			return false
-		case b == '\\' && !query:
-			return false
-		case b == '?' || b == '#':
-			query = true
+		if charClass[ref[i]]&clsStop == 0 {
+			continue
 		}
+		if b := ref[i]; b == '?' || b == '#' {
+			for _, b := range []byte(ref[i+1:]) {
+				if b < 0x20 || b == 0x7f {
+					return false
+				}
+			}
+			return true
+		}
+		return false // a control or a backslash
 	}
 	return true
 }
@@ -1007,6 +1010,7 @@ const (
 	clsHost                         // literal in a lower-case ASCII host name
 	clsHex                          // hexadecimal digit
 	clsRawPath                      // in a path, makes url.URL need RawPath
+	clsStop                         // ends plain's fast scan: controls, '\\', '?', '#'
 )
 
 // charClass is a constant lookup table, built once; it is never written after
@@ -1036,5 +1040,9 @@ var charClass = func() (t [256]uint8) {
 	set("abcdefghijklmnopqrstuvwxyz"+digit+"-._", clsHost)
 	set(digit+"abcdefABCDEF", clsHex)
 	set("%!'()*[]", clsRawPath)
+	for b := range 0x20 {
+		t[b] |= clsStop
+	}
+	set("\x7f\\?#", clsStop)
 	return t
 }()
