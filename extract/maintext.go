@@ -73,9 +73,14 @@ func MainText(d *Doc) string {
 }
 
 // textStat counts the non-space characters under an element, all of them
-// and those inside links.
+// and those inside links; and those of its inline content (text and
+// phrasing elements that are its own children, not inside a child block),
+// which is the element's own paragraph when it holds no blocks, and an
+// anonymous paragraph of it when it does.
 type textStat struct {
-	text, link int
+	text, link             int
+	inlineText, inlineLink int
+	hasBlock               bool // a child element is a block
 }
 
 // linkDensity is the share of the text that is link text.
@@ -85,6 +90,9 @@ func (s textStat) linkDensity() float64 {
 	}
 	return float64(s.link) / float64(s.text)
 }
+
+// ownInline is the non-link text of the element's inline content.
+func (s textStat) ownInline() int { return s.inlineText - s.inlineLink }
 
 // mainText holds the state of one MainText call.
 type mainText struct {
@@ -140,8 +148,10 @@ func (m *mainText) measure(n *html.Node, inLink bool) textStat {
 		case html.TextNode:
 			k := countNonSpace(c.Data)
 			s.text += k
+			s.inlineText += k
 			if inLink {
 				s.link += k
+				s.inlineLink += k
 			}
 		case html.ElementNode:
 			if m.skip(c) {
@@ -150,6 +160,12 @@ func (m *mainText) measure(n *html.Node, inLink bool) textStat {
 			cs := m.measure(c, inLink || c.DataAtom == atom.A)
 			s.text += cs.text
 			s.link += cs.link
+			if isBlock(c) {
+				s.hasBlock = true
+			} else {
+				s.inlineText += cs.text
+				s.inlineLink += cs.link
+			}
 		}
 	}
 	m.stats[n] = s
@@ -178,12 +194,17 @@ func (m *mainText) densest(body *html.Node) []*html.Node {
 		if n.Type != html.ElementNode || m.skip(n) {
 			return false
 		}
-		if isParagraph(n) {
-			st := m.stats[n]
-			if own := st.text - st.link; own >= minParagraph {
-				add(n.Parent, float64(own))
+		if st := m.stats[n]; scoresText(n) && st.ownInline() >= minParagraph {
+			own := float64(st.ownInline())
+			if st.hasBlock {
+				// Text beside blocks, as in <div>text<br>text<div>..</div></div>:
+				// an anonymous paragraph of n.
+				add(n, own)
+				add(n.Parent, own/2)
+			} else {
+				add(n.Parent, own)
 				if n.Parent != body {
-					add(n.Parent.Parent, float64(own)/2)
+					add(n.Parent.Parent, own/2)
 				}
 			}
 		}
@@ -214,26 +235,24 @@ func (m *mainText) densest(body *html.Node) []*html.Node {
 		switch {
 		case final(c) >= threshold:
 			roots = append(roots, c)
-		case isParagraph(c) && st.text-st.link >= minSiblingText && st.linkDensity() < maxSiblingLinks:
+		case scoresText(c) && !st.hasBlock && st.ownInline() >= minSiblingText && st.linkDensity() < maxSiblingLinks:
 			roots = append(roots, c)
 		}
 	}
 	return roots
 }
 
-// isParagraph reports whether n is a block of running text: a paragraph,
-// quotation, preformatted block, list item or cell, or a div or section
-// with text of its own (pages that never use <p>).
-func isParagraph(n *html.Node) bool {
+// scoresText reports whether the inline text of block n is running text
+// that says where the content is: that of paragraphs, quotations,
+// preformatted blocks, cells and generic blocks (pages that never use
+// <p>, or set their text in spans between <br>s). The text of list items,
+// headings and the like is not: a list of headlines with teasers must not
+// outscore the article.
+func scoresText(n *html.Node) bool {
 	switch n.DataAtom {
-	case atom.P, atom.Pre, atom.Blockquote, atom.Li, atom.Dd, atom.Td:
+	case atom.P, atom.Pre, atom.Blockquote, atom.Td, atom.Div, atom.Section, atom.Article,
+		atom.Main, atom.Form:
 		return true
-	case atom.Div, atom.Section:
-		for c := n.FirstChild; c != nil; c = c.NextSibling {
-			if c.Type == html.TextNode && countNonSpace(c.Data) > 0 {
-				return true
-			}
-		}
 	}
 	return false
 }

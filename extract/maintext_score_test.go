@@ -194,7 +194,7 @@ func TestMainTextPagesScore(t *testing.T) {
 	var matches [][3]float64
 	var results []result
 	for _, pg := range pages {
-		d, err := Parse(pg.source, "text/html", mustURL(t, scorePageURL))
+		d, err := Parse(pg.source, "text/html; charset=utf-8", mustURL(t, scorePageURL))
 		if err != nil {
 			t.Fatalf("%s: %v", pg.name, err)
 		}
@@ -223,7 +223,7 @@ func BenchmarkMainTextPages(b *testing.B) {
 	docs := make([]*Doc, len(pages))
 	size := 0
 	for i, pg := range pages {
-		d, err := Parse(pg.source, "text/html", mustURL(b, scorePageURL))
+		d, err := Parse(pg.source, "text/html; charset=utf-8", mustURL(b, scorePageURL))
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -142,3 +142,22 @@ func TestCountWords(t *testing.T) {
 		}
 	}
 }
+
+// The article's text is in <span>s between <br>s, never in a <p>; a list
+// of headline teasers must not win over it.
+func TestMainTextSpansAndBr(t *testing.T) {
+	page := `<body><div class="col"><ul>` +
+		strings.Repeat(`<li>A headline teaser in the side column, <a href="/x">read</a></li>`, 4) + `</ul></div>` +
+		`<div class="chapter">` +
+		`<div><span>The first paragraph of the story is set in a span of its own, as editors paste it.</span></div>` +
+		`<div><span>The second paragraph follows it</span><br><span>and runs on after a line break, with more words.</span></div>` +
+		`<div><span>The third paragraph closes the chapter with a sentence long enough to count.</span></div>` +
+		`</div></body>`
+	got := MainText(mustParse(t, page, "https://example.com/"))
+	want := "The first paragraph of the story is set in a span of its own, as editors paste it.\n\n" +
+		"The second paragraph follows it\n\nand runs on after a line break, with more words.\n\n" +
+		"The third paragraph closes the chapter with a sentence long enough to count."
+	if got != want {
+		t.Errorf("MainText =\n%q\nwant\n%q", got, want)
+	}
+}
