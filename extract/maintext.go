@@ -18,6 +18,9 @@ const (
 	siblingShare    = 0.2  // a sibling block scoring this share of the best joins it
 	maxSiblingLinks = 0.25 // ... if at most this share of it is link text
 	minSiblingScore = 10   // and never less than this
+	// A <main> or <article> is the content unless the densest block outside
+	// it has more than 1/minLandmarkShare times its non-link text.
+	minLandmarkShare = 0.5
 )
 
 // maxMainTextRunes bounds the main text of one page, which is stored with
@@ -60,16 +63,53 @@ func MainText(d *Doc) string {
 		body = root
 	}
 	m := mainText{body: body, stats: make(map[*html.Node]textStat, 512), bodyText: -1}
-	if lm := m.landmark(body); lm != nil {
-		m.keepHeader = true
-		if m.measure(lm, false).text > 0 {
-			return m.render([]*html.Node{lm})
-		}
-		m.keepHeader = false
-	}
+	lm := m.landmark(body)
 	clear(m.stats)
 	m.measure(body, false)
-	return m.render(m.densest(body))
+	roots := m.densest(body)
+	if lm != nil && m.trustLandmark(lm, roots) {
+		// Measured again with the article's own header kept.
+		clear(m.stats)
+		m.keepHeader = true
+		m.measure(lm, false)
+		return m.render([]*html.Node{lm})
+	}
+	return m.render(roots)
+}
+
+// trustLandmark reports whether the landmark lm, not the densest blocks
+// roots, is the content. A <main> is unless it is empty or mostly links
+// (left empty for a script to fill); an <article> is when it holds the
+// densest block or at least minLandmarkShare of their non-link text, for
+// it may be the teaser of a related post.
+func (m *mainText) trustLandmark(lm *html.Node, roots []*html.Node) bool {
+	st := m.stats[lm]
+	own := st.text - st.link
+	if own == 0 || st.linkDensity() > maxLinkDensity {
+		return false
+	}
+	if lm.DataAtom != atom.Article {
+		return true
+	}
+	dense := 0
+	for _, r := range roots {
+		if contains(lm, r) {
+			return true
+		}
+		rs := m.stats[r]
+		dense += rs.text - rs.link
+	}
+	return float64(own) >= minLandmarkShare*float64(dense)
+}
+
+// contains reports whether n is a or an ancestor of it.
+func contains(a, n *html.Node) bool {
+	for ; n != nil; n = n.Parent {
+		if n == a {
+			return true
+		}
+	}
+	return false
 }
 
 // textStat counts the non-space characters under an element, all of them
@@ -324,11 +364,12 @@ func (m *mainText) skip(n *html.Node) bool {
 	case atom.Html, atom.Body, atom.Main, atom.Article:
 		return false // never dropped for their class names
 	}
-	if !boilerplateName(n) {
+	if n.DataAtom != atom.Form && !boilerplateName(n) {
 		return false
 	}
 	// A wrapper named for its layout ("container has-sidebar") may hold the
 	// whole page: a name never drops the <main>, or half the page's text.
+	// Nor does being a <form>: ASP.NET pages put the whole body in one.
 	// The counts are taken without regard to names, and only now: most
 	// elements have no boilerplate name.
 	if m.bodyText < 0 {
@@ -367,7 +408,7 @@ func (m *mainText) skipByTag(n *html.Node) bool {
 	}
 	switch n.DataAtom {
 	case atom.Nav, atom.Footer, atom.Aside, atom.Script, atom.Style, atom.Noscript,
-		atom.Form, atom.Template, atom.Dialog, atom.Iframe, atom.Object, atom.Embed,
+		atom.Template, atom.Dialog, atom.Iframe, atom.Object, atom.Embed,
 		atom.Canvas, atom.Audio, atom.Video, atom.Button, atom.Select, atom.Textarea,
 		atom.Input, atom.Label, atom.Menu, atom.Head, atom.Title:
 		return true

@@ -161,3 +161,41 @@ func TestMainTextSpansAndBr(t *testing.T) {
 		t.Errorf("MainText =\n%q\nwant\n%q", got, want)
 	}
 }
+
+// An ASP.NET page puts its whole body in one <form>: its text is the
+// content (a small form, like a search box, is still left out: see "svg and
+// forms dropped").
+func TestMainTextPageInForm(t *testing.T) {
+	page := `<body><form id="aspnetForm" method="post" action="./story.aspx">` +
+		`<div class="hdr"><a href="/">Home</a> <a href="/news">News</a></div>` +
+		`<div id="story"><h1>Council approves the new bridge</h1>` +
+		`<p>The council voted on Tuesday to build a footbridge across the river by the old mill.</p>` +
+		`<p>Work starts in the spring and is expected to take eighteen months, the mayor said.</p>` +
+		`</div>` +
+		`</form></body>`
+	got := MainText(mustParse(t, page, "https://example.com/"))
+	want := "Council approves the new bridge\n\n" +
+		"The council voted on Tuesday to build a footbridge across the river by the old mill.\n\n" +
+		"Work starts in the spring and is expected to take eighteen months, the mayor said."
+	if got != want {
+		t.Errorf("MainText =\n%q\nwant\n%q", got, want)
+	}
+}
+
+// An <article> that is a teaser of a related post, mostly links or far
+// shorter than the densest block, is not taken for the content.
+func TestMainTextTeaserArticle(t *testing.T) {
+	story := `<div class="body"><p>The first paragraph of the story, which is long enough to be prose.</p>` +
+		`<p>The second paragraph of the story goes on to tell what happened next, at length.</p>` +
+		`<p>The third paragraph ends it, with a quote from someone who was there that day.</p></div>`
+	for name, teaser := range map[string]string{
+		"empty":       `<article></article>`,
+		"links":       `<article><h3><a href="/other">Another story you may like to read</a></h3></article>`,
+		"short prose": `<article><h3><a href="/other">Another story</a></h3><p>A teaser line of that story.</p></article>`,
+	} {
+		got := MainText(mustParse(t, `<body>`+story+`<div class="more">`+teaser+`</div></body>`, "https://example.com/"))
+		if !strings.HasPrefix(got, "The first paragraph") || strings.Contains(got, "nother") || strings.Contains(got, "teaser") {
+			t.Errorf("%s: MainText = %q", name, got)
+		}
+	}
+}
