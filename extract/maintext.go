@@ -21,6 +21,10 @@ const (
 	// A <main> or <article> is the content unless the densest block outside
 	// it has more than 1/minLandmarkShare times its non-link text.
 	minLandmarkShare = 0.5
+	// An article split in parts is taken whole when minSplitParts other
+	// blocks score at least splitShare of the best and share an ancestor.
+	minSplitParts = 1
+	splitShare    = 0.5
 )
 
 // maxMainTextRunes bounds the main text of one page, which is stored with
@@ -261,6 +265,10 @@ func (m *mainText) densest(body *html.Node) []*html.Node {
 	if top == nil || top == body || top.Parent == nil {
 		return []*html.Node{body}
 	}
+	top = splitArticle(top, body, order, final, topScore)
+	if top == body || top.Parent == nil {
+		return []*html.Node{body}
+	}
 	threshold := max(minSiblingScore, siblingShare*topScore)
 	var roots []*html.Node
 	for c := top.Parent.FirstChild; c != nil; c = c.NextSibling {
@@ -280,6 +288,34 @@ func (m *mainText) densest(body *html.Node) []*html.Node {
 		}
 	}
 	return roots
+}
+
+// splitArticle returns the nearest ancestor of top, below body, that also
+// holds minSplitParts other blocks scoring nearly as well as top (at least
+// splitShare of its score): an article whose parts a sidebar or an ad
+// separates. It returns top when there is none.
+func splitArticle(top, body *html.Node, order []*html.Node, final func(*html.Node) float64, topScore float64) *html.Node {
+	var alts []*html.Node
+	for _, n := range order {
+		if n != top && final(n) >= splitShare*topScore && !contains(n, top) && !contains(top, n) {
+			alts = append(alts, n)
+		}
+	}
+	if len(alts) < minSplitParts {
+		return top
+	}
+	for a := top.Parent; a != nil && a != body; a = a.Parent {
+		k := 0
+		for _, n := range alts {
+			if contains(a, n) {
+				k++
+			}
+		}
+		if k >= minSplitParts {
+			return a
+		}
+	}
+	return top
 }
 
 // scoresText reports whether the inline text of block n is running text

@@ -199,3 +199,17 @@ func TestMainTextTeaserArticle(t *testing.T) {
 		}
 	}
 }
+
+// An article whose parts sit in separate blocks, with a share box between
+// them, is taken whole, not only its longer part.
+func TestMainTextSplitArticle(t *testing.T) {
+	long := func(s string) string { return strings.Repeat(s+" ", 8) }
+	page := `<body><div class="page"><section class="intro"><div><p>` + long("The opening part of the story.") + `</p></div></section>` +
+		`<div class="tools"><a href="/s">Tweet</a></div>` +
+		`<section class="rest"><div><p>` + long("The longer second part of the story.") + `</p><p>` + long("And its close.") + `</p></div></section></div>` +
+		`<div class="foot"><p>Short site note.</p></div></body>`
+	got := MainText(mustParse(t, page, "https://example.com/"))
+	if !strings.HasPrefix(got, "The opening part") || !strings.HasSuffix(got, "And its close.") || strings.Contains(got, "Tweet") {
+		t.Errorf("MainText = %q", got)
+	}
+}
