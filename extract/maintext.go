@@ -400,8 +400,15 @@ func (m *mainText) skip(n *html.Node) bool {
 	case atom.Html, atom.Body, atom.Main, atom.Article:
 		return false // never dropped for their class names
 	}
-	if n.DataAtom != atom.Form && !boilerplateName(n) {
+	kind := boilerplateName(n)
+	if n.DataAtom != atom.Form && kind == notBoilerplate {
 		return false
+	}
+	if kind == alwaysBoilerplate {
+		// Comments and related posts often outweigh the article: only
+		// holding the page's <main>, <article> or <h1> makes them a
+		// wrapper.
+		return !holdsMain(n) && findElement(n, atom.Article) == nil && findElement(n, atom.H1) == nil
 	}
 	// A wrapper named for its layout ("container has-sidebar") may hold the
 	// whole page: a name never drops the <main>, or half the page's text.
@@ -495,11 +502,20 @@ func hasHeading(n *html.Node) bool {
 	return found
 }
 
+// A boilerplateKind says what the class and id of an element name.
+type boilerplateKind int
+
+const (
+	notBoilerplate    boilerplateKind = iota
+	namedBoilerplate                  // nav, footer, ...: unless also named content
+	alwaysBoilerplate                 // comments, cookies, related: whatever else it is named
+)
+
 // boilerplateName reports whether the class or id of n names a boilerplate
 // block. Names are split into words at anything but letters and digits and
 // at camelCase humps ("mainNav" is main, nav), and whole words are compared:
 // "ad" must not match "header" or "download".
-func boilerplateName(n *html.Node) bool {
+func boilerplateName(n *html.Node) boilerplateKind {
 	bad, good, never := false, false, false
 	for _, a := range n.Attr {
 		if a.Namespace != "" || (a.Key != "class" && a.Key != "id") {
@@ -507,7 +523,8 @@ func boilerplateName(n *html.Node) bool {
 		}
 		for w := range nameWords(a.Val) {
 			switch w {
-			case "comment", "comments", "cookie", "cookies", "consent", "gdpr":
+			case "comment", "comments", "cookie", "cookies", "consent", "gdpr", "related",
+				"recommended", "recommendations", "outbrain", "taboola", "trending":
 				never = true
 			case "nav", "navbar", "navigation", "menu", "menubar", "submenu", "footer",
 				"header", "masthead", "sidebar", "banner", "ad", "ads", "advert", "adverts",
@@ -519,7 +536,13 @@ func boilerplateName(n *html.Node) bool {
 			}
 		}
 	}
-	return never || (bad && !good)
+	switch {
+	case never:
+		return alwaysBoilerplate
+	case bad && !good:
+		return namedBoilerplate
+	}
+	return notBoilerplate
 }
 
 // nameWords yields the lower-case words of a class or id value.

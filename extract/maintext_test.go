@@ -213,3 +213,18 @@ func TestMainTextSplitArticle(t *testing.T) {
 		t.Errorf("MainText = %q", got)
 	}
 }
+
+// A related-posts block, teasers in paragraphs, neither wins over a short
+// article nor joins it, though "posts" is a content word.
+func TestMainTextRelatedPosts(t *testing.T) {
+	page := `<body><div class="wrap"><div class="entry"><h1>Short news</h1>` +
+		`<p>The mill by the river reopened on Monday after two years of repairs to its wheel.</p>` +
+		`<p>Visitors can see the wheel turn every afternoon from two until five o'clock.</p></div>` +
+		`<div class="related-posts">` + strings.Repeat(`<div class="item"><h3><a href="/p">Another post</a></h3>`+
+		`<p>A teaser of another post, written to make the reader click through to it.</p></div>`, 4) +
+		`</div></div></body>`
+	got := MainText(mustParse(t, page, "https://example.com/"))
+	if !strings.HasPrefix(got, "Short news\n\nThe mill") || strings.Contains(got, "teaser") {
+		t.Errorf("MainText = %q", got)
+	}
+}
