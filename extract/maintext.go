@@ -524,12 +524,14 @@ func boilerplateName(n *html.Node) boilerplateKind {
 		for w := range nameWords(a.Val) {
 			switch w {
 			case "comment", "comments", "cookie", "cookies", "consent", "gdpr", "related",
-				"recommended", "recommendations", "outbrain", "taboola", "trending":
+				"recommended", "recommendations", "outbrain", "taboola", "trending", "popular",
+				"relatedposts", "yarpp":
 				never = true
 			case "nav", "navbar", "navigation", "menu", "menubar", "submenu", "footer",
 				"header", "masthead", "sidebar", "banner", "ad", "ads", "advert", "adverts",
 				"advertisement", "sponsor", "sponsored", "promo", "share", "sharing", "social",
-				"breadcrumb", "breadcrumbs", "popup", "modal", "newsletter", "toolbar", "skip":
+				"breadcrumb", "breadcrumbs", "popup", "modal", "newsletter", "toolbar", "skip",
+				"sharedaddy":
 				bad = true
 			case "content", "main", "article", "post", "entry", "story", "body", "text", "prose":
 				good = true

@@ -81,6 +81,11 @@ func TestMainText(t *testing.T) {
 			`<div class="x"><p>` + long("elsewhere") + `</p></div><div><p>tiny aside</p></div>`,
 			strings.TrimSpace(long("Part one.")) + "\n\n" + strings.TrimSpace(long("Part two.")) + "\n\n" + strings.TrimSpace(long("elsewhere"))},
 		{"svg and forms dropped", `<main><svg><text>icon</text></svg><form><label>Email</label><input></form><p>Text.</p></main>`, "Text."},
+		{"related, popular and like blocks dropped",
+			`<main><p>Text.</p><div class="sharedaddy"><h3>Like this:</h3></div><div id="jp-relatedposts" class="jp-relatedposts"><h3>Related</h3>` +
+				`<p>A teaser of a post on this blog that the plugin thinks is related.</p></div>` +
+				`<section class="c-article-most-popular"><p>The most read story of the week on this site.</p></section></main>`,
+			"Text."},
 		{"noscript dropped", `<main><noscript>Enable JS</noscript><p>Text.</p></main>`, "Text."},
 	}
 	for _, tt := range tests {
