@@ -158,9 +158,14 @@ func itempropName(n *html.Node) string {
 }
 
 // bylineName reports whether the class or id of n says it is the byline.
+// It runs on every element of every page: a substring test comes first.
 func bylineName(n *html.Node) bool {
 	for _, at := range n.Attr {
 		if at.Namespace != "" || (at.Key != "class" && at.Key != "id") {
+			continue
+		}
+		if !strings.Contains(at.Val, "uthor") && !strings.Contains(at.Val, "yline") &&
+			!strings.Contains(at.Val, "yLine") && !strings.Contains(at.Val, "UTHOR") && !strings.Contains(at.Val, "YLINE") {
 			continue
 		}
 		for w := range nameWords(at.Val) {

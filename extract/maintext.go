@@ -66,12 +66,23 @@ func MainText(d *Doc) string {
 	if body == nil {
 		body = root
 	}
-	m := mainText{body: body, stats: make(map[*html.Node]textStat, 512), bodyText: -1}
+	m := mainText{body: body, stats: make(map[*html.Node]textStat, 512), skipped: make(map[*html.Node]bool, 512), bodyText: -1}
 	lm := m.landmark(body)
+	if lm != nil && lm.DataAtom != atom.Article {
+		// A <main> needs no comparison with the rest of the page: the
+		// common case costs one measure of it.
+		m.keepHeader = true
+		clear(m.stats)
+		if st := m.measure(lm, false); usable(st) {
+			return m.render([]*html.Node{lm})
+		}
+		m.keepHeader = false
+		lm = nil
+	}
 	clear(m.stats)
 	m.measure(body, false)
 	roots := m.densest(body)
-	if lm != nil && m.trustLandmark(lm, roots) {
+	if lm != nil && m.trustArticle(lm, roots) {
 		// Measured again with the article's own header kept.
 		clear(m.stats)
 		m.keepHeader = true
@@ -81,29 +92,31 @@ func MainText(d *Doc) string {
 	return m.render(roots)
 }
 
-// trustLandmark reports whether the landmark lm, not the densest blocks
-// roots, is the content. A <main> is unless it is empty or mostly links
-// (left empty for a script to fill); an <article> is when it holds the
-// densest block or at least minLandmarkShare of their non-link text, for
-// it may be the teaser of a related post.
-func (m *mainText) trustLandmark(lm *html.Node, roots []*html.Node) bool {
-	st := m.stats[lm]
-	own := st.text - st.link
-	if own == 0 || st.linkDensity() > maxLinkDensity {
+// usable reports whether a landmark with these statistics can be the
+// content: it is neither empty nor mostly links (a <main> left for a
+// script to fill, an <article> that is a list of links).
+func usable(st textStat) bool {
+	return st.text > st.link && st.linkDensity() <= maxLinkDensity
+}
+
+// trustArticle reports whether the <article> a, not the densest blocks
+// roots, is the content: it is usable and holds the densest block or at
+// least minLandmarkShare of their non-link text; else it may be the teaser
+// of a related post.
+func (m *mainText) trustArticle(a *html.Node, roots []*html.Node) bool {
+	st := m.stats[a]
+	if !usable(st) {
 		return false
-	}
-	if lm.DataAtom != atom.Article {
-		return true
 	}
 	dense := 0
 	for _, r := range roots {
-		if contains(lm, r) {
+		if contains(a, r) {
 			return true
 		}
 		rs := m.stats[r]
 		dense += rs.text - rs.link
 	}
-	return float64(own) >= minLandmarkShare*float64(dense)
+	return float64(st.text-st.link) >= minLandmarkShare*float64(dense)
 }
 
 // contains reports whether n is a or an ancestor of it.
@@ -142,6 +155,7 @@ func (s textStat) ownInline() int { return s.inlineText - s.inlineLink }
 type mainText struct {
 	body       *html.Node
 	stats      map[*html.Node]textStat // of every element measured, boilerplate excluded
+	skipped    map[*html.Node]bool     // skip's answers, <header> excepted
 	bodyText   int                     // text of body, class and id names not considered; -1 until needed
 	keepHeader bool                    // inside a landmark: keep <header> with a heading
 }
@@ -393,6 +407,20 @@ func (m *mainText) linkHeavy(n *html.Node) bool {
 
 // skip reports whether element n is boilerplate or hidden (see MainText).
 func (m *mainText) skip(n *html.Node) bool {
+	if n.DataAtom == atom.Header {
+		return m.skipUncached(n) // depends on keepHeader
+	}
+	if v, ok := m.skipped[n]; ok {
+		return v
+	}
+	v := m.skipUncached(n)
+	m.skipped[n] = v
+	return v
+}
+
+// skipUncached is skip without the memo: each element is looked at by the
+// landmark search, the measure, the scoring and the rendering.
+func (m *mainText) skipUncached(n *html.Node) bool {
 	if m.skipByTag(n) {
 		return true
 	}
@@ -483,8 +511,22 @@ func hidden(n *html.Node) bool {
 		return true
 	}
 	if style, ok := attr(n, "style"); ok {
+		if !mayHide(style) {
+			return false // most inline styles: no need to normalise them
+		}
 		s := strings.ToLower(strings.Join(strings.Fields(style), ""))
 		return strings.Contains(s, "display:none") || strings.Contains(s, "visibility:hidden")
+	}
+	return false
+}
+
+// mayHide reports whether an inline style may hide its element: whether it
+// says none or hidden in any of the usual cases.
+func mayHide(style string) bool {
+	for _, w := range [...]string{"none", "hidden", "NONE", "HIDDEN", "None", "Hidden"} {
+		if strings.Contains(style, w) {
+			return true
+		}
 	}
 	return false
 }
