@@ -36,27 +36,38 @@ const maxMainTextRunes = 1 << 20
 // white space inside them collapsed.
 //
 // Boilerplate is left out wherever it is: nav, header, footer, aside,
-// form, script, style, noscript, template, dialog, svg and the like;
-// elements hidden with the hidden attribute, aria-hidden or an inline
+// script, style, noscript, template, dialog, svg, form controls and the
+// like; elements hidden with the hidden attribute, aria-hidden or an inline
 // display:none; ARIA landmarks other than main (navigation, banner,
 // contentinfo, complementary, search); and elements whose class or id has
-// a word like nav, menu, footer, header, sidebar, comment, cookie, consent,
-// banner, ad, share or social, unless it also has one like content, main,
-// article or post (comment and cookie blocks are dropped whatever other
-// words they have). A name never drops an element that holds the <main> or
-// half the text of the page: that is a wrapper named for its layout
-// ("container has-sidebar"), and its boilerplate parts go by their own. A
+// a word like nav, menu, footer, header, sidebar, banner, ad, share or
+// social, unless it also has one like content, main, article or post. A
+// name never drops an element that holds the <main> or half the text of
+// the page: that is a wrapper named for its layout ("container
+// has-sidebar"), and its boilerplate parts go by their own. A <form> is
+// dropped on the same terms: an ASP.NET page holds its whole body in one.
+// Comments, cookie banners, related, recommended, popular and trending
+// posts are dropped whatever other words they have and however much text
+// they hold, unless they hold the page's <main>, <article> or <h1>. A
 // <header> that holds a heading inside the chosen <main> or <article> is
 // kept: that is the article's title, not the site's banner.
 //
-// The content is the first <main> (or role=main) when there is one, else
-// the <article> with the most text; failing both (or when they are empty),
-// the block with the most text and fewest links: every paragraph gives its
-// length, less its link text, to its parent and half to its grandparent,
-// the best-scoring block (weighted by its share of non-link text) wins, and
-// siblings that score nearly as well, or are long paragraphs, join it.
-// Inside the content, lists, tables and blocks that are mostly links are
-// left out (related articles, tag clouds, tables of contents).
+// The content is the first <main> (or role=main) unless it is empty or
+// mostly links. Else it is the block with the most paragraph text and
+// fewest links: the inline content of a block (text and phrasing elements
+// such as <span>s between <br>s, outside its child blocks) is a paragraph
+// that gives its length, less its link text, to the block's parent and half
+// to its grandparent (beside child blocks, to the block itself and half to
+// its parent); list items and headings give nothing, so a list of
+// headlines never wins. The best-scoring block (weighted by its share of
+// non-link text) wins; when another block, neither inside nor around it,
+// scores at least half as well, their nearest common ancestor wins instead
+// (an article cut in two by an ad); and siblings that score nearly as well,
+// or are long paragraphs, join it. The <article> with the most text
+// replaces that choice when it holds it or at least half its non-link
+// text; a smaller one is a teaser. Inside the content, lists, tables and
+// blocks that are mostly links are left out (related articles, tag clouds,
+// tables of contents).
 func MainText(d *Doc) string {
 	root := d.root()
 	if root == nil {
