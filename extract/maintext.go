@@ -27,6 +27,14 @@ const (
 	splitShare    = 0.5
 )
 
+// A heading is taken for the page's title only with at least minTitleWords
+// words or more than minTitleRunes characters (scripts without spaces): a
+// shorter one ("New bridge") may just share words with it.
+const (
+	minTitleWords = 3
+	minTitleRunes = 16
+)
+
 // maxMainTextRunes bounds the main text of one page, which is stored with
 // every fetch: a book-length page keeps its first million characters.
 const maxMainTextRunes = 1 << 20
@@ -50,7 +58,10 @@ const maxMainTextRunes = 1 << 20
 // posts are dropped whatever other words they have and however much text
 // they hold, unless they hold the page's <main>, <article> or <h1>. A
 // <header> that holds a heading inside the chosen <main> or <article> is
-// kept: that is the article's title, not the site's banner.
+// kept: that is the article's title, not the site's banner. But an h1 or
+// h2 that repeats the page's <title> (or all of it but the site's name) is
+// left out, as article extractors leave the title out of the text: it is a
+// fact of its own.
 //
 // The content is the first <main> (or role=main) unless it is empty or
 // mostly links. Else it is the block with the most paragraph text and
@@ -77,7 +88,7 @@ func MainText(d *Doc) string {
 	if body == nil {
 		body = root
 	}
-	m := mainText{body: body, stats: make(map[*html.Node]textStat, 512), skipped: make(map[*html.Node]bool, 512), bodyText: -1}
+	m := mainText{body: body, stats: make(map[*html.Node]textStat, 512), skipped: make(map[*html.Node]bool, 512), root: root, bodyText: -1}
 	lm := m.landmark(body)
 	if lm != nil && lm.DataAtom != atom.Article {
 		// A <main> needs no comparison with the rest of the page: the
@@ -167,6 +178,8 @@ type mainText struct {
 	body       *html.Node
 	stats      map[*html.Node]textStat // of every element measured, boilerplate excluded
 	skipped    map[*html.Node]bool     // skip's answers, <header> excepted
+	root       *html.Node              // of the document
+	title      *string                 // the words of its <title> (see titleWords); nil until needed
 	bodyText   int                     // text of body, class and id names not considered; -1 until needed
 	keepHeader bool                    // inside a landmark: keep <header> with a heading
 }
@@ -394,7 +407,7 @@ func (m *mainText) renderNode(r *paragraphs, n *html.Node) {
 				m.renderNode(r, c)
 				continue
 			}
-			if m.linkHeavy(c) {
+			if m.linkHeavy(c) || m.isTitle(c) {
 				continue
 			}
 			r.flush()
@@ -402,6 +415,43 @@ func (m *mainText) renderNode(r *paragraphs, n *html.Node) {
 			r.flush()
 		}
 	}
+}
+
+// isTitle reports whether n is an h1 or h2 that repeats the page's
+// <title> (or is all of it but the site's name, "Headline | Site"): the
+// title is a fact of its own, and article extractors leave it out of the
+// text.
+func (m *mainText) isTitle(n *html.Node) bool {
+	if n.DataAtom != atom.H1 && n.DataAtom != atom.H2 {
+		return false
+	}
+	if m.title == nil {
+		t := ""
+		if te := findElement(m.root, atom.Title); te != nil {
+			t = titleWords(nodeText(te))
+		}
+		m.title = &t
+	}
+	if *m.title == "" {
+		return false
+	}
+	h := titleWords(nodeText(n))
+	long := strings.Count(h, " ") > minTitleWords || utf8.RuneCountInString(h) > minTitleRunes
+	return long && strings.Contains(*m.title, h)
+}
+
+// titleWords returns the words of s, lower-case, each between spaces
+// (" a b "), so that a contiguous run of words is a substring.
+func titleWords(s string) string {
+	var b strings.Builder
+	b.WriteByte(' ')
+	for _, w := range strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsNumber(r)
+	}) {
+		b.WriteString(w)
+		b.WriteByte(' ')
+	}
+	return b.String()
 }
 
 // linkHeavy reports whether n is a container of mostly links: a list, table

@@ -233,3 +233,17 @@ func TestMainTextRelatedPosts(t *testing.T) {
 		t.Errorf("MainText = %q", got)
 	}
 }
+
+// The headline that repeats the page's <title> is left out of the text,
+// as article extractors do (the title is a column of its own); other
+// headings, and a two-word one that happens to be in the title, stay.
+func TestMainTextDropsTitleHeading(t *testing.T) {
+	page := `<head><title>Council approves the new bridge | The Daily Example</title></head><body><article>` +
+		`<h1>Council approves the new  bridge</h1><p>The council voted on Tuesday to build a footbridge.</p>` +
+		`<h2>What happens next</h2><p>Work starts in the spring.</p><h2>New bridge</h2><p>It is made of wood.</p></article></body>`
+	got := MainText(mustParse(t, page, "https://example.com/"))
+	want := "The council voted on Tuesday to build a footbridge.\n\nWhat happens next\n\nWork starts in the spring.\n\nNew bridge\n\nIt is made of wood."
+	if got != want {
+		t.Errorf("MainText =\n%q\nwant\n%q", got, want)
+	}
+}
