@@ -88,7 +88,7 @@ func MainText(d *Doc) string {
 	if body == nil {
 		body = root
 	}
-	m := mainText{body: body, stats: make(map[*html.Node]textStat, 512), skipped: make(map[*html.Node]bool, 512), root: root, bodyText: -1}
+	m := mainText{body: body, stats: make(map[*html.Node]textStat, 512), skipped: make(map[*html.Node]bool, 128), root: root, bodyText: -1}
 	lm := m.landmark(body)
 	if lm != nil && lm.DataAtom != atom.Article {
 		// A <main> needs no comparison with the rest of the page: the
@@ -177,9 +177,11 @@ func (s textStat) ownInline() int { return s.inlineText - s.inlineLink }
 type mainText struct {
 	body       *html.Node
 	stats      map[*html.Node]textStat // of every element measured, boilerplate excluded
-	skipped    map[*html.Node]bool     // skip's answers, <header> excepted
+	skipped    map[*html.Node]bool     // skip's answers for elements with attributes, <header> excepted
 	root       *html.Node              // of the document
 	title      *string                 // the words of its <title> (see titleWords); nil until needed
+	sawH1      bool                    // isTitle has looked at an h1
+	sawH2      bool                    // and at an h2
 	bodyText   int                     // text of body, class and id names not considered; -1 until needed
 	keepHeader bool                    // inside a landmark: keep <header> with a heading
 }
@@ -417,41 +419,62 @@ func (m *mainText) renderNode(r *paragraphs, n *html.Node) {
 	}
 }
 
-// isTitle reports whether n is an h1 or h2 that repeats the page's
+// isTitle reports whether n is the first h1 or h2 and repeats the page's
 // <title> (or is all of it but the site's name, "Headline | Site"): the
 // title is a fact of its own, and article extractors leave it out of the
 // text.
 func (m *mainText) isTitle(n *html.Node) bool {
-	if n.DataAtom != atom.H1 && n.DataAtom != atom.H2 {
+	// The headline is the first heading of its level: only the first h1
+	// and the first h2 are compared, which keeps the cost per page fixed.
+	switch {
+	case n.DataAtom == atom.H1 && !m.sawH1:
+		m.sawH1 = true
+	case n.DataAtom == atom.H2 && !m.sawH2:
+		m.sawH2 = true
+	default:
 		return false
 	}
 	if m.title == nil {
 		t := ""
 		if te := findElement(m.root, atom.Title); te != nil {
-			t = titleWords(nodeText(te))
+			t = titleWords(te)
 		}
 		m.title = &t
 	}
 	if *m.title == "" {
 		return false
 	}
-	h := titleWords(nodeText(n))
+	h := titleWords(n)
 	long := strings.Count(h, " ") > minTitleWords || utf8.RuneCountInString(h) > minTitleRunes
 	return long && strings.Contains(*m.title, h)
 }
 
-// titleWords returns the words of s, lower-case, each between spaces
-// (" a b "), so that a contiguous run of words is a substring.
-func titleWords(s string) string {
-	var b strings.Builder
-	b.WriteByte(' ')
-	for _, w := range strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
-		return !unicode.IsLetter(r) && !unicode.IsNumber(r)
-	}) {
-		b.WriteString(w)
-		b.WriteByte(' ')
-	}
-	return b.String()
+// titleWords returns the words of the text under n, lower-case, each
+// between spaces (" a b "), so that a contiguous run of words is a
+// substring. One allocation: it runs on every page.
+func titleWords(n *html.Node) string {
+	size := 0
+	walk(n, func(c *html.Node) bool {
+		size += len(c.Data)
+		return true
+	})
+	b := make([]byte, 1, size+2)
+	b[0] = ' '
+	walk(n, func(c *html.Node) bool {
+		if c.Type != html.TextNode {
+			return true
+		}
+		for _, r := range c.Data {
+			switch {
+			case unicode.IsLetter(r) || unicode.IsNumber(r):
+				b = utf8.AppendRune(b, unicode.ToLower(r))
+			case b[len(b)-1] != ' ':
+				b = append(b, ' ')
+			}
+		}
+		return true
+	})
+	return string(b)
 }
 
 // linkHeavy reports whether n is a container of mostly links: a list, table
@@ -468,8 +491,10 @@ func (m *mainText) linkHeavy(n *html.Node) bool {
 
 // skip reports whether element n is boilerplate or hidden (see MainText).
 func (m *mainText) skip(n *html.Node) bool {
-	if n.DataAtom == atom.Header {
-		return m.skipUncached(n) // depends on keepHeader
+	if n.DataAtom == atom.Header || len(n.Attr) == 0 {
+		// A <header>'s answer depends on keepHeader; without attributes
+		// the answer is a switch on the tag, cheaper than the memo.
+		return m.skipUncached(n)
 	}
 	if v, ok := m.skipped[n]; ok {
 		return v
