@@ -69,6 +69,9 @@ func TestMainText(t *testing.T) {
 			strings.TrimSpace(long("The long one."))},
 		{"empty main falls back", `<main></main><div class="c"><p>` + long("Real content here.") + `</p></div>`,
 			strings.TrimSpace(long("Real content here."))},
+		{"main of links falls back", `<main><ul><li><a href="/1">First headline of the day</a></li><li><a href="/2">Second headline</a></li></ul></main>` +
+			`<div class="c"><p>` + long("Real content here.") + `</p></div>`,
+			strings.TrimSpace(long("Real content here."))},
 		{"link list in content dropped", `<main><p>Intro.</p><ul><li><a href="/1">One</a></li><li><a href="/2">Two</a></li></ul><ul><li>Plain item</li></ul></main>`,
 			"Intro.\n\nPlain item"},
 		{"hidden dropped", `<main><p hidden>h1</p><p aria-hidden="true">h2</p><p style="visibility: hidden">h3</p><p>Shown.</p></main>`, "Shown."},
