@@ -104,6 +104,19 @@ type Config struct {
 	AutoThrottle   bool     `json:"auto_throttle"`
 	ThrottleTarget float64  `json:"throttle_target"` // aimed-for busy share of a host's time per fetcher slot
 	MaxDelay       Duration `json:"max_delay"`       // ceiling for the adaptive delay
+
+	// Request options; see request.go. Header lines ("Name: value") go to
+	// every host, HostHeaders to one host ("example.com" or
+	// "example.com:8080") and win over Header.
+	Header      []string            `json:"header,omitempty"`
+	HostHeaders map[string][]string `json:"host_headers,omitempty"`
+	Cookie      []string            `json:"cookie,omitempty"`       // "name=value", set for the seeds' hosts
+	CookiesFile string              `json:"cookies_file,omitempty"` // Netscape cookies.txt, read at every start
+	// BasicAuth ("user:password") and Bearer are sent to the seeds' origins
+	// only; the stored configuration says where the secret came from, never
+	// what it is.
+	BasicAuth Secret `json:"basic_auth,omitzero"`
+	Bearer    Secret `json:"bearer,omitzero"`
 }
 
 // DefaultConfig returns the settings a crawl uses unless told otherwise.
@@ -156,5 +169,5 @@ func (c *Config) Validate() error {
 	case strings.TrimSpace(c.UserAgent) == "":
 		return errors.New("user agent must not be empty")
 	}
-	return nil
+	return c.validateRequest()
 }

@@ -64,6 +64,7 @@ type Crawler struct {
 	rules []*extract.Rule
 	stats stats
 	now   func() time.Time
+	req   *requestOptions
 }
 
 // New checks cfg and prepares a crawler for run runID.
@@ -89,6 +90,9 @@ func New(cfg Config, st Store, runID int64, log *slog.Logger) (*Crawler, error) 
 	}
 	c.scope = scope
 	if c.rules, err = extract.CompileRules("rules", cfg.Rules); err != nil {
+		return nil, err
+	}
+	if c.req, err = newRequestOptions(&c.cfg, c.seeds); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -183,7 +187,13 @@ func (c *Crawler) Run(ctx context.Context) (Result, error) {
 	fctx, cancelFetch := context.WithCancel(wctx)
 	defer cancelFetch()
 	f := newFetcher(fctx, &c.cfg)
-	robotsClient := &http.Client{Transport: f.transport, Timeout: time.Duration(c.cfg.Timeout)}
+	if err := c.req.loadCookies(wctx, c.st); err != nil {
+		return Result{Status: StatusFailed}, err
+	}
+	rt := c.req.wrap(f.transport)
+	f.c.WithTransport(rt)
+	f.c.SetCookieJar(c.req.jar)
+	robotsClient := &http.Client{Transport: rt, Jar: c.req.jar, Timeout: time.Duration(c.cfg.Timeout)}
 
 	tasks := make(chan task, c.cfg.Concurrency)
 	outcomes := make(chan store.Outcome, c.cfg.Concurrency*4)

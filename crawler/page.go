@@ -49,6 +49,7 @@ func (c *Crawler) fetchPage(f *fetcher, job store.Job) (store.Outcome, event) {
 		c.finishFailure(&out, fe)
 		return out, ev
 	}
+	out.Cookies = receivedCookies(job.URL, resp.header, start)
 	ev.status = resp.status
 	fr.Status = resp.status
 	fr.ContentType = resp.header.Get("Content-Type")

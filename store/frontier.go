@@ -139,6 +139,9 @@ type Outcome struct {
 	Fetch  *Fetch // nil when nothing was fetched (robots-denied, ...)
 	Links  []Link
 	Items  []Item // what user rules extracted; stored with the fetch
+	// Cookies are those the response set; stored with the fetch, so a
+	// resumed crawl keeps its session (see DB.Cookies).
+	Cookies []Cookie
 	// Discovered are the URLs found on the page (and redirect targets) that the
 	// frontier should know; URLs already known are ignored.
 	Discovered []NewURL
@@ -427,6 +430,9 @@ func (db *DB) Commit(ctx context.Context, runID int64, b Batch) (CommitResult, e
 			if err := db.addURLTx(ctx, tx, cs, runID, u, b.Cutoff); err != nil {
 				return CommitResult{}, err
 			}
+		}
+		if err := saveCookies(ctx, tx, o.Cookies); err != nil {
+			return CommitResult{}, err
 		}
 		if o.Job.ID == 0 {
 			continue

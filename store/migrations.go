@@ -269,6 +269,25 @@ JOIN hosts h ON h.id = u.host_id
 JOIN fetches f ON f.id = u.last_fetch_id
 WHERE u.via != 'sitemap';
 `,
+	// 9: the cookie jar, so that a resumed or refreshed crawl keeps the
+	// session a site gave it. One row per cookie as the site set it; the
+	// crawler replays them into an RFC 6265 jar, which applies the rules.
+	`
+CREATE TABLE cookies (
+	url         TEXT NOT NULL,
+	name        TEXT NOT NULL,
+	domain      TEXT NOT NULL DEFAULT '',
+	path        TEXT NOT NULL DEFAULT '',
+	value       TEXT NOT NULL,
+	expires     TEXT,
+	secure      INTEGER NOT NULL DEFAULT 0,
+	http_only   INTEGER NOT NULL DEFAULT 0,
+	same_site   TEXT,
+	received_at TEXT NOT NULL,
+	seq         INTEGER NOT NULL,
+	PRIMARY KEY (url, domain, path, name)
+) WITHOUT ROWID;
+`,
 }
 
 // SchemaVersion returns the schema version this build of trawl writes.

@@ -122,6 +122,11 @@ config file reads them the same way.
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "log errors only, and no progress line")
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "log debug detail")
 	f.StringVar(&o.progress, "progress", "auto", "live progress line on stderr: auto (on a terminal), always or never")
+	f.StringArrayVar(&cfg.Header, "header", nil, "request header 'Name: value' sent to every host (repeatable; per-host headers: host_headers in --config)")
+	f.StringArrayVar(&cfg.Cookie, "cookie", nil, "cookie 'name=value' sent to the seeds' hosts (repeatable)")
+	f.StringVar(&cfg.CookiesFile, "cookies-file", "", "Netscape cookies.txt (as curl -c and wget --save-cookies write it) loaded into the cookie jar")
+	f.Var(secretFlag{&cfg.BasicAuth}, "basic-auth", "HTTP basic auth 'user:password' for the seeds' hosts, or env:VAR or file:PATH holding it (never stored)")
+	f.Var(secretFlag{&cfg.Bearer}, "bearer", "bearer token for the seeds' hosts, or env:VAR or file:PATH holding it (never stored)")
 	return cmd
 }
 
@@ -237,6 +242,7 @@ func (a *app) crawl(ctx context.Context, flags *pflag.FlagSet, cfg crawler.Confi
 		cfg.UserAgent = crawler.DefaultUserAgent(o.contact)
 	}
 	cfg.Seeds = seeds
+	cfg.CookiesFile = absPath(cfg.CookiesFile)
 	if o.progress != "auto" && o.progress != "always" && o.progress != "never" {
 		return usageErr("--progress %q: want auto, always or never", o.progress)
 	}
@@ -463,6 +469,7 @@ func (a *app) prepareRun(ctx context.Context, db *store.DB, flags *pflag.FlagSet
 	if err != nil {
 		return nil, cfg, &exitError{code: exitFailed, err: err}
 	}
+	invocation := cfg
 	given := givenSettings(flags, o)
 	if last != nil && last.Resumable() && !o.fresh {
 		base, err := storedBase(last.Config, cfg, flags, o)
@@ -472,6 +479,9 @@ func (a *app) prepareRun(ctx context.Context, db *store.DB, flags *pflag.FlagSet
 		run, err := overrideSettings(base, cfg, given, crawlDefining, log)
 		if err != nil {
 			return nil, cfg, &exitError{code: exitFailed, err: err}
+		}
+		if err := readyRequests(&run, invocation); err != nil {
+			return nil, cfg, err
 		}
 		b, _ := json.Marshal(base)
 		if err := db.ResumeRun(ctx, last.ID, b); err != nil {
@@ -508,6 +518,9 @@ func (a *app) prepareRun(ctx context.Context, db *store.DB, flags *pflag.FlagSet
 			return nil, cfg, &exitError{code: exitFailed, err: err}
 		}
 		cfg.RefreshCutoff = cutoff
+	}
+	if err := readyRequests(&cfg, invocation); err != nil {
+		return nil, cfg, err
 	}
 	base.RefreshCutoff = cfg.RefreshCutoff
 	b, _ := json.Marshal(base)
