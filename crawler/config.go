@@ -117,6 +117,10 @@ type Config struct {
 	// what it is.
 	BasicAuth Secret `json:"basic_auth,omitzero"`
 	Bearer    Secret `json:"bearer,omitzero"`
+	// Proxy is empty for the environment's HTTP_PROXY, HTTPS_PROXY and
+	// NO_PROXY, ProxyNone, or a proxy URL; ProxyAuth is its user:password.
+	Proxy     string `json:"proxy,omitempty"`
+	ProxyAuth Secret `json:"proxy_auth,omitzero"`
 }
 
 // DefaultConfig returns the settings a crawl uses unless told otherwise.

@@ -190,6 +190,7 @@ func (c *Crawler) Run(ctx context.Context) (Result, error) {
 	if err := c.req.loadCookies(wctx, c.st); err != nil {
 		return Result{Status: StatusFailed}, err
 	}
+	c.req.configure(f.transport)
 	rt := c.req.wrap(f.transport)
 	f.c.WithTransport(rt)
 	f.c.SetCookieJar(c.req.jar)

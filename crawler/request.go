@@ -119,6 +119,9 @@ func (c *Config) validateRequest() error {
 			return fmt.Errorf("cookie %q: %w", kv, err)
 		}
 	}
+	if err := checkProxy(c.Proxy); err != nil {
+		return err
+	}
 	if !c.BasicAuth.IsZero() && !c.Bearer.IsZero() {
 		return errors.New("basic-auth and bearer: give one of them, not both")
 	}
@@ -168,6 +171,7 @@ type requestOptions struct {
 	auth      string
 	authHosts map[string]bool
 	jar       http.CookieJar
+	proxy     func(*http.Request) (*url.URL, error) // nil: direct
 }
 
 // newRequestOptions reads the request settings of cfg for the seeds: the
@@ -209,6 +213,11 @@ func newRequestOptions(cfg *Config, seeds []*url.URL) (*requestOptions, error) {
 	for _, s := range seeds {
 		r.authHosts[urlkey.HostKey(s)] = true
 	}
+	proxy, err := newProxy(cfg)
+	if err != nil {
+		return nil, err
+	}
+	r.proxy = proxy
 	jar, err := cookiejar.New(&cookiejar.Options{PublicSuffixList: publicsuffix.List})
 	if err != nil {
 		return nil, err
@@ -292,21 +301,36 @@ func (r *requestOptions) RoundTrip(req *http.Request) (*http.Response, error) {
 		host = r.byHost[strings.ToLower(req.URL.Hostname())]
 	}
 	auth := r.auth != "" && r.authHosts[urlkey.HostKey(req.URL)]
-	if len(r.headers) == 0 && host == nil && !auth {
-		return r.next.RoundTrip(req)
+	if len(r.headers) > 0 || host != nil || auth {
+		// A RoundTripper must not change the request it is given.
+		req = req.Clone(req.Context())
+		for k, v := range r.headers {
+			req.Header[k] = v
+		}
+		for k, v := range host {
+			req.Header[k] = v
+		}
+		if auth {
+			req.Header.Set("Authorization", r.auth)
+		}
 	}
-	// A RoundTripper must not change the request it is given.
-	req = req.Clone(req.Context())
-	for k, v := range r.headers {
-		req.Header[k] = v
+	resp, err := r.next.RoundTrip(req)
+	if resp != nil {
+		// colly's Response has no protocol version: carry it in a header
+		// that fetchPage takes out again.
+		resp.Header.Set(hiddenProto, resp.Proto)
 	}
-	for k, v := range host {
-		req.Header[k] = v
-	}
-	if auth {
-		req.Header.Set("Authorization", r.auth)
-	}
-	return r.next.RoundTrip(req)
+	return resp, err
+}
+
+// hiddenProto carries the response's HTTP version past colly.
+const hiddenProto = "X-Trawl-Proto"
+
+// takeProto removes hiddenProto from h and returns it.
+func takeProto(h http.Header) string {
+	p := h.Get(hiddenProto)
+	h.Del(hiddenProto)
+	return p
 }
 
 // receivedCookies are the cookies a response set, made ready to store: a

@@ -113,6 +113,8 @@ type Fetch struct {
 	Body        []byte // the response body, compressed, when bodies are kept
 	// BodyEncoding says how Body is compressed ("gzip").
 	BodyEncoding string
+	Proxy        string // the proxy the request went through (scheme://host:port); empty: direct
+	Proto        string // the response's HTTP version: HTTP/1.1, HTTP/2.0
 }
 
 // Item is one record a user extraction rule produced from a page, or a miss.
@@ -304,8 +306,8 @@ func (db *DB) loadLocked(ctx context.Context, runID int64) error {
 	st.insHost = prep(`INSERT INTO hosts(host) VALUES (?) ON CONFLICT(host) DO UPDATE SET host = excluded.host RETURNING id`)
 	st.insFetch = prep(`INSERT INTO fetches(url_id, run_id, attempt, fetched_at, duration_ms, status, error_class, error,
 		redirect_to, content_type, charset, size, truncated, etag, last_modified, content_hash, title, description,
-		canonical, lang, meta_robots, noindex, nofollow, outlinks, change, facts, word_count, main_text)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		canonical, lang, meta_robots, noindex, nofollow, outlinks, change, facts, word_count, main_text, proxy, proto)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	st.insItem = prep(`INSERT INTO items(run_id, url_id, fetch_id, rule, idx, data, miss) VALUES (?, ?, ?, ?, ?, ?, ?)`)
 	st.insBody = prep(`INSERT OR REPLACE INTO bodies(fetch_id, encoding, body) VALUES (?, ?, ?)`)
 	st.updURL = prep(`UPDATE urls SET state = ?1, reason = ?2, tries = tries + ?3, run_id = ?4,
@@ -451,7 +453,7 @@ func (db *DB) Commit(ctx context.Context, runID int64, b Batch) (CommitResult, e
 				nullStr(f.ContentType), nullStr(f.Charset), f.Size, f.Truncated, nullStr(f.ETag),
 				nullStr(f.LastModified), nullStr(f.ContentHash), nullStr(f.Title), nullStr(f.Description),
 				nullStr(f.Canonical), nullStr(f.Lang), nullStr(f.MetaRobots), f.NoIndex, f.NoFollow, outlinks, nullStr(f.Change),
-				nullBytes(f.Facts), nullInt(f.WordCount), nullStr(f.MainText))
+				nullBytes(f.Facts), nullInt(f.WordCount), nullStr(f.MainText), nullStr(f.Proxy), nullStr(f.Proto))
 			if err != nil {
 				return CommitResult{}, fmt.Errorf("store: record fetch of %s: %w", o.Job.URL, err)
 			}

@@ -288,6 +288,12 @@ CREATE TABLE cookies (
 	PRIMARY KEY (url, domain, path, name)
 ) WITHOUT ROWID;
 `,
+	// 10: how each request went out: through which proxy, over which HTTP
+	// version.
+	`
+ALTER TABLE fetches ADD COLUMN proxy TEXT;
+ALTER TABLE fetches ADD COLUMN proto TEXT;
+`,
 }
 
 // SchemaVersion returns the schema version this build of trawl writes.

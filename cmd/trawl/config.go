@@ -69,6 +69,8 @@ type fileConfig struct {
 	CookiesFile     *string              `yaml:"cookies_file"` // relative to the config file's directory
 	BasicAuth       *string              `yaml:"basic_auth"`   // file: paths relative to the config file's directory
 	Bearer          *string              `yaml:"bearer"`
+	Proxy           *string              `yaml:"proxy"`
+	ProxyAuth       *string              `yaml:"proxy_auth"`
 	Rules           []extract.RuleSpec   `yaml:"rules"`
 	Extra           map[string]yaml.Node `yaml:",inline"` // unknown keys, reported with their line
 	dir             string               // the file's directory, for file: secrets
@@ -335,6 +337,10 @@ func (fc *fileConfig) apply(flags *pflag.FlagSet, cfg *crawler.Config, o *crawlO
 	}
 	if fc.Bearer != nil && set("bearer") {
 		cfg.Bearer = crawler.ParseSecret(*fc.Bearer, fc.dir)
+	}
+	str(fc.Proxy, "proxy", &cfg.Proxy)
+	if fc.ProxyAuth != nil && set("proxy-auth") {
+		cfg.ProxyAuth = crawler.ParseSecret(*fc.ProxyAuth, fc.dir)
 	}
 	cfg.Rules = fc.Rules
 }

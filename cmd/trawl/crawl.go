@@ -127,6 +127,8 @@ config file reads them the same way.
 	f.StringVar(&cfg.CookiesFile, "cookies-file", "", "Netscape cookies.txt (as curl -c and wget --save-cookies write it) loaded into the cookie jar")
 	f.Var(secretFlag{&cfg.BasicAuth}, "basic-auth", "HTTP basic auth 'user:password' for the seeds' hosts, or env:VAR or file:PATH holding it (never stored)")
 	f.Var(secretFlag{&cfg.Bearer}, "bearer", "bearer token for the seeds' hosts, or env:VAR or file:PATH holding it (never stored)")
+	f.StringVar(&cfg.Proxy, "proxy", "", "proxy URL (http://, https:// or socks5://host:port), or none; default: HTTP_PROXY, HTTPS_PROXY and NO_PROXY")
+	f.Var(secretFlag{&cfg.ProxyAuth}, "proxy-auth", "the proxy's user:password, or env:VAR or file:PATH holding it (never stored)")
 	return cmd
 }
 

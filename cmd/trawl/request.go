@@ -34,6 +34,9 @@ func keepSecrets(run *crawler.Config, given crawler.Config) {
 	if given.Bearer.Inline() && run.Bearer.From == given.Bearer.From {
 		run.Bearer = given.Bearer
 	}
+	if given.ProxyAuth.Inline() && run.ProxyAuth.From == given.ProxyAuth.From {
+		run.ProxyAuth = given.ProxyAuth
+	}
 }
 
 // readyRequests puts back the invocation's inline secrets and reads the
