@@ -121,6 +121,10 @@ type Config struct {
 	// NO_PROXY, ProxyNone, or a proxy URL; ProxyAuth is its user:password.
 	Proxy     string `json:"proxy,omitempty"`
 	ProxyAuth Secret `json:"proxy_auth,omitzero"`
+	// CACert is a PEM file of certificates trusted besides the system's;
+	// Insecure skips certificate verification altogether.
+	CACert   string `json:"ca_cert,omitempty"`
+	Insecure bool   `json:"insecure,omitempty"`
 }
 
 // DefaultConfig returns the settings a crawl uses unless told otherwise.

@@ -164,6 +164,9 @@ type event struct {
 // Run continues exactly.
 func (c *Crawler) Run(ctx context.Context) (Result, error) {
 	c.stats.start = c.now()
+	if c.cfg.Insecure {
+		c.log.Warn("--insecure: TLS certificates are not verified; anyone between trawl and the sites can read and change what is fetched, credentials included")
+	}
 	if d := time.Duration(c.cfg.Delay); d > slowDelay {
 		c.log.Warn("--delay is above a minute: each host gets one request per delay at most", "delay", d.String())
 	}

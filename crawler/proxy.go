@@ -100,8 +100,9 @@ func (r *requestOptions) proxyName(rawURL string) string {
 	return (&url.URL{Scheme: p.Scheme, Host: p.Host}).String()
 }
 
-// configure sets the proxy on the transport that colly and the robots.txt
-// client share.
+// configure sets the proxy and TLS settings on the transport that colly
+// and the robots.txt client share.
 func (r *requestOptions) configure(t *http.Transport) {
 	t.Proxy = r.proxy
+	r.configureTLS(t)
 }

@@ -3,6 +3,7 @@ package crawler
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -172,6 +173,7 @@ type requestOptions struct {
 	authHosts map[string]bool
 	jar       http.CookieJar
 	proxy     func(*http.Request) (*url.URL, error) // nil: direct
+	tls       *tls.Config                           // nil: Go's defaults
 }
 
 // newRequestOptions reads the request settings of cfg for the seeds: the
@@ -218,6 +220,9 @@ func newRequestOptions(cfg *Config, seeds []*url.URL) (*requestOptions, error) {
 		return nil, err
 	}
 	r.proxy = proxy
+	if r.tls, err = newTLSConfig(cfg); err != nil {
+		return nil, err
+	}
 	jar, err := cookiejar.New(&cookiejar.Options{PublicSuffixList: publicsuffix.List})
 	if err != nil {
 		return nil, err

@@ -71,6 +71,8 @@ type fileConfig struct {
 	Bearer          *string              `yaml:"bearer"`
 	Proxy           *string              `yaml:"proxy"`
 	ProxyAuth       *string              `yaml:"proxy_auth"`
+	CACert          *string              `yaml:"ca_cert"` // relative to the config file's directory
+	Insecure        *bool                `yaml:"insecure"`
 	Rules           []extract.RuleSpec   `yaml:"rules"`
 	Extra           map[string]yaml.Node `yaml:",inline"` // unknown keys, reported with their line
 	dir             string               // the file's directory, for file: secrets
@@ -163,6 +165,10 @@ func loadConfig(path string) (*fileConfig, error) {
 	if fc.CookiesFile != nil && *fc.CookiesFile != "" && !filepath.IsAbs(*fc.CookiesFile) {
 		p := filepath.Join(dir, *fc.CookiesFile)
 		fc.CookiesFile = &p
+	}
+	if fc.CACert != nil && *fc.CACert != "" && !filepath.IsAbs(*fc.CACert) {
+		p := filepath.Join(dir, *fc.CACert)
+		fc.CACert = &p
 	}
 	fc.dir = dir
 	return &fc, nil
@@ -339,6 +345,8 @@ func (fc *fileConfig) apply(flags *pflag.FlagSet, cfg *crawler.Config, o *crawlO
 		cfg.Bearer = crawler.ParseSecret(*fc.Bearer, fc.dir)
 	}
 	str(fc.Proxy, "proxy", &cfg.Proxy)
+	str(fc.CACert, "ca-cert", &cfg.CACert)
+	boolean(fc.Insecure, "insecure", &cfg.Insecure)
 	if fc.ProxyAuth != nil && set("proxy-auth") {
 		cfg.ProxyAuth = crawler.ParseSecret(*fc.ProxyAuth, fc.dir)
 	}

@@ -129,6 +129,8 @@ config file reads them the same way.
 	f.Var(secretFlag{&cfg.Bearer}, "bearer", "bearer token for the seeds' hosts, or env:VAR or file:PATH holding it (never stored)")
 	f.StringVar(&cfg.Proxy, "proxy", "", "proxy URL (http://, https:// or socks5://host:port), or none; default: HTTP_PROXY, HTTPS_PROXY and NO_PROXY")
 	f.Var(secretFlag{&cfg.ProxyAuth}, "proxy-auth", "the proxy's user:password, or env:VAR or file:PATH holding it (never stored)")
+	f.StringVar(&cfg.CACert, "ca-cert", "", "PEM file of CA certificates to trust besides the system's (a company or test CA)")
+	f.BoolVar(&cfg.Insecure, "insecure", false, "do not verify TLS certificates (dangerous: logged as a warning at every start)")
 	return cmd
 }
 
@@ -245,6 +247,7 @@ func (a *app) crawl(ctx context.Context, flags *pflag.FlagSet, cfg crawler.Confi
 	}
 	cfg.Seeds = seeds
 	cfg.CookiesFile = absPath(cfg.CookiesFile)
+	cfg.CACert = absPath(cfg.CACert)
 	if o.progress != "auto" && o.progress != "always" && o.progress != "never" {
 		return usageErr("--progress %q: want auto, always or never", o.progress)
 	}
