@@ -125,6 +125,11 @@ type Config struct {
 	// Insecure skips certificate verification altogether.
 	CACert   string `json:"ca_cert,omitempty"`
 	Insecure bool   `json:"insecure,omitempty"`
+
+	// WARC is a directory to write every request and response to as WARC
+	// files, rotated at WARCMaxSize bytes (0: 1 GiB).
+	WARC        string `json:"warc,omitempty"`
+	WARCMaxSize int64  `json:"warc_max_size,omitempty"`
 }
 
 // DefaultConfig returns the settings a crawl uses unless told otherwise.

@@ -193,6 +193,19 @@ func (c *Crawler) Run(ctx context.Context) (Result, error) {
 	if err := c.req.loadCookies(wctx, c.st); err != nil {
 		return Result{Status: StatusFailed}, err
 	}
+	c.req.log = c.log
+	wr, err := c.openWARC()
+	if err != nil {
+		return Result{Status: StatusFailed}, err
+	}
+	c.req.warc = wr
+	if wr != nil {
+		defer func() {
+			if err := wr.Close(); err != nil {
+				c.log.Error("WARC file not finished", "dir", c.cfg.WARC, "err", err)
+			}
+		}()
+	}
 	c.req.configure(f.transport)
 	rt := c.req.wrap(f.transport)
 	f.c.WithTransport(rt)

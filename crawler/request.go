@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/textproto"
@@ -22,6 +23,7 @@ import (
 	"golang.org/x/net/publicsuffix"
 
 	"github.com/trawl-crawler/trawl/crawler/urlkey"
+	"github.com/trawl-crawler/trawl/crawler/warc"
 	"github.com/trawl-crawler/trawl/store"
 )
 
@@ -120,6 +122,9 @@ func (c *Config) validateRequest() error {
 			return fmt.Errorf("cookie %q: %w", kv, err)
 		}
 	}
+	if c.WARCMaxSize < 0 {
+		return fmt.Errorf("warc-max-size %d: want more than zero", c.WARCMaxSize)
+	}
 	if err := checkProxy(c.Proxy); err != nil {
 		return err
 	}
@@ -174,12 +179,16 @@ type requestOptions struct {
 	jar       http.CookieJar
 	proxy     func(*http.Request) (*url.URL, error) // nil: direct
 	tls       *tls.Config                           // nil: Go's defaults
+	warc      *warc.Writer                          // nil: no --warc
+	maxBody   int
+	log       *slog.Logger
 }
 
 // newRequestOptions reads the request settings of cfg for the seeds: the
 // credential from its environment variable or file, the cookie file.
 func newRequestOptions(cfg *Config, seeds []*url.URL) (*requestOptions, error) {
-	r := &requestOptions{headers: http.Header{}, byHost: map[string]http.Header{}, authHosts: map[string]bool{}}
+	r := &requestOptions{headers: http.Header{}, byHost: map[string]http.Header{}, authHosts: map[string]bool{},
+		maxBody: int(cfg.MaxBody), log: logger(nil)}
 	for _, h := range cfg.Header {
 		name, value, _ := parseHeader(h)
 		r.headers.Add(name, value)
@@ -319,7 +328,9 @@ func (r *requestOptions) RoundTrip(req *http.Request) (*http.Response, error) {
 			req.Header.Set("Authorization", r.auth)
 		}
 	}
+	at := time.Now()
 	resp, err := r.next.RoundTrip(req)
+	r.record(req, resp, at)
 	if resp != nil {
 		// colly's Response has no protocol version: carry it in a header
 		// that fetchPage takes out again.

@@ -73,6 +73,8 @@ type fileConfig struct {
 	ProxyAuth       *string              `yaml:"proxy_auth"`
 	CACert          *string              `yaml:"ca_cert"` // relative to the config file's directory
 	Insecure        *bool                `yaml:"insecure"`
+	WARC            *string              `yaml:"warc"` // relative to the config file's directory
+	WARCMaxSize     *yamlSize            `yaml:"warc_max_size"`
 	Rules           []extract.RuleSpec   `yaml:"rules"`
 	Extra           map[string]yaml.Node `yaml:",inline"` // unknown keys, reported with their line
 	dir             string               // the file's directory, for file: secrets
@@ -169,6 +171,10 @@ func loadConfig(path string) (*fileConfig, error) {
 	if fc.CACert != nil && *fc.CACert != "" && !filepath.IsAbs(*fc.CACert) {
 		p := filepath.Join(dir, *fc.CACert)
 		fc.CACert = &p
+	}
+	if fc.WARC != nil && *fc.WARC != "" && !filepath.IsAbs(*fc.WARC) {
+		p := filepath.Join(dir, *fc.WARC)
+		fc.WARC = &p
 	}
 	fc.dir = dir
 	return &fc, nil
@@ -347,6 +353,10 @@ func (fc *fileConfig) apply(flags *pflag.FlagSet, cfg *crawler.Config, o *crawlO
 	str(fc.Proxy, "proxy", &cfg.Proxy)
 	str(fc.CACert, "ca-cert", &cfg.CACert)
 	boolean(fc.Insecure, "insecure", &cfg.Insecure)
+	str(fc.WARC, "warc", &cfg.WARC)
+	if fc.WARCMaxSize != nil && set("warc-max-size") {
+		cfg.WARCMaxSize = fc.WARCMaxSize.n
+	}
 	if fc.ProxyAuth != nil && set("proxy-auth") {
 		cfg.ProxyAuth = crawler.ParseSecret(*fc.ProxyAuth, fc.dir)
 	}

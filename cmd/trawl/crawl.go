@@ -131,6 +131,8 @@ config file reads them the same way.
 	f.Var(secretFlag{&cfg.ProxyAuth}, "proxy-auth", "the proxy's user:password, or env:VAR or file:PATH holding it (never stored)")
 	f.StringVar(&cfg.CACert, "ca-cert", "", "PEM file of CA certificates to trust besides the system's (a company or test CA)")
 	f.BoolVar(&cfg.Insecure, "insecure", false, "do not verify TLS certificates (dangerous: logged as a warning at every start)")
+	f.StringVar(&cfg.WARC, "warc", "", "directory to write every request and response to, as gzipped WARC 1.1 files")
+	f.Var(sizeFlag{&cfg.WARCMaxSize}, "warc-max-size", "start a new WARC file before one grows past this size (default 1G)")
 	return cmd
 }
 
@@ -248,6 +250,7 @@ func (a *app) crawl(ctx context.Context, flags *pflag.FlagSet, cfg crawler.Confi
 	cfg.Seeds = seeds
 	cfg.CookiesFile = absPath(cfg.CookiesFile)
 	cfg.CACert = absPath(cfg.CACert)
+	cfg.WARC = absPath(cfg.WARC)
 	if o.progress != "auto" && o.progress != "always" && o.progress != "never" {
 		return usageErr("--progress %q: want auto, always or never", o.progress)
 	}
