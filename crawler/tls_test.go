@@ -44,6 +44,10 @@ func TestHTTPSCertificates(t *testing.T) {
 		{name: "untrusted", mod: func(*Config) {}, class: ClassTLS, errorPart: "certificate signed by unknown authority"},
 		{name: "ca-cert", mod: func(c *Config) { c.CACert = ca }},
 		{name: "insecure", mod: func(c *Config) { c.Insecure = true }},
+		{name: "wrong-host", mod: func(c *Config) {
+			c.CACert = ca
+			c.Seeds = []string{strings.Replace(srv.URL, "127.0.0.1", "localhost", 1) + "/"}
+		}, class: ClassTLS, errorPart: "not localhost"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := testConfig(srv.URL + "/")
