@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/trawl-crawler/trawl/fixtures"
 )
 
 // authServer answers only requests with the given Authorization, and counts
@@ -148,5 +150,37 @@ func TestBadRequestFlags(t *testing.T) {
 		if n != 0 {
 			t.Errorf("a refused crawl recorded %d runs", n)
 		}
+	}
+}
+
+// TestEnvironmentProxyAndWARC runs the binary with HTTP_PROXY set, as a
+// user's shell would have it: every request goes through the proxy (the
+// seed's name resolves only there), each fetch records it, and --warc
+// leaves gzipped WARC files.
+func TestEnvironmentProxyAndWARC(t *testing.T) {
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, "<html><body>through the proxy</body></html>")
+	}))
+	defer backend.Close()
+	p := fixtures.StartProxy(map[string]string{"site.test:80": strings.TrimPrefix(backend.URL, "http://")})
+	defer p.Close()
+	t.Setenv("HTTP_PROXY", p.URL)
+	dir := t.TempDir()
+	db := filepath.Join(dir, "t.db")
+	r := trawl(t, "crawl", "--db", db, "-q", "--delay", "0", "--sitemaps=false", "--warc", filepath.Join(dir, "warcs"), "http://site.test/")
+	if r.code != exitOK {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if len(p.Requests()) != 2 { // robots.txt and the page
+		t.Errorf("proxy log %v, want robots.txt and the page", p.Requests())
+	}
+	var n int
+	openDB(t, db).QueryRow(`SELECT count(*) FROM fetches WHERE status = 200 AND proxy = ?`, p.URL).Scan(&n)
+	if n != 1 {
+		t.Errorf("%d fetches record proxy %s, want 1", n, p.URL)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "warcs", "trawl-run1-*.warc.gz"))
+	if len(files) != 1 {
+		t.Errorf("WARC files %v, want one", files)
 	}
 }
