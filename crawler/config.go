@@ -87,9 +87,9 @@ type Config struct {
 	IgnoreRobots  bool     `json:"ignore_robots,omitempty"`
 	RobotsAgent   string   `json:"robots_agent,omitempty"` // product token matched in robots.txt
 	MaxCrawlDelay Duration `json:"max_crawl_delay"`        // cap on a robots.txt Crawl-delay
-	// MaxRetryAfter is the longest Retry-After pause a run waits out; a host
-	// asking for more is parked for the run (its URLs are asked again by the
-	// next run, after the pause).
+	// MaxRetryAfter is the longest Retry-After pause a run waits out; a URL
+	// asking for more is put off to a later run, after the pause, and a host
+	// whose URLs keep asking for more is parked (see politeness.Health).
 	MaxRetryAfter Duration `json:"max_retry_after"`
 	Sitemaps      bool     `json:"sitemaps"` // read robots.txt Sitemap: lines, or /sitemap.xml
 

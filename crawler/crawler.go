@@ -64,7 +64,10 @@ type Crawler struct {
 	rules []*extract.Rule
 	stats stats
 	now   func() time.Time
-	req   *requestOptions
+	// health are the rules by which responses speak for a URL or its host.
+	health politeness.HealthConfig
+	traps  *trapGuard
+	req    *requestOptions
 }
 
 // New checks cfg and prepares a crawler for run runID.
@@ -76,7 +79,9 @@ func New(cfg Config, st Store, runID int64, log *slog.Logger) (*Crawler, error) 
 		log = slog.New(slog.DiscardHandler)
 	}
 	c := &Crawler{cfg: cfg, st: st, runID: runID, log: log, now: time.Now,
-		canon: urlkey.Canon{DropParams: slices.Clone(cfg.DropParams)}}
+		canon:  urlkey.Canon{DropParams: slices.Clone(cfg.DropParams)},
+		health: politeness.HealthConfig{RetryBase: time.Duration(cfg.RetryBase), MaxRetryAfter: time.Duration(cfg.MaxRetryAfter)},
+		traps:  newTrapGuard()}
 	for _, s := range cfg.Seeds {
 		u, err := c.canon.Canonical(s)
 		if err != nil {

@@ -269,7 +269,11 @@ func TestCrawlErrorClassesAndRetries(t *testing.T) {
 	if r := get("/down"); r.class != ClassHTTP5xx || r.attempts != 3 || r.status != 502 || r.state != "failed" || r.reason != ClassHTTP5xx {
 		t.Errorf("/down = %+v, want failed http-5xx after 3 attempts", r)
 	}
-	for _, path := range []string{"/garbage", "/doublecl", "/badloc"} {
+	// A Location net/http cannot parse is the page's fault: no retry helps.
+	if r := getURL(h2.URL + "/badloc"); r.class != ClassBadURL || r.state != "failed" || r.attempts != 1 {
+		t.Errorf("/badloc = %+v, want failed bad-url after 1 attempt", r)
+	}
+	for _, path := range []string{"/garbage", "/doublecl"} {
 		if r := getURL(h2.URL + path); r.class != ClassProtocol || r.state != "failed" {
 			t.Errorf("%s = %+v, want a failed protocol error", path, r)
 		}

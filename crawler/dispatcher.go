@@ -21,12 +21,6 @@ const (
 	// robotsAttempts is how many times an unreachable robots.txt is tried
 	// before its host is parked.
 	robotsAttempts = 3
-	// timeoutsBeforeBackoff consecutive failures ending in a timeout pause
-	// a host; fewer are taken as slow pages, not a struggling host.
-	timeoutsBeforeBackoff = 3
-	// parkAfter consecutive transient failures park a host: its remaining
-	// URLs are recorded as skipped rather than hammering a broken server.
-	parkAfter = 10
 )
 
 // dispatcher owns the scheduling state. Only its loop goroutine touches it.
@@ -91,7 +85,9 @@ func (c *Crawler) newDispatcher(ctx context.Context) (*dispatcher, error) {
 }
 
 func (d *dispatcher) host(key string) *hostQueue {
-	return d.fr.host(key, time.Duration(d.c.cfg.Delay))
+	return d.fr.host(key, time.Duration(d.c.cfg.Delay), func() *politeness.Health {
+		return politeness.NewHealth(d.c.health, d.rng)
+	})
 }
 
 // loop schedules until the crawl is finished or stopped, and returns the run
@@ -254,16 +250,37 @@ func (d *dispatcher) take(h *hostQueue, now time.Time) (task, bool) {
 		d.skipHost(h, ClassHostCap)
 		return task{}, false
 	}
-	job, ok := h.takeRetry(now)
+	// Retries and new URLs take turns, so that URLs failing over and over
+	// never hold back the rest of their host.
+	var job store.Job
+	ok := false
+	if !h.lastRetry || len(h.window) == 0 && !h.more {
+		job, ok = h.takeRetry(now)
+	}
+	h.lastRetry = ok
 	if !ok {
 		if len(h.window) == 0 && h.more {
 			d.refill(h)
 		}
 		if len(h.window) == 0 {
-			return task{}, false
+			if job, ok = h.takeRetry(now); !ok {
+				return task{}, false
+			}
+			h.lastRetry = true
+		} else {
+			job = h.window[0]
+			h.window = h.window[1:]
 		}
-		job = h.window[0]
-		h.window = h.window[1:]
+	}
+	if wait := job.RetryAt.Sub(now); wait > 0 {
+		// An earlier run was asked to come back later.
+		if d.c.health.Defers(wait) {
+			d.awaiting++
+			return task{kind: taskRecord, job: job, outcome: store.Outcome{Job: job, State: store.StateSkipped,
+				Reason: ClassDeferred, RetryAt: job.RetryAt}}, true
+		}
+		h.retries = append(h.retries, retryJob{job: job, notBefore: job.RetryAt})
+		return task{}, false
 	}
 	if h.robotsClass != "" {
 		// robots.txt could not be read, which forbids the whole host for now:
@@ -352,17 +369,19 @@ func (d *dispatcher) handle(ev event) error {
 		d.sidePending -= ev.sides
 		for _, a := range ev.acks {
 			h := d.host(a.job.Host)
-			if a.state != store.StateQueued {
+			if a.state != store.StateQueued || h.capped {
 				delete(h.claimed, a.job.ID)
-				continue
-			}
-			if h.capped {
-				delete(h.claimed, a.job.ID)
+				delete(h.retryAt, a.job.ID)
 				continue
 			}
 			j := a.job
 			j.Tries++
-			h.retries = append(h.retries, retryJob{job: j, notBefore: now.Add(politeness.Backoff(time.Duration(c.cfg.RetryBase), j.Tries, d.rng))})
+			at, ok := h.retryAt[j.ID]
+			if !ok {
+				at = now.Add(politeness.Backoff(time.Duration(c.cfg.RetryBase), j.Tries, d.rng))
+			}
+			delete(h.retryAt, j.ID)
+			h.retries = append(h.retries, retryJob{job: j, notBefore: at})
 			d.fr.fix(h)
 		}
 		var added int64
@@ -423,47 +442,27 @@ func (d *dispatcher) spaceAfter(h *hostQueue, now time.Time) {
 	}
 }
 
-// afterResponse updates a host's politeness state from one response.
+// afterResponse updates a host's politeness state from one response. What
+// the response means for its URL and its host is politeness.Health's call;
+// the dispatcher only schedules by it.
 func (d *dispatcher) afterResponse(h *hostQueue, ev event, now time.Time) {
-	if limit := time.Duration(d.c.cfg.MaxRetryAfter); ev.retryAfter > 0 && limit > 0 && ev.retryAfter > limit {
-		// Waiting that long would hold the run (and the next cron slot) for
-		// one host: park it for this run and keep the pause for the next.
-		h.next = now.Add(ev.retryAfter)
-		h.capped, h.parked = true, ClassParked
-		h.parkedWhy = fmt.Sprintf("Retry-After %s exceeds --max-retry-after %s", ev.retryAfter.Round(time.Second), limit)
-		d.c.log.Warn("host parked: it asks for a longer pause than --max-retry-after", "host", h.key,
-			"retry_after", ev.retryAfter.Round(time.Second), "max_retry_after", limit)
-		d.saveHost(h, h.next)
+	v := h.health.Observe(now, politeness.Response{URL: ev.job.URL, Scope: scopeOf(ev.class),
+		RetryAfter: ev.retryAfter, Tries: ev.job.Tries})
+	if !v.RetryAt.IsZero() && !v.Deferred {
+		h.retryAt[ev.job.ID] = v.RetryAt // for the retry, once its attempt is committed
+	}
+	if v.HostNext.After(h.next) {
+		h.next = v.HostNext
+	}
+	if v.Park {
+		h.capped, h.parked, h.parkedWhy = true, ClassParked, v.Why
+		d.c.log.Warn("host parked: its responses say it is broken", "host", h.key, "reason", v.Why)
+		d.saveHost(h, v.Pause)
 		d.skipHost(h, ClassParked)
 		return
 	}
-	if ev.retryAfter > 0 {
-		if t := now.Add(ev.retryAfter); t.After(h.next) {
-			h.next = t
-			d.saveHost(h, t)
-		}
-	}
-	switch ev.class {
-	case ClassTimeout, ClassConnect, ClassReset, ClassProtocol, ClassHTTP5xx, ClassHTTP429:
-		h.failures++
-		// A server error, a refusal or a reset is the host saying it is
-		// unwell: back off at once. A timeout may be one slow page (a search,
-		// a report) on a healthy host, so only a run of them pauses the host;
-		// the page's own retry has its own back-off either way.
-		if ev.class != ClassTimeout || h.failures >= timeoutsBeforeBackoff {
-			pause := politeness.Backoff(time.Duration(d.c.cfg.RetryBase), h.failures, d.rng)
-			if t := now.Add(pause); t.After(h.next) {
-				h.next = t
-			}
-		}
-		if h.failures >= parkAfter {
-			h.capped, h.parked = true, ClassParked
-			d.c.log.Warn("host parked after repeated failures", "host", h.key, "failures", h.failures)
-			d.saveHost(h, h.next)
-			d.skipHost(h, ClassParked)
-		}
-	default:
-		h.failures = 0
+	if !v.Pause.IsZero() {
+		d.saveHost(h, v.Pause)
 	}
 	if d.c.cfg.AutoThrottle && ev.status != 0 {
 		h.delay, h.latency = d.c.throttle(h.crawlDelay).Next(h.delay, h.latency, ev.latency, ev.status)
@@ -583,7 +582,7 @@ func (d *dispatcher) hostState(h *hostQueue, pauseUntil time.Time) store.HostSta
 	}
 	return store.HostState{Host: h.key, RobotsStatus: string(h.robotsStatus), RobotsFetchedAt: h.robotsAt,
 		CrawlDelay: h.crawlDelay, Delay: h.delay, BackoffUntil: h.pausedUntil, ParkedReason: cmp.Or(h.parkedWhy, h.parked),
-		Failures: h.failures}
+		Failures: h.health.Failures()}
 }
 
 // queueSitemaps puts a host's sitemaps (those robots.txt names, or

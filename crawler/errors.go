@@ -11,6 +11,8 @@ import (
 	"net/url"
 	"strings"
 	"syscall"
+
+	"github.com/trawl-crawler/trawl/politeness"
 )
 
 // Error classes recorded in fetches.error_class and urls.reason. They are part
@@ -34,15 +36,44 @@ const (
 	ClassParse        = "parse"
 	ClassParked       = "host-parked"
 	ClassOther        = "other"
+	// ClassDeferred: the URL asked (Retry-After) for a longer pause than
+	// --max-retry-after; urls.retry_at says when a later run may ask again.
+	ClassDeferred = "deferred"
+	// ClassTrap: a link that a crawler trap (calendar, session ids, an ever
+	// deeper path, endless query permutations) would have led on to.
+	ClassTrap = "trap"
+	// ClassScheme: a link or redirect to a scheme trawl does not fetch
+	// (file:, ftp:, javascript:, mailto:, ...).
+	ClassScheme = "unsupported-scheme"
+	// ClassTooLong: a URL longer than maxURLLength.
+	ClassTooLong = "too-long"
+	// ClassTooManyRedirects: a redirect target reached after maxRedirects
+	// hops.
+	ClassTooManyRedirects = "too-many-redirects"
 )
+
+// scopeOf says whom a response of class speaks for: a refused connection or a
+// failed lookup is the host's; server errors, rate limits, resets, timeouts
+// and broken HTTP may be the one URL's.
+func scopeOf(class string) politeness.Scope {
+	switch class {
+	case ClassConnect, ClassDNS:
+		return politeness.ScopeHost
+	case ClassTimeout, ClassReset, ClassProtocol, ClassHTTP5xx, ClassHTTP429:
+		return politeness.ScopeURL
+	}
+	return politeness.ScopeNone
+}
 
 // RetrySkipReasons returns the skip reasons that may not hold in a later run (the
 // host may have recovered, robots.txt may have changed, a cap applies per
-// run), so a refresh run queues those URLs again. Out of scope and too deep
+// run, a deferred URL's pause ends), so a refresh run queues those URLs
+// again (a deferred URL whose pause has not ended is recorded as deferred
+// again without a request). Out of scope and too deep
 // are decided again only when a URL is rediscovered; a queue given up by
 // --fresh stays given up.
 func RetrySkipReasons() []string {
-	return []string{ClassRobotsDenied, ClassParked, ClassHostCap}
+	return []string{ClassRobotsDenied, ClassParked, ClassHostCap, ClassDeferred}
 }
 
 // errNoResponse means colly returned neither a response nor an error, which
@@ -67,18 +98,21 @@ func (e *FetchError) Error() string {
 // Unwrap returns the underlying error.
 func (e *FetchError) Unwrap() error { return e.Err }
 
-// Retryable reports whether trying again later may succeed: timeouts, refused or
-// reset connections, server errors and rate limiting are transient; DNS
-// failures, TLS errors and client errors are not.
+// Retryable reports whether trying again within the run may succeed: refused
+// or reset connections, server errors and rate limiting are transient; DNS
+// failures, TLS errors and client errors are not. A timeout is not retried
+// in the run either: it cost a fetcher (and a slot of its host) up to
+// --timeout, and a page that stalled or dripped that long once mostly does
+// again; the next run asks again.
 func (e *FetchError) Retryable() bool {
 	switch e.Class {
-	case ClassTimeout, ClassConnect, ClassReset, ClassProtocol, ClassHTTP429:
+	case ClassConnect, ClassReset, ClassProtocol, ClassHTTP429:
 		return true
 	case ClassHTTP5xx:
 		return e.Status == 500 || e.Status == 502 || e.Status == 503 || e.Status == 504
 	case ClassDNS:
 		var dnsErr *net.DNSError
-		return errors.As(e.Err, &dnsErr) && (dnsErr.IsTemporary || dnsErr.IsTimeout)
+		return errors.As(e.Err, &dnsErr) && dnsErr.IsTemporary
 	}
 	return false
 }
@@ -120,11 +154,16 @@ func classify(err error) string {
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, syscall.ETIMEDOUT),
 		errors.As(err, &netErr) && netErr.Timeout():
 		return ClassTimeout
-	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE), errors.Is(err, syscall.ECONNABORTED):
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE), errors.Is(err, syscall.ECONNABORTED),
+		closedIdle(err):
 		return ClassReset
 	case errors.As(err, &opErr) && opErr.Op == "dial",
 		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
 		return ClassConnect
+	case strings.Contains(err.Error(), "failed to parse Location"):
+		// net/http could not parse a redirect's target: the page's own
+		// fault, and no retry will change it.
+		return ClassBadURL
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF), isProtocolError(err):
 		return ClassProtocol
 	case errors.As(err, &urlErr) && urlErr.Op == "parse":
@@ -140,7 +179,6 @@ var protocolMessages = []string{
 	"malformed MIME header",         // a header line
 	"multiple Content-Length",       // conflicting lengths
 	"bad Content-Length",            // an unparseable length
-	"failed to parse Location",      // a redirect target that is no URL
 	"transport connection broken",   // any of these on a kept-alive connection
 	"unsupported transfer encoding", // Transfer-Encoding other than chunked
 	"too many transfer encodings",

@@ -152,49 +152,46 @@ func TestCountersAgreeWithTheDatabase(t *testing.T) {
 	}
 }
 
-// TestLongRetryAfterParksTheHost: a host asking for a pause longer than
-// --max-retry-after is parked for the run instead of holding it; the pause is
-// kept (a response still in flight must not erase it), and the next run,
-// started inside the pause, parks the host again instead of waiting for it.
-func TestLongRetryAfterParksTheHost(t *testing.T) {
+// refreshCrawler starts a refresh run of cfg the way `trawl crawl` does and
+// returns its crawler.
+func refreshCrawler(t *testing.T, db *store.DB, cfg Config) *Crawler {
+	t.Helper()
+	cfg.RefreshCutoff = time.Now().Add(-time.Hour)
+	b, _ := json.Marshal(cfg)
+	r, err := db.StartRun(context.Background(), "refresh", b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.RequeueStale(context.Background(), r.ID, cfg.RefreshCutoff, RetrySkipReasons()); err != nil {
+		t.Fatal(err)
+	}
+	c, err := New(cfg, db, r.ID, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TestLongRetryAfterDefersOnlyThatURL: one URL asking for a pause longer than
+// --max-retry-after is put off to a later run, recorded with the time it may
+// be asked again, while the rest of its host is crawled; the next run, inside
+// the pause, records it as deferred again without asking it.
+func TestLongRetryAfterDefersOnlyThatURL(t *testing.T) {
 	h := fixtures.MustHost(t, fixtures.HostConfig{}, nil)
-	h.Handle("/{$}", fixtures.Status(200, map[string]string{"Content-Type": "text/html"},
-		`<a href="/a">a</a><a href="/b">b</a><a href="/c">c</a>`))
-	h.Handle("/a", fixtures.Status(429, map[string]string{"Retry-After": "3600"}, "slow down"))
-	h.Handle("/b", fixtures.Slow(300*time.Millisecond)) // answers after /a's 429
+	html := map[string]string{"Content-Type": "text/html"}
+	links := `<a href="/a">a</a>`
+	for i := range 10 {
+		links += fmt.Sprintf(`<a href="/ok/%d">ok</a>`, i)
+		h.Handle(fmt.Sprintf("/ok/%d", i), fixtures.Status(200, html, "<title>ok</title>"))
+	}
+	h.Handle("/{$}", fixtures.Status(200, html, links))
+	h.Handle("/a", fixtures.Status(503, map[string]string{"Retry-After": "3600"}, "come back in an hour"))
 	db := testDB(t)
 	cfg := testConfig(h.URL + "/")
-	cfg.PerHost = 2
 	cfg.MaxRetryAfter = Duration(time.Minute)
-	pause := func(when string) {
-		t.Helper()
-		var reason, untilText string
-		db.Reader().QueryRow(`SELECT coalesce(parked_reason, ''), coalesce(backoff_until, '') FROM hosts WHERE host = ?`, h.URL).Scan(&reason, &untilText)
-		until, _ := time.Parse(time.RFC3339Nano, untilText)
-		if reason == "" || time.Until(until) < 50*time.Minute {
-			t.Errorf("%s: parked_reason %q, backoff_until %q; want a reason and about an hour from now", when, reason, untilText)
-		}
-	}
 	for run, start := range []func() *Crawler{
 		func() *Crawler { return newCrawl(t, db, cfg) },
-		func() *Crawler {
-			// A refresh inside the pause: the parked URLs are queued again.
-			refresh := cfg
-			refresh.RefreshCutoff = time.Now().Add(-time.Hour)
-			b, _ := json.Marshal(refresh)
-			r, err := db.StartRun(context.Background(), "refresh", b)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if n, err := db.RequeueStale(context.Background(), r.ID, refresh.RefreshCutoff, RetrySkipReasons()); err != nil || n == 0 {
-				t.Fatalf("requeued %d, %v; want the parked URLs", n, err)
-			}
-			c, err := New(refresh, db, r.ID, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return c
-		},
+		func() *Crawler { return refreshCrawler(t, db, cfg) },
 	} {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		res, err := start().Run(ctx)
@@ -202,10 +199,69 @@ func TestLongRetryAfterParksTheHost(t *testing.T) {
 		if err != nil || res.Status != StatusFinished {
 			t.Fatalf("run %d: %s, %v; want finished, not held for an hour", run+1, res.Status, err)
 		}
-		pause(fmt.Sprintf("after run %d", run+1))
+		var state, reason, retryAt string
+		db.Reader().QueryRow(`SELECT state, coalesce(reason, ''), coalesce(retry_at, '') FROM urls WHERE url = ?`, h.URL+"/a").
+			Scan(&state, &reason, &retryAt)
+		until, _ := time.Parse(time.RFC3339Nano, retryAt)
+		if state != store.StateSkipped || reason != ClassDeferred || time.Until(until) < 50*time.Minute {
+			t.Errorf("run %d: /a %s %q retry_at %q; want skipped, deferred, about an hour from now", run+1, state, reason, retryAt)
+		}
+		if n := queryInt(t, db, `SELECT count(*) FROM hosts WHERE parked_reason IS NOT NULL`); n != 0 {
+			t.Errorf("run %d: the host was parked for one URL's Retry-After", run+1)
+		}
+		if n := queryInt(t, db, `SELECT count(*) FROM pages WHERE status = 200 AND url LIKE '%/ok/%'`); n != 10 {
+			t.Errorf("run %d: %d of the 10 other pages fetched", run+1, n)
+		}
+	}
+	asked := 0
+	for _, r := range h.Log.Entries() {
+		if r.Path == "/a" {
+			asked++
+		}
+	}
+	if asked != 1 {
+		t.Errorf("/a was requested %d times, want once: the second run is inside its pause", asked)
+	}
+}
+
+// TestLongRetryAfterEverywhereParksTheHost: a host whose URLs all ask for a
+// long pause (maintenance) is parked after a few of them, with the pause
+// kept, and the next run, started inside the pause, parks it again at once.
+func TestLongRetryAfterEverywhereParksTheHost(t *testing.T) {
+	h := fixtures.MustHost(t, fixtures.HostConfig{}, nil)
+	h.SetRobots(404, "")
+	links := ""
+	for i := range 20 {
+		links += fmt.Sprintf(`<a href="/p%d">p</a>`, i)
+	}
+	h.Handle("/{$}", fixtures.Status(200, map[string]string{"Content-Type": "text/html"}, links))
+	h.Handle("/", fixtures.RetryAfter503(3600))
+	db := testDB(t)
+	cfg := testConfig(h.URL + "/")
+	cfg.PerHost = 1
+	cfg.MaxRetryAfter = Duration(time.Minute)
+	for run, start := range []func() *Crawler{
+		func() *Crawler { return newCrawl(t, db, cfg) },
+		func() *Crawler { return refreshCrawler(t, db, cfg) },
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		res, err := start().Run(ctx)
+		cancel()
+		if err != nil || res.Status != StatusFinished {
+			t.Fatalf("run %d: %s, %v", run+1, res.Status, err)
+		}
+		var reason, untilText string
+		db.Reader().QueryRow(`SELECT coalesce(parked_reason, ''), coalesce(backoff_until, '') FROM hosts WHERE host = ?`, h.URL).Scan(&reason, &untilText)
+		until, _ := time.Parse(time.RFC3339Nano, untilText)
+		if reason == "" || time.Until(until) < 50*time.Minute {
+			t.Errorf("run %d: parked_reason %q, backoff_until %q; want a reason and about an hour from now", run+1, reason, untilText)
+		}
 		if n := queryInt(t, db, `SELECT count(*) FROM urls WHERE state = 'skipped' AND reason = ?`, ClassParked); n == 0 {
 			t.Errorf("run %d: no URL recorded as skipped for the parked host", run+1)
 		}
+	}
+	if n := h.Log.Len(); n > 1+4 {
+		t.Errorf("the host got %d requests; it should be parked after 3 pages asked for an hour", n)
 	}
 }
 

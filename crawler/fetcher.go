@@ -2,13 +2,21 @@ package crawler
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/gocolly/colly/v2"
 )
+
+// stallTimeout is how long a response may send nothing (before its headers,
+// or mid-body) before it ends in a timeout; --timeout still bounds the
+// whole request.
+const stallTimeout = 10 * time.Second
 
 // response is what one HTTP attempt returned.
 type response struct {
@@ -23,7 +31,7 @@ type response struct {
 // hop goes back through scope, robots and dedup.
 type fetcher struct {
 	c         *colly.Collector
-	transport *http.Transport // shared with the robots.txt client
+	transport http.RoundTripper // shared with the robots.txt client
 	maxBody   int
 }
 
@@ -54,9 +62,11 @@ func newFetcher(ctx context.Context, cfg *Config) *fetcher {
 		IdleConnTimeout:       30 * time.Second,
 		TLSHandshakeTimeout:   10 * time.Second,
 		ExpectContinueTimeout: time.Second,
+		ResponseHeaderTimeout: min(time.Duration(cfg.Timeout), stallTimeout),
 		ForceAttemptHTTP2:     true,
 	}
-	c.WithTransport(transport)
+	fetchTransport := noReplay{rt: transport, idle: min(time.Duration(cfg.Timeout), stallTimeout)}
+	c.WithTransport(fetchTransport)
 	c.SetRequestTimeout(time.Duration(cfg.Timeout))
 	c.SetRedirectHandler(func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse })
 	// colly re-encodes a body to UTF-8 by the Content-Type charset (and, given
@@ -81,8 +91,124 @@ func newFetcher(ctx context.Context, cfg *Config) *fetcher {
 			h.resp = r
 		}
 	})
-	return &fetcher{c: c, transport: transport, maxBody: maxBody}
+	return &fetcher{c: c, transport: fetchTransport, maxBody: maxBody}
 }
+
+// noReplay sends every request as its caller made it, and once, and cuts
+// off a response that stalls.
+//
+// A GET without a body counts as replayable, and net/http's transport then
+// sends it again by itself when a kept-alive connection fails (the server may
+// have seen it: a reset after reading the request), invisible to the retry
+// budget and the database: 6 requests on the wire for 3 attempts recorded.
+// A body without GetBody makes a request not replayable; the transport
+// probes it, finds it empty, and sends no body and no Content-Length.
+//
+// A body from which no byte arrives for idle, or less than lowSpeedBytes in
+// any idle-long stretch (curl's --speed-limit), ends in a timeout then,
+// rather than holding a fetcher (and one of its host's slots) until
+// --timeout.
+type noReplay struct {
+	rt   http.RoundTripper
+	idle time.Duration
+}
+
+// RoundTrip implements http.RoundTripper.
+func (n noReplay) RoundTrip(req *http.Request) (*http.Response, error) {
+	ctx, cancel := context.WithCancel(req.Context())
+	r := req.Clone(ctx)
+	if (req.Body == nil || req.Body == http.NoBody) && req.GetBody == nil {
+		r.Body, r.ContentLength = emptyBody{}, 0
+	}
+	resp, err := n.rt.RoundTrip(r)
+	if err != nil && closedIdle(err) && ctx.Err() == nil {
+		// The server had closed the kept-alive connection before it read
+		// anything: the request never reached it, so sending it again on a
+		// new connection is not a second attempt on the wire.
+		resp, err = n.rt.RoundTrip(r)
+	}
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	resp.Body = &idleBody{rc: resp.Body, idle: n.idle, cancel: cancel}
+	return resp, nil
+}
+
+// lowSpeedBytes is the least a body must send per stall period.
+const lowSpeedBytes = 1024
+
+// closedIdle reports whether err is net/http finding that the server closed
+// a kept-alive connection before any response (its errServerClosedIdle is
+// unexported).
+func closedIdle(err error) bool {
+	return strings.Contains(err.Error(), "server closed idle connection")
+}
+
+// errStalled is a response body that sent nothing (or next to nothing, when
+// dripping) for too long.
+type errStalled struct {
+	idle     time.Duration
+	dripping bool
+}
+
+func (e errStalled) Error() string {
+	if e.dripping {
+		return fmt.Sprintf("less than %d bytes received in %s", lowSpeedBytes, e.idle)
+	}
+	return fmt.Sprintf("no data received for %s", e.idle)
+}
+func (e errStalled) Timeout() bool   { return true }
+func (e errStalled) Temporary() bool { return true }
+
+// idleBody cancels its request when one Read waits longer than idle.
+type idleBody struct {
+	rc     io.ReadCloser
+	idle   time.Duration
+	cancel func()
+	timer  *time.Timer
+	fired  atomic.Bool
+	since  time.Time // start of the current stretch
+	got    int       // bytes received in it
+}
+
+func (b *idleBody) Read(p []byte) (int, error) {
+	if b.timer == nil {
+		b.timer = time.AfterFunc(b.idle, func() { b.fired.Store(true); b.cancel() })
+	} else {
+		b.timer.Reset(b.idle)
+	}
+	if b.since.IsZero() {
+		b.since = time.Now()
+	}
+	n, err := b.rc.Read(p)
+	b.timer.Stop()
+	if err != nil && b.fired.Load() {
+		return n, errStalled{idle: b.idle}
+	}
+	if b.got += n; b.got >= lowSpeedBytes {
+		b.since, b.got = time.Now(), 0
+	} else if err == nil && time.Since(b.since) > b.idle {
+		b.cancel()
+		return n, errStalled{idle: b.idle, dripping: true}
+	}
+	return n, err
+}
+
+func (b *idleBody) Close() error {
+	if b.timer != nil {
+		b.timer.Stop()
+	}
+	err := b.rc.Close()
+	b.cancel()
+	return err
+}
+
+// emptyBody is a request body net/http cannot rewind.
+type emptyBody struct{}
+
+func (emptyBody) Read([]byte) (int, error) { return 0, io.EOF }
+func (emptyBody) Close() error             { return nil }
 
 // fetch performs one GET. A non-nil error means there was no complete response.
 func (f *fetcher) fetch(rawURL string, hdr http.Header) (*response, error) {

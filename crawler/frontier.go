@@ -17,15 +17,17 @@ type hostQueue struct {
 	retries     []retryJob  // failed attempts waiting for their back-off
 	more        bool        // the store may hold queued URLs not in window
 	inflight    int
-	next        time.Time          // earliest start of the next request
-	claimed     map[int64]struct{} // ids in window, retries, in flight or awaiting commit
-	pages       int                // pages fetched from this host in this run
-	delay       time.Duration      // effective gap between request starts
-	capped      bool               // reached --max-pages-per-host, or parked
-	failures    int                // consecutive transient failures
-	parked      string             // why the host was parked, if it was (a class)
-	parkedWhy   string             // the details, for hosts.parked_reason
-	pausedUntil time.Time          // the latest pause the host asked for, kept in hosts.backoff_until
+	next        time.Time           // earliest start of the next request
+	claimed     map[int64]struct{}  // ids in window, retries, in flight or awaiting commit
+	pages       int                 // pages fetched from this host in this run
+	delay       time.Duration       // effective gap between request starts
+	capped      bool                // reached --max-pages-per-host, or parked
+	health      *politeness.Health  // what the host's responses say of it
+	retryAt     map[int64]time.Time // when failed attempts awaiting their commit may be retried
+	lastRetry   bool                // the last task taken was a retry
+	parked      string              // why the host was parked, if it was (a class)
+	parkedWhy   string              // the details, for hosts.parked_reason
+	pausedUntil time.Time           // the latest pause the host asked for, kept in hosts.backoff_until
 
 	robots         *politeness.Robots // nil until fetched (or when ignored)
 	robotsStatus   politeness.RobotsStatus
@@ -48,8 +50,9 @@ type retryJob struct {
 	notBefore time.Time
 }
 
-func newHostQueue(key string, delay time.Duration) *hostQueue {
-	return &hostQueue{key: key, claimed: map[int64]struct{}{}, index: -1, delay: delay, more: true}
+func newHostQueue(key string, delay time.Duration, health *politeness.Health) *hostQueue {
+	return &hostQueue{key: key, claimed: map[int64]struct{}{}, index: -1, delay: delay, more: true,
+		health: health, retryAt: map[int64]time.Time{}}
 }
 
 // hasWork reports whether the host has anything to dispatch now or later.
@@ -127,10 +130,10 @@ func newFrontier(perHost int) *frontier {
 	return &frontier{hosts: map[string]*hostQueue{}, perHost: perHost}
 }
 
-func (f *frontier) host(key string, delay time.Duration) *hostQueue {
+func (f *frontier) host(key string, delay time.Duration, health func() *politeness.Health) *hostQueue {
 	h, ok := f.hosts[key]
 	if !ok {
-		h = newHostQueue(key, delay)
+		h = newHostQueue(key, delay, health())
 		f.hosts[key] = h
 	}
 	return h

@@ -6,10 +6,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"mime"
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/trawl-crawler/trawl/crawler/urlkey"
 	"github.com/trawl-crawler/trawl/extract"
@@ -39,7 +42,7 @@ func (c *Crawler) fetchPage(f *fetcher, job store.Job) (store.Outcome, event) {
 	resp, err := f.fetch(job.URL, hdr)
 	latency := c.now().Sub(start)
 	out := store.Outcome{Job: job, NotPage: job.Via == viaSitemap}
-	ev := event{kind: evFetched, host: job.Host, fetched: true, latency: latency}
+	ev := event{kind: evFetched, host: job.Host, fetched: true, latency: latency, job: job}
 	fr := &store.Fetch{At: start, Duration: latency, Proxy: c.req.proxyName(job.URL)}
 	out.Fetch = fr
 	if err != nil {
@@ -83,6 +86,14 @@ func (c *Crawler) fetchPage(f *fetcher, job store.Job) (store.Outcome, event) {
 			if d, ok := politeness.ParseRetryAfter(resp.header.Get("Retry-After"), c.now()); ok {
 				ev.retryAfter = d
 			}
+		}
+		if c.health.Defers(ev.retryAfter) {
+			// Waiting that long would hold the run (and the next cron slot):
+			// the URL is put off to a later run, the rest of its host goes on.
+			out.State, out.Reason, out.RetryAt = store.StateSkipped, ClassDeferred, start.Add(ev.retryAfter)
+			fr.Error = fmt.Sprintf("%s; Retry-After %s exceeds --max-retry-after %s: put off until %s",
+				fr.Error, ev.retryAfter.Round(time.Second), time.Duration(c.cfg.MaxRetryAfter), out.RetryAt.UTC().Format(time.RFC3339))
+			return out, ev
 		}
 		c.finishFailure(&out, fe)
 		return out, ev
@@ -187,34 +198,78 @@ func (c *Crawler) readSitemap(out *store.Outcome, body []byte) {
 	add(sm.URLs, out.Job.Depth+1, viaListed)
 }
 
+const (
+	// maxURLLength is the longest URL trawl requests; longer ones (browsers
+	// and servers commonly give up between 2 and 8 KB) are recorded as
+	// too-long, their text cut at this length.
+	maxURLLength = 4096
+	// maxRedirects is the longest chain of redirects followed; a target
+	// beyond it is recorded as too-many-redirects.
+	maxRedirects = 10
+)
+
 // redirect records a 3xx's target and sends it back through the frontier.
+// A target trawl cannot fetch still gets a row, with the reason.
 func (c *Crawler) redirect(out *store.Outcome, location string) {
-	if location == "" {
+	job := out.Job
+	if strings.TrimSpace(location) == "" {
+		out.Fetch.ErrorClass, out.Fetch.Error = ClassBadURL, "redirect without a Location"
 		return
 	}
-	base, err := url.Parse(out.Job.URL)
+	base, err := url.Parse(job.URL)
 	if err != nil {
 		return
 	}
 	target, err := c.canon.Resolve(base, location)
 	if err != nil {
-		out.Fetch.RedirectTo = location
+		n := c.unfetchable(location, err, job, viaRedirect)
+		n.Hops = job.Hops + 1
+		out.Fetch.RedirectTo = n.URL
+		out.Discovered = append(out.Discovered, n)
 		return
 	}
-	out.Fetch.RedirectTo = target.String()
-	out.Discovered = append(out.Discovered, c.discover(target, out.Job, out.Job.Depth+1, viaRedirect))
+	n := c.discover(target, job, job.Depth+1, viaRedirect)
+	n.Hops = job.Hops + 1
+	if n.Skip == "" && n.Hops > maxRedirects {
+		n.Skip = ClassTooManyRedirects
+	}
+	out.Fetch.RedirectTo = n.URL
+	out.Discovered = append(out.Discovered, n)
 }
 
 // discover builds the frontier entry for a URL found by job.
 func (c *Crawler) discover(u *url.URL, job store.Job, depth int, via string) store.NewURL {
 	n := store.NewURL{URL: u.String(), Host: urlkey.HostKey(u), Depth: depth, Via: via, ParentID: job.ID}
 	switch {
+	case len(n.URL) > maxURLLength:
+		n.URL, n.Skip = clipURL(n.URL), ClassTooLong
 	case !c.scope.InScope(u):
 		n.Skip = ClassOutOfScope
 	case c.cfg.MaxDepth > 0 && depth > c.cfg.MaxDepth:
 		n.Skip = ClassMaxDepth
 	}
 	return n
+}
+
+// unfetchable records raw, a link or Location found by job that is no URL
+// trawl can fetch (err says why), as skipped: another scheme, or no usable
+// URL. Having no host of its own, it is filed under job's host.
+func (c *Crawler) unfetchable(raw string, err error, job store.Job, via string) store.NewURL {
+	reason := ClassBadURL
+	if errors.Is(err, urlkey.ErrScheme) {
+		reason = ClassScheme
+	}
+	if len(raw) > maxURLLength {
+		raw = clipURL(raw)
+	}
+	return store.NewURL{URL: raw, Host: job.Host, Depth: job.Depth + 1, Via: via, ParentID: job.ID, Skip: reason}
+}
+
+// clipURL cuts an over-long URL to maxURLLength bytes and marks the cut with
+// "…", which no canonical URL contains, so the record cannot collide with a
+// real URL.
+func clipURL(s string) string {
+	return strings.ToValidUTF8(s[:maxURLLength], "") + "…"
 }
 
 // extractPage parses an HTML page once and records its facts and links.
@@ -224,7 +279,18 @@ func (c *Crawler) extractPage(out *store.Outcome, resp *response) {
 		return
 	}
 	fr := out.Fetch
+	if sniffed := http.DetectContentType(resp.body); !strings.HasPrefix(sniffed, "text/") {
+		// Binary bytes served as HTML: parsing them would only make up a
+		// title and links out of noise.
+		fr.ErrorClass, fr.Error = ClassParse, "the body is "+sniffed+", not HTML"
+		return
+	}
 	doc, err := extract.Parse(resp.body, fr.ContentType, pageURL)
+	if extract.TooDeep(err) {
+		// Browsers parse pages nested deeper than the parser's 512
+		// elements; without the excess nesting, so do we.
+		doc, err = extract.Parse(extract.Flatten(resp.body), fr.ContentType, pageURL)
+	}
 	if err != nil {
 		fr.ErrorClass, fr.Error = ClassParse, err.Error()
 		return
@@ -251,12 +317,21 @@ func (c *Crawler) extractPage(out *store.Outcome, resp *response) {
 	links := extract.Links(doc)
 	out.Links = make([]store.Link, 0, len(links))
 	seen := make(map[string]struct{}, len(links))
+	first := len(out.Discovered)
+	var followed []string       // canonical, aligned with out.Discovered[first:]
+	var unusable []store.NewURL // links that are no URL trawl can fetch
 	for _, l := range links {
 		u, err := c.canon.Canonical(l.URL)
 		if err != nil {
+			if !fr.NoFollow {
+				unusable = append(unusable, c.unfetchable(l.URL, err, out.Job, viaLink))
+			}
 			continue
 		}
 		s := u.String()
+		if len(s) > maxURLLength {
+			s = clipURL(s)
+		}
 		out.Links = append(out.Links, store.Link{URL: s, Text: l.Text, Rel: l.Rel})
 		if fr.NoFollow {
 			continue
@@ -265,7 +340,42 @@ func (c *Crawler) extractPage(out *store.Outcome, resp *response) {
 			continue
 		}
 		seen[s] = struct{}{}
+		followed = append(followed, s)
 		out.Discovered = append(out.Discovered, c.discover(u, out.Job, out.Job.Depth+1, viaLink))
+	}
+	if len(followed) > 0 {
+		// The page's text for content identity: its title, main text and
+		// link texts (a list page's text is mostly in its links).
+		var text strings.Builder
+		text.WriteString(p.Title)
+		text.WriteByte('\n')
+		text.WriteString(rich.MainText)
+		for _, l := range links {
+			if text.Len() > 64<<10 {
+				break
+			}
+			text.WriteByte('\n')
+			text.WriteString(l.Text)
+		}
+		verdicts := c.traps.traps(pageSignals{host: out.Job.Host, url: out.Job.URL, chain: out.Job.Chain,
+			text: text.String(), links: followed})
+		for i, v := range verdicts {
+			n := &out.Discovered[first+i]
+			n.Chain = v.chain
+			if v.trap && n.Skip == "" {
+				n.Skip, n.Soft = ClassTrap, true
+			}
+		}
+	}
+	out.Discovered = append(out.Discovered, unusable...)
+	if !fr.NoFollow {
+		for _, l := range extract.UnfollowedLinks(doc) {
+			err := error(urlkey.ErrSyntax)
+			if l.Scheme != "" {
+				err = urlkey.ErrScheme
+			}
+			out.Discovered = append(out.Discovered, c.unfetchable(l.Href, err, out.Job, viaLink))
+		}
 	}
 }
 

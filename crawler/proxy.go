@@ -102,7 +102,25 @@ func (r *requestOptions) proxyName(rawURL string) string {
 
 // configure sets the proxy and TLS settings on the transport that colly
 // and the robots.txt client share.
-func (r *requestOptions) configure(t *http.Transport) {
+func (r *requestOptions) configure(rt http.RoundTripper) {
+	t := baseTransport(rt)
+	if t == nil {
+		return
+	}
 	t.Proxy = r.proxy
 	r.configureTLS(t)
+}
+
+// baseTransport is the *http.Transport under the fetcher's round trippers.
+func baseTransport(rt http.RoundTripper) *http.Transport {
+	for {
+		switch t := rt.(type) {
+		case *http.Transport:
+			return t
+		case noReplay:
+			rt = t.rt
+		default:
+			return nil
+		}
+	}
 }

@@ -5,18 +5,20 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"golang.org/x/net/html/charset"
 	"golang.org/x/text/encoding"
-	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/htmlindex"
 	"golang.org/x/text/encoding/unicode"
 )
 
 // prescanLen is how much of a body is searched for a <meta> charset
-// declaration. The WHATWG prescan (and charset.DetermineEncoding) looks at
+// declaration. The WHATWG prescan looks at
 // the first 1024 bytes only, which keeps the decision cheap and independent
 // of body size.
 const prescanLen = 1024
+
+// lateMetaLen is how much of an undeclared body is searched for a <meta>
+// charset after the first kilobyte found none.
+const lateMetaLen = 64 << 10
 
 // Byte order marks, as strings so that they are constants.
 const (
@@ -27,7 +29,7 @@ const (
 
 // DecodeHTML converts an HTML body to UTF-8 and reports the canonical WHATWG
 // name of the encoding it was decoded from ("utf-8", "windows-1252",
-// "shift_jis", ...).
+// "shift_jis", ...), or Binary.
 //
 // The encoding is decided the way browsers decide it, in this order:
 //
@@ -36,19 +38,28 @@ const (
 //     servers send duplicated or trailing parameters); unknown labels are
 //     ignored;
 //  3. <meta charset> or <meta http-equiv=Content-Type> in the first 1024
-//     bytes, found with the prescan of golang.org/x/net/html/charset;
-//  4. otherwise UTF-8 if the whole body is valid UTF-8, windows-1252 if not.
+//     bytes, found with the HTML Standard's prescan (see prescan);
+//  4. such a <meta> later in the first 64 KiB, which a browser's parser
+//     would find and reload the page for;
+//  5. otherwise UTF-8 if the whole body is valid UTF-8 (a sequence cut off
+//     at the end, as by a size limit, does not count against it), and if
+//     not, the legacy encoding that sniff finds most plausible.
 //
-// No statistical detector is run: colly's DetectCharset does that over every
-// whole body and cost a factor of five in throughput (see DESIGN.md), while
-// the steps above are what browsers do and cost little more than one
-// utf8.Valid scan.
+// A declaration is overruled only where the bytes prove it wrong: a body
+// labelled with a single-byte charset that is valid UTF-8 with multi-byte
+// sequences is UTF-8; a body labelled UTF-8 that is not valid UTF-8 is
+// sniffed; a body with many control bytes is UTF-16 without a BOM (NULs on
+// every other byte) or else not text at all, reported as Binary and decoded
+// to nothing. The sniff reads only the first kilobytes that have bytes
+// outside ASCII, so its cost does not grow with the page; no statistical
+// detector runs over whole bodies (colly's DetectCharset did, and cost a
+// factor of five in throughput, see DESIGN.md).
 //
 // Labels are resolved per the WHATWG Encoding Standard, so "iso-8859-1" and
 // "us-ascii" decode as (and are reported as) "windows-1252", and a <meta>
 // declaring UTF-16 means UTF-8.
 //
-// The result is always valid UTF-8: a body declared as UTF-8 that is not gets
+// The result is always valid UTF-8: a body decoded as UTF-8 that is not gets
 // U+FFFD for each invalid sequence, as a browser would show it. When the body
 // is UTF-8 without a BOM and valid, the input slice itself is returned (no
 // copy), which is the common case on today's web; callers must therefore not
@@ -68,31 +79,77 @@ func DecodeHTML(body []byte, contentType string) (decoded []byte, charsetName st
 		// without Lookup's allocation of an encoder wrapper we do not use.
 		if e, err := htmlindex.Get(label); err == nil {
 			if name, err := htmlindex.Name(e); err == nil {
-				return decodeDeclared(e, name, body)
+				return decodeDeclared(name, body)
 			}
 		}
 	}
 
-	// The header is passed as "" because it was handled above; DetermineEncoding
-	// then runs the <meta> prescan over at most the first 1024 bytes.
-	e, name, _ := charset.DetermineEncoding(body[:min(len(body), prescanLen)], "")
-	if e == charmap.Windows1252 {
-		// DetermineEncoding returns the bare charmap (not the wrapper that
-		// Lookup returns for a declared label) only as its default: nothing was
-		// declared and the first kilobyte holds no UTF-8 evidence, which is
-		// true of every ASCII-only head. Decide on the whole body instead, so
-		// an undeclared UTF-8 page with non-ASCII text after the first
-		// kilobyte is not decoded as windows-1252. TestDecodeHTML guards this
-		// reliance on the identity of the default.
-		if utf8.Valid(body) {
-			return body, "utf-8"
-		}
-		if se, sname, ok := sniff(body); ok {
-			return decodeWith(se, sname, body)
-		}
-		return decodeWith(e, "windows-1252", body)
+	if name := prescan(body[:min(len(body), prescanLen)]); name != "" {
+		return decodeDeclared(name, body)
 	}
-	return decodeDeclared(e, name, body)
+	// A <meta> past the first kilobyte is still seen by a browser's parser,
+	// which then decodes the page again with it; a second, longer prescan
+	// stands for that.
+	if len(body) > prescanLen {
+		if name := prescan(body[:min(len(body), lateMetaLen)]); name != "" {
+			return decodeDeclared(name, body)
+		}
+	}
+	if out, name, ok := decodeNonText(body); ok {
+		return out, name
+	}
+	if utf8.Valid(trimIncompleteRune(body)) {
+		return validUTF8(body), "utf-8"
+	}
+	e, name := sniff(body)
+	return decodeWith(e, name, body)
+}
+
+// Binary is the charset DecodeHTML reports for a body that is not text in
+// any encoding it knows (an image, an archive, ...): then it decodes to
+// nothing, so that no title, text or links are made up from random bytes.
+const Binary = "binary"
+
+// decodeNonText recognises, from control bytes in the first kilobytes, a
+// body that is UTF-16 without a byte order mark (every other byte NUL, which
+// is also valid UTF-8) or that is not text at all. Text in an ASCII-based
+// encoding has almost no control bytes other than whitespace; the test is
+// the HTML Standard's "binary data byte" set, allowing 1% of strays. Only a
+// head with a NUL byte is counted: both UTF-16 and binary formats have them
+// (random bytes: all but surely in a few kilobytes), and the search for one
+// is much faster than the count, which keeps the common case cheap.
+func decodeNonText(body []byte) ([]byte, string, bool) {
+	head := body[:min(len(body), sniffScanLen)]
+	if bytes.IndexByte(head, 0) < 0 {
+		return nil, "", false
+	}
+	controls, nulEven, nulOdd := 0, 0, 0
+	for i, c := range head {
+		if c >= 0x20 || c == '\t' || c == '\n' || c == '\f' || c == '\r' || c == 0x1b {
+			continue
+		}
+		controls++
+		if c == 0 {
+			if i%2 == 0 {
+				nulEven++
+			} else {
+				nulOdd++
+			}
+		}
+	}
+	if controls*100 <= len(head) {
+		return nil, "", false
+	}
+	half := len(head) / 2
+	switch {
+	case nulOdd*10 >= half*3 && nulEven*50 <= half:
+		out, name := decodeWith(unicode.UTF16(unicode.LittleEndian, unicode.IgnoreBOM), "utf-16le", body)
+		return out, name, true
+	case nulEven*10 >= half*3 && nulOdd*50 <= half:
+		out, name := decodeWith(unicode.UTF16(unicode.BigEndian, unicode.IgnoreBOM), "utf-16be", body)
+		return out, name, true
+	}
+	return []byte{}, Binary, true
 }
 
 // decodeDeclared decodes body with the encoding a header or <meta> declared,
@@ -102,96 +159,31 @@ func DecodeHTML(body []byte, contentType string) (decoded []byte, charsetName st
 // UTF-8 with multi-byte sequences, something legacy text almost never is; and
 // a legacy page labelled UTF-8, which shows as invalid UTF-8. Only in the
 // second case is the detector run, and only over the first few kilobytes.
-func decodeDeclared(e encoding.Encoding, name string, body []byte) ([]byte, string) {
+func decodeDeclared(name string, body []byte) ([]byte, string) {
 	if name == "utf-8" {
-		if !utf8.Valid(body) {
-			if se, sname, ok := sniff(body); ok && sname != "utf-8" {
-				return decodeWith(se, sname, body)
+		if !utf8.Valid(trimIncompleteRune(body)) {
+			if out, name, ok := decodeNonText(body); ok {
+				return out, name
 			}
+			e, name := sniff(body)
+			return decodeWith(e, name, body)
 		}
 		return validUTF8(body), name
+	}
+	if !strings.HasPrefix(name, "utf-16") {
+		if out, name, ok := decodeNonText(body); ok {
+			return out, name
+		}
 	}
 	if isSingleByte(name) && hasMultibyteUTF8(body) && utf8.Valid(body) {
 		return body, "utf-8"
 	}
+	e, err := htmlindex.Get(name)
+	if err != nil {
+		// name came from htmlindex.Name, so this does not happen.
+		return validUTF8(body), "utf-8"
+	}
 	return decodeWith(e, name, body)
-}
-
-// sniffLen is how much of a body the guesser sees.
-const sniffLen = 8 << 10
-
-// cjkCandidates are the legacy multi-byte encodings an undeclared or
-// mislabelled page is tested against, by WHATWG name.
-var cjkCandidates = [...]string{"shift_jis", "euc-jp", "euc-kr", "gbk", "big5"}
-
-// commonHan holds very frequent Chinese characters in both simplified and
-// traditional forms. Text decoded with the wrong Chinese encoding is valid but
-// made of rare characters; the right one hits this set often.
-const commonHan = "的一是不了在人有我他这這个個们們中来來上大为為和国國地到以说說时時要就出会會可也你对對生能而子那得于於着著下自之年过過发發后後作里裡用道行所然家种種事成方多经經么麼去法学學如都同现現当當没沒动動面起看定天分还還进進好小部其些主样樣理心她本前开開但因只从從想实實日文网網页頁体體新闻聞华華业業公司商品"
-
-// sniff guesses which legacy CJK encoding an undeclared or mislabelled body is
-// in, from its first kilobytes. A general statistical detector was measured
-// first (github.com/saintfish/chardet): on short CJK pages it answered
-// windows-1252 with more confidence than the right encoding, so trawl decodes
-// the sample with each candidate and scores the result: invalid sequences
-// count heavily against an encoding; kana, Hangul and frequent Han characters
-// count for the encodings that produce them.
-func sniff(body []byte) (encoding.Encoding, string, bool) {
-	sample := body[:min(len(body), sniffLen)]
-	best, bestName, bestScore := encoding.Encoding(nil), "", 0.0
-	for _, name := range cjkCandidates {
-		e, err := htmlindex.Get(name)
-		if err != nil {
-			continue
-		}
-		text, err := e.NewDecoder().Bytes(sample)
-		if err != nil {
-			continue
-		}
-		if score := scoreCJK(string(text), name); score > bestScore {
-			best, bestName, bestScore = e, name, score
-		}
-	}
-	return best, bestName, best != nil
-}
-
-// scoreCJK rates how plausible text is as the decoding of a page in the named
-// encoding.
-func scoreCJK(text, name string) float64 {
-	japanese := name == "shift_jis" || name == "euc-jp"
-	score := 0.0
-	for i, r := range text {
-		switch {
-		case r < 0x80:
-		case r == utf8.RuneError:
-			if i < len(text)-4 { // a character cut at the end of the sample is no evidence
-				score -= 20
-			}
-		case r >= 0x3040 && r <= 0x30ff: // hiragana, katakana
-			if japanese {
-				score += 3
-			} else {
-				score -= 1
-			}
-		case r >= 0xac00 && r <= 0xd7a3: // Hangul syllables
-			if name == "euc-kr" {
-				score += 3
-			} else {
-				score -= 1
-			}
-		case r >= 0x4e00 && r <= 0x9fff: // Han
-			if strings.ContainsRune(commonHan, r) {
-				score += 2
-			} else {
-				score += 0.25
-			}
-		case r >= 0x3000 && r <= 0x303f, r >= 0xff00 && r <= 0xffef: // CJK punctuation, full width forms
-			score += 0.5
-		default:
-			score -= 2
-		}
-	}
-	return score
 }
 
 // isSingleByte reports whether a WHATWG encoding name is a single-byte legacy
@@ -272,4 +264,20 @@ func headerCharset(contentType string) string {
 // does not allocate.
 func hasPrefix(b []byte, p string) bool {
 	return len(b) >= len(p) && string(b[:len(p)]) == p
+}
+
+// trimIncompleteRune returns b without a UTF-8 sequence that is cut off at its
+// end, as a body truncated at a size limit is; such a body is still UTF-8.
+func trimIncompleteRune(b []byte) []byte {
+	for i := len(b) - 1; i >= 0 && i >= len(b)-utf8.UTFMax; i-- {
+		c := b[i]
+		if c&0xc0 == 0x80 {
+			continue // continuation byte: look further back for the lead
+		}
+		if c >= 0xc0 && !utf8.FullRune(b[i:]) {
+			return b[:i]
+		}
+		break
+	}
+	return b
 }

@@ -87,7 +87,7 @@ func TestDecodeHTML(t *testing.T) {
 		{"undeclared euc-kr", page("", encode(t, korean.EUCKR, textEUCKR)), "", textEUCKR, "euc-kr"},
 		{"undeclared windows-1252 stays windows-1252", page("", encode(t, charmap.Windows1252, "café crème brûlée")), "", "café crème brûlée", "windows-1252"},
 		{"meta utf-16 means utf-8", page(`<meta charset="utf-16">`, []byte("café")), "", "café", "utf-8"},
-		{"meta after first 1024 bytes ignored; sniffed instead", page(asciiPad+`<meta charset="euc-kr">`, encode(t, korean.EUCKR, textEUCKR)), "", textEUCKR, "euc-kr"},
+		{"meta after first 1024 bytes still counts", page(asciiPad+`<meta charset="euc-kr">`, encode(t, korean.EUCKR, textEUCKR)), "", textEUCKR, "euc-kr"},
 
 		// Precedence.
 		{"header beats meta", page(`<meta charset="utf-8">`, encode(t, japanese.ShiftJIS, textSJIS)), "text/html; charset=shift_jis", textSJIS, "shift_jis"},
@@ -109,7 +109,42 @@ func TestDecodeHTML(t *testing.T) {
 		// Declared UTF-8 that is not.
 		{"invalid utf-8 gets replacement", page("", []byte("a\xffb\xc3")), "text/html; charset=utf-8", "a\uFFFDb\uFFFD", "utf-8"},
 		{"invalid utf-8 after BOM gets replacement", append([]byte(bomUTF8), 'a', 0xff), "", "a\uFFFD", "utf-8"},
+		// A body cut off by --max-body in the middle of a character is UTF-8.
+		{"undeclared utf-8 truncated mid-character", []byte("<p>Größe und Übung: 日本\xe8\xaa"), "", "Größe und Übung: 日本\uFFFD", "utf-8"},
+		{"undeclared utf-8 truncated after a lead byte", []byte("<p>café crème \xc3"), "text/html", "café crème \uFFFD", "utf-8"},
+		{"meta in script is seen by the prescan", []byte(`<script>var s = '<meta charset="euc-kr">'</script>` + string(encode(t, korean.EUCKR, textEUCKR))), "", textEUCKR, "euc-kr"},
 	}
+	tests = append(tests, []struct {
+		name        string
+		body        []byte
+		contentType string
+		wantText    string
+		wantCharset string
+	}{
+		// The issue's pages: legacy text with no declaration, and GBK
+		// labelled UTF-8 (it was decoded as EUC-KR).
+		{"undeclared German windows-1252", page("", encode(t, charmap.Windows1252, "Größe und Übung: schön in München")), "text/html", "Größe und Übung: schön in München", "windows-1252"},
+		{"undeclared all-caps German windows-1252", page("", encode(t, charmap.Windows1252, "ÄRGER ÜBER GRÖSSE")), "", "ÄRGER ÜBER GRÖSSE", "windows-1252"},
+		{"gbk title labelled utf-8", page("", encode(t, simplifiedchinese.GBK, "北京市政府今天宣布延长地铁运营时间")), "text/html; charset=utf-8", "北京市政府今天宣布延长地铁运营时间", "gbk"},
+		{"undeclared windows-1251", page("", encode(t, charmap.Windows1251, "Новости России и мира")), "", "Новости России и мира", "windows-1251"},
+		{"undeclared koi8-r", page("", encode(t, charmap.KOI8R, "Новости России и мира")), "", "Новости России и мира", "koi8-r"},
+
+		// UTF-8 with a stray legacy byte stays UTF-8.
+		{"utf-8 with one stray byte, labelled", page("", []byte("Москва – столица России, \xe9 город")), "text/html; charset=utf-8", "Москва – столица России, \uFFFD город", "utf-8"},
+		{"utf-8 with one stray byte, undeclared", page("", []byte("日本語のページです\x82")), "", "日本語のページです\uFFFD", "utf-8"},
+
+		// UTF-16 without a BOM or declaration.
+		{"undeclared utf-16le without BOM", encode(t, unicode.UTF16(unicode.LittleEndian, unicode.IgnoreBOM), string(page("", []byte("ünïcödé")))), "text/html", "ünïcödé", "utf-16le"},
+		{"undeclared utf-16be without BOM", encode(t, unicode.UTF16(unicode.BigEndian, unicode.IgnoreBOM), string(page("", []byte("ünïcödé")))), "", "ünïcödé", "utf-16be"},
+
+		// Binary served as text/html decodes to nothing, whatever the label.
+		{"binary undeclared", binaryBody(), "text/html", "", Binary},
+		{"binary labelled utf-8", binaryBody(), "text/html; charset=utf-8", "", Binary},
+		{"binary labelled iso-8859-1", binaryBody(), "text/html; charset=iso-8859-1", "", Binary},
+		{"binary labelled shift_jis", binaryBody(), "text/html; charset=shift_jis", "", Binary},
+		// A stray control byte does not make text binary.
+		{"one NUL in a windows-1252 page", page("", append(encode(t, charmap.Windows1252, textCP1252), 0)), "", textCP1252, "windows-1252"},
+	}...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, name := DecodeHTML(tt.body, tt.contentType)
@@ -125,8 +160,44 @@ func TestDecodeHTML(t *testing.T) {
 			if !bytes.Contains(got, []byte(tt.wantText)) {
 				t.Errorf("result %q does not contain %q", got, tt.wantText)
 			}
+			if tt.wantCharset == Binary && len(got) != 0 {
+				t.Errorf("binary body decoded to %d bytes, want none", len(got))
+			}
 		})
 	}
+}
+
+// binaryBody is what an image served as text/html looks like: a PNG header
+// and compressed (random-looking) bytes.
+func binaryBody() []byte {
+	b := []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00\x00\x00\x01\x00\x08\x06\x00\x00\x00\x5c\x72\xa8\x66")
+	x := uint32(2463534242)
+	for len(b) < 4096 {
+		x ^= x << 13
+		x ^= x >> 17
+		x ^= x << 5
+		b = append(b, byte(x))
+	}
+	return b
+}
+
+// FuzzDecodeHTML checks that any body, with any label, decodes without
+// panicking to valid UTF-8 and a charset name.
+func FuzzDecodeHTML(f *testing.F) {
+	f.Add([]byte("<meta charset=utf-8>caf\xe9"), "text/html")
+	f.Add(binaryBody(), "text/html; charset=utf-8")
+	f.Add([]byte("\xc3\x28\xa0\xa1\xe2\x28\xa1\xf0\x28\x8c\xbc<p>\x81\x40\xfe"), "")
+	f.Add([]byte("<meta http-equiv=content-type content='text/html; charset=\"gbk"), "text/html; charset")
+	f.Add([]byte("\x00<\x00p\x00>\x00"), "text/html; charset=utf-16")
+	f.Fuzz(func(t *testing.T, body []byte, contentType string) {
+		got, name := DecodeHTML(body, contentType)
+		if name == "" {
+			t.Errorf("no charset for %q", body)
+		}
+		if !utf8.Valid(got) {
+			t.Errorf("result is not valid UTF-8: %q", got)
+		}
+	})
 }
 
 // TestDecodeHTMLFastPath checks that valid UTF-8 is returned without a copy,

@@ -13,12 +13,14 @@ const maxLinkText = 200
 
 // Link is one outgoing hyperlink of a page.
 type Link struct {
-	// URL is absolute (resolved against the Doc's Base), http or https,
-	// without fragment, and as a browser would request it: dot segments
-	// resolved, an IDN host in punycode, path and query percent-encoded
-	// (the query in the page's charset). It is not otherwise canonicalised
-	// (case, default port, parameter order): that is the frontier's job,
-	// with the crawl's own rules.
+	// URL is absolute (resolved against the Doc's Base as the URL Standard
+	// does: a backslash is a slash, "http:x" on an http page is relative,
+	// "100%.html" is followed), http or https, without fragment, and as a
+	// browser would request it: dot segments resolved, an IDN host in
+	// punycode, path and query percent-encoded (the query in the page's
+	// charset). It is not otherwise canonicalised (case, default port, IPv4
+	// spellings, parameter order): that is the frontier's job, with the
+	// crawl's own rules.
 	URL string
 	// Text is the anchor text, white space collapsed, capped at 200 runes.
 	// When an <a> has no text, its aria-label is used, then the first
@@ -39,9 +41,10 @@ type Link struct {
 //
 // Only links that lead to a crawlable page are returned: hrefs are trimmed
 // of surrounding white space, and empty or fragment-only hrefs, other schemes
-// (javascript:, mailto:, tel:, data:, ...), unparsable hrefs and results
-// that are not http or https with a host are skipped. Resolution uses
-// net/url against Base, not colly's AbsoluteURL, which is slow.
+// (javascript:, mailto:, tel:, data:, ...), hrefs a browser finds no URL in
+// and results that are not http or https with a host are skipped.
+// Resolution uses net/url where it agrees with the URL Standard and a WHATWG
+// parser elsewhere, not colly's AbsoluteURL, which is slow.
 //
 // Duplicates are kept: the same URL linked twice from one page is two
 // links, usually with different anchor text or rel, and both say something

@@ -31,8 +31,27 @@ func TestLinks(t *testing.T) {
 		{"skipped hrefs", `<a href="javascript:void(0)">j</a><a href="JavaScript:go()">J</a>` +
 			`<a href="mailto:a@example.com">m</a><a href="tel:+123">t</a><a href="data:text/html,x">d</a>` +
 			`<a href="">e</a><a href="  ">s</a><a href="#">h</a><a href="#top">f</a><a href=" #x">g</a>` +
-			`<a href="ftp://example.com/f">ftp</a><a href="http://">nohost</a><a href="http:///p">nohost2</a>` +
-			`<a href="/a%zz">bad escape</a><a href="http://[::1">bad host</a><a>no href</a><a name=x>anchor</a>`, nil},
+			`<a href="ftp://example.com/f">ftp</a><a href="http://">nohost</a><a href="http://:80/">nohost2</a>` +
+			`<a href="http://[::1">bad host</a><a href="http://exa mple/">space in host</a><a>no href</a><a name=x>anchor</a>`, nil},
+
+		// What the URL Standard reads differently from RFC 3986 (and net/url).
+		{"stray percent", `<a href="100%.html">a</a><a href="/sale/50%off">b</a>`,
+			[]Link{{URL: "https://example.com/dir/100%25.html", Text: "a"}, {URL: "https://example.com/sale/50%25off", Text: "b"}}},
+		{"backslash is a slash", `<a href="\\evil.example\x">e</a><a href="\y\z">y</a>`,
+			[]Link{{URL: "https://evil.example/x", Text: "e"}, {URL: "https://example.com/y/z", Text: "y"}}},
+		{"backslash ends the host", `<a href="https://evil.example\@good.example/">e</a>`,
+			[]Link{{URL: "https://evil.example/@good.example/", Text: "e"}}},
+		{"same scheme without slashes is relative", `<a href="https:foo.html">f</a><a href="http:other.example/">o</a>`,
+			[]Link{{URL: "https://example.com/dir/foo.html", Text: "f"}, {URL: "http://other.example/", Text: "o"}}},
+		{"extra slashes before the host", `<a href="///example.org/path">x</a>`, []Link{{URL: "https://example.org/path", Text: "x"}}},
+		{"colon in first segment", `<a href=":foo.com">c</a><a href="[61:24:74]:98">v</a>`,
+			[]Link{{URL: "https://example.com/dir/:foo.com", Text: "c"}, {URL: "https://example.com/dir/[61:24:74]:98", Text: "v"}}},
+		{"non-ASCII userinfo", `<a href="http://foo:💩@example.org/">u</a>`, []Link{{URL: "http://foo:%F0%9F%92%A9@example.org/", Text: "u"}}},
+		{"bad escape in fragment", `<a href="/t?a#%GH">f</a>`, []Link{{URL: "https://example.com/t?a", Text: "f"}}},
+		{"sub-delims kept as written next to escapes", "<a href=\"/a b/(1)!\">p</a><a href=\"/Köln_(Stadt)\">k</a><a href=\"/%28x%29 y\">e</a>",
+			[]Link{{URL: "https://example.com/a%20b/(1)!", Text: "p"}, {URL: "https://example.com/K%C3%B6ln_(Stadt)", Text: "k"}, {URL: "https://example.com/%28x%29%20y", Text: "e"}}},
+		{"empty segments after dot-segments", `<a href="..//x">d</a>`, []Link{{URL: "https://example.com//x", Text: "d"}}},
+		{"DEL encoded", "<a href=\"/a\x7fb\">d</a>", []Link{{URL: "https://example.com/a%7Fb", Text: "d"}}},
 
 		{"area", `<map name=m><area shape=rect coords="0,0,1,1" href="/area" alt=" Area  one "><area nohref alt=x></map>`,
 			[]Link{{URL: "https://example.com/area", Text: "Area one"}}},

@@ -18,6 +18,21 @@ const (
 	siblingShare    = 0.2  // a sibling block scoring this share of the best joins it
 	maxSiblingLinks = 0.25 // ... if at most this share of it is link text
 	minSiblingScore = 10   // and never less than this
+	// A <main> or <article> is the content unless the densest block outside
+	// it has more than 1/minLandmarkShare times its non-link text.
+	minLandmarkShare = 0.5
+	// An article split in parts is taken whole when minSplitParts other
+	// blocks score at least splitShare of the best and share an ancestor.
+	minSplitParts = 1
+	splitShare    = 0.5
+)
+
+// A heading is taken for the page's title only with at least minTitleWords
+// words or more than minTitleRunes characters (scripts without spaces): a
+// shorter one ("New bridge") may just share words with it.
+const (
+	minTitleWords = 3
+	minTitleRunes = 16
 )
 
 // maxMainTextRunes bounds the main text of one page, which is stored with
@@ -29,27 +44,41 @@ const maxMainTextRunes = 1 << 20
 // white space inside them collapsed.
 //
 // Boilerplate is left out wherever it is: nav, header, footer, aside,
-// form, script, style, noscript, template, dialog, svg and the like;
-// elements hidden with the hidden attribute, aria-hidden or an inline
+// script, style, noscript, template, dialog, svg, form controls and the
+// like; elements hidden with the hidden attribute, aria-hidden or an inline
 // display:none; ARIA landmarks other than main (navigation, banner,
 // contentinfo, complementary, search); and elements whose class or id has
-// a word like nav, menu, footer, header, sidebar, comment, cookie, consent,
-// banner, ad, share or social, unless it also has one like content, main,
-// article or post (comment and cookie blocks are dropped whatever other
-// words they have). A name never drops an element that holds the <main> or
-// half the text of the page: that is a wrapper named for its layout
-// ("container has-sidebar"), and its boilerplate parts go by their own. A
+// a word like nav, menu, footer, header, sidebar, banner, ad, share or
+// social, unless it also has one like content, main, article or post. A
+// name never drops an element that holds the <main> or half the text of
+// the page: that is a wrapper named for its layout ("container
+// has-sidebar"), and its boilerplate parts go by their own. A <form> is
+// dropped on the same terms: an ASP.NET page holds its whole body in one.
+// Comments, cookie banners, related, recommended, popular and trending
+// posts are dropped whatever other words they have and however much text
+// they hold, unless they hold the page's <main>, <article> or <h1>. A
 // <header> that holds a heading inside the chosen <main> or <article> is
-// kept: that is the article's title, not the site's banner.
+// kept: that is the article's title, not the site's banner. But an h1 or
+// h2 that repeats the page's <title> (or all of it but the site's name) is
+// left out, as article extractors leave the title out of the text: it is a
+// fact of its own.
 //
-// The content is the first <main> (or role=main) when there is one, else
-// the <article> with the most text; failing both (or when they are empty),
-// the block with the most text and fewest links: every paragraph gives its
-// length, less its link text, to its parent and half to its grandparent,
-// the best-scoring block (weighted by its share of non-link text) wins, and
-// siblings that score nearly as well, or are long paragraphs, join it.
-// Inside the content, lists, tables and blocks that are mostly links are
-// left out (related articles, tag clouds, tables of contents).
+// The content is the first <main> (or role=main) unless it is empty or
+// mostly links. Else it is the block with the most paragraph text and
+// fewest links: the inline content of a block (text and phrasing elements
+// such as <span>s between <br>s, outside its child blocks) is a paragraph
+// that gives its length, less its link text, to the block's parent and half
+// to its grandparent (beside child blocks, to the block itself and half to
+// its parent); list items and headings give nothing, so a list of
+// headlines never wins. The best-scoring block (weighted by its share of
+// non-link text) wins; when another block, neither inside nor around it,
+// scores at least half as well, their nearest common ancestor wins instead
+// (an article cut in two by an ad); and siblings that score nearly as well,
+// or are long paragraphs, join it. The <article> with the most text
+// replaces that choice when it holds it or at least half its non-link
+// text; a smaller one is a teaser. Inside the content, lists, tables and
+// blocks that are mostly links are left out (related articles, tag clouds,
+// tables of contents).
 func MainText(d *Doc) string {
 	root := d.root()
 	if root == nil {
@@ -59,23 +88,78 @@ func MainText(d *Doc) string {
 	if body == nil {
 		body = root
 	}
-	m := mainText{body: body, stats: make(map[*html.Node]textStat, 512), bodyText: -1}
-	if lm := m.landmark(body); lm != nil {
+	m := mainText{body: body, stats: make(map[*html.Node]textStat, 512), skipped: make(map[*html.Node]bool, 128), root: root, bodyText: -1}
+	lm := m.landmark(body)
+	if lm != nil && lm.DataAtom != atom.Article {
+		// A <main> needs no comparison with the rest of the page: the
+		// common case costs one measure of it.
 		m.keepHeader = true
-		if m.measure(lm, false).text > 0 {
+		clear(m.stats)
+		if st := m.measure(lm, false); usable(st) {
 			return m.render([]*html.Node{lm})
 		}
 		m.keepHeader = false
+		lm = nil
 	}
 	clear(m.stats)
 	m.measure(body, false)
-	return m.render(m.densest(body))
+	roots := m.densest(body)
+	if lm != nil && m.trustArticle(lm, roots) {
+		// Measured again with the article's own header kept.
+		clear(m.stats)
+		m.keepHeader = true
+		m.measure(lm, false)
+		return m.render([]*html.Node{lm})
+	}
+	return m.render(roots)
+}
+
+// usable reports whether a landmark with these statistics can be the
+// content: it is neither empty nor mostly links (a <main> left for a
+// script to fill, an <article> that is a list of links).
+func usable(st textStat) bool {
+	return st.text > st.link && st.linkDensity() <= maxLinkDensity
+}
+
+// trustArticle reports whether the <article> a, not the densest blocks
+// roots, is the content: it is usable and holds the densest block or at
+// least minLandmarkShare of their non-link text; else it may be the teaser
+// of a related post.
+func (m *mainText) trustArticle(a *html.Node, roots []*html.Node) bool {
+	st := m.stats[a]
+	if !usable(st) {
+		return false
+	}
+	dense := 0
+	for _, r := range roots {
+		if contains(a, r) {
+			return true
+		}
+		rs := m.stats[r]
+		dense += rs.text - rs.link
+	}
+	return float64(st.text-st.link) >= minLandmarkShare*float64(dense)
+}
+
+// contains reports whether n is a or an ancestor of it.
+func contains(a, n *html.Node) bool {
+	for ; n != nil; n = n.Parent {
+		if n == a {
+			return true
+		}
+	}
+	return false
 }
 
 // textStat counts the non-space characters under an element, all of them
-// and those inside links.
+// and those inside links; and those of its inline content (text and
+// phrasing elements that are its own children, not inside a child block),
+// which is the element's own paragraph when it holds no blocks, and an
+// anonymous paragraph of it when it does.
 type textStat struct {
-	text, link int
+	text, link             int
+	inlineText, inlineLink int
+	hasBlock               bool // a child element is a block
 }
 
 // linkDensity is the share of the text that is link text.
@@ -86,10 +170,18 @@ func (s textStat) linkDensity() float64 {
 	return float64(s.link) / float64(s.text)
 }
 
+// ownInline is the non-link text of the element's inline content.
+func (s textStat) ownInline() int { return s.inlineText - s.inlineLink }
+
 // mainText holds the state of one MainText call.
 type mainText struct {
 	body       *html.Node
 	stats      map[*html.Node]textStat // of every element measured, boilerplate excluded
+	skipped    map[*html.Node]bool     // skip's answers for elements with attributes, <header> excepted
+	root       *html.Node              // of the document
+	title      *string                 // the words of its <title> (see titleWords); nil until needed
+	sawH1      bool                    // isTitle has looked at an h1
+	sawH2      bool                    // and at an h2
 	bodyText   int                     // text of body, class and id names not considered; -1 until needed
 	keepHeader bool                    // inside a landmark: keep <header> with a heading
 }
@@ -140,8 +232,10 @@ func (m *mainText) measure(n *html.Node, inLink bool) textStat {
 		case html.TextNode:
 			k := countNonSpace(c.Data)
 			s.text += k
+			s.inlineText += k
 			if inLink {
 				s.link += k
+				s.inlineLink += k
 			}
 		case html.ElementNode:
 			if m.skip(c) {
@@ -150,6 +244,12 @@ func (m *mainText) measure(n *html.Node, inLink bool) textStat {
 			cs := m.measure(c, inLink || c.DataAtom == atom.A)
 			s.text += cs.text
 			s.link += cs.link
+			if isBlock(c) {
+				s.hasBlock = true
+			} else {
+				s.inlineText += cs.text
+				s.inlineLink += cs.link
+			}
 		}
 	}
 	m.stats[n] = s
@@ -178,12 +278,17 @@ func (m *mainText) densest(body *html.Node) []*html.Node {
 		if n.Type != html.ElementNode || m.skip(n) {
 			return false
 		}
-		if isParagraph(n) {
-			st := m.stats[n]
-			if own := st.text - st.link; own >= minParagraph {
-				add(n.Parent, float64(own))
+		if st := m.stats[n]; scoresText(n) && st.ownInline() >= minParagraph {
+			own := float64(st.ownInline())
+			if st.hasBlock {
+				// Text beside blocks, as in <div>text<br>text<div>..</div></div>:
+				// an anonymous paragraph of n.
+				add(n, own)
+				add(n.Parent, own/2)
+			} else {
+				add(n.Parent, own)
 				if n.Parent != body {
-					add(n.Parent.Parent, float64(own)/2)
+					add(n.Parent.Parent, own/2)
 				}
 			}
 		}
@@ -200,6 +305,10 @@ func (m *mainText) densest(body *html.Node) []*html.Node {
 	if top == nil || top == body || top.Parent == nil {
 		return []*html.Node{body}
 	}
+	top = splitArticle(top, body, order, final, topScore)
+	if top == body || top.Parent == nil {
+		return []*html.Node{body}
+	}
 	threshold := max(minSiblingScore, siblingShare*topScore)
 	var roots []*html.Node
 	for c := top.Parent.FirstChild; c != nil; c = c.NextSibling {
@@ -214,26 +323,52 @@ func (m *mainText) densest(body *html.Node) []*html.Node {
 		switch {
 		case final(c) >= threshold:
 			roots = append(roots, c)
-		case isParagraph(c) && st.text-st.link >= minSiblingText && st.linkDensity() < maxSiblingLinks:
+		case scoresText(c) && !st.hasBlock && st.ownInline() >= minSiblingText && st.linkDensity() < maxSiblingLinks:
 			roots = append(roots, c)
 		}
 	}
 	return roots
 }
 
-// isParagraph reports whether n is a block of running text: a paragraph,
-// quotation, preformatted block, list item or cell, or a div or section
-// with text of its own (pages that never use <p>).
-func isParagraph(n *html.Node) bool {
-	switch n.DataAtom {
-	case atom.P, atom.Pre, atom.Blockquote, atom.Li, atom.Dd, atom.Td:
-		return true
-	case atom.Div, atom.Section:
-		for c := n.FirstChild; c != nil; c = c.NextSibling {
-			if c.Type == html.TextNode && countNonSpace(c.Data) > 0 {
-				return true
+// splitArticle returns the nearest ancestor of top, below body, that also
+// holds minSplitParts other blocks scoring nearly as well as top (at least
+// splitShare of its score): an article whose parts a sidebar or an ad
+// separates. It returns top when there is none.
+func splitArticle(top, body *html.Node, order []*html.Node, final func(*html.Node) float64, topScore float64) *html.Node {
+	var alts []*html.Node
+	for _, n := range order {
+		if n != top && final(n) >= splitShare*topScore && !contains(n, top) && !contains(top, n) {
+			alts = append(alts, n)
+		}
+	}
+	if len(alts) < minSplitParts {
+		return top
+	}
+	for a := top.Parent; a != nil && a != body; a = a.Parent {
+		k := 0
+		for _, n := range alts {
+			if contains(a, n) {
+				k++
 			}
 		}
+		if k >= minSplitParts {
+			return a
+		}
+	}
+	return top
+}
+
+// scoresText reports whether the inline text of block n is running text
+// that says where the content is: that of paragraphs, quotations,
+// preformatted blocks, cells and generic blocks (pages that never use
+// <p>, or set their text in spans between <br>s). The text of list items,
+// headings and the like is not: a list of headlines with teasers must not
+// outscore the article.
+func scoresText(n *html.Node) bool {
+	switch n.DataAtom {
+	case atom.P, atom.Pre, atom.Blockquote, atom.Td, atom.Div, atom.Section, atom.Article,
+		atom.Main, atom.Form:
+		return true
 	}
 	return false
 }
@@ -274,7 +409,7 @@ func (m *mainText) renderNode(r *paragraphs, n *html.Node) {
 				m.renderNode(r, c)
 				continue
 			}
-			if m.linkHeavy(c) {
+			if m.linkHeavy(c) || m.isTitle(c) {
 				continue
 			}
 			r.flush()
@@ -282,6 +417,64 @@ func (m *mainText) renderNode(r *paragraphs, n *html.Node) {
 			r.flush()
 		}
 	}
+}
+
+// isTitle reports whether n is the first h1 or h2 and repeats the page's
+// <title> (or is all of it but the site's name, "Headline | Site"): the
+// title is a fact of its own, and article extractors leave it out of the
+// text.
+func (m *mainText) isTitle(n *html.Node) bool {
+	// The headline is the first heading of its level: only the first h1
+	// and the first h2 are compared, which keeps the cost per page fixed.
+	switch {
+	case n.DataAtom == atom.H1 && !m.sawH1:
+		m.sawH1 = true
+	case n.DataAtom == atom.H2 && !m.sawH2:
+		m.sawH2 = true
+	default:
+		return false
+	}
+	if m.title == nil {
+		t := ""
+		if te := findElement(m.root, atom.Title); te != nil {
+			t = titleWords(te)
+		}
+		m.title = &t
+	}
+	if *m.title == "" {
+		return false
+	}
+	h := titleWords(n)
+	long := strings.Count(h, " ") > minTitleWords || utf8.RuneCountInString(h) > minTitleRunes
+	return long && strings.Contains(*m.title, h)
+}
+
+// titleWords returns the words of the text under n, lower-case, each
+// between spaces (" a b "), so that a contiguous run of words is a
+// substring. One allocation: it runs on every page.
+func titleWords(n *html.Node) string {
+	size := 0
+	walk(n, func(c *html.Node) bool {
+		size += len(c.Data)
+		return true
+	})
+	b := make([]byte, 1, size+2)
+	b[0] = ' '
+	walk(n, func(c *html.Node) bool {
+		if c.Type != html.TextNode {
+			return true
+		}
+		for _, r := range c.Data {
+			switch {
+			case unicode.IsLetter(r) || unicode.IsNumber(r):
+				b = utf8.AppendRune(b, unicode.ToLower(r))
+			case b[len(b)-1] != ' ':
+				b = append(b, ' ')
+			}
+		}
+		return true
+	})
+	return string(b)
 }
 
 // linkHeavy reports whether n is a container of mostly links: a list, table
@@ -298,6 +491,22 @@ func (m *mainText) linkHeavy(n *html.Node) bool {
 
 // skip reports whether element n is boilerplate or hidden (see MainText).
 func (m *mainText) skip(n *html.Node) bool {
+	if n.DataAtom == atom.Header || len(n.Attr) == 0 {
+		// A <header>'s answer depends on keepHeader; without attributes
+		// the answer is a switch on the tag, cheaper than the memo.
+		return m.skipUncached(n)
+	}
+	if v, ok := m.skipped[n]; ok {
+		return v
+	}
+	v := m.skipUncached(n)
+	m.skipped[n] = v
+	return v
+}
+
+// skipUncached is skip without the memo: each element is looked at by the
+// landmark search, the measure, the scoring and the rendering.
+func (m *mainText) skipUncached(n *html.Node) bool {
 	if m.skipByTag(n) {
 		return true
 	}
@@ -305,11 +514,19 @@ func (m *mainText) skip(n *html.Node) bool {
 	case atom.Html, atom.Body, atom.Main, atom.Article:
 		return false // never dropped for their class names
 	}
-	if !boilerplateName(n) {
+	kind := boilerplateName(n)
+	if n.DataAtom != atom.Form && kind == notBoilerplate {
 		return false
+	}
+	if kind == alwaysBoilerplate {
+		// Comments and related posts often outweigh the article: only
+		// holding the page's <main>, <article> or <h1> makes them a
+		// wrapper.
+		return !holdsMain(n) && findElement(n, atom.Article) == nil && findElement(n, atom.H1) == nil
 	}
 	// A wrapper named for its layout ("container has-sidebar") may hold the
 	// whole page: a name never drops the <main>, or half the page's text.
+	// Nor does being a <form>: ASP.NET pages put the whole body in one.
 	// The counts are taken without regard to names, and only now: most
 	// elements have no boilerplate name.
 	if m.bodyText < 0 {
@@ -348,7 +565,7 @@ func (m *mainText) skipByTag(n *html.Node) bool {
 	}
 	switch n.DataAtom {
 	case atom.Nav, atom.Footer, atom.Aside, atom.Script, atom.Style, atom.Noscript,
-		atom.Form, atom.Template, atom.Dialog, atom.Iframe, atom.Object, atom.Embed,
+		atom.Template, atom.Dialog, atom.Iframe, atom.Object, atom.Embed,
 		atom.Canvas, atom.Audio, atom.Video, atom.Button, atom.Select, atom.Textarea,
 		atom.Input, atom.Label, atom.Menu, atom.Head, atom.Title:
 		return true
@@ -380,8 +597,22 @@ func hidden(n *html.Node) bool {
 		return true
 	}
 	if style, ok := attr(n, "style"); ok {
+		if !mayHide(style) {
+			return false // most inline styles: no need to normalise them
+		}
 		s := strings.ToLower(strings.Join(strings.Fields(style), ""))
 		return strings.Contains(s, "display:none") || strings.Contains(s, "visibility:hidden")
+	}
+	return false
+}
+
+// mayHide reports whether an inline style may hide its element: whether it
+// says none or hidden in any of the usual cases.
+func mayHide(style string) bool {
+	for _, w := range [...]string{"none", "hidden", "NONE", "HIDDEN", "None", "Hidden"} {
+		if strings.Contains(style, w) {
+			return true
+		}
 	}
 	return false
 }
@@ -399,11 +630,20 @@ func hasHeading(n *html.Node) bool {
 	return found
 }
 
+// A boilerplateKind says what the class and id of an element name.
+type boilerplateKind int
+
+const (
+	notBoilerplate    boilerplateKind = iota
+	namedBoilerplate                  // nav, footer, ...: unless also named content
+	alwaysBoilerplate                 // comments, cookies, related: whatever else it is named
+)
+
 // boilerplateName reports whether the class or id of n names a boilerplate
 // block. Names are split into words at anything but letters and digits and
 // at camelCase humps ("mainNav" is main, nav), and whole words are compared:
 // "ad" must not match "header" or "download".
-func boilerplateName(n *html.Node) bool {
+func boilerplateName(n *html.Node) boilerplateKind {
 	bad, good, never := false, false, false
 	for _, a := range n.Attr {
 		if a.Namespace != "" || (a.Key != "class" && a.Key != "id") {
@@ -411,19 +651,28 @@ func boilerplateName(n *html.Node) bool {
 		}
 		for w := range nameWords(a.Val) {
 			switch w {
-			case "comment", "comments", "cookie", "cookies", "consent", "gdpr":
+			case "comment", "comments", "cookie", "cookies", "consent", "gdpr", "related",
+				"recommended", "recommendations", "outbrain", "taboola", "trending", "popular",
+				"relatedposts", "yarpp":
 				never = true
 			case "nav", "navbar", "navigation", "menu", "menubar", "submenu", "footer",
 				"header", "masthead", "sidebar", "banner", "ad", "ads", "advert", "adverts",
 				"advertisement", "sponsor", "sponsored", "promo", "share", "sharing", "social",
-				"breadcrumb", "breadcrumbs", "popup", "modal", "newsletter", "toolbar", "skip":
+				"breadcrumb", "breadcrumbs", "popup", "modal", "newsletter", "toolbar", "skip",
+				"sharedaddy":
 				bad = true
 			case "content", "main", "article", "post", "entry", "story", "body", "text", "prose":
 				good = true
 			}
 		}
 	}
-	return never || (bad && !good)
+	switch {
+	case never:
+		return alwaysBoilerplate
+	case bad && !good:
+		return namedBoilerplate
+	}
+	return notBoilerplate
 }
 
 // nameWords yields the lower-case words of a class or id value.

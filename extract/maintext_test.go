@@ -69,6 +69,9 @@ func TestMainText(t *testing.T) {
 			strings.TrimSpace(long("The long one."))},
 		{"empty main falls back", `<main></main><div class="c"><p>` + long("Real content here.") + `</p></div>`,
 			strings.TrimSpace(long("Real content here."))},
+		{"main of links falls back", `<main><ul><li><a href="/1">First headline of the day</a></li><li><a href="/2">Second headline</a></li></ul></main>` +
+			`<div class="c"><p>` + long("Real content here.") + `</p></div>`,
+			strings.TrimSpace(long("Real content here."))},
 		{"link list in content dropped", `<main><p>Intro.</p><ul><li><a href="/1">One</a></li><li><a href="/2">Two</a></li></ul><ul><li>Plain item</li></ul></main>`,
 			"Intro.\n\nPlain item"},
 		{"hidden dropped", `<main><p hidden>h1</p><p aria-hidden="true">h2</p><p style="visibility: hidden">h3</p><p>Shown.</p></main>`, "Shown."},
@@ -81,6 +84,11 @@ func TestMainText(t *testing.T) {
 			`<div class="x"><p>` + long("elsewhere") + `</p></div><div><p>tiny aside</p></div>`,
 			strings.TrimSpace(long("Part one.")) + "\n\n" + strings.TrimSpace(long("Part two.")) + "\n\n" + strings.TrimSpace(long("elsewhere"))},
 		{"svg and forms dropped", `<main><svg><text>icon</text></svg><form><label>Email</label><input></form><p>Text.</p></main>`, "Text."},
+		{"related, popular and like blocks dropped",
+			`<main><p>Text.</p><div class="sharedaddy"><h3>Like this:</h3></div><div id="jp-relatedposts" class="jp-relatedposts"><h3>Related</h3>` +
+				`<p>A teaser of a post on this blog that the plugin thinks is related.</p></div>` +
+				`<section class="c-article-most-popular"><p>The most read story of the week on this site.</p></section></main>`,
+			"Text."},
 		{"noscript dropped", `<main><noscript>Enable JS</noscript><p>Text.</p></main>`, "Text."},
 	}
 	for _, tt := range tests {
@@ -140,5 +148,105 @@ func TestCountWords(t *testing.T) {
 		if got := CountWords(tt.in); got != tt.want {
 			t.Errorf("CountWords(%q) = %d, want %d", tt.in, got, tt.want)
 		}
+	}
+}
+
+// The article's text is in <span>s between <br>s, never in a <p>; a list
+// of headline teasers must not win over it.
+func TestMainTextSpansAndBr(t *testing.T) {
+	page := `<body><div class="col"><ul>` +
+		strings.Repeat(`<li>A headline teaser in the side column, <a href="/x">read</a></li>`, 4) + `</ul></div>` +
+		`<div class="chapter">` +
+		`<div><span>The first paragraph of the story is set in a span of its own, as editors paste it.</span></div>` +
+		`<div><span>The second paragraph follows it</span><br><span>and runs on after a line break, with more words.</span></div>` +
+		`<div><span>The third paragraph closes the chapter with a sentence long enough to count.</span></div>` +
+		`</div></body>`
+	got := MainText(mustParse(t, page, "https://example.com/"))
+	want := "The first paragraph of the story is set in a span of its own, as editors paste it.\n\n" +
+		"The second paragraph follows it\n\nand runs on after a line break, with more words.\n\n" +
+		"The third paragraph closes the chapter with a sentence long enough to count."
+	if got != want {
+		t.Errorf("MainText =\n%q\nwant\n%q", got, want)
+	}
+}
+
+// An ASP.NET page puts its whole body in one <form>: its text is the
+// content (a small form, like a search box, is still left out: see "svg and
+// forms dropped").
+func TestMainTextPageInForm(t *testing.T) {
+	page := `<body><form id="aspnetForm" method="post" action="./story.aspx">` +
+		`<div class="hdr"><a href="/">Home</a> <a href="/news">News</a></div>` +
+		`<div id="story"><h1>Council approves the new bridge</h1>` +
+		`<p>The council voted on Tuesday to build a footbridge across the river by the old mill.</p>` +
+		`<p>Work starts in the spring and is expected to take eighteen months, the mayor said.</p>` +
+		`</div>` +
+		`</form></body>`
+	got := MainText(mustParse(t, page, "https://example.com/"))
+	want := "Council approves the new bridge\n\n" +
+		"The council voted on Tuesday to build a footbridge across the river by the old mill.\n\n" +
+		"Work starts in the spring and is expected to take eighteen months, the mayor said."
+	if got != want {
+		t.Errorf("MainText =\n%q\nwant\n%q", got, want)
+	}
+}
+
+// An <article> that is a teaser of a related post, mostly links or far
+// shorter than the densest block, is not taken for the content.
+func TestMainTextTeaserArticle(t *testing.T) {
+	story := `<div class="body"><p>The first paragraph of the story, which is long enough to be prose.</p>` +
+		`<p>The second paragraph of the story goes on to tell what happened next, at length.</p>` +
+		`<p>The third paragraph ends it, with a quote from someone who was there that day.</p></div>`
+	for name, teaser := range map[string]string{
+		"empty":       `<article></article>`,
+		"links":       `<article><h3><a href="/other">Another story you may like to read</a></h3></article>`,
+		"short prose": `<article><h3><a href="/other">Another story</a></h3><p>A teaser line of that story.</p></article>`,
+	} {
+		got := MainText(mustParse(t, `<body>`+story+`<div class="more">`+teaser+`</div></body>`, "https://example.com/"))
+		if !strings.HasPrefix(got, "The first paragraph") || strings.Contains(got, "nother") || strings.Contains(got, "teaser") {
+			t.Errorf("%s: MainText = %q", name, got)
+		}
+	}
+}
+
+// An article whose parts sit in separate blocks, with a share box between
+// them, is taken whole, not only its longer part.
+func TestMainTextSplitArticle(t *testing.T) {
+	long := func(s string) string { return strings.Repeat(s+" ", 8) }
+	page := `<body><div class="page"><section class="intro"><div><p>` + long("The opening part of the story.") + `</p></div></section>` +
+		`<div class="tools"><a href="/s">Tweet</a></div>` +
+		`<section class="rest"><div><p>` + long("The longer second part of the story.") + `</p><p>` + long("And its close.") + `</p></div></section></div>` +
+		`<div class="foot"><p>Short site note.</p></div></body>`
+	got := MainText(mustParse(t, page, "https://example.com/"))
+	if !strings.HasPrefix(got, "The opening part") || !strings.HasSuffix(got, "And its close.") || strings.Contains(got, "Tweet") {
+		t.Errorf("MainText = %q", got)
+	}
+}
+
+// A related-posts block, teasers in paragraphs, neither wins over a short
+// article nor joins it, though "posts" is a content word.
+func TestMainTextRelatedPosts(t *testing.T) {
+	page := `<body><div class="wrap"><div class="entry"><h1>Short news</h1>` +
+		`<p>The mill by the river reopened on Monday after two years of repairs to its wheel.</p>` +
+		`<p>Visitors can see the wheel turn every afternoon from two until five o'clock.</p></div>` +
+		`<div class="related-posts">` + strings.Repeat(`<div class="item"><h3><a href="/p">Another post</a></h3>`+
+		`<p>A teaser of another post, written to make the reader click through to it.</p></div>`, 4) +
+		`</div></div></body>`
+	got := MainText(mustParse(t, page, "https://example.com/"))
+	if !strings.HasPrefix(got, "Short news\n\nThe mill") || strings.Contains(got, "teaser") {
+		t.Errorf("MainText = %q", got)
+	}
+}
+
+// The headline that repeats the page's <title> is left out of the text,
+// as article extractors do (the title is a column of its own); other
+// headings, and a two-word one that happens to be in the title, stay.
+func TestMainTextDropsTitleHeading(t *testing.T) {
+	page := `<head><title>Council approves the new bridge | The Daily Example</title></head><body><article>` +
+		`<h1>Council approves the new  bridge</h1><p>The council voted on Tuesday to build a footbridge.</p>` +
+		`<h2>What happens next</h2><p>Work starts in the spring.</p><h2>New bridge</h2><p>It is made of wood.</p></article></body>`
+	got := MainText(mustParse(t, page, "https://example.com/"))
+	want := "The council voted on Tuesday to build a footbridge.\n\nWhat happens next\n\nWork starts in the spring.\n\nNew bridge\n\nIt is made of wood."
+	if got != want {
+		t.Errorf("MainText =\n%q\nwant\n%q", got, want)
 	}
 }

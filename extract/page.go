@@ -92,11 +92,10 @@ func baseURL(root *html.Node, pageURL *url.URL) *url.URL {
 	if !found || href == "" {
 		return nil
 	}
-	ref, err := url.Parse(href)
-	if err != nil {
+	u := resolveBase(pageURL, href)
+	if u == nil {
 		return nil
 	}
-	u := pageURL.ResolveReference(ref)
 	switch u.Scheme {
 	case "data", "javascript":
 		return nil
@@ -117,7 +116,8 @@ func (d *Doc) root() *html.Node {
 }
 
 // resolve turns a raw href from the page into an absolute http or https URL
-// without fragment, resolved against Base with net/url. It reports false for
+// without fragment, resolved against Base as the URL Standard does (see
+// resolveHref). It reports false for
 // hrefs that do not lead to a crawlable page: empty, fragment-only, other
 // schemes (javascript:, mailto:, tel:, data:, ftp:, ...), unparsable, or
 // without a host. The result is what a browser would request: an IDN host in
@@ -132,15 +132,8 @@ func (d *Doc) resolve(href string) (string, bool) {
 	if s, ok := scheme(href); ok && !strings.EqualFold(s, "http") && !strings.EqualFold(s, "https") {
 		return "", false // decided without parsing: javascript: hrefs can be long
 	}
-	ref, err := url.Parse(href)
-	if err != nil {
-		return "", false
-	}
-	u := ref
-	if base := d.base(); base != nil {
-		u = base.ResolveReference(ref) // a new URL; ref is not shared
-	}
-	if (u.Scheme != "http" && u.Scheme != "https") || !d.browserForm(u) {
+	u := d.resolveHref(d.base(), href) // a new URL; nothing is shared
+	if u == nil || (u.Scheme != "http" && u.Scheme != "https") || !d.browserForm(u) {
 		return "", false
 	}
 	u.Fragment, u.RawFragment = "", ""
@@ -152,7 +145,7 @@ func (d *Doc) resolve(href string) (string, bool) {
 // percent-encoded in the page's charset. It reports false when u has no host
 // or its host is not a valid domain name.
 func (d *Doc) browserForm(u *url.URL) bool {
-	if u.Host == "" {
+	if u.Hostname() == "" { // "http://:80/" has a port but no host
 		return false
 	}
 	if !isASCII(u.Host) {
@@ -176,7 +169,7 @@ func (d *Doc) browserForm(u *url.URL) bool {
 // stays valid). It is built per call, on the rare non-ASCII path, to keep
 // package state immutable.
 func idnaProfile() *idna.Profile {
-	return idna.New(idna.MapForLookup(), idna.BidiRule(), idna.Transitional(false),
+	return idna.New(idna.MapForLookup(), idna.BidiRule(), idna.CheckJoiners(true), idna.Transitional(false),
 		idna.StrictDomainName(false), idna.CheckHyphens(false))
 }
 

@@ -47,10 +47,12 @@ func TestParseBase(t *testing.T) {
 		{"base in template ignored", `<template><base href="/tpl/"></template>`, pageURL},
 		{"empty base ignored", `<base href="">`, pageURL},
 		{"invalid base ignored", `<base href="http://[::1">`, pageURL},
-		{"invalid escape ignored", `<base href="/a%zz/">`, pageURL},
+		{"stray percent kept, as browsers do", `<base href="/a%zz/">`, "https://example.com/a%25zz/"},
 		{"javascript base ignored", `<base href="javascript:alert(1)">`, pageURL},
 		{"data base ignored", `<base href="data:text/html,hi">`, pageURL},
-		{"hostless http base ignored", `<base href="http:///path">`, pageURL},
+		{"extra slashes before the host", `<base href="http:///path">`, "http://path/"},
+		{"backslashes are slashes", `<base href="\\cdn.example\x\">`, "https://cdn.example/x/"},
+		{"hostless http base ignored", `<base href="http://">`, pageURL},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -50,6 +50,28 @@ type RichFacts struct {
 	// or CDATA wrapper and trailing semicolon some sites add) are skipped:
 	// a page's broken markup is never a failure.
 	JSONLD []json.RawMessage `json:"jsonld,omitempty"`
+	// Author is the byline, names joined with ", ": from the JSON-LD
+	// of the page's article (author, else creator), else <meta
+	// name=author> (or dc.creator, parsely-author, ...), article:author
+	// when it is a name rather than a profile URL, an itemprop=author,
+	// the text of a rel=author link, and last the short text (at most 100
+	// runes, "By" dropped) of the first element whose class or id has the
+	// word byline or author.
+	Author string `json:"author,omitempty"`
+	// Published is when the page says it was first published, in RFC
+	// 3339: the JSON-LD datePublished (else dateCreated) of its article,
+	// else article:published_time, a date <meta> (date, pubdate,
+	// dc.date, ...), itemprop=datePublished, a <time pubdate> and last
+	// the first <time>; the first of these that is a readable date wins.
+	// A date without a zone is taken as UTC.
+	Published string `json:"published,omitempty"`
+	// SiteName is the name of the site or publication: og:site_name, else
+	// the JSON-LD publisher's name, else <meta name=application-name>.
+	SiteName string `json:"site_name,omitempty"`
+	// Image is the lead image, an absolute URL: og:image, else
+	// twitter:image, the JSON-LD image of the article, and
+	// <link rel=image_src>.
+	Image string `json:"image,omitempty"`
 	// WordCount is the number of words of MainText (see CountWords).
 	WordCount int `json:"-"`
 	// MainText is MainText(d), kept so that a caller storing both the
@@ -66,13 +88,17 @@ type Alternate struct {
 }
 
 // Rich returns the rich facts of a parsed page: one walk of the tree for
-// the head metadata, headings and JSON-LD, plus MainText.
+// the head metadata, headings, JSON-LD and article facts, plus MainText.
 func Rich(d *Doc) RichFacts {
 	var f RichFacts
+	var article articleMeta
 	heading := collapser{limit: maxHeadingText}
 	walk(d.root(), func(n *html.Node) bool {
 		if !isHTML(n) {
 			return true
+		}
+		if n.Type == html.ElementNode {
+			article.element(d, n)
 		}
 		switch n.DataAtom {
 		case atom.Template:
@@ -106,6 +132,7 @@ func Rich(d *Doc) RichFacts {
 		}
 		return true
 	})
+	article.finish(d, &f)
 	f.MainText = MainText(d)
 	f.WordCount = CountWords(f.MainText)
 	return f

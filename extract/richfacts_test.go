@@ -178,3 +178,48 @@ func BenchmarkMainText(b *testing.B) {
 		_ = MainText(d)
 	}
 }
+
+func TestRichArticleFacts(t *testing.T) {
+	tests := []struct {
+		name                         string
+		html                         string
+		author, published, site, img string
+	}{
+		{"json-ld first",
+			`<head><script type="application/ld+json">{"@context":"https://schema.org","@graph":[{"@type":"WebSite","name":"Site"},` +
+				`{"@type":"NewsArticle","author":[{"@type":"Person","name":"Ann Lee"},{"name":"Bo Ng"}],"datePublished":"2024-03-05T10:00:00+01:00",` +
+				`"publisher":{"@type":"Organization","name":"The Daily"},"image":{"@type":"ImageObject","url":"/img/lead.jpg"}}]}</script>` +
+				`<meta name="author" content="Meta Person"><meta property="og:site_name" content="Daily Site"></head>`,
+			"Ann Lee, Bo Ng", "2024-03-05T10:00:00+01:00", "Daily Site", "https://example.com/img/lead.jpg"},
+		{"meta and open graph",
+			`<head><meta name="author" content="By Jane Doe"><meta property="article:author" content="https://facebook.com/jane">` +
+				`<meta property="article:published_time" content="2023-11-02"><meta property="og:image" content="//cdn.example.net/a.png">` +
+				`<meta name="application-name" content="App"></head>`,
+			"Jane Doe", "2023-11-02T00:00:00Z", "App", "https://cdn.example.net/a.png"},
+		{"dublin core property wins over author",
+			`<head><meta name="author" content="Plain"><meta property="dc:creator twitter:site" content="Creator Name"></head>`,
+			"Creator Name", "", "", ""},
+		{"body sources",
+			`<body><article><p class="byline">By <a rel="author" href="/u/sam">Sam Roe</a></p>` +
+				`<time datetime="2022-01-02T03:04:05Z">Jan 2</time><p>Text.</p></article>` +
+				`<link rel="image_src" href="/i.jpg"></body>`,
+			"Sam Roe", "2022-01-02T03:04:05Z", "", "https://example.com/i.jpg"},
+		{"itemprop author and pubdate",
+			`<body><span itemprop="author" itemscope><span itemprop="name">Kim Park</span></span>` +
+				`<time datetime="2020-01-01">old</time><time pubdate datetime="2021-06-07T08:09:10-04:00">new</time></body>`,
+			"Kim Park", "2021-06-07T08:09:10-04:00", "", ""},
+		{"long byline block and bad date ignored",
+			`<body><div class="author-bio">` + strings.Repeat("A very long biography of the writer. ", 5) + `</div>` +
+				`<meta name="date" content="yesterday"></body>`,
+			"", "", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := Rich(mustParse(t, tt.html, "https://example.com/news/story.html"))
+			if f.Author != tt.author || f.Published != tt.published || f.SiteName != tt.site || f.Image != tt.img {
+				t.Errorf("author %q published %q site %q image %q,\nwant %q %q %q %q",
+					f.Author, f.Published, f.SiteName, f.Image, tt.author, tt.published, tt.site, tt.img)
+			}
+		})
+	}
+}

@@ -40,9 +40,12 @@ type DB struct {
 	mu      sync.Mutex
 	seen    *idSet // ids of the URLs that belong to run seenRun; nil until loaded
 	seenRun int64
-	hostID  map[string]int64
-	seq     int64
-	stmts   *writeStmts
+	// soft holds the run's URLs skipped softly (NewURL.Soft), with their
+	// reason, so that a later discovery without a skip can queue them.
+	soft   map[int64]string
+	hostID map[string]int64
+	seq    int64
+	stmts  *writeStmts
 }
 
 func dsn(path string, readOnly bool) string {

@@ -53,6 +53,14 @@ type NewURL struct {
 	// Revisit queues a URL known from an earlier run even when it was fetched
 	// after the batch's Cutoff (seeds, redirect targets).
 	Revisit bool
+	// Hops counts the redirects that led to the URL (0 unless Via is redirect).
+	Hops int
+	// Chain counts the fruitless pages of its own URL shape that led to it
+	// (see crawler's trap guard); 0 for most URLs.
+	Chain int
+	// Soft makes Skip a guess (a crawler trap, say): if a later commit of the
+	// same run discovers the URL without a skip, the URL is queued after all.
+	Soft bool
 }
 
 // Job is a queued URL handed to a fetcher.
@@ -63,6 +71,11 @@ type Job struct {
 	Depth int
 	Via   string // how the URL was found: seed, link, redirect, sitemap
 	Tries int    // failed attempts so far in this run
+	Hops  int    // redirects that led to it
+	Chain int    // see NewURL.Chain
+	// RetryAt, when not zero, is the earliest time the URL may be asked
+	// again: it asked for a long Retry-After in an earlier attempt.
+	RetryAt time.Time
 
 	// The URL's last fetch with a response in an earlier run, for conditional
 	// requests and change detection; zero when there is none.
@@ -138,9 +151,12 @@ type Outcome struct {
 	// StateQueued for a retry later (its tries counter goes up).
 	State  string
 	Reason string // error or skip class for failed and skipped URLs
-	Fetch  *Fetch // nil when nothing was fetched (robots-denied, ...)
-	Links  []Link
-	Items  []Item // what user rules extracted; stored with the fetch
+	// RetryAt, for a URL put off to a later run, is when it may be asked
+	// again; the zero time clears it.
+	RetryAt time.Time
+	Fetch   *Fetch // nil when nothing was fetched (robots-denied, ...)
+	Links   []Link
+	Items   []Item // what user rules extracted; stored with the fetch
 	// Cookies are those the response set; stored with the fetch, so a
 	// resumed crawl keeps its session (see DB.Cookies).
 	Cookies []Cookie
@@ -209,12 +225,12 @@ type Batch struct {
 }
 
 type writeStmts struct {
-	insURL, insHost, insFetch, updURL, updRun, updHost, skipHost, copyFetch, urlOf, insItem, insBody *sql.Stmt
+	insURL, insHost, insFetch, updURL, updRun, updHost, skipHost, copyFetch, urlOf, insItem, insBody, rescue *sql.Stmt
 }
 
 func (s *writeStmts) close() error {
 	var first error
-	for _, st := range []*sql.Stmt{s.insURL, s.insHost, s.insFetch, s.updURL, s.updRun, s.updHost, s.skipHost, s.copyFetch, s.urlOf, s.insItem, s.insBody} {
+	for _, st := range []*sql.Stmt{s.insURL, s.insHost, s.insFetch, s.updURL, s.updRun, s.updHost, s.skipHost, s.copyFetch, s.urlOf, s.insItem, s.insBody, s.rescue} {
 		if st == nil {
 			continue
 		}
@@ -229,7 +245,7 @@ func (s *writeStmts) close() error {
 // freed here). Callers hold db.mu.
 func (db *DB) dropSeen() {
 	db.seen.free()
-	db.seen = nil
+	db.seen, db.soft = nil, nil
 }
 
 // loadSeen reads the ids of run runID's URLs into a new set. On an error the
@@ -275,7 +291,7 @@ func (db *DB) loadLocked(ctx context.Context, runID int64) error {
 		seen.free()
 		return fmt.Errorf("store: load frontier sequence from %s: %w", db.path, err)
 	}
-	db.seen, db.seenRun = seen, runID
+	db.seen, db.seenRun, db.soft = seen, runID, map[int64]string{}
 	if db.stmts != nil {
 		return nil
 	}
@@ -288,15 +304,18 @@ func (db *DB) loadLocked(ctx context.Context, runID int64) error {
 		s, err = db.w.PrepareContext(ctx, q)
 		return s
 	}
-	st.insURL = prep(`INSERT INTO urls(id, url, host_id, depth, seq, state, reason, via, parent_id, first_run, run_id, lastmod)
-		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11)
-		ON CONFLICT(id) DO UPDATE SET depth = excluded.depth, seq = excluded.seq, state = excluded.state,
+	st.insURL = prep(`INSERT INTO urls(id, url, host_id, depth, seq, state, reason, via, parent_id, first_run, run_id, lastmod, hops, chain)
+		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11, ?14, ?15)
+		ON CONFLICT(id) DO UPDATE SET depth = excluded.depth, seq = excluded.seq, state = excluded.state, hops = excluded.hops,
+			chain = excluded.chain,
 			reason = excluded.reason, via = excluded.via, parent_id = excluded.parent_id, run_id = excluded.run_id, tries = 0,
 			lastmod = coalesce(excluded.lastmod, urls.lastmod)
 		WHERE urls.url = excluded.url AND urls.run_id < excluded.run_id
 			AND (?12 OR excluded.state = 'skipped' OR urls.fetched_at IS NULL OR urls.fetched_at < ?13
 				OR (excluded.lastmod IS NOT NULL AND excluded.lastmod > urls.fetched_at))`)
 	st.urlOf = prep(`SELECT url FROM urls WHERE id = ?`)
+	st.rescue = prep(`UPDATE urls SET state = 'queued', reason = NULL, depth = ?, via = ?, parent_id = ?, hops = ?, chain = ?
+		WHERE id = ? AND run_id = ? AND state = 'skipped' AND reason = ?`)
 	st.copyFetch = prep(`UPDATE fetches SET (content_type, charset, size, content_hash, title, description, canonical,
 		lang, meta_robots, noindex, nofollow, outlinks, facts, word_count, main_text, etag, last_modified) =
 		(SELECT p.content_type, p.charset, p.size, p.content_hash, p.title, p.description, p.canonical, p.lang,
@@ -312,7 +331,7 @@ func (db *DB) loadLocked(ctx context.Context, runID int64) error {
 	st.insBody = prep(`INSERT OR REPLACE INTO bodies(fetch_id, encoding, body) VALUES (?, ?, ?)`)
 	st.updURL = prep(`UPDATE urls SET state = ?1, reason = ?2, tries = tries + ?3, run_id = ?4,
 		last_fetch_id = coalesce(?5, last_fetch_id), fetched_at = coalesce(?6, fetched_at),
-		gone_run = CASE WHEN ?7 = 'gone' THEN ?4 WHEN ?7 IS NULL THEN gone_run ELSE NULL END WHERE id = ?8`)
+		gone_run = CASE WHEN ?7 = 'gone' THEN ?4 WHEN ?7 IS NULL THEN gone_run ELSE NULL END, retry_at = ?9 WHERE id = ?8`)
 	st.updRun = prep(`UPDATE runs SET pages = pages + ?, errors = errors + ?, retries = retries + ?,
 		bytes = bytes + ?, discovered = discovered + ?, updated_at = ?, skipped = skipped + ? WHERE id = ?`)
 	st.updHost = prep(`UPDATE hosts SET robots_status = ?1, robots_fetched_at = ?2, crawl_delay_ms = ?3,
@@ -356,10 +375,11 @@ func (db *DB) hostIDTx(ctx context.Context, tx *sql.Tx, cs *commitState, host st
 
 func (db *DB) addURLTx(ctx context.Context, tx *sql.Tx, cs *commitState, runID int64, u NewURL, cutoff time.Time) error {
 	id := URLID(u.URL)
-	if db.seen.has(id) {
-		return nil
-	}
-	if _, ok := cs.newIDs[id]; ok {
+	_, inTx := cs.newIDs[id]
+	if db.seen.has(id) || inTx {
+		if reason, ok := db.soft[id]; ok && u.Skip == "" {
+			return db.rescueTx(ctx, tx, cs, runID, id, reason, u)
+		}
 		return nil
 	}
 	hostID, err := db.hostIDTx(ctx, tx, cs, u.Host)
@@ -374,7 +394,7 @@ func (db *DB) addURLTx(ctx context.Context, tx *sql.Tx, cs *commitState, runID i
 	parent := sql.NullInt64{Int64: u.ParentID, Valid: u.ParentID != 0}
 	res, err := tx.StmtContext(ctx, db.stmts.insURL).ExecContext(ctx, id, u.URL, hostID, u.Depth, cs.seq,
 		state, reason, u.Via, parent, runID, nullStr(u.LastMod), u.Revisit || cutoff.IsZero(),
-		formatTime(cutoff))
+		formatTime(cutoff), u.Hops, u.Chain)
 	if err != nil {
 		return fmt.Errorf("store: add URL %s: %w", u.URL, err)
 	}
@@ -393,6 +413,26 @@ func (db *DB) addURLTx(ctx context.Context, tx *sql.Tx, cs *commitState, runID i
 	} else {
 		cs.skipped++
 		cs.res.addClass(u.Skip, 1)
+		if u.Soft {
+			db.soft[id] = u.Skip
+		}
+	}
+	return nil
+}
+
+// rescueTx queues a URL of the run that was skipped softly, now that u
+// discovers it without a skip.
+func (db *DB) rescueTx(ctx context.Context, tx *sql.Tx, cs *commitState, runID, id int64, reason string, u NewURL) error {
+	parent := sql.NullInt64{Int64: u.ParentID, Valid: u.ParentID != 0}
+	res, err := tx.StmtContext(ctx, db.stmts.rescue).ExecContext(ctx, u.Depth, u.Via, parent, u.Hops, u.Chain, id, runID, reason)
+	if err != nil {
+		return fmt.Errorf("store: queue %s after all: %w", u.URL, err)
+	}
+	delete(db.soft, id)
+	if n, _ := res.RowsAffected(); n == 1 {
+		cs.res.NewByHost[u.Host]++
+		cs.skipped--
+		cs.res.addClass(reason, -1)
 	}
 	return nil
 }
@@ -517,7 +557,7 @@ func (db *DB) Commit(ctx context.Context, runID int64, b Batch) (CommitResult, e
 			return CommitResult{}, fmt.Errorf("store: outcome for %s has unknown state %q", o.Job.URL, o.State)
 		}
 		if _, err := tx.StmtContext(ctx, db.stmts.updURL).ExecContext(ctx, o.State, nullStr(o.Reason), tries,
-			runID, fetchID, fetchedAt, change, o.Job.ID); err != nil {
+			runID, fetchID, fetchedAt, change, o.Job.ID, nullTime(o.RetryAt)); err != nil {
 			return CommitResult{}, fmt.Errorf("store: update state of %s: %w", o.Job.URL, err)
 		}
 	}
@@ -611,7 +651,7 @@ func (db *DB) QueuedHosts(ctx context.Context) ([]string, error) {
 // QueuedURLs returns up to limit queued URLs of host in crawl order (depth, then
 // discovery), leaving out the ids in exclude (those the caller already holds).
 func (db *DB) QueuedURLs(ctx context.Context, host string, limit int, exclude map[int64]struct{}) ([]Job, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT u.id, u.url, u.depth, u.via, u.tries,
+	rows, err := db.r.QueryContext(ctx, `SELECT u.id, u.url, u.depth, u.via, u.tries, u.hops, u.chain, coalesce(u.retry_at, ''),
 			coalesce(f.id, 0), coalesce(f.status, 0), coalesce(f.etag, ''), coalesce(f.last_modified, ''), coalesce(f.content_hash, '')
 		FROM urls u LEFT JOIN fetches f ON f.id = u.last_fetch_id AND f.run_id < u.run_id AND f.status IS NOT NULL
 		WHERE u.host_id = (SELECT id FROM hosts WHERE host = ?) AND u.state = 'queued'
@@ -624,9 +664,11 @@ func (db *DB) QueuedURLs(ctx context.Context, host string, limit int, exclude ma
 	for rows.Next() {
 		j := Job{Host: host}
 		p := &j.Prev
-		if err := rows.Scan(&j.ID, &j.URL, &j.Depth, &j.Via, &j.Tries, &p.FetchID, &p.Status, &p.ETag, &p.LastModified, &p.ContentHash); err != nil {
+		var retryAt string
+		if err := rows.Scan(&j.ID, &j.URL, &j.Depth, &j.Via, &j.Tries, &j.Hops, &j.Chain, &retryAt, &p.FetchID, &p.Status, &p.ETag, &p.LastModified, &p.ContentHash); err != nil {
 			return nil, fmt.Errorf("store: read queue of %s: %w", host, err)
 		}
+		j.RetryAt, _ = time.Parse(time.RFC3339Nano, retryAt)
 		if _, ok := exclude[j.ID]; ok || len(jobs) == limit {
 			continue
 		}

@@ -269,7 +269,17 @@ JOIN hosts h ON h.id = u.host_id
 JOIN fetches f ON f.id = u.last_fetch_id
 WHERE u.via != 'sitemap';
 `,
-	// 9: the cookie jar, so that a resumed or refreshed crawl keeps the
+	// 9: hostile servers. retry_at keeps when a URL that asked for a long
+	// Retry-After may be asked again (a later run honours it); hops counts
+	// the redirects that led to a URL, so that a chain ends after a limit;
+	// chain counts the pages of its own shape that brought hardly a new link
+	// which led to it, so that a crawler trap ends by itself.
+	`
+ALTER TABLE urls ADD COLUMN retry_at TEXT;
+ALTER TABLE urls ADD COLUMN hops INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE urls ADD COLUMN chain INTEGER NOT NULL DEFAULT 0;
+`,
+	// 10: the cookie jar, so that a resumed or refreshed crawl keeps the
 	// session a site gave it. One row per cookie as the site set it; the
 	// crawler replays them into an RFC 6265 jar, which applies the rules.
 	`
@@ -288,7 +298,7 @@ CREATE TABLE cookies (
 	PRIMARY KEY (url, domain, path, name)
 ) WITHOUT ROWID;
 `,
-	// 10: how each request went out: through which proxy, over which HTTP
+	// 11: how each request went out: through which proxy, over which HTTP
 	// version.
 	`
 ALTER TABLE fetches ADD COLUMN proxy TEXT;

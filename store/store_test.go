@@ -548,3 +548,33 @@ func TestStoredTimesSortAsTimes(t *testing.T) {
 		}
 	}
 }
+
+// TestSoftSkipIsQueuedWhenFoundAgain: a URL skipped softly (a suspected
+// trap) is queued after all when a later commit discovers it without a skip,
+// and the run's skipped counter gives it back; a hard skip stays.
+func TestSoftSkipIsQueuedWhenFoundAgain(t *testing.T) {
+	ctx := context.Background()
+	db, _ := mustOpen(t)
+	run := mustRun(t, db)
+	soft, hard := nu("http://a.test/soft", 2), nu("http://a.test/hard", 2)
+	soft.Skip, soft.Soft, hard.Skip = "trap", true, "out-of-scope"
+	if _, err := db.AddURLs(ctx, run.ID, []NewURL{soft, hard}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := db.AddURLs(ctx, run.ID, []NewURL{nu("http://a.test/soft", 1), nu("http://a.test/hard", 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.NewByHost[hostA] != 1 || res.Skipped != -1 || res.Classes["trap"] != -1 {
+		t.Errorf("second commit: %+v, want the soft skip queued", res)
+	}
+	jobs, err := db.QueuedURLs(ctx, hostA, 10, nil)
+	if err != nil || len(jobs) != 1 || jobs[0].URL != "http://a.test/soft" || jobs[0].Depth != 1 {
+		t.Fatalf("queue = %+v, %v; want /soft at depth 1", jobs, err)
+	}
+	var skipped int
+	db.r.QueryRow(`SELECT skipped FROM runs WHERE id = ?`, run.ID).Scan(&skipped)
+	if skipped != 1 {
+		t.Errorf("runs.skipped = %d, want 1 (the hard skip)", skipped)
+	}
+}

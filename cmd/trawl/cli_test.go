@@ -614,3 +614,46 @@ func TestBudgetsBelongToTheInvocation(t *testing.T) {
 		t.Fatalf("resume without a budget: exit %d, want it to finish:\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }
+
+// TestDeadSiteHasItsOwnExitCode: cron can tell a dead site from a finished
+// crawl. A run in which no host gave a single successful page (unreachable,
+// robots.txt disallowing everything, every page failing) exits 5 and says
+// so; a run with failures among successes exits 0.
+func TestDeadSiteHasItsOwnExitCode(t *testing.T) {
+	dead := fixtures.MustHost(t, fixtures.HostConfig{}, nil)
+	deadURL := dead.URL
+	dead.Close()
+	denied := fixtures.MustBasicSite(t, fixtures.HostConfig{})
+	denied.SetRobots(200, "User-agent: *\nDisallow: /\n")
+	failing := fixtures.MustHost(t, fixtures.HostConfig{}, nil)
+	failing.SetRobots(404, "")
+	failing.Handle("/", fixtures.Status(500, nil, "broken"))
+	mixed := fixtures.MustHost(t, fixtures.HostConfig{}, nil)
+	mixed.SetRobots(404, "")
+	mixed.Handle("/{$}", fixtures.Status(200, map[string]string{"Content-Type": "text/html"}, `<a href="/broken">b</a>`))
+	mixed.Handle("/broken", fixtures.Status(500, nil, "broken"))
+
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name string
+		seed string
+		want int
+	}{
+		{"unreachable", deadURL + "/", exitNoSuccess},
+		{"robots.txt disallows everything", denied.URL + "/", exitNoSuccess},
+		{"every page fails", failing.URL + "/", exitNoSuccess},
+		{"failures among successes", mixed.URL + "/", exitOK},
+	} {
+		r := trawl(t, "crawl", tc.seed, "--db", filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "-")+".db"),
+			"--quiet", "--delay", "0", "--sitemaps=false", "--retries", "0", "--retry-base", "1ms")
+		if r.code != tc.want {
+			t.Errorf("%s: exit %d, want %d\n%s", tc.name, r.code, tc.want, r.stderr)
+		}
+		if !strings.Contains(r.stdout, "status=finished") {
+			t.Errorf("%s: summary %q, want status=finished", tc.name, r.stdout)
+		}
+		if said := strings.Contains(r.stderr, "without a single successful page"); said != (tc.want == exitNoSuccess) {
+			t.Errorf("%s: stderr %q", tc.name, r.stderr)
+		}
+	}
+}

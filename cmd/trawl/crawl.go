@@ -325,6 +325,10 @@ func (a *app) crawl(ctx context.Context, flags *pflag.FlagSet, cfg crawler.Confi
 	}
 	final, _ := db.GetRun(context.WithoutCancel(ctx), run.ID)
 	a.summary(run.ID, res, final, o.db)
+	succeeded := true
+	if res.Status == crawler.StatusFinished && runErr == nil {
+		succeeded, runErr = db.RunSucceeded(context.WithoutCancel(ctx), run.ID)
+	}
 	switch {
 	case runErr != nil && isDiskFull(runErr):
 		return &exitError{code: exitFailed, err: fmt.Errorf("run %d stopped: the disk (or --max-db-size) is full; nothing committed was lost: free space and run the same command to resume (%w)", run.ID, runErr)}
@@ -340,6 +344,10 @@ func (a *app) crawl(ctx context.Context, flags *pflag.FlagSet, cfg crawler.Confi
 		a.say(slog.LevelInfo, "stopped by a budget (--max-pages or --max-duration); run the same command again to continue",
 			"run", run.ID, "db", o.db)
 		return &exitError{code: exitStopped}
+	case !succeeded:
+		a.say(slog.LevelError, fmt.Sprintf("run %d finished without a single successful page: every host was unreachable, denied by robots.txt or failing (see the errors view)", run.ID),
+			"run", run.ID, "db", o.db)
+		return &exitError{code: exitNoSuccess}
 	}
 	return nil
 }

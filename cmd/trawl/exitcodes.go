@@ -16,6 +16,7 @@ const (
 	exitUsage       = 2
 	exitStopped     = 3
 	exitLocked      = 4
+	exitNoSuccess   = 5
 	exitInterrupted = 130
 	exitTerminated  = 143
 )
@@ -38,6 +39,7 @@ func exitCodes() []exitCode {
 		{exitUsage, "bad input (a flag, URL, config file, database path, or a run, rule or stored bodies the database does not have); nothing was changed"},
 		{exitStopped, "a budget (`--max-pages`, `--max-duration`) stopped the crawl; run the same command again to continue"},
 		{exitLocked, "another trawl process is working on this database"},
+		{exitNoSuccess, "the run finished without a single successful page (every host unreachable, denied by robots.txt or failing): a dead site, not a finished crawl; a run with some failures among successes exits 0"},
 		{exitInterrupted, "interrupted by SIGINT (Ctrl-C); run the same command again to resume"},
 		{exitTerminated, "interrupted by SIGTERM; run the same command again to resume"},
 	}

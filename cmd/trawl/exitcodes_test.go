@@ -100,6 +100,11 @@ func TestEveryExitCode(t *testing.T) {
 			}
 			return trawl(t, "crawl", "--db", path, "http://127.0.0.1:1/")
 		},
+		exitNoSuccess: func(t *testing.T) result {
+			h := fixtures.MustHost(t, fixtures.HostConfig{}, nil)
+			h.SetRobots(200, "User-agent: *\nDisallow: /\n")
+			return trawl(t, "crawl", "--db", filepath.Join(dir, "dead.db"), "--quiet", h.URL+"/")
+		},
 		exitInterrupted: func(t *testing.T) result { return interruptedCrawl(t, filepath.Join(dir, "int.db"), syscall.SIGINT) },
 		exitTerminated:  func(t *testing.T) result { return interruptedCrawl(t, filepath.Join(dir, "term.db"), syscall.SIGTERM) },
 	}

@@ -126,6 +126,13 @@ func main() {
 		// ten or twenty MB for that CPU. GOGC in the environment still wins.
 		debug.SetGCPercent(400)
 	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// GOGC 400 lets the heap grow to five times what is live: on a
+		// hostile site (a 100,000-link page, bodies cut at --max-body) that
+		// was 353 MiB of RSS against 167 MiB at GOGC 100. A soft limit makes
+		// the collector work harder only past it.
+		debug.SetMemoryLimit(192 << 20)
+	}
 	a := &app{stdout: os.Stdout, stderr: os.Stderr, argv0: os.Args[0]}
 	os.Exit(a.run(context.Background(), os.Args[1:]))
 }

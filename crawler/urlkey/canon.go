@@ -2,12 +2,16 @@ package urlkey
 
 import (
 	"bytes"
+	"errors"
 	"net/netip"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
+	whatwgerrors "github.com/nlnwa/whatwg-url/errors"
+	whatwgurl "github.com/nlnwa/whatwg-url/url"
 	"golang.org/x/net/idna"
 )
 
@@ -15,26 +19,39 @@ import (
 // rules that never change what a URL means; the fields add query rules that are
 // usually but not always safe, so they are a per-crawl choice.
 //
-// The rules, in the order RFC 3986 §6.2.2 applies them:
-//   - scheme and host lower-case; IDN hosts to punycode (UTS #46 lookup profile); one
-//     trailing dot on the host removed; IPv6 literals in RFC 5952 form;
+// A URL is first read as a browser reads it (the WHATWG URL Standard): surrounding
+// C0 controls and spaces trimmed, tabs and newlines removed, a backslash taken for
+// a slash, any number of slashes after the scheme ("http:host", "http:///host"),
+// IPv4 addresses in any spelling the Standard accepts ("0x7f.1", "2130706433")
+// written as a dotted quad and invalid ones rejected, IDN hosts mapped with the
+// Standard's IDNA profile (UTS #46 non-transitional, no STD3 rules) and checked,
+// including "xn--" labels. Then, in the order RFC 3986 §6.2.2 applies them:
+//   - scheme and host lower-case; one trailing dot on the host removed; IPv6
+//     literals in RFC 5952 form;
 //   - default port dropped (:80 for http, :443 for https), leading zeros of a port
 //     removed;
-//   - empty userinfo ("http://@host/") dropped, non-empty userinfo kept, re-escaped the
-//     way net/url writes it;
+//   - an empty password and empty credentials dropped ("http://u:@host/" is
+//     "http://u@host/", "http://:@host/" is "http://host/"), other userinfo kept,
+//     re-escaped the way net/url writes it;
 //   - percent-encoding: hex digits upper-case, escaped unreserved characters
-//     (ALPHA DIGIT - . _ ~) decoded, spaces, non-ASCII bytes and other characters that
-//     may not appear in a URL encoded, a '%' that starts no escape encoded as %25;
-//     escaped reserved characters (%2F, %3F, %26, ...) are kept escaped because
-//     decoding them would change the meaning;
+//     (ALPHA DIGIT - . _ ~) decoded, spaces, controls, non-ASCII bytes and other
+//     characters that may not appear in a URL encoded (and ' in the query, as
+//     browsers do), a '%' that starts no escape encoded as %25; escaped reserved
+//     characters (%2F, %3F, %26, ...) are kept escaped because decoding them would
+//     change the meaning;
 //   - empty path becomes "/"; dot-segments removed (RFC 3986 §5.2.4), after decoding,
 //     so %2E%2E counts as "..";
 //   - fragment dropped: it never reaches the server;
 //   - query kept byte for byte (beyond the percent-encoding rules) unless SortQuery or
 //     DropParams say otherwise; an empty query loses its "?".
 //
-// Leading and trailing ASCII whitespace is trimmed, as browsers do with href values;
-// any other control character rejects the URL.
+// Refused, although a browser would try them: port 0, empty host labels ("a..b"),
+// and host characters no DNS name has ("a!b"). Bytes that are not UTF-8 are
+// percent-encoded as they are.
+//
+// Most URLs take a single pass over the string into a stack buffer; the few that
+// need the URL Standard's rules beyond RFC 3986 (see Resolve) go through the WHATWG
+// parser github.com/nlnwa/whatwg-url first.
 //
 // The output is a fixed point: canonicalising a canonical URL returns it unchanged,
 // and (*url.URL).String of the URL that Canonical returns equals what String returns.
@@ -92,26 +109,44 @@ func (c Canon) Canonical(raw string) (*url.URL, error) {
 	return k.url(), nil
 }
 
-// Resolve resolves ref (an href as found in a page) against base (the page's URL,
-// or its <base href>) following RFC 3986 §5.2, and canonicalises the result. A nil
-// base means ref must be absolute. Resolution is done on strings rather than with
-// url.Parse because Parse rejects hrefs that browsers follow, such as "100%.html";
-// the dot-segments the merge leaves behind are removed by canonicalisation.
+// Resolve resolves ref (an href as found in a page, or a Location header) against
+// base (the page's URL, or its <base href>) as the URL Standard does, and
+// canonicalises the result. A nil base means ref must be absolute.
+//
+// References that RFC 3986 and the URL Standard read alike (no backslash, no
+// control character, a scheme followed by "//" and a host) are merged on strings,
+// as RFC 3986 §5.2 does; the dot-segments the merge leaves behind are removed by
+// canonicalisation. Everything else ("\\host\x", "http:page.html",
+// "///host/path", a numeric IPv4 host) is parsed by the WHATWG URL parser, so
+// that the URL found is the one a browser would request.
 func (c Canon) Resolve(base *url.URL, ref string) (*url.URL, error) {
-	ref = trimSpace(ref)
+	k, err := c.resolve(base, ref)
+	if err != nil {
+		return nil, err
+	}
+	return k.url(), nil
+}
+
+func (c Canon) resolve(base *url.URL, raw string) (canonical, error) {
 	if base == nil {
-		return c.Canonical(ref)
+		return c.canon(raw)
+	}
+	ref := trimSpace(raw)
+	if (base.Scheme != "http" && base.Scheme != "https") || !plain(ref) {
+		return c.slow(raw, base, ref)
 	}
 	if n := schemeLen(ref); n > 0 {
-		// RFC 3986 §5.2.2 non-strict mode: "http:page.html" against an http base
-		// is relative, as browsers treat it.
+		// "http:page.html" and "http:/page.html" against an http base are
+		// relative (the URL Standard's special relative state).
 		if !strings.EqualFold(ref[:n], base.Scheme) || strings.HasPrefix(ref[n+1:], "//") {
-			return c.Canonical(ref)
+			return c.canon(ref)
 		}
 		ref = ref[n+1:]
 	}
 	if strings.HasPrefix(ref, "//") {
-		return c.Canonical(base.Scheme + ":" + ref)
+		// "//host/x", and "///host/x" too: a special scheme skips extra slashes
+		// before the host, which canon leaves to the WHATWG parser.
+		return c.canon(base.Scheme + ":" + ref)
 	}
 
 	var b strings.Builder
@@ -146,7 +181,28 @@ func (c Canon) Resolve(base *url.URL, ref string) (*url.URL, error) {
 		}
 		b.WriteString(ref)
 	}
-	return c.Canonical(b.String())
+	return c.canon(b.String())
+}
+
+// plain reports whether ref has none of the bytes on which RFC 3986 and the URL
+// Standard part ways: controls (the URL Standard removes tabs and newlines and
+// encodes the rest) and, before the query, backslashes (a '/' in http URLs).
+func plain(ref string) bool {
+	for i := 0; i < len(ref); i++ {
+		if charClass[ref[i]]&clsStop == 0 {
+			continue
+		}
+		if b := ref[i]; b == '?' || b == '#' {
+			for _, b := range []byte(ref[i+1:]) {
+				if b < 0x20 || b == 0x7f {
+					return false
+				}
+			}
+			return true
+		}
+		return false // a control or a backslash
+	}
+	return true
 }
 
 // url builds the *url.URL whose String() is k.s, slicing k.s rather than copying.
@@ -190,16 +246,143 @@ func needsRawPath(p string) bool {
 	return false
 }
 
-// canon is the single pass behind String and Canonical: split raw into its parts,
-// append each part's canonical form to a stack buffer, and keep the boundaries.
+// errSlow is how the single pass says "this URL is outside the part of the
+// grammar I handle": the caller hands it to the WHATWG parser. It never reaches
+// callers of the package.
+var errSlow = errors.New("needs the WHATWG parser")
+
+// canon is String and Canonical: the single pass of scan over raw, or, for the
+// rare URL it leaves to the WHATWG parser, that parser's result put through
+// scan again.
 func (c Canon) canon(raw string) (canonical, error) {
+	k, err := c.scan(raw, trimSpace(raw), false)
+	if err == errSlow {
+		return c.slow(raw, nil, trimSpace(raw))
+	}
+	return k, err
+}
+
+// slow parses ref, against base if it is not nil, with the WHATWG URL parser and
+// canonicalises what it gives; raw is what errors quote.
+//
+// The parser does the structure (slashes and backslashes, relative references,
+// userinfo, port, percent-encoding) and IPv4 and IPv6 addresses, but not domain
+// names: its IDNA applies the STD3 rules the URL Standard turns off (it rejects
+// "a_b.xn--mnchen-3ya.example"), and its lax mode can turn an invalid name into
+// an address. So a hook hands every http(s) host to appendHost first; a name
+// that is not a number reaches the parser as a placeholder and is put back in
+// the result.
+func (c Canon) slow(raw string, base *url.URL, ref string) (canonical, error) {
+	var (
+		name    string // the canonical name the placeholder stands for, if any
+		hostErr error  // why the last host was rejected
+	)
+	hook := func(u *whatwgurl.Url, host string) string {
+		name, hostErr = "", nil
+		if s := u.Scheme(); (s != "http" && s != "https") || host == "" || host[0] == '[' {
+			return host
+		}
+		var stack [stackURL]byte
+		buf, err := appendHost(stack[:0], raw, host, false)
+		switch {
+		case err == errSlow:
+			return string(buf) // a name ending in a number: the IPv4 parser's
+		case err != nil:
+			hostErr = err
+			return ""
+		}
+		name = string(buf)
+		return hostPlaceholder
+	}
+	p := whatwgurl.NewParser(whatwgurl.WithPreParseHostFunc(hook))
+	var (
+		u   *whatwgurl.Url
+		err error
+	)
+	if base == nil {
+		u, err = p.Parse(ref)
+	} else {
+		u, err = p.ParseRef(base.String(), ref)
+	}
+	if hostErr != nil {
+		return canonical{}, hostErr
+	}
+	if err != nil {
+		return canonical{}, whatwgError(raw, err)
+	}
+	if s := u.Scheme(); s != "http" && s != "https" {
+		return canonical{}, fail(raw, ErrScheme, "scheme "+strconv.Quote(s))
+	}
+	href := u.Href(true)
+	if name != "" {
+		href = withHost(u, name)
+	}
+	k, err := c.scan(raw, href, true)
+	if err == errSlow { // scan in final mode does not give up; this is a bug
+		err = fail(raw, ErrSyntax, "unexpected form "+strconv.Quote(href))
+	}
+	return k, err
+}
+
+// hostPlaceholder is the host slow shows the WHATWG parser in place of a
+// domain name it has already canonicalised.
+const hostPlaceholder = "h"
+
+// withHost writes u as its Href does, without fragment, with host in place of
+// u's host.
+func withHost(u *whatwgurl.Url, host string) string {
+	var b strings.Builder
+	b.WriteString(u.Protocol())
+	b.WriteString("//")
+	if u.Username() != "" || u.Password() != "" {
+		b.WriteString(u.Username())
+		if u.Password() != "" {
+			b.WriteByte(':')
+			b.WriteString(u.Password())
+		}
+		b.WriteByte('@')
+	}
+	b.WriteString(host)
+	if u.Port() != "" {
+		b.WriteByte(':')
+		b.WriteString(u.Port())
+	}
+	b.WriteString(u.Pathname())
+	b.WriteString(u.Search())
+	return b.String()
+}
+
+// whatwgError turns a failure of the WHATWG parser into an *Error.
+func whatwgError(raw string, err error) error {
+	t := string(whatwgerrors.Type(err))
+	switch {
+	case strings.Contains(t, "port"):
+		return fail(raw, ErrPort, t)
+	case strings.Contains(t, "host"), strings.Contains(t, "IPv"), strings.Contains(t, "ToASCII"):
+		return fail(raw, ErrHost, t)
+	case strings.Contains(t, "missing a scheme"):
+		return fail(raw, ErrScheme, "missing scheme")
+	case t == "":
+		t = err.Error()
+	}
+	return fail(raw, ErrSyntax, t)
+}
+
+// scan canonicalises s (raw with surrounding white space trimmed) in one pass:
+// split it into its parts, append each part's canonical form to a stack buffer,
+// and keep the boundaries. It returns errSlow for what it leaves to the WHATWG
+// parser, unless final is set: then s is that parser's output, which never
+// needs it again.
+func (c Canon) scan(raw, s string, final bool) (canonical, error) {
 	var k canonical
-	s := trimSpace(raw)
 
 	// The scheme first: it rejects data: URIs, which can be megabytes long,
 	// before anything reads the whole string.
 	n := schemeLen(s)
 	if n == 0 {
+		if i := strings.IndexByte(s, ':'); i > 0 && strings.ContainsAny(s[:i], "\t\n\r") {
+			return k, errSlow // "ht\ttp://": the URL Standard removes tabs and newlines
+		}
 		return k, fail(raw, ErrScheme, badScheme(s))
 	}
 	var https bool
@@ -210,12 +393,17 @@ func (c Canon) canon(raw string) (canonical, error) {
 	default:
 		return k, fail(raw, ErrScheme, "scheme "+strconv.Quote(scheme))
 	}
-	for i := n; i < len(s); i++ {
-		if b := s[i]; b < 0x20 || b == 0x7f {
-			return k, fail(raw, ErrSyntax, "control character "+strconv.QuoteRune(rune(b)))
+	rest := s[n+1:]
+	if !final {
+		if !plain(rest) {
+			return k, errSlow
+		}
+		// "http:host", "http:/host", "http:///host": the URL Standard finds the
+		// host all the same.
+		if len(rest) < 3 || rest[0] != '/' || rest[1] != '/' || rest[2] == '/' {
+			return k, errSlow
 		}
 	}
-	rest := s[n+1:]
 	if !strings.HasPrefix(rest, "//") {
 		return k, fail(raw, ErrHost, `missing "//" and host after scheme`)
 	}
@@ -262,10 +450,16 @@ func (c Canon) canon(raw string) (canonical, error) {
 	}
 
 	if userinfo != "" {
-		u, p, hasPass := strings.Cut(userinfo, ":")
-		k.user, k.pass, k.hasUser, k.hasPass = unescapeLenient(u), unescapeLenient(p), true, hasPass
+		u, p, _ := strings.Cut(userinfo, ":")
+		k.user, k.pass = unescapeLenient(u), unescapeLenient(p)
+		// As in the URL Standard, an empty password is no password, and empty
+		// credentials are none ("http://:@host/" is "http://host/").
+		k.hasPass = k.pass != ""
+		k.hasUser = k.hasPass || k.user != ""
+	}
+	if k.hasUser {
 		buf = appendEscaped(buf, k.user, clsUser)
-		if hasPass {
+		if k.hasPass {
 			buf = append(buf, ':')
 			buf = appendEscaped(buf, k.pass, clsUser)
 		}
@@ -273,7 +467,7 @@ func (c Canon) canon(raw string) (canonical, error) {
 	}
 
 	k.hostStart = len(buf)
-	if buf, err = appendHost(buf, raw, host); err != nil {
+	if buf, err = appendHost(buf, raw, host, final); err != nil {
 		return k, err
 	}
 	if portNum != 0 && !(portNum == 80 && !https) && !(portNum == 443 && https) {
@@ -313,19 +507,17 @@ func (c Canon) canon(raw string) (canonical, error) {
 	return k, nil
 }
 
-// trimSpace removes the ASCII whitespace that HTML allows around an href.
+// trimSpace removes what the URL Standard strips from both ends of a URL: C0
+// controls and spaces, which covers the ASCII whitespace HTML allows around an
+// href.
 func trimSpace(s string) string {
-	for len(s) > 0 && isSpace(s[0]) {
+	for len(s) > 0 && s[0] <= ' ' {
 		s = s[1:]
 	}
-	for len(s) > 0 && isSpace(s[len(s)-1]) {
+	for len(s) > 0 && s[len(s)-1] <= ' ' {
 		s = s[:len(s)-1]
 	}
 	return s
-}
-
-func isSpace(b byte) bool {
-	return b == ' ' || b == '\t' || b == '\n' || b == '\r' || b == '\f'
 }
 
 // schemeLen returns the length of s's scheme (RFC 3986 §3.1: ALPHA *( ALPHA /
@@ -365,7 +557,9 @@ func splitHostPort(raw, auth string) (host, port string, err error) {
 		}
 		return host, rest[1:], nil
 	}
-	if i := strings.LastIndexByte(auth, ':'); i >= 0 {
+	// The first ':' ends the host, as in the URL Standard: "a:b:80" has the
+	// port "b:80", which is no port.
+	if i := strings.IndexByte(auth, ':'); i >= 0 {
 		return auth[:i], auth[i+1:], nil
 	}
 	return auth, "", nil
@@ -391,65 +585,52 @@ func parsePort(raw, port string) (int, error) {
 	return n, nil
 }
 
-// appendHost appends the canonical form of host: an IPv6 literal in brackets, or a
-// lower-case ASCII name without a trailing dot.
-func appendHost(buf []byte, raw, host string) ([]byte, error) {
+// appendHost appends the canonical form of host: an IPv6 literal in brackets, a
+// dotted-decimal IPv4 address, or a lower-case ASCII name without a trailing dot.
+// It does what the URL Standard's host parser does, except that a name with a
+// character no DNS name can have ("a!b", "a..b") is rejected, and that other
+// IPv4 spellings ("0x7f.1", "2130706433") are left to the WHATWG parser
+// (errSlow) unless final is set, when they are errors.
+func appendHost(buf []byte, raw, host string, final bool) ([]byte, error) {
 	if host == "" {
 		return buf, fail(raw, ErrHost, "empty host")
 	}
 	if host[0] == '[' {
-		lit := host[1 : len(host)-1]
-		if strings.IndexByte(lit, '%') >= 0 {
-			// Zones (RFC 6874) name an interface of this machine; they mean
-			// nothing to a crawl and would make one host look like several.
-			return buf, fail(raw, ErrHost, "IPv6 zone identifiers are not supported")
-		}
-		addr, err := netip.ParseAddr(lit)
-		if err != nil || !addr.Is6() {
-			return buf, fail(raw, ErrHost, strconv.Quote(host)+" is not an IPv6 address")
-		}
-		buf = append(buf, '[')
-		buf = addr.AppendTo(buf)
-		return append(buf, ']'), nil
+		return appendIPv6(buf, raw, host, final)
 	}
-
 	start := len(buf)
 	for i := 0; i < len(host); i++ {
 		b := host[i]
-		if 'A' <= b && b <= 'Z' {
+		switch {
+		case 'A' <= b && b <= 'Z':
 			b += 'a' - 'A'
-		} else if charClass[b]&clsHost == 0 {
-			// Percent-escapes or non-ASCII: rare, so the slow path may allocate.
-			return appendHostSlow(buf[:start], raw, host)
+		case charClass[b]&clsHost != 0:
+		case b == '%' || b >= utf8.RuneSelf:
+			// Percent-escapes or non-ASCII: rare, so this path may allocate.
+			return appendDomain(buf[:start], raw, host, final)
+		default:
+			return buf[:start], fail(raw, ErrHost, "invalid character "+strconv.QuoteRune(rune(b))+" in host")
 		}
 		buf = append(buf, b)
 	}
-	return checkLabels(buf, start, raw)
+	return finishHost(buf, start, raw, final, false)
 }
 
-// appendHostSlow handles hosts that are percent-encoded or internationalised:
-// decode, map to punycode with the UTS #46 lookup profile, then validate like any
-// ASCII host.
-func appendHostSlow(buf []byte, raw, host string) ([]byte, error) {
-	h := host
-	if strings.IndexByte(h, '%') >= 0 {
+// appendDomain handles hosts that are percent-encoded or internationalised:
+// decode, map to punycode with the URL Standard's IDNA profile, then validate
+// like any ASCII host.
+func appendDomain(buf []byte, raw, host string, final bool) ([]byte, error) {
+	h := unescapeLenient(host)
+	if !utf8.ValidString(h) {
+		return buf, fail(raw, ErrHost, "host is not UTF-8 once decoded")
+	}
+	mapped := false
+	if !isASCII(h) {
 		var err error
-		if h, err = url.PathUnescape(h); err != nil {
+		if h, err = idnaProfile().ToASCII(h); err != nil {
 			return buf, fail(raw, ErrHost, err.Error())
 		}
-	}
-	ascii := true
-	for i := 0; i < len(h); i++ {
-		if h[i] >= 0x80 {
-			ascii = false
-			break
-		}
-	}
-	if !ascii {
-		var err error
-		if h, err = idna.Lookup.ToASCII(h); err != nil {
-			return buf, fail(raw, ErrHost, err.Error())
-		}
+		mapped = true
 	}
 	start := len(buf)
 	for i := 0; i < len(h); i++ {
@@ -461,7 +642,125 @@ func appendHostSlow(buf []byte, raw, host string) ([]byte, error) {
 		}
 		buf = append(buf, b)
 	}
-	return checkLabels(buf, start, raw)
+	return finishHost(buf, start, raw, final, mapped)
+}
+
+// finishHost checks the lower-case ASCII host in buf[start:]: labels (see
+// checkLabels), punycode labels (validated and normalised by the IDNA profile
+// unless mapped says that was done), and IPv4 addresses.
+func finishHost(buf []byte, start int, raw string, final, mapped bool) ([]byte, error) {
+	buf, err := checkLabels(buf, start, raw)
+	if err != nil {
+		return buf, err
+	}
+	if !mapped && hasACELabel(buf[start:]) {
+		// "xn--" labels must be valid punycode of a valid label.
+		h, err := idnaProfile().ToASCII(string(buf[start:]))
+		if err != nil {
+			return buf[:start], fail(raw, ErrHost, err.Error())
+		}
+		return finishHost(append(buf[:start], h...), start, raw, final, true)
+	}
+	if h := buf[start:]; endsInNumber(h) && !isDottedQuad(h) {
+		if final {
+			return buf[:start], fail(raw, ErrHost, strconv.Quote(string(h))+" is not a valid IPv4 address")
+		}
+		return buf, errSlow // with the name, for slow's hook
+	}
+	return buf, nil
+}
+
+// appendIPv6 appends a bracketed IPv6 literal in RFC 5952 form. Literals with
+// anything but hex digits and colons (an embedded IPv4 address, a zone) are the
+// WHATWG parser's to judge.
+func appendIPv6(buf []byte, raw, host string, final bool) ([]byte, error) {
+	lit := host[1 : len(host)-1]
+	if !final {
+		for i := 0; i < len(lit); i++ {
+			if b := lit[i]; b != ':' && charClass[b]&clsHex == 0 {
+				return buf, errSlow
+			}
+		}
+	}
+	addr, err := netip.ParseAddr(lit)
+	if err != nil || !addr.Is6() || addr.Zone() != "" {
+		return buf, fail(raw, ErrHost, strconv.Quote(host)+" is not an IPv6 address")
+	}
+	buf = append(buf, '[')
+	buf = addr.AppendTo(buf)
+	return append(buf, ']'), nil
+}
+
+// idnaProfile returns the URL Standard's domain-to-ASCII (UTS #46
+// non-transitional, CheckBidi and CheckJoiners on, CheckHyphens, STD3 rules and
+// DNS length checks off). It is built per call, on the rare path, to keep
+// package state immutable.
+func idnaProfile() *idna.Profile {
+	return idna.New(idna.MapForLookup(), idna.BidiRule(), idna.CheckJoiners(true),
+		idna.Transitional(false), idna.StrictDomainName(false), idna.CheckHyphens(false),
+		idna.VerifyDNSLength(false))
+}
+
+// hasACELabel reports whether a lower-case host has a label starting "xn--".
+func hasACELabel(h []byte) bool {
+	for i := 0; i+4 <= len(h); i++ {
+		if (i == 0 || h[i-1] == '.') && string(h[i:i+4]) == "xn--" {
+			return true
+		}
+	}
+	return false
+}
+
+// endsInNumber is the URL Standard's test for a host the IPv4 parser must read:
+// its last label is decimal digits, or "0x" and hex digits.
+func endsInNumber(h []byte) bool {
+	last := h[bytes.LastIndexByte(h, '.')+1:]
+	if len(last) >= 2 && last[0] == '0' && last[1] == 'x' {
+		for _, b := range last[2:] {
+			if charClass[b]&clsHex == 0 {
+				return false
+			}
+		}
+		return true
+	}
+	for _, b := range last {
+		if b < '0' || b > '9' {
+			return false
+		}
+	}
+	return len(last) > 0
+}
+
+// isDottedQuad reports whether h is an IPv4 address in the form the URL
+// Standard writes: four decimal numbers 0-255 without leading zeros.
+func isDottedQuad(h []byte) bool {
+	parts := 0
+	for len(h) > 0 {
+		i := bytes.IndexByte(h, '.')
+		if i < 0 {
+			i = len(h)
+		}
+		p := h[:i]
+		if len(p) == 0 || len(p) > 3 || (len(p) > 1 && p[0] == '0') {
+			return false
+		}
+		n := 0
+		for _, b := range p {
+			if b < '0' || b > '9' {
+				return false
+			}
+			n = n*10 + int(b-'0')
+		}
+		if n > 255 {
+			return false
+		}
+		parts++
+		if i == len(h) {
+			break
+		}
+		h = h[i+1:]
+	}
+	return parts == 4
 }
 
 // checkLabels drops one trailing dot from the host in buf[start:] (the root label:
@@ -479,6 +778,16 @@ func checkLabels(buf []byte, start int, raw string) ([]byte, error) {
 		return buf, fail(raw, ErrHost, "empty label in host "+strconv.Quote(string(h)))
 	}
 	return buf, nil
+}
+
+// isASCII reports whether s has only ASCII bytes.
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // appendNormalised appends s with percent-encoding normalised: valid escapes of
@@ -701,6 +1010,7 @@ const (
 	clsHost                         // literal in a lower-case ASCII host name
 	clsHex                          // hexadecimal digit
 	clsRawPath                      // in a path, makes url.URL need RawPath
+	clsStop                         // ends plain's fast scan: controls, '\\', '?', '#'
 )
 
 // charClass is a constant lookup table, built once; it is never written after
@@ -723,9 +1033,16 @@ var charClass = func() (t [256]uint8) {
 	set(unres, clsUnreserved|clsPath|clsQuery|clsUser)
 	set(pchar, clsPath|clsQuery)
 	set("?", clsQuery)
+	// The URL Standard encodes ' in the query of http(s) URLs (so that it
+	// cannot end an HTML attribute); a literal one would give a second key.
+	t['\''] &^= clsQuery
 	set("$&+,;=", clsUser)
 	set("abcdefghijklmnopqrstuvwxyz"+digit+"-._", clsHost)
 	set(digit+"abcdefABCDEF", clsHex)
 	set("%!'()*[]", clsRawPath)
+	for b := range 0x20 {
+		t[b] |= clsStop
+	}
+	set("\x7f\\?#", clsStop)
 	return t
 }()

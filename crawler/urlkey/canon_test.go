@@ -1,12 +1,15 @@
 package urlkey
 
 import (
+	"encoding/json"
 	"errors"
 	"math/rand/v2"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 var (
@@ -76,7 +79,9 @@ var canonCases = []struct {
 	{name: "lower hex non-ASCII", in: "http://EXAMPLE.com/%c3%a9", want: "http://example.com/%C3%A9"},
 	{name: "stray percent", in: "http://example.com/100%.html", want: "http://example.com/100%25.html"},
 	{name: "bad escapes", in: "http://example.com/%zz%4", want: "http://example.com/%25zz%254"},
-	{name: "unsafe ASCII encoded", in: "http://example.com/a|b{c}^`\"<>\\", want: "http://example.com/a%7Cb%7Bc%7D%5E%60%22%3C%3E%5C"},
+	{name: "unsafe ASCII encoded", in: "http://example.com/a|b{c}^`\"<>?\\", want: "http://example.com/a%7Cb%7Bc%7D%5E%60%22%3C%3E?%5C"},
+	{name: "backslash is a slash before the query", in: `http://example.com\a\..\b?c\d`, want: "http://example.com/b?c%5Cd"},
+	{name: "quote in query encoded as browsers do", in: "http://example.com/it's?q='x'", want: "http://example.com/it's?q=%27x%27"},
 	{name: "sub-delims kept", in: "http://example.com/!$&'()*+,;=:@[]", want: "http://example.com/!$&'()*+,;=:@[]"},
 	{name: "non-ASCII everywhere", in: "http://example.com/é?é#é", want: "http://example.com/%C3%A9?%C3%A9"},
 	{name: "query escapes", in: "http://example.com/?q=a b&r=%7e%2b%26&s=a+b", want: "http://example.com/?q=a%20b&r=~%2B%26&s=a+b"},
@@ -114,9 +119,36 @@ var canonCases = []struct {
 	{name: "space in host", in: "http://exa mple.com/", err: ErrHost},
 	{name: "bad escape in host", in: "http://ex%zzample.com/", err: ErrHost},
 	{name: "escaped slash in host", in: "http://a%2Fb.com/", err: ErrHost},
-	{name: "IDN with underscore", in: "http://bü_cher.de/", err: ErrHost},
-	{name: "backslash host", in: `http://example.com\evil.com/`, err: ErrHost},
-	{name: "colon in host", in: "http://a:b:80/", err: ErrHost},
+	{name: "escaped slash in host, WHATWG path", in: `http://a%2Fb.com\\x`, err: ErrHost},
+	{name: "IDN with underscore", in: "http://bü_cher.de/", want: "http://xn--b_cher-3ya.de/"},
+	{name: "IDN, STD3 rules off", in: "http://a_b.münchen.example:8080/", want: "http://a_b.xn--mnchen-3ya.example:8080/"},
+	{name: "punycode with underscore label", in: "http://a_b.xn--mnchen-3ya.example/", want: "http://a_b.xn--mnchen-3ya.example/"},
+	{name: "invalid punycode", in: "http://a.b.c.xn--pokxncvks/", err: ErrHost},
+	{name: "empty punycode", in: "https://xn--/", err: ErrHost},
+	{name: "escaped byte that is not UTF-8", in: "https://%80.example/", err: ErrHost},
+	{name: "fullwidth IPv4", in: "http://０Ｘｃ０．０２５０．０１/", want: "http://192.168.0.1/"},
+	{name: "backslash ends the host", in: `http://example.com\evil.com/`, want: "http://example.com/evil.com/"},
+	{name: "backslash before userinfo", in: `https://evil.example\@good.example/`, want: "https://evil.example/@good.example/"},
+	{name: "colon in host", in: "http://a:b:80/", err: ErrPort},
+	{name: "forbidden host character", in: "http://a<b/", err: ErrHost},
+	{name: "host character no DNS name has", in: "http://a!b/", err: ErrHost},
+
+	// IPv4: every spelling the URL Standard reads becomes the dotted quad.
+	{name: "IPv4 dotted", in: "http://192.168.0.1/", want: "http://192.168.0.1/"},
+	{name: "IPv4 one number", in: "http://4294967295/", want: "http://255.255.255.255/"},
+	{name: "IPv4 hex", in: "http://0xffffffff", want: "http://255.255.255.255/"},
+	{name: "IPv4 mixed", in: "http://192.0x00A80001/", want: "http://192.168.0.1/"},
+	{name: "IPv4 octal", in: "http://0300.0250.0.01/", want: "http://192.168.0.1/"},
+	{name: "IPv4 short", in: "http://127.1/", want: "http://127.0.0.1/"},
+	{name: "IPv4 trailing dot", in: "http://1.2.3.4./", want: "http://1.2.3.4/"},
+	{name: "IPv4 percent-encoded", in: "http://%31%32%37.0.0.1/", want: "http://127.0.0.1/"},
+	{name: "IPv4 part too large", in: "http://192.168.0.256/", err: ErrHost},
+	{name: "IPv4 too large", in: "http://4294967296/", err: ErrHost},
+	{name: "IPv4 five parts", in: "http://1.2.3.4.5/", err: ErrHost},
+	{name: "IPv4 bad octal", in: "http://1.2.3.08/", err: ErrHost},
+	{name: "name ending in a number", in: "http://foo.09/", err: ErrHost},
+	{name: "name ending in hex", in: "http://foo.0x4/", err: ErrHost},
+	{name: "number inside a name", in: "http://a1.2b.example/", want: "http://a1.2b.example/"},
 
 	// IPv6.
 	{name: "IPv6 lower-case", in: "http://[2001:DB8::1]/", want: "http://[2001:db8::1]/"},
@@ -128,21 +160,28 @@ var canonCases = []struct {
 	{name: "IPv6 unclosed", in: "http://[::1/", err: ErrHost},
 	{name: "IPv6 junk after bracket", in: "http://[::1]x/", err: ErrHost},
 	{name: "IPv6 bad port", in: "http://[::1]:x/", err: ErrPort},
-	{name: "IPv6 unbracketed", in: "http://::1/", err: ErrHost},
+	{name: "IPv6 unbracketed", in: "http://::1/", err: ErrPort},
+	{name: "IPv6 embedded IPv4", in: "http://[::1.2.3.4]/", want: "http://[::102:304]/"},
+	{name: "IPv6 leading zeros", in: "http://[0000:0:0:0:0:0:0:0001]/", want: "http://[::1]/"},
 
 	// Userinfo.
 	{name: "empty userinfo dropped", in: "http://@example.com/", want: "http://example.com/"},
 	{name: "userinfo kept, decoded", in: "http://user:pa%73s@example.com/", want: "http://user:pass@example.com/"},
 	{name: "userinfo escaped like net/url", in: "http://us!er:p@ss@Example.com:80", want: "http://us%21er:p%40ss@example.com/"},
-	{name: "empty password kept", in: "http://user:@example.com/", want: "http://user:@example.com/"},
+	{name: "empty password dropped", in: "http://user:@example.com/", want: "http://user@example.com/"},
+	{name: "empty credentials dropped", in: "https://:@test/", want: "https://test/"},
+	{name: "password without user kept", in: "https://:pw@test/", want: "https://:pw@test/"},
+	{name: "non-ASCII userinfo", in: "http://foo:💩@example.com/bar", want: "http://foo:%F0%9F%92%A9@example.com/bar"},
 	{name: "colon in password", in: "http://u:a:b@example.com/", want: "http://u:a%3Ab@example.com/"},
 
 	// Whitespace and control characters.
 	{name: "surrounding whitespace trimmed", in: " \t http://example.com/a \n", want: "http://example.com/a"},
-	{name: "NUL", in: "http://example.com/a\x00b", err: ErrSyntax},
-	{name: "newline inside", in: "http://example.com/a\nb", err: ErrSyntax},
-	{name: "DEL", in: "http://example.com/\x7f", err: ErrSyntax},
-	{name: "control in fragment", in: "http://example.com/#\x01", err: ErrSyntax},
+	{name: "C0 and space trimmed", in: "\x00\x1b http://example.com/\x1f \r", want: "http://example.com/"},
+	{name: "NUL encoded", in: "http://example.com/a\x00b?\x01c", want: "http://example.com/a%00b?%01c"},
+	{name: "newlines and tabs removed", in: "h\tt\ntp://ho\tst:8\n0/a\nb?c\td", want: "http://host/ab?cd"},
+	{name: "DEL encoded", in: "http://example.com/\x7f?\x7f", want: "http://example.com/%7F?%7F"},
+	{name: "control in fragment", in: "http://example.com/#\x01", want: "http://example.com/"},
+	{name: "control in host", in: "http://exa\x01mple.com/", err: ErrHost},
 
 	// Schemes and structure.
 	{name: "ftp", in: "ftp://example.com/", err: ErrScheme},
@@ -154,9 +193,12 @@ var canonCases = []struct {
 	{name: "scheme-relative", in: "//example.com/a", err: ErrScheme},
 	{name: "empty", in: "", err: ErrScheme},
 	{name: "scheme only", in: "http:", err: ErrHost},
-	{name: "no slashes", in: "http:example.com", err: ErrHost},
+	{name: "no slashes", in: "http:example.com", want: "http://example.com/"},
+	{name: "one slash", in: "https:/example.com/a", want: "https://example.com/a"},
+	{name: "backslashes for slashes", in: `http:\\www.example.com\foo`, want: "http://www.example.com/foo"},
 	{name: "no host", in: "http://", err: ErrHost},
-	{name: "empty host with path", in: "http:///a", err: ErrHost},
+	{name: "three slashes", in: "http:///a/b", want: "http://a/b"},
+	{name: "only slashes", in: "http:////", err: ErrHost},
 	{name: "empty host with userinfo", in: "http://user@/a", err: ErrHost},
 	{name: "empty host with port", in: "http://:80/a", err: ErrHost},
 }
@@ -446,9 +488,15 @@ func TestIdempotentRandom(t *testing.T) {
 	}
 }
 
+// FuzzCanonical checks, for any input, that Canonical gives an *Error or a
+// canonical URL: canon(canon(x)) == canon(x), and net/url reads it back
+// unchanged.
 func FuzzCanonical(f *testing.F) {
 	for _, tc := range canonCases {
 		f.Add(tc.in, tc.canon.SortQuery, len(tc.canon.DropParams) > 0)
+	}
+	for _, in := range whatwgInputs(f) {
+		f.Add(in, false, false)
 	}
 	f.Fuzz(func(t *testing.T, in string, sortQuery, drop bool) {
 		c := Canon{SortQuery: sortQuery}
@@ -468,6 +516,61 @@ func FuzzCanonical(f *testing.F) {
 		}
 		checkCanonical(t, c, in, s)
 	})
+}
+
+// FuzzScanAgreesWithWHATWG checks the claim the fast path rests on: whenever
+// scan canonicalises a URL itself, the WHATWG parser followed by scan gives
+// the same key (or both reject it). Inputs that are not UTF-8 are skipped: the
+// parser reads code points, scan encodes the bytes as they are (only a
+// Location header can carry such bytes; HTML is decoded first).
+func FuzzScanAgreesWithWHATWG(f *testing.F) {
+	for _, tc := range canonCases {
+		f.Add(tc.in)
+	}
+	for _, in := range benchURLs {
+		f.Add(in)
+	}
+	for _, in := range whatwgInputs(f) {
+		f.Add(in)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		if !utf8.ValidString(in) {
+			return
+		}
+		s := trimSpace(in)
+		fast, err := Canon{}.scan(in, s, false)
+		if err == errSlow {
+			return
+		}
+		slow, werr := Canon{}.slow(in, nil, s)
+		switch {
+		case (err == nil) != (werr == nil):
+			t.Fatalf("%q: scan gives %q, %v; WHATWG parser gives %q, %v", in, fast.s, err, slow.s, werr)
+		case err == nil && fast.s != slow.s:
+			t.Fatalf("%q: scan gives %q; WHATWG parser gives %q", in, fast.s, slow.s)
+		}
+	})
+}
+
+// whatwgInputs returns the inputs of the URL Standard's test data, as seeds.
+func whatwgInputs(tb testing.TB) []string {
+	data, err := os.ReadFile("testdata/whatwg-urltestdata.json")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var cases []any
+	if err := json.Unmarshal(data, &cases); err != nil {
+		tb.Fatal(err)
+	}
+	var ins []string
+	for _, c := range cases {
+		if m, ok := c.(map[string]any); ok {
+			if in, ok := m["input"].(string); ok {
+				ins = append(ins, in)
+			}
+		}
+	}
+	return ins
 }
 
 // benchURLs is a mix shaped like links found on real pages: mostly canonical,

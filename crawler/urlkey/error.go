@@ -16,7 +16,8 @@ var (
 	ErrHost = errors.New("invalid host")
 	// ErrPort means the port is not a decimal number in 1..65535.
 	ErrPort = errors.New("invalid port")
-	// ErrSyntax means the URL contains characters no URL may contain (controls).
+	// ErrSyntax means the URL Standard's parser finds no URL in the input for
+	// a reason other than scheme, host or port.
 	ErrSyntax = errors.New("malformed URL")
 )
 

@@ -180,3 +180,42 @@ func BenchmarkInScope(b *testing.B) {
 		}
 	}
 }
+
+// TestScopeJudgesTheBrowsersHost checks that a scope sees the host a browser
+// would visit for redirect targets and links that RFC 3986 and the URL
+// Standard read differently.
+func TestScopeJudgesTheBrowsersHost(t *testing.T) {
+	seeds := mustURLs(t, "https://good.example/")
+	s, err := NewScope(ScopeHost, seeds, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := seeds[0]
+	for _, tc := range []struct {
+		ref  string
+		want string
+		in   bool
+	}{
+		{`https://evil.example\@good.example/`, "https://evil.example/@good.example/", false},
+		{`\\evil.example\x`, "https://evil.example/x", false},
+		{`///evil.example/x`, "https://evil.example/x", false},
+		{`https:evil.example/x`, "https://good.example/evil.example/x", true},
+		{`http:\\evil.example`, "http://evil.example/", false},
+		{`https://good.example%2Fevil.example/`, "", false},
+	} {
+		u, err := Canon{}.Resolve(page, tc.ref)
+		if tc.want == "" {
+			if err == nil {
+				t.Errorf("Resolve(%q) = %v; want an error", tc.ref, u)
+			}
+			continue
+		}
+		if err != nil || u.String() != tc.want {
+			t.Errorf("Resolve(%q) = %v, %v; want %q", tc.ref, u, err, tc.want)
+			continue
+		}
+		if got := s.InScope(u); got != tc.in {
+			t.Errorf("InScope(%q) = %v, want %v", u, got, tc.in)
+		}
+	}
+}
