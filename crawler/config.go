@@ -104,6 +104,32 @@ type Config struct {
 	AutoThrottle   bool     `json:"auto_throttle"`
 	ThrottleTarget float64  `json:"throttle_target"` // aimed-for busy share of a host's time per fetcher slot
 	MaxDelay       Duration `json:"max_delay"`       // ceiling for the adaptive delay
+
+	// Request options; see request.go. Header lines ("Name: value") go to
+	// every host, HostHeaders to one host ("example.com" or
+	// "example.com:8080") and win over Header.
+	Header      []string            `json:"header,omitempty"`
+	HostHeaders map[string][]string `json:"host_headers,omitempty"`
+	Cookie      []string            `json:"cookie,omitempty"`       // "name=value", set for the seeds' hosts
+	CookiesFile string              `json:"cookies_file,omitempty"` // Netscape cookies.txt, read at every start
+	// BasicAuth ("user:password") and Bearer are sent to the seeds' origins
+	// only; the stored configuration says where the secret came from, never
+	// what it is.
+	BasicAuth Secret `json:"basic_auth,omitzero"`
+	Bearer    Secret `json:"bearer,omitzero"`
+	// Proxy is empty for the environment's HTTP_PROXY, HTTPS_PROXY and
+	// NO_PROXY, ProxyNone, or a proxy URL; ProxyAuth is its user:password.
+	Proxy     string `json:"proxy,omitempty"`
+	ProxyAuth Secret `json:"proxy_auth,omitzero"`
+	// CACert is a PEM file of certificates trusted besides the system's;
+	// Insecure skips certificate verification altogether.
+	CACert   string `json:"ca_cert,omitempty"`
+	Insecure bool   `json:"insecure,omitempty"`
+
+	// WARC is a directory to write every request and response to as WARC
+	// files, rotated at WARCMaxSize bytes (0: 1 GiB).
+	WARC        string `json:"warc,omitempty"`
+	WARCMaxSize int64  `json:"warc_max_size,omitempty"`
 }
 
 // DefaultConfig returns the settings a crawl uses unless told otherwise.
@@ -156,5 +182,5 @@ func (c *Config) Validate() error {
 	case strings.TrimSpace(c.UserAgent) == "":
 		return errors.New("user agent must not be empty")
 	}
-	return nil
+	return c.validateRequest()
 }

@@ -67,6 +67,7 @@ type Crawler struct {
 	// health are the rules by which responses speak for a URL or its host.
 	health politeness.HealthConfig
 	traps  *trapGuard
+	req    *requestOptions
 }
 
 // New checks cfg and prepares a crawler for run runID.
@@ -94,6 +95,9 @@ func New(cfg Config, st Store, runID int64, log *slog.Logger) (*Crawler, error) 
 	}
 	c.scope = scope
 	if c.rules, err = extract.CompileRules("rules", cfg.Rules); err != nil {
+		return nil, err
+	}
+	if c.req, err = newRequestOptions(&c.cfg, c.seeds); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -165,6 +169,9 @@ type event struct {
 // Run continues exactly.
 func (c *Crawler) Run(ctx context.Context) (Result, error) {
 	c.stats.start = c.now()
+	if c.cfg.Insecure {
+		c.log.Warn("--insecure: TLS certificates are not verified; anyone between trawl and the sites can read and change what is fetched, credentials included")
+	}
 	if d := time.Duration(c.cfg.Delay); d > slowDelay {
 		c.log.Warn("--delay is above a minute: each host gets one request per delay at most", "delay", d.String())
 	}
@@ -188,7 +195,27 @@ func (c *Crawler) Run(ctx context.Context) (Result, error) {
 	fctx, cancelFetch := context.WithCancel(wctx)
 	defer cancelFetch()
 	f := newFetcher(fctx, &c.cfg)
-	robotsClient := &http.Client{Transport: f.transport, Timeout: time.Duration(c.cfg.Timeout)}
+	if err := c.req.loadCookies(wctx, c.st); err != nil {
+		return Result{Status: StatusFailed}, err
+	}
+	c.req.log = c.log
+	wr, err := c.openWARC()
+	if err != nil {
+		return Result{Status: StatusFailed}, err
+	}
+	c.req.warc = wr
+	if wr != nil {
+		defer func() {
+			if err := wr.Close(); err != nil {
+				c.log.Error("WARC file not finished", "dir", c.cfg.WARC, "err", err)
+			}
+		}()
+	}
+	c.req.configure(f.transport)
+	rt := c.req.wrap(f.transport)
+	f.c.WithTransport(rt)
+	f.c.SetCookieJar(c.req.jar)
+	robotsClient := &http.Client{Transport: rt, Jar: c.req.jar, Timeout: time.Duration(c.cfg.Timeout)}
 
 	tasks := make(chan task, c.cfg.Concurrency)
 	outcomes := make(chan store.Outcome, c.cfg.Concurrency*4)

@@ -43,7 +43,7 @@ func (c *Crawler) fetchPage(f *fetcher, job store.Job) (store.Outcome, event) {
 	latency := c.now().Sub(start)
 	out := store.Outcome{Job: job, NotPage: job.Via == viaSitemap}
 	ev := event{kind: evFetched, host: job.Host, fetched: true, latency: latency, job: job}
-	fr := &store.Fetch{At: start, Duration: latency}
+	fr := &store.Fetch{At: start, Duration: latency, Proxy: c.req.proxyName(job.URL)}
 	out.Fetch = fr
 	if err != nil {
 		fe := &FetchError{URL: job.URL, Class: classify(err), Err: err}
@@ -52,6 +52,8 @@ func (c *Crawler) fetchPage(f *fetcher, job store.Job) (store.Outcome, event) {
 		c.finishFailure(&out, fe)
 		return out, ev
 	}
+	fr.Proto = takeProto(resp.header)
+	out.Cookies = receivedCookies(job.URL, resp.header, start)
 	ev.status = resp.status
 	fr.Status = resp.status
 	fr.ContentType = resp.header.Get("Content-Type")

@@ -126,6 +126,8 @@ type Fetch struct {
 	Body        []byte // the response body, compressed, when bodies are kept
 	// BodyEncoding says how Body is compressed ("gzip").
 	BodyEncoding string
+	Proxy        string // the proxy the request went through (scheme://host:port); empty: direct
+	Proto        string // the response's HTTP version: HTTP/1.1, HTTP/2.0
 }
 
 // Item is one record a user extraction rule produced from a page, or a miss.
@@ -155,6 +157,9 @@ type Outcome struct {
 	Fetch   *Fetch // nil when nothing was fetched (robots-denied, ...)
 	Links   []Link
 	Items   []Item // what user rules extracted; stored with the fetch
+	// Cookies are those the response set; stored with the fetch, so a
+	// resumed crawl keeps its session (see DB.Cookies).
+	Cookies []Cookie
 	// Discovered are the URLs found on the page (and redirect targets) that the
 	// frontier should know; URLs already known are ignored.
 	Discovered []NewURL
@@ -320,8 +325,8 @@ func (db *DB) loadLocked(ctx context.Context, runID int64) error {
 	st.insHost = prep(`INSERT INTO hosts(host) VALUES (?) ON CONFLICT(host) DO UPDATE SET host = excluded.host RETURNING id`)
 	st.insFetch = prep(`INSERT INTO fetches(url_id, run_id, attempt, fetched_at, duration_ms, status, error_class, error,
 		redirect_to, content_type, charset, size, truncated, etag, last_modified, content_hash, title, description,
-		canonical, lang, meta_robots, noindex, nofollow, outlinks, change, facts, word_count, main_text)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		canonical, lang, meta_robots, noindex, nofollow, outlinks, change, facts, word_count, main_text, proxy, proto)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	st.insItem = prep(`INSERT INTO items(run_id, url_id, fetch_id, rule, idx, data, miss) VALUES (?, ?, ?, ?, ?, ?, ?)`)
 	st.insBody = prep(`INSERT OR REPLACE INTO bodies(fetch_id, encoding, body) VALUES (?, ?, ?)`)
 	st.updURL = prep(`UPDATE urls SET state = ?1, reason = ?2, tries = tries + ?3, run_id = ?4,
@@ -468,6 +473,9 @@ func (db *DB) Commit(ctx context.Context, runID int64, b Batch) (CommitResult, e
 				return CommitResult{}, err
 			}
 		}
+		if err := saveCookies(ctx, tx, o.Cookies); err != nil {
+			return CommitResult{}, err
+		}
 		if o.Job.ID == 0 {
 			continue
 		}
@@ -485,7 +493,7 @@ func (db *DB) Commit(ctx context.Context, runID int64, b Batch) (CommitResult, e
 				nullStr(f.ContentType), nullStr(f.Charset), f.Size, f.Truncated, nullStr(f.ETag),
 				nullStr(f.LastModified), nullStr(f.ContentHash), nullStr(f.Title), nullStr(f.Description),
 				nullStr(f.Canonical), nullStr(f.Lang), nullStr(f.MetaRobots), f.NoIndex, f.NoFollow, outlinks, nullStr(f.Change),
-				nullBytes(f.Facts), nullInt(f.WordCount), nullStr(f.MainText))
+				nullBytes(f.Facts), nullInt(f.WordCount), nullStr(f.MainText), nullStr(f.Proxy), nullStr(f.Proto))
 			if err != nil {
 				return CommitResult{}, fmt.Errorf("store: record fetch of %s: %w", o.Job.URL, err)
 			}

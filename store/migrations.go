@@ -279,6 +279,31 @@ ALTER TABLE urls ADD COLUMN retry_at TEXT;
 ALTER TABLE urls ADD COLUMN hops INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE urls ADD COLUMN chain INTEGER NOT NULL DEFAULT 0;
 `,
+	// 10: the cookie jar, so that a resumed or refreshed crawl keeps the
+	// session a site gave it. One row per cookie as the site set it; the
+	// crawler replays them into an RFC 6265 jar, which applies the rules.
+	`
+CREATE TABLE cookies (
+	url         TEXT NOT NULL,
+	name        TEXT NOT NULL,
+	domain      TEXT NOT NULL DEFAULT '',
+	path        TEXT NOT NULL DEFAULT '',
+	value       TEXT NOT NULL,
+	expires     TEXT,
+	secure      INTEGER NOT NULL DEFAULT 0,
+	http_only   INTEGER NOT NULL DEFAULT 0,
+	same_site   TEXT,
+	received_at TEXT NOT NULL,
+	seq         INTEGER NOT NULL,
+	PRIMARY KEY (url, domain, path, name)
+) WITHOUT ROWID;
+`,
+	// 11: how each request went out: through which proxy, over which HTTP
+	// version.
+	`
+ALTER TABLE fetches ADD COLUMN proxy TEXT;
+ALTER TABLE fetches ADD COLUMN proto TEXT;
+`,
 }
 
 // SchemaVersion returns the schema version this build of trawl writes.

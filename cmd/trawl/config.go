@@ -63,8 +63,21 @@ type fileConfig struct {
 	Quiet           *bool                `yaml:"quiet"`
 	Verbose         *bool                `yaml:"verbose"`
 	Progress        *string              `yaml:"progress"`
+	Header          []string             `yaml:"header"`
+	HostHeaders     map[string][]string  `yaml:"host_headers"`
+	Cookie          []string             `yaml:"cookie"`
+	CookiesFile     *string              `yaml:"cookies_file"` // relative to the config file's directory
+	BasicAuth       *string              `yaml:"basic_auth"`   // file: paths relative to the config file's directory
+	Bearer          *string              `yaml:"bearer"`
+	Proxy           *string              `yaml:"proxy"`
+	ProxyAuth       *string              `yaml:"proxy_auth"`
+	CACert          *string              `yaml:"ca_cert"` // relative to the config file's directory
+	Insecure        *bool                `yaml:"insecure"`
+	WARC            *string              `yaml:"warc"` // relative to the config file's directory
+	WARCMaxSize     *yamlSize            `yaml:"warc_max_size"`
 	Rules           []extract.RuleSpec   `yaml:"rules"`
 	Extra           map[string]yaml.Node `yaml:",inline"` // unknown keys, reported with their line
+	dir             string               // the file's directory, for file: secrets
 }
 
 // yamlDuration reads a duration as parseDuration does ("250ms", "24h", or a
@@ -150,6 +163,20 @@ func loadConfig(path string) (*fileConfig, error) {
 		p := filepath.Join(filepath.Dir(path), *fc.SeedsFile)
 		fc.SeedsFile = &p
 	}
+	dir := filepath.Dir(path)
+	if fc.CookiesFile != nil && *fc.CookiesFile != "" && !filepath.IsAbs(*fc.CookiesFile) {
+		p := filepath.Join(dir, *fc.CookiesFile)
+		fc.CookiesFile = &p
+	}
+	if fc.CACert != nil && *fc.CACert != "" && !filepath.IsAbs(*fc.CACert) {
+		p := filepath.Join(dir, *fc.CACert)
+		fc.CACert = &p
+	}
+	if fc.WARC != nil && *fc.WARC != "" && !filepath.IsAbs(*fc.WARC) {
+		p := filepath.Join(dir, *fc.WARC)
+		fc.WARC = &p
+	}
+	fc.dir = dir
 	return &fc, nil
 }
 
@@ -306,6 +333,33 @@ func (fc *fileConfig) apply(flags *pflag.FlagSet, cfg *crawler.Config, o *crawlO
 	boolean(fc.Quiet, "quiet", &o.quiet)
 	boolean(fc.Verbose, "verbose", &o.verbose)
 	str(fc.Progress, "progress", &o.progress)
+	if len(fc.Header) > 0 && set("header") {
+		cfg.Header = fc.Header
+	}
+	if len(fc.HostHeaders) > 0 {
+		o.fileKeys = append(o.fileKeys, "host-headers")
+		cfg.HostHeaders = fc.HostHeaders
+	}
+	if len(fc.Cookie) > 0 && set("cookie") {
+		cfg.Cookie = fc.Cookie
+	}
+	str(fc.CookiesFile, "cookies-file", &cfg.CookiesFile)
+	if fc.BasicAuth != nil && set("basic-auth") {
+		cfg.BasicAuth = crawler.ParseSecret(*fc.BasicAuth, fc.dir)
+	}
+	if fc.Bearer != nil && set("bearer") {
+		cfg.Bearer = crawler.ParseSecret(*fc.Bearer, fc.dir)
+	}
+	str(fc.Proxy, "proxy", &cfg.Proxy)
+	str(fc.CACert, "ca-cert", &cfg.CACert)
+	boolean(fc.Insecure, "insecure", &cfg.Insecure)
+	str(fc.WARC, "warc", &cfg.WARC)
+	if fc.WARCMaxSize != nil && set("warc-max-size") {
+		cfg.WARCMaxSize = fc.WARCMaxSize.n
+	}
+	if fc.ProxyAuth != nil && set("proxy-auth") {
+		cfg.ProxyAuth = crawler.ParseSecret(*fc.ProxyAuth, fc.dir)
+	}
 	cfg.Rules = fc.Rules
 }
 

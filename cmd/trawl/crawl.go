@@ -122,6 +122,17 @@ config file reads them the same way.
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "log errors only, and no progress line")
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "log debug detail")
 	f.StringVar(&o.progress, "progress", "auto", "live progress line on stderr: auto (on a terminal), always or never")
+	f.StringArrayVar(&cfg.Header, "header", nil, "request header 'Name: value' sent to every host (repeatable; per-host headers: host_headers in --config)")
+	f.StringArrayVar(&cfg.Cookie, "cookie", nil, "cookie 'name=value' sent to the seeds' hosts (repeatable)")
+	f.StringVar(&cfg.CookiesFile, "cookies-file", "", "Netscape cookies.txt (as curl -c and wget --save-cookies write it) loaded into the cookie jar")
+	f.Var(secretFlag{&cfg.BasicAuth}, "basic-auth", "HTTP basic auth 'user:password' for the seeds' hosts, or env:VAR or file:PATH holding it (never stored)")
+	f.Var(secretFlag{&cfg.Bearer}, "bearer", "bearer token for the seeds' hosts, or env:VAR or file:PATH holding it (never stored)")
+	f.StringVar(&cfg.Proxy, "proxy", "", "proxy URL (http://, https:// or socks5://host:port), or none; default: HTTP_PROXY, HTTPS_PROXY and NO_PROXY")
+	f.Var(secretFlag{&cfg.ProxyAuth}, "proxy-auth", "the proxy's user:password, or env:VAR or file:PATH holding it (never stored)")
+	f.StringVar(&cfg.CACert, "ca-cert", "", "PEM file of CA certificates to trust besides the system's (a company or test CA)")
+	f.BoolVar(&cfg.Insecure, "insecure", false, "do not verify TLS certificates (dangerous: logged as a warning at every start)")
+	f.StringVar(&cfg.WARC, "warc", "", "directory to write every request and response to, as gzipped WARC 1.1 files")
+	f.Var(sizeFlag{&cfg.WARCMaxSize}, "warc-max-size", "start a new WARC file before one grows past this size (default 1G)")
 	return cmd
 }
 
@@ -237,6 +248,9 @@ func (a *app) crawl(ctx context.Context, flags *pflag.FlagSet, cfg crawler.Confi
 		cfg.UserAgent = crawler.DefaultUserAgent(o.contact)
 	}
 	cfg.Seeds = seeds
+	cfg.CookiesFile = absPath(cfg.CookiesFile)
+	cfg.CACert = absPath(cfg.CACert)
+	cfg.WARC = absPath(cfg.WARC)
 	if o.progress != "auto" && o.progress != "always" && o.progress != "never" {
 		return usageErr("--progress %q: want auto, always or never", o.progress)
 	}
@@ -471,6 +485,7 @@ func (a *app) prepareRun(ctx context.Context, db *store.DB, flags *pflag.FlagSet
 	if err != nil {
 		return nil, cfg, &exitError{code: exitFailed, err: err}
 	}
+	invocation := cfg
 	given := givenSettings(flags, o)
 	if last != nil && last.Resumable() && !o.fresh {
 		base, err := storedBase(last.Config, cfg, flags, o)
@@ -480,6 +495,9 @@ func (a *app) prepareRun(ctx context.Context, db *store.DB, flags *pflag.FlagSet
 		run, err := overrideSettings(base, cfg, given, crawlDefining, log)
 		if err != nil {
 			return nil, cfg, &exitError{code: exitFailed, err: err}
+		}
+		if err := readyRequests(&run, invocation); err != nil {
+			return nil, cfg, err
 		}
 		b, _ := json.Marshal(base)
 		if err := db.ResumeRun(ctx, last.ID, b); err != nil {
@@ -516,6 +534,9 @@ func (a *app) prepareRun(ctx context.Context, db *store.DB, flags *pflag.FlagSet
 			return nil, cfg, &exitError{code: exitFailed, err: err}
 		}
 		cfg.RefreshCutoff = cutoff
+	}
+	if err := readyRequests(&cfg, invocation); err != nil {
+		return nil, cfg, err
 	}
 	base.RefreshCutoff = cfg.RefreshCutoff
 	b, _ := json.Marshal(base)

@@ -1,0 +1,155 @@
+package warc
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nlnwa/gowarc/v3"
+)
+
+// readAll reads every record of every file in dir with gowarc, validating
+// digests, and returns the records' types and headers.
+func readAll(t *testing.T, dir string) (files int, recs []*gowarc.WarcFields, types []string) {
+	t.Helper()
+	names, _ := filepath.Glob(filepath.Join(dir, "*.warc.gz"))
+	for _, name := range names {
+		files++
+		r, err := gowarc.NewWarcFileReader(name, 0, gowarc.WithStrictValidation())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for {
+			rec, err := r.Next()
+			if err != nil {
+				if errors.Is(err, io.EOF) {
+					break
+				}
+				t.Fatalf("%s: %v", name, err)
+			}
+			if len(rec.Validation) > 0 {
+				t.Errorf("%s: record %s: %v", name, rec.WarcRecord.Type(), rec.Validation)
+			}
+			if v, err := rec.WarcRecord.ValidateDigest(); err != nil || len(v) > 0 {
+				t.Errorf("%s: digest: %v %v", name, v, err)
+			}
+			h := rec.WarcRecord.WarcHeader()
+			recs = append(recs, h)
+			types = append(types, rec.WarcRecord.Type().String())
+			rec.Close()
+		}
+		r.Close()
+	}
+	return files, recs, types
+}
+
+func TestWriteAndReadBack(t *testing.T) {
+	dir := t.TempDir()
+	w, err := Open(Options{Dir: dir, MaxSize: 1500, Info: map[string]string{"software": "trawl/test", "trawl-run": "7"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse("http://example.test/page")
+	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	req := &http.Request{Method: "GET", URL: u, Header: http.Header{"User-Agent": {"trawl"}}}
+	body := []byte(strings.Repeat("<p>hello</p>", 100))
+	ok := &http.Response{StatusCode: 200, Status: "200 OK", Header: http.Header{"Content-Type": {"text/html"}}}
+	nm := &http.Response{StatusCode: 304, Status: "304 Not Modified", Header: http.Header{"Etag": {`"x"`}}}
+	for range 3 {
+		if err := w.Write(Exchange{At: at, Request: req, Response: ok, Body: body, IP: "127.0.0.1"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Write(Exchange{At: at, Request: req, Response: nm}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	files, recs, types := readAll(t, dir)
+	if files < 2 {
+		t.Errorf("%d files, want rotation at 1500 bytes", files)
+	}
+	count := map[string]int{}
+	for i, h := range recs {
+		count[types[i]]++
+		if types[i] == "response" && !h.Has(gowarc.WarcPayloadDigest) {
+			t.Errorf("response record without WARC-Payload-Digest: %v", h)
+		}
+		if types[i] == "revisit" && h.Get(gowarc.WarcProfile) != gowarc.ProfileServerNotModifiedV1_1 {
+			t.Errorf("revisit profile %q", h.Get(gowarc.WarcProfile))
+		}
+		if types[i] != "warcinfo" && !h.Has(gowarc.WarcWarcinfoID) {
+			t.Errorf("%s record does not refer to its warcinfo", types[i])
+		}
+	}
+	if count["warcinfo"] != files || count["request"] != 4 || count["response"] != 3 || count["revisit"] != 1 {
+		t.Errorf("records %v in %d files", count, files)
+	}
+	b, _ := os.ReadDir(dir)
+	for _, e := range b {
+		if !strings.HasSuffix(e.Name(), ".warc.gz") {
+			t.Errorf("unexpected file %s (an unfinished file left open?)", e.Name())
+		}
+	}
+}
+
+// TestWarcioReadsTheFiles reads the files with a second, independent
+// implementation: warcio (npm), run with node. It runs where
+// TRAWL_WARCIO_DIR names a directory whose node_modules holds warcio
+// (npm install warcio there).
+func TestWarcioReadsTheFiles(t *testing.T) {
+	modDir := os.Getenv("TRAWL_WARCIO_DIR")
+	if modDir == "" {
+		t.Skip("TRAWL_WARCIO_DIR not set: no warcio to read with")
+	}
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Skip("no node")
+	}
+	dir := t.TempDir()
+	w, err := Open(Options{Dir: dir, MaxSize: 1 << 20, Info: map[string]string{"trawl-run": "1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse("http://example.test/a")
+	req := &http.Request{Method: "GET", URL: u, Header: http.Header{}}
+	body := []byte("<html>hello warcio</html>")
+	if err := w.Write(Exchange{At: time.Now(), Request: req, Response: &http.Response{StatusCode: 200, Status: "200 OK",
+		Header: http.Header{"Content-Type": {"text/html"}}}, Body: body}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*.warc.gz"))
+	script, _ := filepath.Abs("testdata/warcio-read.mjs")
+	// node resolves "warcio" from the script's directory upwards: copy
+	// the script next to the node_modules.
+	local := filepath.Join(modDir, "trawl-warcio-read.mjs")
+	src, _ := os.ReadFile(script)
+	if err := os.WriteFile(local, src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Remove(local)
+	out, err := exec.Command(node, append([]string{local}, files...)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("warcio: %v\n%s", err, out)
+	}
+	got := string(out)
+	t.Log(got)
+	for _, want := range []string{`"type":"warcinfo"`, `"type":"request","uri":"http://example.test/a"`,
+		`"type":"response","uri":"http://example.test/a","status":200,"payloadDigest":"sha1:`, fmt.Sprintf(`"bodyLength":%d`, len(body))} {
+		if !strings.Contains(got, want) {
+			t.Errorf("warcio output lacks %s:\n%s", want, got)
+		}
+	}
+}

@@ -1,0 +1,127 @@
+package crawler
+
+import (
+	"bytes"
+	"crypto/sha1"
+	"encoding/base32"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/nlnwa/gowarc/v3"
+)
+
+type warcRec struct {
+	typ    string
+	header *gowarc.WarcFields
+	block  []byte
+}
+
+// readWARCs reads every record in dir's WARC files with gowarc, strictly,
+// with digests checked.
+func readWARCs(t *testing.T, dir string) []warcRec {
+	t.Helper()
+	names, err := filepath.Glob(filepath.Join(dir, "*.warc.gz"))
+	if err != nil || len(names) == 0 {
+		t.Fatalf("no WARC files in %s (%v)", dir, err)
+	}
+	var out []warcRec
+	for _, name := range names {
+		r, err := gowarc.NewWarcFileReader(name, 0, gowarc.WithStrictValidation())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for {
+			rec, err := r.Next()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			if v, err := rec.WarcRecord.ValidateDigest(); err != nil || len(v) > 0 || len(rec.Validation) > 0 {
+				t.Errorf("%s: %s record: %v %v %v", name, rec.WarcRecord.Type(), rec.Validation, v, err)
+			}
+			rd, _ := rec.WarcRecord.Block().RawBytes()
+			b, _ := io.ReadAll(rd)
+			out = append(out, warcRec{typ: rec.WarcRecord.Type().String(), header: rec.WarcRecord.WarcHeader(), block: b})
+			rec.Close()
+		}
+		r.Close()
+	}
+	return out
+}
+
+func TestWARCRecordsEveryExchange(t *testing.T) {
+	page := "<html><body><a href=\"/big\">big</a></body></html>"
+	big := strings.Repeat("x", 5000)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/robots.txt":
+			fmt.Fprint(w, "User-agent: *\nAllow: /\n")
+		case "/":
+			w.Header().Set("ETag", `"v1"`)
+			if r.Header.Get("If-None-Match") == `"v1"` {
+				w.WriteHeader(http.StatusNotModified)
+				return
+			}
+			fmt.Fprint(w, page)
+		case "/big":
+			fmt.Fprint(w, big)
+		}
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	cfg := testConfig(srv.URL + "/")
+	cfg.WARC = dir
+	cfg.MaxBody = 1000
+	cfg.Bearer = ParseSecret("tok-warc", "")
+	db := testDB(t)
+	crawlRun(t, db, cfg)
+	refreshRun(t, db, cfg)
+
+	recs := readWARCs(t, dir)
+	count := map[string]int{}
+	var sawPage, sawTruncated, sawRevisit, sawInfo bool
+	for _, r := range recs {
+		count[r.typ]++
+		uri := r.header.Get(gowarc.WarcTargetURI)
+		switch r.typ {
+		case "warcinfo":
+			sawInfo = bytes.Contains(r.block, []byte("trawl-run: 1")) || bytes.Contains(r.block, []byte("trawl-run: 2")) || sawInfo
+		case "request":
+			if bytes.Contains(r.block, []byte("tok-warc")) {
+				t.Errorf("request record for %s holds the bearer token", uri)
+			}
+		case "response":
+			if !r.header.Has(gowarc.WarcPayloadDigest) || !r.header.Has(gowarc.WarcConcurrentTo) {
+				t.Errorf("response %s lacks a payload digest or its request: %v", uri, r.header)
+			}
+			if uri == srv.URL+"/" {
+				sum := sha1.Sum([]byte(page))
+				if want := "sha1:" + base32.StdEncoding.EncodeToString(sum[:]); r.header.Get(gowarc.WarcPayloadDigest) != want {
+					t.Errorf("payload digest %q, want %q", r.header.Get(gowarc.WarcPayloadDigest), want)
+				}
+				sawPage = bytes.HasSuffix(r.block, []byte(page))
+			}
+			if uri == srv.URL+"/big" {
+				sawTruncated = r.header.Get(gowarc.WarcTruncated) == "length" && bytes.HasSuffix(r.block, []byte(big[:1000]))
+			}
+		case "revisit":
+			sawRevisit = uri == srv.URL+"/" && r.header.Get(gowarc.WarcProfile) == gowarc.ProfileServerNotModifiedV1_1
+		}
+	}
+	if !sawPage || !sawTruncated || !sawRevisit || !sawInfo {
+		t.Errorf("page %v, truncated %v, revisit %v, warcinfo naming the run %v; records %v", sawPage, sawTruncated, sawRevisit, sawInfo, count)
+	}
+	// Two runs: robots.txt, / and /big, then / again (304): the robots.txt
+	// is kept in the database, and /big is not due yet.
+	if count["request"] != 4 || count["response"] != 3 || count["revisit"] != 1 || count["warcinfo"] != 2 {
+		t.Errorf("records %v, want 4 requests, 3 responses, 1 revisit and a warcinfo per run", count)
+	}
+}
