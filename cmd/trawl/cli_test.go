@@ -210,8 +210,11 @@ func TestSIGINTStopsGracefullyAndResumes(t *testing.T) {
 	if !errors.As(err, &ee) || ee.ExitCode() != 130 {
 		t.Fatalf("exit after SIGINT = %v, want 130; stderr: %s", err, errb.String())
 	}
-	if !strings.Contains(errb.String(), "resume") {
-		t.Fatalf("no resume hint on stderr: %s", errb.String())
+	// The hint is a command the user can paste: trawl spelt as it was
+	// started (here an absolute path, not a bare "trawl" that may not be
+	// on PATH).
+	if hint := "resume (" + trawlBin + " crawl --db " + db + ")"; !strings.Contains(errb.String(), hint) {
+		t.Fatalf("no resume hint %q on stderr: %s", hint, errb.String())
 	}
 	var status string
 	openDB(t, db).QueryRow(`SELECT status FROM runs`).Scan(&status)

@@ -317,7 +317,8 @@ func (a *app) crawl(ctx context.Context, flags *pflag.FlagSet, cfg crawler.Confi
 	case runErr != nil:
 		return &exitError{code: exitFailed, err: fmt.Errorf("run %d failed: %w; fix the cause and run the same command to resume", run.ID, runErr)}
 	case res.Status == crawler.StatusInterrupted:
-		a.say(slog.LevelWarn, fmt.Sprintf("interrupted; run the same command again to resume (trawl crawl --db %s)", o.db),
+		name, _ := commandName(a.argv0)
+		a.say(slog.LevelWarn, fmt.Sprintf("interrupted; run the same command again to resume (%s crawl --db %s)", name, shellQuote(o.db)),
 			"run", run.ID, "db", o.db)
 		return &exitError{code: signals.exitCode()}
 	case res.Status == crawler.StatusStopped:
