@@ -214,11 +214,12 @@ func newLogger(w io.Writer, format string, quiet, verbose bool) (*slog.Logger, e
 }
 
 func (a *app) crawl(ctx context.Context, flags *pflag.FlagSet, cfg crawler.Config, o crawlOptions, args []string) error {
-	log, err := newLogger(a.stderr, o.logFormat, o.quiet, o.verbose)
+	logTo, live := progressWriter(o, a.stderr)
+	log, err := newLogger(logTo, o.logFormat, o.quiet, o.verbose)
 	if err != nil {
 		return usageErr("%w", err)
 	}
-	a.console = &console{w: a.stderr, log: log, json: o.logFormat == "json"}
+	a.console = &console{w: logTo, log: log, json: o.logFormat == "json"}
 	seeds := slices.Clone(args)
 	if o.seedsFile != "" {
 		more, err := readSeeds(o.seedsFile)
@@ -296,13 +297,13 @@ func (a *app) crawl(ctx context.Context, flags *pflag.FlagSet, cfg crawler.Confi
 
 	onTerminal := isTerminal(a.stderr) && !a.console.json
 	runCtx, signals := a.watchSignals(ctx, func(s os.Signal) {
-		if onTerminal {
-			fmt.Fprint(a.stderr, "\r\033[K") // the echoed ^C, or the progress line
+		if onTerminal && live == nil {
+			fmt.Fprint(a.stderr, eraseLine) // the echoed ^C (live erases it with the progress line)
 		}
 		a.say(slog.LevelWarn, "stopping: finishing requests in flight (signal again to quit at once; the crawl stays resumable)", "signal", s.String())
 	}, true)
 	defer signals.stop()
-	stopProgress := a.startProgress(c, o, log, len(cfg.Rules) > 0)
+	stopProgress := a.startProgress(c, o, log, live, len(cfg.Rules) > 0)
 	res, runErr := c.Run(runCtx)
 	stopProgress()
 
