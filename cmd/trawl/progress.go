@@ -128,6 +128,10 @@ func (a *app) startProgress(c *crawler.Crawler, o crawlOptions, log *slog.Logger
 		defer close(finished)
 		t := time.NewTicker(every)
 		defer t.Stop()
+		if live != nil {
+			// At once, so that the line is there from the start.
+			live.draw(progressLine(c.Stats(), 0, items, terminalWidth(a.stderr)))
+		}
 		for {
 			select {
 			case <-done:
