@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"sort"
 	"strconv"
@@ -104,6 +105,18 @@ func (y *yamlSize) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
+// fileKeys are the keys a config file may set: fileConfig's yaml names.
+func fileKeys() []string {
+	t := reflect.TypeFor[fileConfig]()
+	keys := make([]string, 0, t.NumField())
+	for i := range t.NumField() {
+		if name, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ","); name != "" {
+			keys = append(keys, name)
+		}
+	}
+	return keys
+}
+
 // commandLineOnly are crawl flags that a config file must not set, with why.
 var commandLineOnly = map[string]string{
 	"fresh":  "fresh: not allowed in a config file; use --fresh on the command line (a scheduled crawl with it in its file would start over every time)",
@@ -132,6 +145,10 @@ func loadConfig(path string) (*fileConfig, error) {
 	for key, n := range fc.Extra {
 		if why, ok := commandLineOnly[key]; ok {
 			errs = append(errs, fmt.Sprintf("%s:%d: %s", path, n.Line, why))
+			continue
+		}
+		if k := closest(key, fileKeys()); k != "" {
+			errs = append(errs, fmt.Sprintf("%s:%d: unknown key %q (did you mean %s?)", path, n.Line, key, k))
 			continue
 		}
 		errs = append(errs, fmt.Sprintf("%s:%d: unknown key %q", path, n.Line, key))

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -366,4 +367,41 @@ func TestEveryCrawlFlagTakesEffectOnResume(t *testing.T) {
 			t.Errorf("crawl flag --%s is neither a stored setting nor an invocation option", f.Name)
 		}
 	})
+}
+
+// TestTyposGetSuggestions checks that a mistyped flag or config key is
+// answered with the one probably meant: a swap of letters, a letter left
+// out, and the flag spelling (-) in a file whose keys use _ (and the
+// reverse). A word close to nothing gets no guess.
+func TestTyposGetSuggestions(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "x.db")
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"crawl", "--dealy", "1", "http://127.0.0.1:1/"}, "unknown flag: --dealy (did you mean --delay? see trawl crawl --help)"},
+		{[]string{"crawl", "--max_pages", "1", "http://127.0.0.1:1/"}, "did you mean --max-pages?"},
+		{[]string{"query", "--formt", "csv", db}, "did you mean --format? see trawl query --help"},
+		{[]string{"crawl", "--bogus", "http://127.0.0.1:1/"}, "unknown flag: --bogus (see trawl crawl --help)"},
+	}
+	for i, file := range []struct{ yaml, want string }{
+		{"dealy: 1\n", `:1: unknown key "dealy" (did you mean delay?)`},
+		{"scope: host\nmax-pages: 3\n", `:2: unknown key "max-pages" (did you mean max_pages?)`},
+		{"rulse: []\n", `:1: unknown key "rulse" (did you mean rules?)`},
+		{"colour: blue\n", `:1: unknown key "colour"` + "\n"},
+	} {
+		path := filepath.Join(dir, fmt.Sprintf("c%d.yaml", i))
+		writeFile(t, path, file.yaml)
+		cases = append(cases, struct {
+			args []string
+			want string
+		}{[]string{"crawl", "--config", path, "--db", db, "http://127.0.0.1:1/"}, path + file.want})
+	}
+	for _, tc := range cases {
+		r := trawl(t, tc.args...)
+		if r.code != exitUsage || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("trawl %v: exit %d, stderr %q; want %d and %q", tc.args, r.code, r.stderr, exitUsage, tc.want)
+		}
+	}
 }
