@@ -28,7 +28,7 @@ import (
 // overrides the file. Pointers tell "not set" from zero. --fresh and --config
 // are command-line only (see commandLineOnly).
 type fileConfig struct {
-	Seeds           []string             `yaml:"seeds"`
+	Seeds           yamlSeeds            `yaml:"seeds"`
 	DB              *string              `yaml:"db"`
 	Scope           *string              `yaml:"scope"`
 	Allow           []string             `yaml:"allow"`
@@ -66,6 +66,25 @@ type fileConfig struct {
 	Progress        *string              `yaml:"progress"`
 	Rules           []extract.RuleSpec   `yaml:"rules"`
 	Extra           map[string]yaml.Node `yaml:",inline"` // unknown keys, reported with their line
+}
+
+// yamlSeeds reads the seeds: a list of URLs, or one URL on its own
+// ("seeds: https://example.com/"), which is how a single seed is naturally
+// written.
+type yamlSeeds []string
+
+// UnmarshalYAML reads one URL or a list of them.
+func (y *yamlSeeds) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		*y = yamlSeeds{n.Value}
+		return nil
+	}
+	var list []string
+	if n.Kind != yaml.SequenceNode || n.Decode(&list) != nil {
+		return fmt.Errorf("line %d: seeds: want a URL or a list of URLs, e.g. [https://example.com/]", n.Line)
+	}
+	*y = list
+	return nil
 }
 
 // yamlDuration reads a duration as parseDuration does ("250ms", "24h", or a

@@ -405,3 +405,29 @@ func TestTyposGetSuggestions(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigSeedsOneURL checks that "seeds: URL", one seed written without
+// list brackets, is that seed (it was refused with yaml.v3's "cannot
+// unmarshal !!str into []string"), and that a seeds value that is neither
+// is reported with its line in words a user can act on.
+func TestConfigSeedsOneURL(t *testing.T) {
+	h := fixtures.MustBasicSite(t, fixtures.HostConfig{})
+	dir := t.TempDir()
+	one := filepath.Join(dir, "one.yaml")
+	writeFile(t, one, "seeds: "+h.URL+"/\nmax_depth: 0\nmax_pages: 1\n")
+	db := filepath.Join(dir, "one.db")
+	if r := trawl(t, "crawl", "--config", one, "--db", db, "-q"); r.code != exitStopped && r.code != exitOK {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	var seed string
+	openDB(t, db).QueryRow(`SELECT url FROM urls WHERE depth = 0 AND via = 'seed'`).Scan(&seed)
+	if seed != h.URL+"/" {
+		t.Fatalf("seed recorded %q, want %q", seed, h.URL+"/")
+	}
+	bad := filepath.Join(dir, "bad.yaml")
+	writeFile(t, bad, "scope: host\nseeds:\n  home: "+h.URL+"/\n")
+	r := trawl(t, "crawl", "--config", bad, "--db", filepath.Join(dir, "bad.db"))
+	if want := bad + ":3: seeds: want a URL or a list of URLs"; r.code != exitUsage || !strings.Contains(r.stderr, want) {
+		t.Fatalf("exit %d, stderr %q; want %d and %q", r.code, r.stderr, exitUsage, want)
+	}
+}
