@@ -325,8 +325,12 @@ func (a *app) crawl(ctx context.Context, flags *pflag.FlagSet, cfg crawler.Confi
 	case res.Status == crawler.StatusStopped:
 		// Not an error: a nightly --max-duration ends this way, and -q
 		// (errors only) keeps it out of cron's mail; exit code 3 says it.
-		a.say(slog.LevelInfo, "stopped by a budget (--max-pages or --max-duration); run the same command again to continue",
-			"run", run.ID, "db", o.db)
+		budget := res.Budget
+		if budget == "" {
+			budget = "a budget (--max-pages or --max-duration)"
+		}
+		a.say(slog.LevelInfo, "stopped by "+budget+"; run the same command again to continue",
+			"run", run.ID, "db", o.db, "budget", strings.TrimPrefix(res.Budget, "--"))
 		return &exitError{code: exitStopped}
 	}
 	return nil
