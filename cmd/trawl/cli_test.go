@@ -260,7 +260,9 @@ func TestBadInput(t *testing.T) {
 		{"text file as database", []string{"crawl", "--db", textFile, "http://127.0.0.1:1/"}, "not a trawl database"},
 		{"unwritable directory", []string{"crawl", "--db", filepath.Join(ro, "x.db"), "http://127.0.0.1:1/"}, "cannot create"},
 		{"no seeds", []string{"crawl", "--db", filepath.Join(dir, "none.db")}, "no seed"},
-		{"zero concurrency", []string{"crawl", "--concurrency", "0", "--db", filepath.Join(dir, "a.db"), "http://127.0.0.1:1/"}, "concurrency"},
+		{"zero concurrency", []string{"crawl", "--concurrency", "0", "--db", filepath.Join(dir, "a.db"), "http://127.0.0.1:1/"}, "trawl: --concurrency 0: want at least 1"},
+		{"negative delay", []string{"crawl", "--delay", "-1", "--db", filepath.Join(dir, "a.db"), "http://127.0.0.1:1/"}, "trawl: --delay -1s: want zero or more"},
+		{"bad scope word", []string{"crawl", "--scope", "hots", "--db", filepath.Join(dir, "a.db"), "http://127.0.0.1:1/"}, `trawl: --scope "hots": want host, domain or any`},
 	}
 	if os.Geteuid() == 0 {
 		// root writes anywhere; the unwritable-directory case cannot fail.

@@ -248,7 +248,7 @@ func (a *app) crawl(ctx context.Context, flags *pflag.FlagSet, cfg crawler.Confi
 		check.Seeds = []string{"http://placeholder.invalid/"}
 	}
 	if err := check.Validate(); err != nil {
-		return usageErr("%w", err)
+		return usageErr("%w", asFlagError(flags, err))
 	}
 	placeholder, _ := canon.Canonical(check.Seeds[0])
 	if _, err := urlkey.NewScope(cfg.Scope, []*url.URL{placeholder}, cfg.Allow, cfg.Deny); err != nil {
@@ -334,6 +334,18 @@ func (a *app) crawl(ctx context.Context, flags *pflag.FlagSet, cfg crawler.Confi
 		return &exitError{code: exitStopped}
 	}
 	return nil
+}
+
+// asFlagError spells err as the flag it is about ("--delay -1s: want zero
+// or more") when it starts with the name of a flag given on the command line:
+// crawler.Config names its settings the way the flags do, without the
+// dashes, and a config file's values were checked with their lines already.
+func asFlagError(flags *pflag.FlagSet, err error) error {
+	name, _, _ := strings.Cut(err.Error(), " ")
+	if f := flags.Lookup(name); f != nil && f.Changed {
+		return fmt.Errorf("--%w", err)
+	}
+	return err
 }
 
 // crawlDefining are the settings that decide which URLs belong to a crawl
