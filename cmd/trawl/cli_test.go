@@ -303,6 +303,12 @@ func TestHelpIsAccurate(t *testing.T) {
 			t.Errorf("crawl --help does not mention %s", flag)
 		}
 	}
+	// Both size flags take the same kind of value, and say so alike.
+	for _, flag := range []string{"--max-body size ", "--max-db-size size "} {
+		if !strings.Contains(r.stdout, flag) {
+			t.Errorf("crawl --help does not show %q", flag)
+		}
+	}
 }
 
 func TestDemoCrawlsBundledSite(t *testing.T) {

@@ -115,7 +115,7 @@ config file reads them the same way.
 	f.Var(durationFlag{&cfg.MaxDelay}, "max-delay", "ceiling for the auto-throttled delay")
 	f.IntVar(&cfg.Retries, "retries", cfg.Retries, "extra attempts for transient failures (timeouts, resets, 5xx, 429)")
 	f.Var(durationFlag{&cfg.RetryBase}, "retry-base", "delay before the first retry; doubles with each attempt, with jitter")
-	f.StringVar(&o.maxDBSize, "max-db-size", "", "cap on the database file (e.g. 500M, 2G); past it the run stops as on a full disk, resumable")
+	f.StringVar(&o.maxDBSize, "max-db-size", "", "cap on the database file (a `size`: bytes, or e.g. 500M, 2G); past it the run stops as on a full disk, resumable")
 	f.BoolVar(&cfg.StoreBody, "store-body", false, "keep each HTML body (compressed) so trawl extract can re-run rules later")
 	f.BoolVar(&cfg.StoreText, "store-text", false, "keep each page's main text (boilerplate removed)")
 	f.StringVar(&o.logFormat, "log-format", "text", "log format on stderr: text or json")
