@@ -106,6 +106,9 @@ func New(cfg Config, st Store, runID int64, log *slog.Logger) (*Crawler, error) 
 // Result is how a run ended.
 type Result struct {
 	Status string // StatusFinished, StatusStopped, ...
+	// Budget, when a budget stopped the run, is its flag: "--max-pages" or
+	// "--max-duration".
+	Budget string
 	Stats  Stats
 }
 
@@ -262,7 +265,11 @@ func (c *Crawler) Run(ctx context.Context) (Result, error) {
 			done = true
 		}
 	}
-	return Result{Status: status, Stats: c.Stats()}, runErr
+	budget := d.budget
+	if status != StatusStopped {
+		budget = ""
+	}
+	return Result{Status: status, Budget: budget, Stats: c.Stats()}, runErr
 }
 
 // work runs one task on a fetcher goroutine.

@@ -26,6 +26,7 @@ const (
 // dispatcher owns the scheduling state. Only its loop goroutine touches it.
 type dispatcher struct {
 	c           *Crawler
+	budget      string // the budget flag that stopped the run, if one did
 	fr          *frontier
 	w           *writer
 	idle        int
@@ -127,7 +128,7 @@ func (d *dispatcher) loop(ctx context.Context, tasks chan<- task, events <-chan 
 		if !stopping {
 			d.dispatch(now, tasks)
 			if c.cfg.MaxPages > 0 && d.dispatched >= c.cfg.MaxPages {
-				stopping, status = true, StatusStopped
+				stopping, status, d.budget = true, StatusStopped, "--max-pages"
 			}
 		}
 		if runErr != nil && d.inflight == 0 {
@@ -191,7 +192,7 @@ func (d *dispatcher) loop(ctx context.Context, tasks chan<- task, events <-chan 
 			deadline = nil
 			if !stopping {
 				c.log.Info("--max-duration reached; stopping", "after", time.Duration(c.cfg.MaxDuration))
-				stopping, status = true, StatusStopped
+				stopping, status, d.budget = true, StatusStopped, "--max-duration"
 			}
 			startGrace()
 		}

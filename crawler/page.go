@@ -67,6 +67,9 @@ func (c *Crawler) fetchPage(f *fetcher, job store.Job) (store.Outcome, event) {
 	if resp.status == http.StatusNotModified && job.Prev.FetchID != 0 {
 		// Unchanged: carry the previous fetch's facts and links forward.
 		fr.Change, fr.CopyFrom = changeUnchanged, job.Prev.FetchID
+		for _, r := range c.cfg.Rules {
+			fr.CarryRules = append(fr.CarryRules, r.Name)
+		}
 		fr.ContentType, fr.Size, fr.ContentHash = "", 0, ""
 		out.State = store.StateDone
 		return out, ev

@@ -112,7 +112,12 @@ type Fetch struct {
 	// CopyFrom, for a 304 Not Modified, names the fetch whose content (facts,
 	// outlinks, hash) this one carries forward, so the page keeps its facts
 	// and its links stay in the graph.
-	CopyFrom    int64
+	CopyFrom int64
+	// CarryRules, with CopyFrom, are the extraction rules whose items of the
+	// CopyFrom fetch this one carries forward too: a page confirmed
+	// unchanged still has them in this run (trawl export's default), and
+	// the items of a rule no longer in the config are left behind.
+	CarryRules  []string
 	Title       string
 	Description string
 	Canonical   string
@@ -225,12 +230,12 @@ type Batch struct {
 }
 
 type writeStmts struct {
-	insURL, insHost, insFetch, updURL, updRun, updHost, skipHost, copyFetch, urlOf, insItem, insBody, rescue *sql.Stmt
+	insURL, insHost, insFetch, updURL, updRun, updHost, skipHost, copyFetch, copyItems, countItems, urlOf, insItem, insBody, rescue *sql.Stmt
 }
 
 func (s *writeStmts) close() error {
 	var first error
-	for _, st := range []*sql.Stmt{s.insURL, s.insHost, s.insFetch, s.updURL, s.updRun, s.updHost, s.skipHost, s.copyFetch, s.urlOf, s.insItem, s.insBody, s.rescue} {
+	for _, st := range []*sql.Stmt{s.insURL, s.insHost, s.insFetch, s.updURL, s.updRun, s.updHost, s.skipHost, s.copyFetch, s.copyItems, s.countItems, s.urlOf, s.insItem, s.insBody, s.rescue} {
 		if st == nil {
 			continue
 		}
@@ -322,6 +327,11 @@ func (db *DB) loadLocked(ctx context.Context, runID int64) error {
 			p.meta_robots, p.noindex, p.nofollow, p.outlinks, p.facts, p.word_count, p.main_text,
 			coalesce(fetches.etag, p.etag), coalesce(fetches.last_modified, p.last_modified)
 		FROM fetches p WHERE p.id = ?) WHERE id = ?`)
+	st.copyItems = prep(`INSERT INTO items(run_id, url_id, fetch_id, rule, idx, data, miss)
+		SELECT ?, url_id, ?, rule, idx, data, miss FROM items
+		WHERE fetch_id = ? AND rule IN (SELECT value FROM json_each(?)) ORDER BY id`)
+	// Items, not misses: what CommitResult.Items counts.
+	st.countItems = prep(`SELECT count(*) FROM items WHERE fetch_id = ? AND data IS NOT NULL`)
 	st.insHost = prep(`INSERT INTO hosts(host) VALUES (?) ON CONFLICT(host) DO UPDATE SET host = excluded.host RETURNING id`)
 	st.insFetch = prep(`INSERT INTO fetches(url_id, run_id, attempt, fetched_at, duration_ms, status, error_class, error,
 		redirect_to, content_type, charset, size, truncated, etag, last_modified, content_hash, title, description,
@@ -506,6 +516,18 @@ func (db *DB) Commit(ctx context.Context, runID int64, b Batch) (CommitResult, e
 			if f.CopyFrom != 0 {
 				if _, err := tx.StmtContext(ctx, db.stmts.copyFetch).ExecContext(ctx, f.CopyFrom, id); err != nil {
 					return CommitResult{}, fmt.Errorf("store: carry forward fetch of %s: %w", o.Job.URL, err)
+				}
+				if len(f.CarryRules) > 0 {
+					rules, _ := json.Marshal(f.CarryRules)
+					var carried int64
+					_, err := tx.StmtContext(ctx, db.stmts.copyItems).ExecContext(ctx, runID, id, f.CopyFrom, string(rules))
+					if err == nil {
+						err = tx.StmtContext(ctx, db.stmts.countItems).QueryRowContext(ctx, id).Scan(&carried)
+					}
+					if err != nil {
+						return CommitResult{}, fmt.Errorf("store: carry forward items of %s: %w", o.Job.URL, err)
+					}
+					cs.res.Items += carried
 				}
 			}
 			if f.Status != 0 && o.State == StateDone {

@@ -210,8 +210,11 @@ func TestSIGINTStopsGracefullyAndResumes(t *testing.T) {
 	if !errors.As(err, &ee) || ee.ExitCode() != 130 {
 		t.Fatalf("exit after SIGINT = %v, want 130; stderr: %s", err, errb.String())
 	}
-	if !strings.Contains(errb.String(), "resume") {
-		t.Fatalf("no resume hint on stderr: %s", errb.String())
+	// The hint is a command the user can paste: trawl spelt as it was
+	// started (here an absolute path, not a bare "trawl" that may not be
+	// on PATH).
+	if hint := "resume (" + trawlBin + " crawl --db " + db + ")"; !strings.Contains(errb.String(), hint) {
+		t.Fatalf("no resume hint %q on stderr: %s", hint, errb.String())
 	}
 	var status string
 	openDB(t, db).QueryRow(`SELECT status FROM runs`).Scan(&status)
@@ -257,7 +260,9 @@ func TestBadInput(t *testing.T) {
 		{"text file as database", []string{"crawl", "--db", textFile, "http://127.0.0.1:1/"}, "not a trawl database"},
 		{"unwritable directory", []string{"crawl", "--db", filepath.Join(ro, "x.db"), "http://127.0.0.1:1/"}, "cannot create"},
 		{"no seeds", []string{"crawl", "--db", filepath.Join(dir, "none.db")}, "no seed"},
-		{"zero concurrency", []string{"crawl", "--concurrency", "0", "--db", filepath.Join(dir, "a.db"), "http://127.0.0.1:1/"}, "concurrency"},
+		{"zero concurrency", []string{"crawl", "--concurrency", "0", "--db", filepath.Join(dir, "a.db"), "http://127.0.0.1:1/"}, "trawl: --concurrency 0: want at least 1"},
+		{"negative delay", []string{"crawl", "--delay", "-1", "--db", filepath.Join(dir, "a.db"), "http://127.0.0.1:1/"}, "trawl: --delay -1s: want zero or more"},
+		{"bad scope word", []string{"crawl", "--scope", "hots", "--db", filepath.Join(dir, "a.db"), "http://127.0.0.1:1/"}, `trawl: --scope "hots": want host, domain or any`},
 	}
 	if os.Geteuid() == 0 {
 		// root writes anywhere; the unwritable-directory case cannot fail.
@@ -296,6 +301,12 @@ func TestHelpIsAccurate(t *testing.T) {
 		"--fresh", "--log-format", "--quiet", "--verbose"} {
 		if !strings.Contains(r.stdout, flag) {
 			t.Errorf("crawl --help does not mention %s", flag)
+		}
+	}
+	// Both size flags take the same kind of value, and say so alike.
+	for _, flag := range []string{"--max-body size ", "--max-db-size size "} {
+		if !strings.Contains(r.stdout, flag) {
+			t.Errorf("crawl --help does not show %q", flag)
 		}
 	}
 }

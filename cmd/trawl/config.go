@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"sort"
 	"strconv"
@@ -27,7 +28,7 @@ import (
 // overrides the file. Pointers tell "not set" from zero. --fresh and --config
 // are command-line only (see commandLineOnly).
 type fileConfig struct {
-	Seeds           []string             `yaml:"seeds"`
+	Seeds           yamlSeeds            `yaml:"seeds"`
 	DB              *string              `yaml:"db"`
 	Scope           *string              `yaml:"scope"`
 	Allow           []string             `yaml:"allow"`
@@ -80,6 +81,25 @@ type fileConfig struct {
 	dir             string               // the file's directory, for file: secrets
 }
 
+// yamlSeeds reads the seeds: a list of URLs, or one URL on its own
+// ("seeds: https://example.com/"), which is how a single seed is naturally
+// written.
+type yamlSeeds []string
+
+// UnmarshalYAML reads one URL or a list of them.
+func (y *yamlSeeds) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		*y = yamlSeeds{n.Value}
+		return nil
+	}
+	var list []string
+	if n.Kind != yaml.SequenceNode || n.Decode(&list) != nil {
+		return fmt.Errorf("line %d: seeds: want a URL or a list of URLs, e.g. [https://example.com/]", n.Line)
+	}
+	*y = list
+	return nil
+}
+
 // yamlDuration reads a duration as parseDuration does ("250ms", "24h", or a
 // bare number of seconds).
 type yamlDuration struct {
@@ -117,6 +137,18 @@ func (y *yamlSize) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
+// fileKeys are the keys a config file may set: fileConfig's yaml names.
+func fileKeys() []string {
+	t := reflect.TypeFor[fileConfig]()
+	keys := make([]string, 0, t.NumField())
+	for i := range t.NumField() {
+		if name, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ","); name != "" {
+			keys = append(keys, name)
+		}
+	}
+	return keys
+}
+
 // commandLineOnly are crawl flags that a config file must not set, with why.
 var commandLineOnly = map[string]string{
 	"fresh":  "fresh: not allowed in a config file; use --fresh on the command line (a scheduled crawl with it in its file would start over every time)",
@@ -145,6 +177,10 @@ func loadConfig(path string) (*fileConfig, error) {
 	for key, n := range fc.Extra {
 		if why, ok := commandLineOnly[key]; ok {
 			errs = append(errs, fmt.Sprintf("%s:%d: %s", path, n.Line, why))
+			continue
+		}
+		if k := closest(key, fileKeys()); k != "" {
+			errs = append(errs, fmt.Sprintf("%s:%d: unknown key %q (did you mean %s?)", path, n.Line, key, k))
 			continue
 		}
 		errs = append(errs, fmt.Sprintf("%s:%d: unknown key %q", path, n.Line, key))

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -366,4 +367,67 @@ func TestEveryCrawlFlagTakesEffectOnResume(t *testing.T) {
 			t.Errorf("crawl flag --%s is neither a stored setting nor an invocation option", f.Name)
 		}
 	})
+}
+
+// TestTyposGetSuggestions checks that a mistyped flag or config key is
+// answered with the one probably meant: a swap of letters, a letter left
+// out, and the flag spelling (-) in a file whose keys use _ (and the
+// reverse). A word close to nothing gets no guess.
+func TestTyposGetSuggestions(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "x.db")
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"crawl", "--dealy", "1", "http://127.0.0.1:1/"}, "unknown flag: --dealy (did you mean --delay? see trawl crawl --help)"},
+		{[]string{"crawl", "--max_pages", "1", "http://127.0.0.1:1/"}, "did you mean --max-pages?"},
+		{[]string{"query", "--formt", "csv", db}, "did you mean --format? see trawl query --help"},
+		{[]string{"crawl", "--bogus", "http://127.0.0.1:1/"}, "unknown flag: --bogus (see trawl crawl --help)"},
+	}
+	for i, file := range []struct{ yaml, want string }{
+		{"dealy: 1\n", `:1: unknown key "dealy" (did you mean delay?)`},
+		{"scope: host\nmax-pages: 3\n", `:2: unknown key "max-pages" (did you mean max_pages?)`},
+		{"rulse: []\n", `:1: unknown key "rulse" (did you mean rules?)`},
+		{"colour: blue\n", `:1: unknown key "colour"` + "\n"},
+	} {
+		path := filepath.Join(dir, fmt.Sprintf("c%d.yaml", i))
+		writeFile(t, path, file.yaml)
+		cases = append(cases, struct {
+			args []string
+			want string
+		}{[]string{"crawl", "--config", path, "--db", db, "http://127.0.0.1:1/"}, path + file.want})
+	}
+	for _, tc := range cases {
+		r := trawl(t, tc.args...)
+		if r.code != exitUsage || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("trawl %v: exit %d, stderr %q; want %d and %q", tc.args, r.code, r.stderr, exitUsage, tc.want)
+		}
+	}
+}
+
+// TestConfigSeedsOneURL checks that "seeds: URL", one seed written without
+// list brackets, is that seed (it was refused with yaml.v3's "cannot
+// unmarshal !!str into []string"), and that a seeds value that is neither
+// is reported with its line in words a user can act on.
+func TestConfigSeedsOneURL(t *testing.T) {
+	h := fixtures.MustBasicSite(t, fixtures.HostConfig{})
+	dir := t.TempDir()
+	one := filepath.Join(dir, "one.yaml")
+	writeFile(t, one, "seeds: "+h.URL+"/\nmax_depth: 0\nmax_pages: 1\n")
+	db := filepath.Join(dir, "one.db")
+	if r := trawl(t, "crawl", "--config", one, "--db", db, "-q"); r.code != exitStopped && r.code != exitOK {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	var seed string
+	openDB(t, db).QueryRow(`SELECT url FROM urls WHERE depth = 0 AND via = 'seed'`).Scan(&seed)
+	if seed != h.URL+"/" {
+		t.Fatalf("seed recorded %q, want %q", seed, h.URL+"/")
+	}
+	bad := filepath.Join(dir, "bad.yaml")
+	writeFile(t, bad, "scope: host\nseeds:\n  home: "+h.URL+"/\n")
+	r := trawl(t, "crawl", "--config", bad, "--db", filepath.Join(dir, "bad.db"))
+	if want := bad + ":3: seeds: want a URL or a list of URLs"; r.code != exitUsage || !strings.Contains(r.stderr, want) {
+		t.Fatalf("exit %d, stderr %q; want %d and %q", r.code, r.stderr, exitUsage, want)
+	}
 }

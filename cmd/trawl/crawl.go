@@ -115,7 +115,7 @@ config file reads them the same way.
 	f.Var(durationFlag{&cfg.MaxDelay}, "max-delay", "ceiling for the auto-throttled delay")
 	f.IntVar(&cfg.Retries, "retries", cfg.Retries, "extra attempts for transient failures (timeouts, resets, 5xx, 429)")
 	f.Var(durationFlag{&cfg.RetryBase}, "retry-base", "delay before the first retry; doubles with each attempt, with jitter")
-	f.StringVar(&o.maxDBSize, "max-db-size", "", "cap on the database file (e.g. 500M, 2G); past it the run stops as on a full disk, resumable")
+	f.StringVar(&o.maxDBSize, "max-db-size", "", "cap on the database file (a `size`: bytes, or e.g. 500M, 2G); past it the run stops as on a full disk, resumable")
 	f.BoolVar(&cfg.StoreBody, "store-body", false, "keep each HTML body (compressed) so trawl extract can re-run rules later")
 	f.BoolVar(&cfg.StoreText, "store-text", false, "keep each page's main text (boilerplate removed)")
 	f.StringVar(&o.logFormat, "log-format", "text", "log format on stderr: text or json")
@@ -225,11 +225,12 @@ func newLogger(w io.Writer, format string, quiet, verbose bool) (*slog.Logger, e
 }
 
 func (a *app) crawl(ctx context.Context, flags *pflag.FlagSet, cfg crawler.Config, o crawlOptions, args []string) error {
-	log, err := newLogger(a.stderr, o.logFormat, o.quiet, o.verbose)
+	logTo, live := progressWriter(o, a.stderr)
+	log, err := newLogger(logTo, o.logFormat, o.quiet, o.verbose)
 	if err != nil {
 		return usageErr("%w", err)
 	}
-	a.console = &console{w: a.stderr, log: log, json: o.logFormat == "json"}
+	a.console = &console{w: logTo, log: log, json: o.logFormat == "json"}
 	seeds := slices.Clone(args)
 	if o.seedsFile != "" {
 		more, err := readSeeds(o.seedsFile)
@@ -261,7 +262,7 @@ func (a *app) crawl(ctx context.Context, flags *pflag.FlagSet, cfg crawler.Confi
 		check.Seeds = []string{"http://placeholder.invalid/"}
 	}
 	if err := check.Validate(); err != nil {
-		return usageErr("%w", err)
+		return usageErr("%w", asFlagError(flags, err))
 	}
 	placeholder, _ := canon.Canonical(check.Seeds[0])
 	if _, err := urlkey.NewScope(cfg.Scope, []*url.URL{placeholder}, cfg.Allow, cfg.Deny); err != nil {
@@ -310,13 +311,13 @@ func (a *app) crawl(ctx context.Context, flags *pflag.FlagSet, cfg crawler.Confi
 
 	onTerminal := isTerminal(a.stderr) && !a.console.json
 	runCtx, signals := a.watchSignals(ctx, func(s os.Signal) {
-		if onTerminal {
-			fmt.Fprint(a.stderr, "\r\033[K") // the echoed ^C, or the progress line
+		if onTerminal && live == nil {
+			fmt.Fprint(a.stderr, eraseLine) // the echoed ^C (live erases it with the progress line)
 		}
 		a.say(slog.LevelWarn, "stopping: finishing requests in flight (signal again to quit at once; the crawl stays resumable)", "signal", s.String())
 	}, true)
 	defer signals.stop()
-	stopProgress := a.startProgress(c, o, log, len(cfg.Rules) > 0)
+	stopProgress := a.startProgress(c, o, log, live, len(cfg.Rules) > 0)
 	res, runErr := c.Run(runCtx)
 	stopProgress()
 
@@ -335,14 +336,19 @@ func (a *app) crawl(ctx context.Context, flags *pflag.FlagSet, cfg crawler.Confi
 	case runErr != nil:
 		return &exitError{code: exitFailed, err: fmt.Errorf("run %d failed: %w; fix the cause and run the same command to resume", run.ID, runErr)}
 	case res.Status == crawler.StatusInterrupted:
-		a.say(slog.LevelWarn, fmt.Sprintf("interrupted; run the same command again to resume (trawl crawl --db %s)", o.db),
+		name, _ := commandName(a.argv0)
+		a.say(slog.LevelWarn, fmt.Sprintf("interrupted; run the same command again to resume (%s crawl --db %s)", name, shellQuote(o.db)),
 			"run", run.ID, "db", o.db)
 		return &exitError{code: signals.exitCode()}
 	case res.Status == crawler.StatusStopped:
 		// Not an error: a nightly --max-duration ends this way, and -q
 		// (errors only) keeps it out of cron's mail; exit code 3 says it.
-		a.say(slog.LevelInfo, "stopped by a budget (--max-pages or --max-duration); run the same command again to continue",
-			"run", run.ID, "db", o.db)
+		budget := res.Budget
+		if budget == "" {
+			budget = "a budget (--max-pages or --max-duration)"
+		}
+		a.say(slog.LevelInfo, "stopped by "+budget+"; run the same command again to continue",
+			"run", run.ID, "db", o.db, "budget", strings.TrimPrefix(res.Budget, "--"))
 		return &exitError{code: exitStopped}
 	case !succeeded:
 		a.say(slog.LevelError, fmt.Sprintf("run %d finished without a single successful page: every host was unreachable, denied by robots.txt or failing (see the errors view)", run.ID),
@@ -350,6 +356,18 @@ func (a *app) crawl(ctx context.Context, flags *pflag.FlagSet, cfg crawler.Confi
 		return &exitError{code: exitNoSuccess}
 	}
 	return nil
+}
+
+// asFlagError spells err as the flag it is about ("--delay -1s: want zero
+// or more") when it starts with the name of a flag given on the command line:
+// crawler.Config names its settings the way the flags do, without the
+// dashes, and a config file's values were checked with their lines already.
+func asFlagError(flags *pflag.FlagSet, err error) error {
+	name, _, _ := strings.Cut(err.Error(), " ")
+	if f := flags.Lookup(name); f != nil && f.Changed {
+		return fmt.Errorf("--%w", err)
+	}
+	return err
 }
 
 // crawlDefining are the settings that decide which URLs belong to a crawl

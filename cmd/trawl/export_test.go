@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trawl-crawler/trawl/fixtures"
 	"github.com/trawl-crawler/trawl/store"
 )
 
@@ -539,5 +540,45 @@ func TestExportItemsCSVColumnPerField(t *testing.T) {
 	}
 	if err != nil || !slices.EqualFunc(recs, want, slices.Equal) {
 		t.Fatalf("items csv (%v):\n%q\nwant\n%q", err, recs, want)
+	}
+}
+
+// TestRefreshKeepsTheItemsOfUnchangedPages checks the nightly scraping
+// job: a refresh run in which every page answers 304 Not Modified still has
+// each page's items, so that trawl export --what items (the latest run by
+// default) exports them all instead of nothing; a rule dropped from the
+// config before the refresh is not carried forward.
+func TestRefreshKeepsTheItemsOfUnchangedPages(t *testing.T) {
+	cl := fixtures.MustGenerated(t, fixtures.GenConfig{Hosts: 1, PagesPerHost: 12, Seed: 4, Validators: true,
+		MinBytes: 500, MaxBytes: 1000})
+	dir := t.TempDir()
+	db := filepath.Join(dir, "nightly.db")
+	conf := filepath.Join(dir, "rules.yaml")
+	rules := "rules:\n  - name: title\n    fields:\n      title: {css: title, required: true}\n"
+	writeFile(t, conf, "delay: 0\nsitemaps: false\n"+rules+"  - name: gone\n    fields:\n      h: h1\n")
+	args := []string{"crawl", "--config", conf, "--db", db, "-q", cl.Seeds()[0]}
+	first := trawl(t, args...)
+	if first.code != exitOK || !strings.Contains(first.stdout, " items=24 ") {
+		t.Fatalf("first crawl: exit %d, %s%s", first.code, first.stdout, first.stderr)
+	}
+	writeFile(t, conf, "delay: 0\nsitemaps: false\n"+rules)
+	refresh := trawl(t, append(args, "--revisit-after", "0s")...)
+	if refresh.code != exitOK || !strings.Contains(refresh.stdout, "run=2 ") || !strings.Contains(refresh.stdout, " items=12 ") {
+		t.Fatalf("refresh: exit %d, %s%s", refresh.code, refresh.stdout, refresh.stderr)
+	}
+	var notModified int
+	openDB(t, db).QueryRow(`SELECT count(*) FROM fetches WHERE run_id = 2 AND status = 304`).Scan(&notModified)
+	if notModified != 12 {
+		t.Fatalf("%d pages answered 304 in the refresh, want all 12", notModified)
+	}
+	r := trawl(t, "export", db, "--what", "items")
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if r.code != exitOK || len(lines) != 12 {
+		t.Fatalf("export after the refresh: exit %d, %d lines, stderr %q", r.code, len(lines), r.stderr)
+	}
+	for _, l := range lines {
+		if !strings.Contains(l, `"rule":"title","url":"`) || !strings.Contains(l, `"run":2,`) || !strings.Contains(l, `"data":{"title":"`) {
+			t.Fatalf("item %s: want the title rule's item, in run 2", l)
+		}
 	}
 }

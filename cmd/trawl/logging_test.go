@@ -66,8 +66,10 @@ func TestJSONLogsAreJSONThroughout(t *testing.T) {
 			t.Fatalf("exit %d, want %d: %s", r.code, exitStopped, r.stderr)
 		}
 		recs := everyLineJSON(t, r.stderr)
-		if len(withMsg(recs, "stopped by a budget")) != 1 || len(withMsg(recs, "fetch")) < 5 {
-			t.Fatalf("want a budget record and a fetch record per request:\n%s", r.stderr)
+		// The record names the budget that stopped the crawl.
+		budget := withMsg(recs, "stopped by --max-pages; run the same command again")
+		if len(budget) != 1 || budget[0]["budget"] != "max-pages" || len(withMsg(recs, "fetch")) < 5 {
+			t.Fatalf("want a --max-pages budget record and a fetch record per request:\n%s", r.stderr)
 		}
 	})
 

@@ -58,6 +58,7 @@ interrupted crawl exactly where it stopped.
 	// Defined here so that cobra does not add -v, which trawl crawl uses for
 	// --verbose.
 	root.Flags().Bool("version", false, "print trawl's version and database schema version")
+	root.SetFlagErrorFunc(suggestFlag)
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
 	root.AddCommand(a.crawlCmd(), a.demoCmd(), a.versionCmd(), a.queryCmd(), a.exportCmd(), a.runsCmd(), a.diffCmd(), a.extractCmd())

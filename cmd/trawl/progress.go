@@ -90,15 +90,32 @@ func progressLine(s crawler.Stats, elapsed time.Duration, items bool, width int)
 // the last one.
 func progressFrame(line string) string { return "\r" + line + "\033[K" }
 
+// progressWriter is where a crawl with o writes its logs: stderr itself, or,
+// when a redrawn progress line is shown there, a liveLine over it (also
+// returned) that keeps the log lines clear of the progress line.
+func progressWriter(o crawlOptions, stderr io.Writer) (io.Writer, *liveLine) {
+	if o.logFormat == "json" || !showProgress(o, stderr) {
+		return stderr, nil
+	}
+	live := &liveLine{w: stderr}
+	return live, live
+}
+
+// showProgress reports whether a crawl with o shows its progress on stderr:
+// on a terminal unless -q or JSON logs turn it off, or with --progress
+// always.
+func showProgress(o crawlOptions, stderr io.Writer) bool {
+	return o.progress == "always" || (o.progress == "auto" && !o.quiet && o.logFormat != "json" && isTerminal(stderr))
+}
+
 // startProgress shows the crawl's progress until the returned function is
 // called: a line redrawn in place on a terminal (or with --progress always),
 // fitted to the terminal's width; with --log-format json, where a redrawn
 // line would break the one-object-per-line format, a progress record every
 // progressLogEvery instead, and only with --progress always.
-func (a *app) startProgress(c *crawler.Crawler, o crawlOptions, log *slog.Logger, items bool) func() {
+func (a *app) startProgress(c *crawler.Crawler, o crawlOptions, log *slog.Logger, live *liveLine, items bool) func() {
 	jsonMode := o.logFormat == "json"
-	show := o.progress == "always" || (o.progress == "auto" && !o.quiet && !jsonMode && isTerminal(a.stderr))
-	if !show {
+	if !showProgress(o, a.stderr) {
 		return func() {}
 	}
 	done := make(chan struct{})
@@ -111,11 +128,15 @@ func (a *app) startProgress(c *crawler.Crawler, o crawlOptions, log *slog.Logger
 		defer close(finished)
 		t := time.NewTicker(every)
 		defer t.Stop()
+		if live != nil {
+			// At once, so that the line is there from the start.
+			live.draw(progressLine(c.Stats(), 0, items, terminalWidth(a.stderr)))
+		}
 		for {
 			select {
 			case <-done:
-				if !jsonMode {
-					fmt.Fprint(a.stderr, "\r\033[K")
+				if live != nil {
+					live.clear()
 				}
 				return
 			case <-t.C:
@@ -126,7 +147,9 @@ func (a *app) startProgress(c *crawler.Crawler, o crawlOptions, log *slog.Logger
 						"errors", s.Errors, "elapsed", el.Round(time.Second))
 					continue
 				}
-				fmt.Fprint(a.stderr, progressFrame(progressLine(s, el, items, terminalWidth(a.stderr))))
+				if live != nil {
+					live.draw(progressLine(s, el, items, terminalWidth(a.stderr)))
+				}
 			}
 		}
 	}()

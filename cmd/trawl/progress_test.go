@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"os"
 	"os/exec"
@@ -11,6 +12,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/trawl-crawler/trawl/crawler"
 	"github.com/trawl-crawler/trawl/fixtures"
@@ -178,5 +180,74 @@ func TestRunsTableFitsTheWidth(t *testing.T) {
 	r := runs("") // not a terminal, no COLUMNS: every column
 	if header := strings.Fields(strings.SplitN(r.stdout, "\n", 2)[0]); len(header) != 16 || r.stderr != "" {
 		t.Errorf("off a terminal: %d columns, stderr %q; want all 16", len(header), r.stderr)
+	}
+}
+
+// screenRows replays what a terminal shows for out: \r returns to the start
+// of the row, ESC[K clears from the cursor to the end of the row, \n ends
+// the row. It returns the rows that were ended.
+func screenRows(out string) []string {
+	var rows []string
+	var row []rune
+	col := 0
+	for i := 0; i < len(out); {
+		switch {
+		case strings.HasPrefix(out[i:], "\x1b[K"):
+			row = row[:min(col, len(row))]
+			i += len("\x1b[K")
+			continue
+		case out[i] == '\r':
+			col = 0
+		case out[i] == '\n':
+			rows = append(rows, string(row))
+			row, col = nil, 0
+		default:
+			r, size := utf8.DecodeRuneInString(out[i:])
+			if col < len(row) {
+				row[col] = r
+			} else {
+				row = append(row, r)
+			}
+			col++
+			i += size
+			continue
+		}
+		i++
+	}
+	return rows
+}
+
+// TestLogLinesAboveTheProgressLine checks that with the progress line shown
+// each log line (here -v's request log) gets a row of its own: the progress
+// line is erased before it and drawn again after, so that no row of the
+// screen is a progress line with a log record glued to its end.
+func TestLogLinesAboveTheProgressLine(t *testing.T) {
+	cl := fixtures.MustGenerated(t, fixtures.GenConfig{Hosts: 1, PagesPerHost: 30, Seed: 3,
+		MinBytes: 2000, MaxBytes: 3000, Latency: 20 * time.Millisecond})
+	db := filepath.Join(t.TempDir(), "live.db")
+	cmd := exec.Command(trawlBin, append([]string{"crawl", "--db", db, "--delay", "0.05", "--per-host", "1", "-v",
+		"--progress", "always", "--sitemaps=false"}, cl.Seeds()...)...)
+	cmd.Env = append(os.Environ(), "COLUMNS=100")
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("crawl: %v\n%s", err, errb.String())
+	}
+	out := errb.String()
+	if !strings.Contains(out, "pages/s") {
+		t.Fatalf("no progress line drawn: %q", out)
+	}
+	rows := screenRows(out)
+	fetches := 0
+	for _, row := range rows {
+		if !strings.HasPrefix(row, "time=") {
+			t.Errorf("row is not a log line of its own: %q", row)
+		}
+		if strings.Contains(row, "msg=fetch ") {
+			fetches++
+		}
+	}
+	if fetches < 30 {
+		t.Errorf("%d request lines on screen, want one per page (30)", fetches)
 	}
 }

@@ -78,3 +78,30 @@ func TestREADMESaysTheFirstGoRunIsSlow(t *testing.T) {
 		t.Fatalf("the paragraph after the first command does not warn that go run compiles silently:\n%s", para)
 	}
 }
+
+// TestREADMESummaryExampleIsTheDemos checks that the summary line the
+// README shows (db=demo.db, the README's first command) is the one trawl
+// demo prints, apart from the timings, so that a newcomer's first output
+// matches what the README said to expect.
+func TestREADMESummaryExampleIsTheDemos(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	example := regexp.MustCompile(`(?m)^trawl: run=.* db=demo\.db$`).FindString(string(readme))
+	if example == "" {
+		t.Fatal("README.md has no summary line of demo.db")
+	}
+	db := filepath.Join(t.TempDir(), "demo.db")
+	r := trawl(t, "demo", "--db", db)
+	if r.code != exitOK {
+		t.Fatalf("demo: exit %d: %s", r.code, r.stderr)
+	}
+	untimed := func(line string) string {
+		line = regexp.MustCompile(` (duration|rate)=\S+`).ReplaceAllString(strings.TrimSpace(line), "")
+		return strings.Replace(line, "db="+db, "db=demo.db", 1)
+	}
+	if got, want := untimed(r.stdout), untimed(example); got != want {
+		t.Fatalf("trawl demo prints\n  %s\nthe README shows\n  %s", got, want)
+	}
+}
