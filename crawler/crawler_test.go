@@ -538,3 +538,22 @@ func TestSitemapProbeIsNotAPage(t *testing.T) {
 		t.Errorf("pages view has %d rows, want the 3 pages", n)
 	}
 }
+
+// TestRunChangesCountPagesOnly: run_changes agrees with the pages view and
+// the run's page counter, sitemap files left out.
+func TestRunChangesCountPagesOnly(t *testing.T) {
+	h := fixtures.MustHost(t, fixtures.HostConfig{}, nil)
+	html := map[string]string{"Content-Type": "text/html"}
+	h.SetRobots(200, "User-agent: *\nAllow: /\nSitemap: "+h.URL+"/sitemap.xml\n")
+	h.Handle("/{$}", fixtures.Status(200, html, `<a href="/a">a</a>`))
+	h.Handle("/a", fixtures.Status(200, html, `a`))
+	h.Handle("/sitemap.xml", fixtures.Status(200, map[string]string{"Content-Type": "application/xml"},
+		`<urlset><url><loc>`+h.URL+`/a</loc></url></urlset>`))
+	db := testDB(t)
+	cfg := testConfig(h.URL + "/")
+	cfg.Sitemaps = true
+	run, res := crawlRun(t, db, cfg)
+	if n := queryInt(t, db, `SELECT new FROM run_changes WHERE run_id = ?`, run.ID); n != 2 || res.Stats.Pages != 2 {
+		t.Errorf("run_changes.new = %d, pages = %d; want both 2 (/, /a; not the sitemap)", n, res.Stats.Pages)
+	}
+}

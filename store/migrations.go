@@ -304,6 +304,19 @@ CREATE TABLE cookies (
 ALTER TABLE fetches ADD COLUMN proxy TEXT;
 ALTER TABLE fetches ADD COLUMN proto TEXT;
 `,
+	// 12: run_changes counts pages, as pages does: sitemap files are read
+	// but are neither new nor changed pages.
+	`
+DROP VIEW run_changes;
+CREATE VIEW run_changes AS
+SELECT r.id AS run_id, r.kind, r.status, r.started_at,
+	(SELECT count(*) FROM fetches f JOIN urls u ON u.id = f.url_id WHERE f.run_id = r.id AND u.via != 'sitemap' AND f.change = 'new') AS new,
+	(SELECT count(*) FROM fetches f JOIN urls u ON u.id = f.url_id WHERE f.run_id = r.id AND u.via != 'sitemap' AND f.change = 'changed') AS changed,
+	(SELECT count(*) FROM fetches f JOIN urls u ON u.id = f.url_id WHERE f.run_id = r.id AND u.via != 'sitemap' AND f.change = 'unchanged') AS unchanged,
+	(SELECT count(*) FROM fetches f JOIN urls u ON u.id = f.url_id WHERE f.run_id = r.id AND u.via != 'sitemap' AND f.change = 'gone') AS gone,
+	(SELECT count(*) FROM links l JOIN fetches f ON f.url_id = l.to_id AND f.run_id = r.id AND f.change = 'gone') AS newly_broken_links
+FROM runs r;
+`,
 }
 
 // SchemaVersion returns the schema version this build of trawl writes.

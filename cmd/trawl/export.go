@@ -192,6 +192,11 @@ func (a *app) export(ctx context.Context, path string, o exportOptions) error {
 			return usageErr("--run %d: no such run in %s (the latest is %d)", o.run, path, latest.Int64)
 		}
 	}
+	if o.what == "items" && o.rule != "" {
+		if err := ruleExists(ctx, r, path, o.rule); err != nil {
+			return err
+		}
+	}
 	var lo, hi sql.NullInt64
 	if o.what != "items" {
 		if err := r.QueryRowContext(ctx, `SELECT min(id), max(id) FROM fetches WHERE run_id = ?`, o.run).Scan(&lo, &hi); err != nil {
@@ -279,6 +284,35 @@ func (a *app) exportFailed(ctx context.Context, signals *signalWatch, file *atom
 		return &exitError{code: code, err: errors.New(msg)}
 	}
 	return err
+}
+
+// ruleExists returns a usage error when no run of the database recorded an
+// item of rule: a misspelt --rule is bad input (exit 2), not an empty export.
+// A rule that exists but matched nothing in the run exports nothing (exit 0).
+func ruleExists(ctx context.Context, r *sql.DB, path, rule string) error {
+	var ok bool
+	if err := r.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM items WHERE rule = ?)`, rule).Scan(&ok); err != nil {
+		return usageErr("export: %w", err)
+	}
+	if ok {
+		return nil
+	}
+	rows, err := r.QueryContext(ctx, `SELECT DISTINCT rule FROM items ORDER BY rule`)
+	if err != nil {
+		return usageErr("export: %w", err)
+	}
+	defer rows.Close()
+	var rules []string
+	for rows.Next() {
+		var s string
+		if rows.Scan(&s) == nil {
+			rules = append(rules, s)
+		}
+	}
+	if len(rules) == 0 {
+		return usageErr("--rule %q: %s has no items of any rule", rule, path)
+	}
+	return usageErr("--rule %q: no run of %s has items of that rule (its rules: %s)", rule, path, strings.Join(rules, ", "))
 }
 
 // noItemsHint tells, on stderr, which rules the run has when --rule matched

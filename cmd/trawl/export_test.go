@@ -192,9 +192,9 @@ func TestExportItems(t *testing.T) {
 		t.Errorf("items csv %q (%v), want %q", recs, err, wantRecs)
 	}
 
-	// A misspelt rule exports nothing and says which rules there are.
+	// A misspelt rule is bad input, and the message says which rules there are.
 	r = inProcess(t, ctx, "export", db, "--what", "items", "--run", "1", "--rule", "prodcut")
-	if r.code != 0 || r.stdout != "" || !strings.Contains(r.stderr, "author, product") {
+	if r.code != exitUsage || r.stdout != "" || !strings.Contains(r.stderr, "author, product") {
 		t.Errorf("unknown rule: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 	}
 }
@@ -580,5 +580,22 @@ func TestRefreshKeepsTheItemsOfUnchangedPages(t *testing.T) {
 		if !strings.Contains(l, `"rule":"title","url":"`) || !strings.Contains(l, `"run":2,`) || !strings.Contains(l, `"data":{"title":"`) {
 			t.Fatalf("item %s: want the title rule's item, in run 2", l)
 		}
+	}
+}
+
+// TestExportUnknownRuleIsBadInput: a --rule no run recorded is a typo (exit
+// 2, naming the rules there are), not an empty export.
+func TestExportUnknownRuleIsBadInput(t *testing.T) {
+	db := fixtureDB(t)
+	out := filepath.Join(t.TempDir(), "items.jsonl")
+	r := trawl(t, "export", db, "--what", "items", "--rule", "prodcut", "--out", out)
+	if r.code != exitUsage || !strings.Contains(r.stderr, `--rule "prodcut"`) || !strings.Contains(r.stderr, "product") {
+		t.Fatalf("exit %d, stderr %q; want 2 naming the rule and the rules there are", r.code, r.stderr)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("output file written for bad input: %v", err)
+	}
+	if r := trawl(t, "export", db, "--what", "items", "--rule", "product"); r.code != 0 {
+		t.Errorf("a known rule: exit %d: %s", r.code, r.stderr)
 	}
 }
