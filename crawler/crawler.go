@@ -156,6 +156,7 @@ type event struct {
 // Run continues exactly.
 func (c *Crawler) Run(ctx context.Context) (Result, error) {
 	c.stats.start = c.now()
+	c.logPoliteness()
 	// Writes must survive the graceful stop that cancelling ctx asks for.
 	wctx := context.WithoutCancel(ctx)
 
