@@ -60,6 +60,7 @@ type Crawler struct {
 	rules []*extract.Rule
 	stats stats
 	now   func() time.Time
+	admit *admission // memory of the pages being extracted
 }
 
 // New checks cfg and prepares a crawler for run runID.
@@ -70,7 +71,7 @@ func New(cfg Config, st Store, runID int64, log *slog.Logger) (*Crawler, error) 
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	c := &Crawler{cfg: cfg, st: st, runID: runID, log: log, now: time.Now,
+	c := &Crawler{cfg: cfg, st: st, runID: runID, log: log, now: time.Now, admit: newAdmission(),
 		canon: urlkey.Canon{DropParams: slices.Clone(cfg.DropParams)}}
 	for _, s := range cfg.Seeds {
 		u, err := c.canon.Canonical(s)

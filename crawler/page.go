@@ -215,25 +215,44 @@ func (c *Crawler) discover(u *url.URL, job store.Job, depth int, via string) sto
 	return n
 }
 
-// extractPage parses an HTML page once and records its facts and links.
+// extractPage extracts an HTML page's facts and links once, from one parsed
+// tree, or for a huge page from one tokenizer pass (see admit.go), and
+// records them.
 func (c *Crawler) extractPage(out *store.Outcome, resp *response) {
 	pageURL, err := url.Parse(out.Job.URL)
 	if err != nil {
 		return
 	}
 	fr := out.Fetch
-	doc, err := extract.Parse(resp.body, fr.ContentType, pageURL)
-	if err != nil {
-		fr.ErrorClass, fr.Error = ClassParse, err.Error()
-		return
+	tree := len(resp.body) <= hugePage || c.rulesMatch(out.Job.URL)
+	release := c.admit.acquire(len(resp.body), tree)
+	defer release()
+	var (
+		p     extract.Page
+		rich  extract.RichFacts
+		links []extract.Link
+	)
+	if tree {
+		doc, err := extract.Parse(resp.body, fr.ContentType, pageURL)
+		if err != nil {
+			fr.ErrorClass, fr.Error = ClassParse, err.Error()
+			return
+		}
+		p, rich, links = extract.Facts(doc), extract.Rich(doc), extract.Links(doc)
+		out.Items = runRules(c.rules, doc, out.Job.URL)
+	} else {
+		sc, err := extract.Scan(resp.body, fr.ContentType, pageURL)
+		if err != nil {
+			fr.ErrorClass, fr.Error = ClassParse, err.Error()
+			return
+		}
+		p, rich, links = sc.Page, sc.Rich, sc.Links
 	}
-	p := extract.Facts(doc)
 	fr.Title, fr.Description, fr.Canonical, fr.Lang = p.Title, p.Description, p.Canonical, p.Lang
 	fr.MetaRobots, fr.Charset = p.Robots, p.Charset
 	hNoIndex, hNoFollow := extract.HeaderRobots(resp.header)
 	fr.NoIndex, fr.NoFollow = p.NoIndex || hNoIndex, p.NoFollow || hNoFollow
 
-	rich := extract.Rich(doc)
 	if b, err := json.Marshal(rich); err == nil && string(b) != "{}" {
 		fr.Facts = b
 	}
@@ -244,9 +263,7 @@ func (c *Crawler) extractPage(out *store.Outcome, resp *response) {
 	if c.cfg.StoreBody {
 		fr.Body, fr.BodyEncoding = gzipBody(resp.body), "gzip"
 	}
-	out.Items = runRules(c.rules, doc, out.Job.URL)
 
-	links := extract.Links(doc)
 	out.Links = make([]store.Link, 0, len(links))
 	seen := make(map[string]struct{}, len(links))
 	for _, l := range links {
@@ -265,6 +282,17 @@ func (c *Crawler) extractPage(out *store.Outcome, resp *response) {
 		seen[s] = struct{}{}
 		out.Discovered = append(out.Discovered, c.discover(u, out.Job, out.Job.Depth+1, viaLink))
 	}
+}
+
+// rulesMatch reports whether a user rule runs on pageURL, and so needs the
+// page's tree.
+func (c *Crawler) rulesMatch(pageURL string) bool {
+	for _, r := range c.rules {
+		if r.Matches(pageURL) {
+			return true
+		}
+	}
+	return false
 }
 
 // runRules runs every rule that matches pageURL on the parsed page.
