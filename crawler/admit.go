@@ -11,7 +11,9 @@ import (
 // allocated 114 MB), so a few large pages parsed at once, not the crawl's
 // size, set trawl's peak memory. Pages above hugePage are therefore scanned
 // with the tokenizer instead (extract.Scan: about twice the body), and every
-// page's extraction first takes its estimated cost from one budget.
+// page takes its estimated cost from one budget before its body is read (by
+// its Content-Length) or, without one, before it is extracted; it gives the
+// cost back once extracted.
 const (
 	// hugePage is the body size above which a page is scanned, not parsed
 	// into a tree (unless a user rule needs the tree).
@@ -29,15 +31,24 @@ type admission struct{ sem *semaphore.Weighted }
 
 func newAdmission() *admission { return &admission{sem: semaphore.NewWeighted(parseBudget)} }
 
-// acquire waits until a page of size bytes, extracted as a tree or by scan,
-// fits the budget, and returns its release.
-func (a *admission) acquire(size int, tree bool) (release func()) {
-	cost := int64(size) * scanCost
-	if tree {
-		cost = int64(size) * treeCost
+// cost estimates the memory a page of size bytes holds while it is read
+// and extracted.
+func cost(size int64, html, tree bool) int64 {
+	switch {
+	case !html:
+		return max(size, 1)
+	case tree:
+		return max(size*treeCost, 1)
 	}
-	cost = min(max(cost, 1), parseBudget)
-	// Never fails: the context is never done and cost fits the budget.
-	_ = a.sem.Acquire(context.Background(), cost)
-	return func() { a.sem.Release(cost) }
+	return max(size*scanCost, 1)
+}
+
+// acquire waits until n more bytes fit the budget, and returns their
+// release. A cost above the budget takes the whole budget: such a page waits
+// until it is alone.
+func (a *admission) acquire(n int64) (release func()) {
+	n = min(n, parseBudget)
+	// Never fails: the context is never done and n fits the budget.
+	_ = a.sem.Acquire(context.Background(), n)
+	return func() { a.sem.Release(n) }
 }

@@ -177,7 +177,7 @@ func (c *Crawler) Run(ctx context.Context) (Result, error) {
 	// finish, for up to stopGrace (see dispatcher.loop).
 	fctx, cancelFetch := context.WithCancel(wctx)
 	defer cancelFetch()
-	f := newFetcher(fctx, &c.cfg)
+	f := newFetcher(fctx, &c.cfg, c.admit)
 	robotsClient := &http.Client{Transport: f.transport, Timeout: time.Duration(c.cfg.Timeout)}
 
 	tasks := make(chan task, c.cfg.Concurrency)

@@ -38,6 +38,9 @@ func (c *Crawler) fetchPage(f *fetcher, job store.Job) (store.Outcome, event) {
 	}
 	resp, err := f.fetch(job.URL, hdr)
 	latency := c.now().Sub(start)
+	if err == nil {
+		defer resp.release()
+	}
 	out := store.Outcome{Job: job, NotPage: job.Via == viaSitemap}
 	ev := event{kind: evFetched, host: job.Host, fetched: true, latency: latency}
 	fr := &store.Fetch{At: start, Duration: latency}
@@ -225,8 +228,13 @@ func (c *Crawler) extractPage(out *store.Outcome, resp *response) {
 	}
 	fr := out.Fetch
 	tree := len(resp.body) <= hugePage || c.rulesMatch(out.Job.URL)
-	release := c.admit.acquire(len(resp.body), tree)
-	defer release()
+	// Without a Content-Length nothing was admitted yet; a page whose tree a
+	// rule needs may cost more than was. What this worker holds counts
+	// against the budget, so it may not ask for more than the rest of it.
+	held := min(resp.reserved, parseBudget)
+	if more := min(cost(int64(len(resp.body)), true, tree)-resp.reserved, parseBudget-held); more > 0 {
+		defer c.admit.acquire(more)()
+	}
 	var (
 		p     extract.Page
 		rich  extract.RichFacts
