@@ -137,7 +137,7 @@ func runRealCommand(ctx context.Context, args []string, w io.Writer) error {
 	}
 	if want["colly"] {
 		fmt.Fprintln(os.Stderr, "bench real: colly baseline...")
-		b, err := runBaseline(ctx, options{concurrency: o.concurrency}, bins["colly"], filepath.Join(dir, "colly.stderr"), seeds)
+		b, err := runBaseline(ctx, options{concurrency: o.concurrency, timeout: o.timeout}, bins["colly"], filepath.Join(dir, "colly.stderr"), seeds)
 		if err != nil {
 			return err
 		}
