@@ -246,7 +246,7 @@ func (c *Crawler) extractPage(out *store.Outcome, resp *response) {
 			fr.ErrorClass, fr.Error = ClassParse, err.Error()
 			return
 		}
-		p, rich, links = extract.Facts(doc), extract.Rich(doc), extract.Links(doc)
+		p, rich, links = extract.Extract(doc)
 		out.Items = runRules(c.rules, doc, out.Job.URL)
 	} else {
 		sc, err := extract.Scan(resp.body, fr.ContentType, pageURL)

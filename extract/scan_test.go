@@ -97,3 +97,15 @@ func TestScanDeepPage(t *testing.T) {
 		t.Errorf("Scan = %+v, %+v", s.Page, s.Links)
 	}
 }
+
+// Extract's one walk gives what the three walks give.
+func TestExtractIsFactsRichAndLinks(t *testing.T) {
+	u, _ := url.Parse("http://example.test/book/page.html")
+	for _, page := range []string{scanPage, `<p>no head <a href="x">x</a><h1>H</h1>`, ""} {
+		d, _ := Parse([]byte(page), "text/html", u)
+		p, r, l := Extract(d)
+		if !reflect.DeepEqual(p, Facts(d)) || !reflect.DeepEqual(r, Rich(d)) || !reflect.DeepEqual(l, Links(d)) {
+			t.Errorf("Extract(%.40q) differs from Facts, Rich and Links:\n%+v\n%+v\n%+v", page, p, r, l)
+		}
+	}
+}
