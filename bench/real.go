@@ -297,7 +297,10 @@ func (r *realReport) print(w io.Writer) error {
 	for i, s := range docSites {
 		fmt.Fprintf(w, "site %d: %s (%s) at %s\n", i+1, s.pkg, s.root, r.seeds[i])
 	}
-	fmt.Fprintf(w, "concurrency %d in total; trawl --per-host %d --delay 0, robots obeyed (none served)\n\n", r.opts.concurrency, r.opts.perHost)
+	if r.limit != nil || r.colly != nil || r.trawl != nil {
+		fmt.Fprintf(w, "concurrency %d in total; trawl --per-host %d --delay 0, robots obeyed (none served)\n", r.opts.concurrency, r.opts.perHost)
+	}
+	fmt.Fprintln(w)
 	var rows []realRow
 	if r.limit != nil {
 		n, _ := strconv.ParseInt(r.limitSummary["responses"], 10, 64)
