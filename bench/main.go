@@ -42,9 +42,20 @@ type options struct {
 	throttle    bool
 	trawlArgs   string
 	repeat      int
+	uniform     bool
 }
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "real" {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		err := runRealCommand(ctx, os.Args[2:], os.Stdout)
+		stop()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench real:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	var o options
 	fs := flag.NewFlagSet("bench", flag.ExitOnError)
 	fs.IntVar(&o.pages, "pages", 20000, "pages of the generated site, in total over all hosts")
@@ -56,6 +67,7 @@ func main() {
 	fs.DurationVar(&o.timeout, "timeout", 10*time.Minute, "stop a crawler that runs longer than this")
 	fs.BoolVar(&o.throttle, "throttle", false, "leave trawl's --auto-throttle on (a politeness feature the baseline lacks)")
 	fs.StringVar(&o.trawlArgs, "trawl-args", "", "extra flags for `trawl crawl`, space-separated")
+	fs.BoolVar(&o.uniform, "uniform", false, "the old site shape: 10-30 KB pages with 20-60 links, instead of a long tail")
 	fs.IntVar(&o.repeat, "runs", 1, "run each crawler this many times, alternating which goes first, and report the medians")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: go run ./bench [flags]")
@@ -94,6 +106,26 @@ func (o options) check() error {
 	return nil
 }
 
+// site is the generated site: by default page sizes 2 KB to 10 MB and 5 to
+// 1,000 links a page, long-tailed (fixtures.GenConfig.LongTail).
+func (o options) site() fixtures.GenConfig {
+	cfg := fixtures.GenConfig{
+		Hosts:             o.hosts,
+		PagesPerHost:      o.pages / o.hosts,
+		Seed:              1,
+		DisableLog:        true,
+		BrokenPermille:    10,
+		RedirectPermille:  10,
+		CrossHostPermille: 50,
+	}
+	if !o.uniform {
+		cfg.LongTail = true
+		cfg.MinBytes, cfg.MaxBytes = 2_000, 10_000_000
+		cfg.MinLinks, cfg.MaxLinks = 5, 1000
+	}
+	return cfg
+}
+
 func (o options) runs(name string) bool { return o.only == "both" || o.only == name }
 
 // run performs the benchmark and writes the report to w.
@@ -117,15 +149,7 @@ func run(ctx context.Context, o options, w io.Writer) (err error) {
 	}()
 
 	rep := &report{opts: o, args: os.Args, load: []loadSample{sampleLoad("start")}}
-	cl, err := fixtures.StartGenerated(fixtures.GenConfig{
-		Hosts:             o.hosts,
-		PagesPerHost:      o.pages / o.hosts,
-		Seed:              1,
-		DisableLog:        true,
-		BrokenPermille:    10,
-		RedirectPermille:  10,
-		CrossHostPermille: 50,
-	})
+	cl, err := fixtures.StartGenerated(o.site())
 	if err != nil {
 		return err
 	}

@@ -38,15 +38,31 @@ func BenchmarkCrawl(b *testing.B) {
 		}
 		pages = n
 	}
-	cl := fixtures.MustGenerated(b, fixtures.GenConfig{
-		Hosts: 4, PagesPerHost: pages / 4, Seed: 1, DisableLog: true,
-		BrokenPermille: 10, RedirectPermille: 10, CrossHostPermille: 50,
-	})
 	cfg := crawler.DefaultConfig()
-	cfg.Seeds = cl.Seeds()
 	cfg.Delay = 0
 	cfg.Concurrency, cfg.PerHost = 16, 4
 	cfg.AutoThrottle = os.Getenv("TRAWL_BENCH_THROTTLE") == "1"
+	if os.Getenv("TRAWL_BENCH_REAL") == "1" {
+		// The four documentation sites of `bench real`, as it crawls them.
+		if err := ensureDocs(context.Background(), false); err != nil {
+			b.Skip(err)
+		}
+		for i, s := range docSites {
+			h, err := fixtures.StartStatic(fixtures.HostConfig{IP: "127.0.0." + strconv.Itoa(2+i), DisableLog: true}, os.DirFS(s.root))
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { h.Close() })
+			cfg.Seeds = append(cfg.Seeds, h.URL+"/")
+		}
+		cfg.PerHost, cfg.AutoThrottle = 8, true
+	} else {
+		cl := fixtures.MustGenerated(b, fixtures.GenConfig{
+			Hosts: 4, PagesPerHost: pages / 4, Seed: 1, DisableLog: true,
+			BrokenPermille: 10, RedirectPermille: 10, CrossHostPermille: 50,
+		})
+		cfg.Seeds = cl.Seeds()
+	}
 	var linger time.Duration
 	if v := os.Getenv("TRAWL_BENCH_LINGER"); v != "" {
 		d, err := time.ParseDuration(v)

@@ -210,8 +210,12 @@ func (r *report) print(w io.Writer) {
 	o := r.opts
 	fmt.Fprintf(w, "\ntrawl benchmark: %s\n", benchCommand(r.args))
 	fmt.Fprintf(w, "machine: %s/%s, %d CPUs, %s\n", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version())
-	fmt.Fprintf(w, "site: %d hosts x %d pages, seed 1; of the random links 1%% are broken, 1%% redirect, 5%% cross hosts\n",
-		o.hosts, o.pages/o.hosts)
+	shape := "long-tailed: 2 KB-10 MB, 5-1,000 links"
+	if o.uniform {
+		shape = "uniform: 10-30 KB, 20-60 links"
+	}
+	fmt.Fprintf(w, "site: %d hosts x %d pages (%s), seed 1; of the random links 1%% are broken, 1%% redirect, 5%% cross hosts\n",
+		o.hosts, o.pages/o.hosts, shape)
 	fmt.Fprintf(w, "      a complete crawl finds %d URLs: %s\n", r.site.urls, statusList(r.site.byStatus))
 	fmt.Fprintf(w, "concurrency %d in total; trawl --per-host %d\n\n", o.concurrency, o.perHost)
 	if len(r.trawl) > 0 {

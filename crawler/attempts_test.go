@@ -35,8 +35,11 @@ func TestEveryRequestOnTheWireIsAnAttempt(t *testing.T) {
 			}
 		}
 		rows := queryInt(t, db, `SELECT count(*) FROM fetches f JOIN urls u ON u.id = f.url_id WHERE u.url = ?`, h.URL+path)
-		if wire != rows || rows != cfg.Retries+1 {
-			t.Errorf("%s: the server saw %d requests, the database has %d attempts; want %d of each", path, wire, rows, cfg.Retries+1)
+		// The server may see fewer requests than were sent: a request written
+		// to a kept-alive connection the server had just reset never reaches
+		// its handler, and is still an attempt. It must never see more.
+		if wire > rows || wire == 0 || rows != cfg.Retries+1 {
+			t.Errorf("%s: the server saw %d requests, the database has %d attempts; want %d attempts and no more requests", path, wire, rows, cfg.Retries+1)
 		}
 	}
 }

@@ -68,6 +68,7 @@ type Crawler struct {
 	health politeness.HealthConfig
 	traps  *trapGuard
 	req    *requestOptions
+	admit  *admission // memory of the pages being extracted
 }
 
 // New checks cfg and prepares a crawler for run runID.
@@ -78,7 +79,7 @@ func New(cfg Config, st Store, runID int64, log *slog.Logger) (*Crawler, error) 
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	c := &Crawler{cfg: cfg, st: st, runID: runID, log: log, now: time.Now,
+	c := &Crawler{cfg: cfg, st: st, runID: runID, log: log, now: time.Now, admit: newAdmission(),
 		canon:  urlkey.Canon{DropParams: slices.Clone(cfg.DropParams)},
 		health: politeness.HealthConfig{RetryBase: time.Duration(cfg.RetryBase), MaxRetryAfter: time.Duration(cfg.MaxRetryAfter)},
 		traps:  newTrapGuard()}
@@ -178,6 +179,7 @@ func (c *Crawler) Run(ctx context.Context) (Result, error) {
 	if d := time.Duration(c.cfg.Delay); d > slowDelay {
 		c.log.Warn("--delay is above a minute: each host gets one request per delay at most", "delay", d.String())
 	}
+	c.logPoliteness()
 	// Writes must survive the graceful stop that cancelling ctx asks for.
 	wctx := context.WithoutCancel(ctx)
 
@@ -197,7 +199,7 @@ func (c *Crawler) Run(ctx context.Context) (Result, error) {
 	// finish, for up to stopGrace (see dispatcher.loop).
 	fctx, cancelFetch := context.WithCancel(wctx)
 	defer cancelFetch()
-	f := newFetcher(fctx, &c.cfg)
+	f := newFetcher(fctx, &c.cfg, c.admit)
 	if err := c.req.loadCookies(wctx, c.st); err != nil {
 		return Result{Status: StatusFailed}, err
 	}

@@ -466,7 +466,7 @@ func (d *dispatcher) afterResponse(h *hostQueue, ev event, now time.Time) {
 		d.saveHost(h, v.Pause)
 	}
 	if d.c.cfg.AutoThrottle && ev.status != 0 {
-		h.delay, h.latency = d.c.throttle(h.crawlDelay).Next(h.delay, h.latency, ev.latency, ev.status)
+		d.c.adjustDelay(h, ev.latency, ev.status)
 		d.spaceAfter(h, now)
 		if changed(h.savedDelay, h.delay) {
 			h.savedDelay = h.delay

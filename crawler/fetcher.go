@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -20,9 +21,11 @@ const stallTimeout = 10 * time.Second
 
 // response is what one HTTP attempt returned.
 type response struct {
-	status int
-	header http.Header
-	body   []byte
+	status   int
+	header   http.Header
+	body     []byte
+	reserved int64  // memory admitted for it by its Content-Length
+	release  func() // gives reserved back; never nil
 }
 
 // fetcher does the HTTP work through one colly collector, configured once. The
@@ -33,17 +36,22 @@ type fetcher struct {
 	c         *colly.Collector
 	transport http.RoundTripper // shared with the robots.txt client
 	maxBody   int
+	admit     *admission
 }
 
 // holder carries one request's response out of colly's callback. colly passes
 // the same *Context it was given, so results are keyed by job, never by URL.
-type holder struct{ resp *colly.Response }
+type holder struct {
+	resp     *colly.Response
+	reserved int64
+	release  func()
+}
 
 // hiddenContentType carries the real Content-Type past colly's charset
 // conversion; see newFetcher.
 const hiddenContentType = "X-Trawl-Content-Type"
 
-func newFetcher(ctx context.Context, cfg *Config) *fetcher {
+func newFetcher(ctx context.Context, cfg *Config, admit *admission) *fetcher {
 	maxBody := int(cfg.MaxBody)
 	c := colly.NewCollector(
 		colly.UserAgent(cfg.UserAgent),
@@ -77,6 +85,15 @@ func newFetcher(ctx context.Context, cfg *Config) *fetcher {
 	// while it reads the body and put back afterwards.
 	c.OnResponseHeaders(func(r *colly.Response) {
 		ct := r.Headers.Get("Content-Type")
+		if h, ok := r.Ctx.GetAny("h").(*holder); ok && h.release == nil {
+			// Bound the bodies and trees in memory before the body is read,
+			// by what it says it will be.
+			if n, err := strconv.ParseInt(r.Headers.Get("Content-Length"), 10, 64); err == nil && n > 0 {
+				n = min(n, int64(maxBody))
+				h.reserved = cost(n, isHTML(ct, nil), n <= hugePage)
+				h.release = admit.acquire(h.reserved)
+			}
+		}
 		if strings.Contains(strings.ToLower(ct), "charset") {
 			r.Headers.Set(hiddenContentType, ct)
 			r.Headers.Set("Content-Type", "application/octet-stream")
@@ -91,7 +108,7 @@ func newFetcher(ctx context.Context, cfg *Config) *fetcher {
 			h.resp = r
 		}
 	})
-	return &fetcher{c: c, transport: fetchTransport, maxBody: maxBody}
+	return &fetcher{c: c, transport: fetchTransport, maxBody: maxBody, admit: admit}
 }
 
 // noReplay sends every request as its caller made it, and once, and cuts
@@ -215,14 +232,20 @@ func (f *fetcher) fetch(rawURL string, hdr http.Header) (*response, error) {
 	h := &holder{}
 	cctx := colly.NewContext()
 	cctx.Put("h", h)
-	if err := f.c.Request(http.MethodGet, rawURL, nil, cctx, hdr); err != nil {
+	err := f.c.Request(http.MethodGet, rawURL, nil, cctx, hdr)
+	if h.release == nil {
+		h.release = func() {}
+	}
+	if err != nil {
+		h.release()
 		return nil, err
 	}
 	if h.resp == nil {
+		h.release()
 		return nil, errNoResponse
 	}
 	r := h.resp
-	resp := &response{status: r.StatusCode, body: r.Body}
+	resp := &response{status: r.StatusCode, body: r.Body, reserved: h.reserved, release: h.release}
 	if r.Headers != nil {
 		resp.header = *r.Headers
 	} else {

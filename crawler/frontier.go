@@ -40,6 +40,7 @@ type hostQueue struct {
 	sitemapsQueued bool            // this process has queued the host's sitemaps
 	crawlDelay     time.Duration   // from robots.txt, capped
 	latency        time.Duration   // smoothed response time, for the auto-throttle
+	bestLatency    time.Duration   // lowest smoothed response time, for the auto-throttle
 	savedDelay     time.Duration   // the delay last written to the store
 	index          int             // position in the ready heap, -1 when absent
 	ready          time.Time       // heap key, computed by readyAt

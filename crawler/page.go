@@ -41,6 +41,9 @@ func (c *Crawler) fetchPage(f *fetcher, job store.Job) (store.Outcome, event) {
 	}
 	resp, err := f.fetch(job.URL, hdr)
 	latency := c.now().Sub(start)
+	if err == nil {
+		defer resp.release()
+	}
 	out := store.Outcome{Job: job, NotPage: job.Via == viaSitemap}
 	ev := event{kind: evFetched, host: job.Host, fetched: true, latency: latency, job: job}
 	fr := &store.Fetch{At: start, Duration: latency, Proxy: c.req.proxyName(job.URL)}
@@ -275,7 +278,9 @@ func clipURL(s string) string {
 	return strings.ToValidUTF8(s[:maxURLLength], "") + "…"
 }
 
-// extractPage parses an HTML page once and records its facts and links.
+// extractPage extracts an HTML page's facts and links once, from one parsed
+// tree, or for a huge page from one tokenizer pass (see admit.go), and
+// records them.
 func (c *Crawler) extractPage(out *store.Outcome, resp *response) {
 	pageURL, err := url.Parse(out.Job.URL)
 	if err != nil {
@@ -288,23 +293,46 @@ func (c *Crawler) extractPage(out *store.Outcome, resp *response) {
 		fr.ErrorClass, fr.Error = ClassParse, "the body is "+sniffed+", not HTML"
 		return
 	}
-	doc, err := extract.Parse(resp.body, fr.ContentType, pageURL)
-	if extract.TooDeep(err) {
-		// Browsers parse pages nested deeper than the parser's 512
-		// elements; without the excess nesting, so do we.
-		doc, err = extract.Parse(extract.Flatten(resp.body), fr.ContentType, pageURL)
+	tree := len(resp.body) <= hugePage || c.rulesMatch(out.Job.URL)
+	// Without a Content-Length nothing was admitted yet; a page whose tree a
+	// rule needs may cost more than was. What this worker holds counts
+	// against the budget, so it may not ask for more than the rest of it.
+	held := min(resp.reserved, parseBudget)
+	if more := min(cost(int64(len(resp.body)), true, tree)-resp.reserved, parseBudget-held); more > 0 {
+		defer c.admit.acquire(more)()
 	}
-	if err != nil {
-		fr.ErrorClass, fr.Error = ClassParse, err.Error()
-		return
+	var (
+		p     extract.Page
+		rich  extract.RichFacts
+		links []extract.Link
+	)
+	var doc *extract.Doc
+	if tree {
+		doc, err = extract.Parse(resp.body, fr.ContentType, pageURL)
+		if extract.TooDeep(err) {
+			// Browsers parse pages nested deeper than the parser's 512
+			// elements; without the excess nesting, so do we.
+			doc, err = extract.Parse(extract.Flatten(resp.body), fr.ContentType, pageURL)
+		}
+		if err != nil {
+			fr.ErrorClass, fr.Error = ClassParse, err.Error()
+			return
+		}
+		p, rich, links = extract.Extract(doc)
+		out.Items = runRules(c.rules, doc, out.Job.URL)
+	} else {
+		sc, err := extract.Scan(resp.body, fr.ContentType, pageURL)
+		if err != nil {
+			fr.ErrorClass, fr.Error = ClassParse, err.Error()
+			return
+		}
+		p, rich, links = sc.Page, sc.Rich, sc.Links
 	}
-	p := extract.Facts(doc)
 	fr.Title, fr.Description, fr.Canonical, fr.Lang = p.Title, p.Description, p.Canonical, p.Lang
 	fr.MetaRobots, fr.Charset = p.Robots, p.Charset
 	hNoIndex, hNoFollow := extract.HeaderRobots(resp.header)
 	fr.NoIndex, fr.NoFollow = p.NoIndex || hNoIndex, p.NoFollow || hNoFollow
 
-	rich := extract.Rich(doc)
 	if b, err := json.Marshal(rich); err == nil && string(b) != "{}" {
 		fr.Facts = b
 	}
@@ -315,9 +343,7 @@ func (c *Crawler) extractPage(out *store.Outcome, resp *response) {
 	if c.cfg.StoreBody {
 		fr.Body, fr.BodyEncoding = gzipBody(resp.body), "gzip"
 	}
-	out.Items = runRules(c.rules, doc, out.Job.URL)
 
-	links := extract.Links(doc)
 	out.Links = make([]store.Link, 0, len(links))
 	seen := make(map[string]struct{}, len(links))
 	first := len(out.Discovered)
@@ -371,7 +397,7 @@ func (c *Crawler) extractPage(out *store.Outcome, resp *response) {
 		}
 	}
 	out.Discovered = append(out.Discovered, unusable...)
-	if !fr.NoFollow {
+	if !fr.NoFollow && doc != nil { // a huge page's scan reports followable links only
 		for _, l := range extract.UnfollowedLinks(doc) {
 			err := error(urlkey.ErrSyntax)
 			if l.Scheme != "" {
@@ -380,6 +406,17 @@ func (c *Crawler) extractPage(out *store.Outcome, resp *response) {
 			out.Discovered = append(out.Discovered, c.unfetchable(l.Href, err, out.Job, viaLink))
 		}
 	}
+}
+
+// rulesMatch reports whether a user rule runs on pageURL, and so needs the
+// page's tree.
+func (c *Crawler) rulesMatch(pageURL string) bool {
+	for _, r := range c.rules {
+		if r.Matches(pageURL) {
+			return true
+		}
+	}
+	return false
 }
 
 // runRules runs every rule that matches pageURL on the parsed page.

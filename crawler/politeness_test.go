@@ -243,3 +243,23 @@ func TestRobotsReusedAcrossInvocations(t *testing.T) {
 	crawlRun(t, db, cfg)
 	wantEach("after the stored copies expired", 2)
 }
+
+// The auto-throttle is on by default and must not take away the concurrency
+// --per-host asks for from a host that answers steadily: it once aimed at one
+// request in flight whatever --per-host said.
+func TestAutoThrottleKeepsPerHost(t *testing.T) {
+	cl := fixtures.MustGenerated(t, fixtures.GenConfig{Hosts: 1, PagesPerHost: 60, Seed: 3,
+		Latency: 15 * time.Millisecond, MinBytes: 2000, MaxBytes: 3000})
+	db := testDB(t)
+	cfg := testConfig(cl.Seeds()...)
+	cfg.PerHost = 4
+	if !cfg.AutoThrottle {
+		t.Fatal("the auto-throttle is expected on by default")
+	}
+	crawlRun(t, db, cfg)
+	for host, rs := range byHost(cl.Log.Entries()) {
+		if n := maxInFlight(rs); n != 4 {
+			t.Errorf("%s had at most %d requests in flight, want --per-host 4", host, n)
+		}
+	}
+}

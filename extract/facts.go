@@ -52,13 +52,22 @@ type Page struct {
 // when a page says noindex, erring on the side of obeying is the polite
 // choice. HTTP-level directives are separate: see HeaderRobots.
 func Facts(d *Doc) Page {
+	visit, done := factsVisitor(d)
+	walk(d.root(), visit)
+	return done()
+}
+
+// factsVisitor returns Facts as a tree visitor (see walk) and the function
+// that returns the facts once the walk is over, so that Extract can run it
+// in the same walk as the other extractors.
+func factsVisitor(d *Doc) (visit func(*html.Node) bool, done func() Page) {
 	p := Page{Charset: d.Charset}
 	var (
 		haveTitle, haveDesc bool
 		robots              []string
 		metaLang            string
 	)
-	walk(d.root(), func(n *html.Node) bool {
+	visit = func(n *html.Node) bool {
 		if !isHTML(n) {
 			return true
 		}
@@ -102,12 +111,15 @@ func Facts(d *Doc) Page {
 			}
 		}
 		return true
-	})
-	if p.Lang == "" {
-		p.Lang = metaLang
 	}
-	p.Robots = strings.Join(robots, ", ")
-	return p
+	done = func() Page {
+		if p.Lang == "" {
+			p.Lang = metaLang
+		}
+		p.Robots = strings.Join(robots, ", ")
+		return p
+	}
+	return visit, done
 }
 
 // HeaderRobots reads the X-Robots-Tag response headers, which carry the same

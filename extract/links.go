@@ -50,11 +50,19 @@ type Link struct {
 // links, usually with different anchor text or rel, and both say something
 // about the target. Callers that only need the set of URLs deduplicate.
 func Links(d *Doc) []Link {
+	visit, done := linksVisitor(d)
+	walk(d.root(), visit)
+	return done()
+}
+
+// linksVisitor returns Links as a tree visitor and the function that
+// returns the links after the walk (see factsVisitor).
+func linksVisitor(d *Doc) (visit func(*html.Node) bool, done func() []Link) {
 	var (
 		links []Link
 		text  = collapser{limit: maxLinkText} // one buffer reused for every link
 	)
-	walk(d.root(), func(n *html.Node) bool {
+	visit = func(n *html.Node) bool {
 		if !isHTML(n) {
 			return true
 		}
@@ -93,8 +101,8 @@ func Links(d *Doc) []Link {
 		l.Text = text.String()
 		links = append(links, l)
 		return true
-	})
-	return links
+	}
+	return visit, func() []Link { return links }
 }
 
 // anchorText writes the text of the <a> element n into c, falling back to

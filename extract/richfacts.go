@@ -90,10 +90,18 @@ type Alternate struct {
 // Rich returns the rich facts of a parsed page: one walk of the tree for
 // the head metadata, headings, JSON-LD and article facts, plus MainText.
 func Rich(d *Doc) RichFacts {
+	visit, done := richVisitor(d)
+	walk(d.root(), visit)
+	return done()
+}
+
+// richVisitor returns Rich's walk as a tree visitor and the function that
+// completes the facts after the walk, MainText included (see factsVisitor).
+func richVisitor(d *Doc) (visit func(*html.Node) bool, done func() RichFacts) {
 	var f RichFacts
 	var article articleMeta
 	heading := collapser{limit: maxHeadingText}
-	walk(d.root(), func(n *html.Node) bool {
+	visit = func(n *html.Node) bool {
 		if !isHTML(n) {
 			return true
 		}
@@ -131,11 +139,14 @@ func Rich(d *Doc) RichFacts {
 			return false
 		}
 		return true
-	})
-	article.finish(d, &f)
-	f.MainText = MainText(d)
-	f.WordCount = CountWords(f.MainText)
-	return f
+	}
+	done = func() RichFacts {
+		article.finish(d, &f)
+		f.MainText = MainText(d)
+		f.WordCount = CountWords(f.MainText)
+		return f
+	}
+	return visit, done
 }
 
 // meta records an Open Graph or Twitter <meta>.

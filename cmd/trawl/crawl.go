@@ -111,7 +111,7 @@ config file reads them the same way.
 	f.Var(durationFlag{&cfg.MaxRetryAfter}, "max-retry-after", "longest Retry-After pause to wait out; a host asking for more is parked until the next run")
 	f.BoolVar(&cfg.Sitemaps, "sitemaps", cfg.Sitemaps, "read the sitemaps robots.txt lists (or /sitemap.xml) and crawl the URLs in scope")
 	f.BoolVar(&cfg.AutoThrottle, "auto-throttle", cfg.AutoThrottle, "let each host's delay follow its response time (see README)")
-	f.Float64Var(&cfg.ThrottleTarget, "throttle-target", cfg.ThrottleTarget, "auto-throttle target: 1 leaves a host idle about as long as it takes to answer; higher crawls harder")
+	f.Float64Var(&cfg.ThrottleTarget, "throttle-target", cfg.ThrottleTarget, "auto-throttle target: the share of --per-host kept in flight while a host keeps its speed (below 1 crawls gentler)")
 	f.Var(durationFlag{&cfg.MaxDelay}, "max-delay", "ceiling for the auto-throttled delay")
 	f.IntVar(&cfg.Retries, "retries", cfg.Retries, "extra attempts for transient failures (timeouts, resets, 5xx, 429)")
 	f.Var(durationFlag{&cfg.RetryBase}, "retry-base", "delay before the first retry; doubles with each attempt, with jitter")
