@@ -317,6 +317,19 @@ SELECT r.id AS run_id, r.kind, r.status, r.started_at,
 	(SELECT count(*) FROM links l JOIN fetches f ON f.url_id = l.to_id AND f.run_id = r.id AND f.change = 'gone') AS newly_broken_links
 FROM runs r;
 `,
+	// 13: redirects reads its targets from urls and fetches, not from pages,
+	// which since 8 lacks URLs never fetched: a target that is queued or
+	// skipped still shows its state.
+	`
+DROP VIEW redirects;
+CREATE VIEW redirects AS
+SELECT p.url, p.status, p.redirect_to, tf.status AS target_status, tf.redirect_to AS target_redirect_to, p.run_id,
+       tu.state AS target_state, tu.reason AS target_reason
+FROM pages p
+LEFT JOIN urls tu ON tu.url = p.redirect_to
+LEFT JOIN fetches tf ON tf.id = tu.last_fetch_id
+WHERE p.redirect_to IS NOT NULL;
+`,
 }
 
 // SchemaVersion returns the schema version this build of trawl writes.

@@ -376,6 +376,10 @@ func asFlagError(flags *pflag.FlagSet, err error) error {
 // URLs; a refresh or --fresh may set them.
 var crawlDefining = map[string]bool{"scope": true, "allow": true, "deny": true, "drop_params": true, "revisit_after": true}
 
+// revealing are the settings whose values are not logged: they may carry
+// credentials (an Authorization header, a session cookie, a proxy's user).
+var revealing = map[string]bool{"header": true, "host_headers": true, "cookie": true, "proxy": true}
+
 // settingKey is the crawler.Config JSON key behind a crawl flag, if the
 // flag is a crawl setting that an invocation may override: not a budget
 // (always the invocation's), not the extraction settings (keepExtraction),
@@ -441,7 +445,12 @@ func overrideSettings(base, cfg crawler.Config, given []string, keep map[string]
 				"setting", key, "stored", shown(was), "given", shown(is))
 			continue
 		}
-		log.Info("setting overridden for this invocation only", "setting", key, "stored", shown(was), "now", shown(is))
+		showWas, showIs := shown(was), shown(is)
+		if revealing[key] {
+			// Headers, cookies and proxy URLs may carry credentials.
+			showWas, showIs = "(not shown)", "(not shown)"
+		}
+		log.Info("setting overridden for this invocation only", "setting", key, "stored", showWas, "now", showIs)
 		if is == nil {
 			delete(stored, key)
 		} else {

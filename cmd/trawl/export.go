@@ -109,7 +109,7 @@ func exportQuery(o exportOptions, lo, hi int64) (query string, args []any) {
 			FROM fetches f
 			JOIN urls u ON u.id = f.url_id
 			JOIN hosts h ON h.id = u.host_id
-			WHERE ` + latestInRun + `
+			WHERE ` + latestInRun + ` AND u.via != 'sitemap'
 			ORDER BY f.id`, []any{o.run, lo, hi}
 	case "links":
 		return `SELECT u.url AS from_url, tu.url AS to_url,

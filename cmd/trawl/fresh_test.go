@@ -133,3 +133,17 @@ func TestOverridesBelongToTheInvocation(t *testing.T) {
 		t.Errorf("plain resume: exit %d, stderr:\n%s", r.code, r.stderr)
 	}
 }
+
+// TestOverriddenHeadersAreNotLogged: a header given on a resume may carry a
+// credential, so the override line names it without its value.
+func TestOverriddenHeadersAreNotLogged(t *testing.T) {
+	h, _ := freshSite(t, 4)
+	db := filepath.Join(t.TempDir(), "hdr.db")
+	if r := trawl(t, "crawl", h.URL+"/", "--db", db, "--delay", "0", "--max-pages", "1"); r.code != 3 {
+		t.Fatalf("first invocation: exit %d: %s", r.code, r.stderr)
+	}
+	r := trawl(t, "crawl", "--db", db, "--header", "Authorization: Bearer s3cret", "--max-pages", "1")
+	if r.code != 3 || !strings.Contains(r.stderr, "setting=header") || strings.Contains(r.stderr, "s3cret") {
+		t.Errorf("resume with a header: exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+}
