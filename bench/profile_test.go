@@ -14,6 +14,7 @@ import (
 	"github.com/trawl-crawler/trawl/crawler"
 	"github.com/trawl-crawler/trawl/fixtures"
 	"github.com/trawl-crawler/trawl/store"
+	"github.com/trawl-crawler/trawl/store/record"
 )
 
 // BenchmarkCrawl runs trawl's crawler in process, the way `trawl crawl` does,
@@ -152,7 +153,7 @@ type countingStore struct {
 }
 
 // Commit counts and forwards to the store.
-func (s *countingStore) Commit(ctx context.Context, runID int64, b store.Batch) (store.CommitResult, error) {
+func (s *countingStore) Commit(ctx context.Context, runID int64, b record.Batch) (record.CommitResult, error) {
 	time.Sleep(s.linger)
 	start := time.Now()
 	res, err := s.DB.Commit(ctx, runID, b)

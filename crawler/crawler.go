@@ -15,7 +15,7 @@ import (
 	"github.com/trawl-crawler/trawl/crawler/urlkey"
 	"github.com/trawl-crawler/trawl/extract"
 	"github.com/trawl-crawler/trawl/politeness"
-	"github.com/trawl-crawler/trawl/store"
+	"github.com/trawl-crawler/trawl/store/record"
 )
 
 // Store is what the crawler needs from the database. The SQLite store in
@@ -27,10 +27,10 @@ import (
 // QueuedHosts must see every batch whose Commit has returned. Commit is called
 // from one goroutine; the read methods from another, concurrently with it.
 type Store interface {
-	Commit(ctx context.Context, runID int64, b store.Batch) (store.CommitResult, error)
+	Commit(ctx context.Context, runID int64, b record.Batch) (record.CommitResult, error)
 	QueuedHosts(ctx context.Context) ([]string, error)
-	QueuedURLs(ctx context.Context, host string, limit int, exclude map[int64]struct{}) ([]store.Job, error)
-	HostStates(ctx context.Context) (map[string]store.HostState, error)
+	QueuedURLs(ctx context.Context, host string, limit int, exclude map[int64]struct{}) ([]record.Job, error)
+	HostStates(ctx context.Context) (map[string]record.HostState, error)
 	RobotsBody(ctx context.Context, host string) ([]byte, error)
 	HostPages(ctx context.Context, runID int64) (map[string]int, error)
 	CountQueued(ctx context.Context) (int64, error)
@@ -38,10 +38,10 @@ type Store interface {
 
 // Outcome statuses of Run.
 const (
-	StatusFinished    = store.RunFinished
-	StatusStopped     = store.RunStopped
-	StatusInterrupted = store.RunInterrupted
-	StatusFailed      = store.RunFailed
+	StatusFinished    = record.RunFinished
+	StatusStopped     = record.RunStopped
+	StatusInterrupted = record.RunInterrupted
+	StatusFailed      = record.RunFailed
 )
 
 // slowDelay is the per-host gap above which a crawl is warned that it will
@@ -123,8 +123,8 @@ const (
 
 type task struct {
 	kind    taskKind
-	job     store.Job
-	outcome store.Outcome // for taskRecord
+	job     record.Job
+	outcome record.Outcome // for taskRecord
 }
 
 type eventKind int
@@ -138,7 +138,7 @@ const (
 
 // ack tells the dispatcher that a job's outcome is durable.
 type ack struct {
-	job   store.Job
+	job   record.Job
 	state string
 }
 
@@ -159,7 +159,7 @@ type event struct {
 	// abandoned: the request was cut short by a stop and records nothing;
 	// its URL stays queued (evFetched, evRobots).
 	abandoned bool
-	job       store.Job
+	job       record.Job
 	// evCommitted
 	acks      []ack
 	newByHost map[string]int
@@ -183,11 +183,11 @@ func (c *Crawler) Run(ctx context.Context) (Result, error) {
 	// Writes must survive the graceful stop that cancelling ctx asks for.
 	wctx := context.WithoutCancel(ctx)
 
-	seeds := make([]store.NewURL, 0, len(c.seeds))
+	seeds := make([]record.NewURL, 0, len(c.seeds))
 	for _, u := range c.seeds {
-		seeds = append(seeds, store.NewURL{URL: u.String(), Host: urlkey.HostKey(u), Via: viaSeed, Revisit: true})
+		seeds = append(seeds, record.NewURL{URL: u.String(), Host: urlkey.HostKey(u), Via: viaSeed, Revisit: true})
 	}
-	if _, err := c.st.Commit(wctx, c.runID, store.Batch{Outcomes: []store.Outcome{{Discovered: seeds}}, Cutoff: c.cfg.RefreshCutoff}); err != nil {
+	if _, err := c.st.Commit(wctx, c.runID, record.Batch{Outcomes: []record.Outcome{{Discovered: seeds}}, Cutoff: c.cfg.RefreshCutoff}); err != nil {
 		return Result{Status: StatusFailed}, fmt.Errorf("add seeds: %w", err)
 	}
 
@@ -223,7 +223,7 @@ func (c *Crawler) Run(ctx context.Context) (Result, error) {
 	robotsClient := &http.Client{Transport: rt, Jar: c.req.jar, Timeout: time.Duration(c.cfg.Timeout)}
 
 	tasks := make(chan task, c.cfg.Concurrency)
-	outcomes := make(chan store.Outcome, c.cfg.Concurrency*4)
+	outcomes := make(chan record.Outcome, c.cfg.Concurrency*4)
 	events := make(chan event, c.cfg.Concurrency*4)
 	w := newWriter(c.st, c.runID, outcomes, events, &c.stats)
 	w.cutoff = c.cfg.RefreshCutoff
@@ -275,7 +275,7 @@ func (c *Crawler) Run(ctx context.Context) (Result, error) {
 }
 
 // work runs one task on a fetcher goroutine.
-func (c *Crawler) work(ctx context.Context, f *fetcher, robotsClient *http.Client, t task, outcomes chan<- store.Outcome, events chan<- event) {
+func (c *Crawler) work(ctx context.Context, f *fetcher, robotsClient *http.Client, t task, outcomes chan<- record.Outcome, events chan<- event) {
 	switch t.kind {
 	case taskRecord:
 		c.logFetch(ctx, t.outcome, false)
@@ -347,7 +347,7 @@ type stats struct {
 }
 
 // committed adds what one commit recorded.
-func (s *stats) committed(res store.CommitResult) {
+func (s *stats) committed(res record.CommitResult) {
 	s.pages.Add(res.Pages)
 	s.errs.Add(res.Errors)
 	s.skipped.Add(res.Skipped)

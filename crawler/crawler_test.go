@@ -23,6 +23,7 @@ import (
 
 	"github.com/trawl-crawler/trawl/fixtures"
 	"github.com/trawl-crawler/trawl/store"
+	"github.com/trawl-crawler/trawl/store/record"
 )
 
 // testDB opens a real trawl database in the test's temporary directory.
@@ -52,7 +53,7 @@ func testConfig(seeds ...string) Config {
 }
 
 // crawlRun starts a run and crawls it to the end.
-func crawlRun(tb testing.TB, db *store.DB, cfg Config) (*store.Run, Result) {
+func crawlRun(tb testing.TB, db *store.DB, cfg Config) (*record.Run, Result) {
 	tb.Helper()
 	b, _ := json.Marshal(cfg)
 	run, err := db.StartRun(context.Background(), "crawl", b)

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/trawl-crawler/trawl/politeness"
-	"github.com/trawl-crawler/trawl/store"
+	"github.com/trawl-crawler/trawl/store/record"
 )
 
 const (
@@ -244,7 +244,7 @@ func (d *dispatcher) take(h *hostQueue, now time.Time) (task, bool) {
 		h.inflight++
 		d.inflight++
 		h.next = now.Add(h.delay)
-		return task{kind: taskRobots, job: store.Job{Host: h.key}}, true
+		return task{kind: taskRobots, job: record.Job{Host: h.key}}, true
 	}
 	if cfg.MaxPagesPerHost > 0 && h.pages >= cfg.MaxPagesPerHost {
 		h.capped = true
@@ -253,7 +253,7 @@ func (d *dispatcher) take(h *hostQueue, now time.Time) (task, bool) {
 	}
 	// Retries and new URLs take turns, so that URLs failing over and over
 	// never hold back the rest of their host.
-	var job store.Job
+	var job record.Job
 	ok := false
 	if !h.lastRetry || len(h.window) == 0 && !h.more {
 		job, ok = h.takeRetry(now)
@@ -277,7 +277,7 @@ func (d *dispatcher) take(h *hostQueue, now time.Time) (task, bool) {
 		// An earlier run was asked to come back later.
 		if d.c.health.Defers(wait) {
 			d.awaiting++
-			return task{kind: taskRecord, job: job, outcome: store.Outcome{Job: job, State: store.StateSkipped,
+			return task{kind: taskRecord, job: job, outcome: record.Outcome{Job: job, State: record.StateSkipped,
 				Reason: ClassDeferred, RetryAt: job.RetryAt}}, true
 		}
 		h.retries = append(h.retries, retryJob{job: job, notBefore: job.RetryAt})
@@ -288,14 +288,14 @@ func (d *dispatcher) take(h *hostQueue, now time.Time) (task, bool) {
 		// a failure of the host, recorded with its cause, and asked again by
 		// the next run.
 		d.awaiting++
-		return task{kind: taskRecord, job: job, outcome: store.Outcome{Job: job, State: store.StateFailed,
-			Reason: h.robotsClass, Fetch: &store.Fetch{At: now, ErrorClass: h.robotsClass,
+		return task{kind: taskRecord, job: job, outcome: record.Outcome{Job: job, State: record.StateFailed,
+			Reason: h.robotsClass, Fetch: &record.Fetch{At: now, ErrorClass: h.robotsClass,
 				Error: "not requested: robots.txt is unreachable (" + h.robotsError + ")"}}}, true
 	}
 	if h.robots != nil {
 		if u, err := url.Parse(job.URL); err == nil && !h.robots.Allowed(cfg.RobotsAgent, u) {
 			d.awaiting++
-			return task{kind: taskRecord, job: job, outcome: store.Outcome{Job: job, State: store.StateSkipped,
+			return task{kind: taskRecord, job: job, outcome: record.Outcome{Job: job, State: record.StateSkipped,
 				Reason: ClassRobotsDenied}}, true
 		}
 	}
@@ -348,7 +348,7 @@ func (d *dispatcher) skipHost(h *hostQueue, reason string) {
 		except = append(except, id)
 	}
 	d.sidePending++
-	d.w.enqueue(store.Batch{Skips: []store.SkipHost{{Host: h.key, Reason: reason, Except: except}}})
+	d.w.enqueue(record.Batch{Skips: []record.SkipHost{{Host: h.key, Reason: reason, Except: except}}})
 }
 
 func (h *hostQueue) cappedReason() string {
@@ -370,7 +370,7 @@ func (d *dispatcher) handle(ev event) error {
 		d.sidePending -= ev.sides
 		for _, a := range ev.acks {
 			h := d.host(a.job.Host)
-			if a.state != store.StateQueued || h.capped {
+			if a.state != record.StateQueued || h.capped {
 				delete(h.claimed, a.job.ID)
 				delete(h.retryAt, a.job.ID)
 				continue
@@ -539,7 +539,7 @@ func (d *dispatcher) installRobots(h *hostQueue, rb *politeness.Robots, status p
 // not fetch it again. It reports whether it did; it tries once per host.
 func (d *dispatcher) reuseRobots(h *hostQueue, now time.Time) bool {
 	st := h.storedRobots
-	h.storedRobots = store.HostState{}
+	h.storedRobots = record.HostState{}
 	if st.RobotsFetchedAt.IsZero() || now.Sub(st.RobotsFetchedAt) > robotsMaxAge || st.RobotsFetchedAt.After(now) {
 		return false
 	}
@@ -570,18 +570,18 @@ func (d *dispatcher) saveHost(h *hostQueue, pauseUntil time.Time) {
 }
 
 // enqueueHost hands a host state to the writer's next transaction.
-func (d *dispatcher) enqueueHost(st store.HostState) {
+func (d *dispatcher) enqueueHost(st record.HostState) {
 	d.sidePending++
-	d.w.enqueue(store.Batch{Hosts: []store.HostState{st}})
+	d.w.enqueue(record.Batch{Hosts: []record.HostState{st}})
 }
 
 // hostState is what the store keeps of h's politeness state, with
 // pauseUntil (see saveHost).
-func (d *dispatcher) hostState(h *hostQueue, pauseUntil time.Time) store.HostState {
+func (d *dispatcher) hostState(h *hostQueue, pauseUntil time.Time) record.HostState {
 	if pauseUntil.After(h.pausedUntil) {
 		h.pausedUntil = pauseUntil
 	}
-	return store.HostState{Host: h.key, RobotsStatus: string(h.robotsStatus), RobotsFetchedAt: h.robotsAt,
+	return record.HostState{Host: h.key, RobotsStatus: string(h.robotsStatus), RobotsFetchedAt: h.robotsAt,
 		CrawlDelay: h.crawlDelay, Delay: h.delay, BackoffUntil: h.pausedUntil, ParkedReason: cmp.Or(h.parkedWhy, h.parked),
 		Failures: h.health.Failures()}
 }
@@ -593,17 +593,17 @@ func (d *dispatcher) queueSitemaps(h *hostQueue, listed []string) {
 	if len(listed) == 0 {
 		listed = []string{h.key + "/sitemap.xml"}
 	}
-	var found []store.NewURL
+	var found []record.NewURL
 	for _, s := range listed {
 		u, err := d.c.canon.Canonical(s)
 		if err != nil {
 			continue
 		}
-		found = append(found, d.c.discover(u, store.Job{}, 0, viaSitemap))
+		found = append(found, d.c.discover(u, record.Job{}, 0, viaSitemap))
 	}
 	if len(found) == 0 {
 		return
 	}
 	d.sidePending++
-	d.w.enqueue(store.Batch{Outcomes: []store.Outcome{{Discovered: found}}})
+	d.w.enqueue(record.Batch{Outcomes: []record.Outcome{{Discovered: found}}})
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/trawl-crawler/trawl/store"
+	"github.com/trawl-crawler/trawl/store/record"
 )
 
 // starts is a list of run start times; the rule is under test, not the store.
@@ -65,7 +66,7 @@ func TestRefreshCutoffOnTheStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := db.EndRun(ctx, r1.ID, store.RunFinished); err != nil {
+	if err := db.EndRun(ctx, r1.ID, record.RunFinished); err != nil {
 		t.Fatal(err)
 	}
 	// A day later by the clock the rule is given: run 1's fetches are due.

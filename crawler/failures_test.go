@@ -9,6 +9,7 @@ import (
 
 	"github.com/trawl-crawler/trawl/fixtures"
 	"github.com/trawl-crawler/trawl/store"
+	"github.com/trawl-crawler/trawl/store/record"
 )
 
 // refreshRun starts a refresh run the way `trawl crawl` does on a finished
@@ -66,7 +67,7 @@ func TestUnreachableRobotsIsAFailureWithItsCause(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", tc.url, err)
 		}
-		if state != store.StateFailed || reason != tc.class || class != tc.class || msg == "" {
+		if state != record.StateFailed || reason != tc.class || class != tc.class || msg == "" {
 			t.Errorf("%s: state %q reason %q class %q error %q; want failed, %s, with a message", tc.url, state, reason, class, msg, tc.class)
 		}
 	}
@@ -107,7 +108,7 @@ func TestServerErrorsFailAndAreRetriedNextRun(t *testing.T) {
 	crawlRun(t, db, cfg)
 	var state, reason string
 	db.Reader().QueryRow(`SELECT state, coalesce(reason, '') FROM urls WHERE url = ?`, h.URL+"/flaky").Scan(&state, &reason)
-	if state != store.StateFailed || reason != ClassHTTP5xx {
+	if state != record.StateFailed || reason != ClassHTTP5xx {
 		t.Fatalf("/flaky after 3 503s: %s %q, want failed http-5xx", state, reason)
 	}
 	refreshRun(t, db, cfg)
@@ -203,7 +204,7 @@ func TestLongRetryAfterDefersOnlyThatURL(t *testing.T) {
 		db.Reader().QueryRow(`SELECT state, coalesce(reason, ''), coalesce(retry_at, '') FROM urls WHERE url = ?`, h.URL+"/a").
 			Scan(&state, &reason, &retryAt)
 		until, _ := time.Parse(time.RFC3339Nano, retryAt)
-		if state != store.StateSkipped || reason != ClassDeferred || time.Until(until) < 50*time.Minute {
+		if state != record.StateSkipped || reason != ClassDeferred || time.Until(until) < 50*time.Minute {
 			t.Errorf("run %d: /a %s %q retry_at %q; want skipped, deferred, about an hour from now", run+1, state, reason, retryAt)
 		}
 		if n := queryInt(t, db, `SELECT count(*) FROM hosts WHERE parked_reason IS NOT NULL`); n != 0 {
@@ -299,7 +300,7 @@ func TestStopDoesNotWaitForSlowRequests(t *testing.T) {
 	var state string
 	db.Reader().QueryRow(`SELECT state FROM urls WHERE url = ?`, h.URL+"/hang").Scan(&state)
 	n := queryInt(t, db, `SELECT count(*) FROM fetches f JOIN urls u ON u.id = f.url_id WHERE u.url = ?`, h.URL+"/hang")
-	if state != store.StateQueued || n != 0 {
+	if state != record.StateQueued || n != 0 {
 		t.Errorf("/hang: state %q with %d fetches, want queued with none", state, n)
 	}
 }

@@ -5,7 +5,7 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/trawl-crawler/trawl/store"
+	"github.com/trawl-crawler/trawl/store/record"
 )
 
 // fetchLogLevel is the level of the one line per request (trawl crawl -v):
@@ -19,14 +19,14 @@ const fetchLogLevel = slog.LevelDebug
 // retry when it is queued again), with the error class and message of a
 // failure. An outcome decided without a request (requested false: robots.txt
 // forbids the URL, or could not be read) is logged as "not fetched".
-func (c *Crawler) logFetch(ctx context.Context, o store.Outcome, requested bool) {
+func (c *Crawler) logFetch(ctx context.Context, o record.Outcome, requested bool) {
 	if !c.log.Enabled(ctx, fetchLogLevel) {
 		return
 	}
 	attrs := make([]slog.Attr, 0, 12)
 	attrs = append(attrs, slog.String("url", o.Job.URL))
 	state := o.State
-	if state == store.StateQueued {
+	if state == record.StateQueued {
 		state = "retry"
 	}
 	if f := o.Fetch; requested && f != nil {
@@ -77,7 +77,7 @@ func (c *Crawler) logRobots(ctx context.Context, host, status string, took time.
 
 // countItems counts the items among a page's rule results (misses are not
 // items).
-func countItems(items []store.Item) int {
+func countItems(items []record.Item) int {
 	n := 0
 	for _, it := range items {
 		if it.Data != nil {

@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/trawl-crawler/trawl/politeness"
-	"github.com/trawl-crawler/trawl/store"
+	"github.com/trawl-crawler/trawl/store/record"
 )
 
 // hostQueue is the in-memory part of one host's queue: a bounded window of
@@ -13,9 +13,9 @@ import (
 // politeness state that decides when the host may be asked again.
 type hostQueue struct {
 	key         string
-	window      []store.Job // in crawl order, not yet dispatched
-	retries     []retryJob  // failed attempts waiting for their back-off
-	more        bool        // the store may hold queued URLs not in window
+	window      []record.Job // in crawl order, not yet dispatched
+	retries     []retryJob   // failed attempts waiting for their back-off
+	more        bool         // the store may hold queued URLs not in window
 	inflight    int
 	next        time.Time           // earliest start of the next request
 	claimed     map[int64]struct{}  // ids in window, retries, in flight or awaiting commit
@@ -36,18 +36,18 @@ type hostQueue struct {
 	robotsFails    int       // consecutive unreachable robots.txt fetches
 	robotsClass    string    // why robots.txt is unreachable, once given up on
 	robotsError    string
-	storedRobots   store.HostState // robots.txt outcome an earlier invocation stored; zero once used
-	sitemapsQueued bool            // this process has queued the host's sitemaps
-	crawlDelay     time.Duration   // from robots.txt, capped
-	latency        time.Duration   // smoothed response time, for the auto-throttle
-	bestLatency    time.Duration   // lowest smoothed response time, for the auto-throttle
-	savedDelay     time.Duration   // the delay last written to the store
-	index          int             // position in the ready heap, -1 when absent
-	ready          time.Time       // heap key, computed by readyAt
+	storedRobots   record.HostState // robots.txt outcome an earlier invocation stored; zero once used
+	sitemapsQueued bool             // this process has queued the host's sitemaps
+	crawlDelay     time.Duration    // from robots.txt, capped
+	latency        time.Duration    // smoothed response time, for the auto-throttle
+	bestLatency    time.Duration    // lowest smoothed response time, for the auto-throttle
+	savedDelay     time.Duration    // the delay last written to the store
+	index          int              // position in the ready heap, -1 when absent
+	ready          time.Time        // heap key, computed by readyAt
 }
 
 type retryJob struct {
-	job       store.Job
+	job       record.Job
 	notBefore time.Time
 }
 
@@ -79,14 +79,14 @@ func (h *hostQueue) readyAt() time.Time {
 }
 
 // takeRetry removes and returns a retry whose back-off has passed.
-func (h *hostQueue) takeRetry(now time.Time) (store.Job, bool) {
+func (h *hostQueue) takeRetry(now time.Time) (record.Job, bool) {
 	for i, r := range h.retries {
 		if !r.notBefore.After(now) {
 			h.retries = append(h.retries[:i], h.retries[i+1:]...)
 			return r.job, true
 		}
 	}
-	return store.Job{}, false
+	return record.Job{}, false
 }
 
 // hostHeap orders hosts by the time they may next be asked. Only hosts with

@@ -17,12 +17,12 @@ import (
 	"github.com/trawl-crawler/trawl/crawler/urlkey"
 	"github.com/trawl-crawler/trawl/extract"
 	"github.com/trawl-crawler/trawl/politeness"
-	"github.com/trawl-crawler/trawl/store"
+	"github.com/trawl-crawler/trawl/store/record"
 )
 
 // fetchPage fetches one job and turns the response into an outcome for the
 // store and an event for the scheduler. It runs on a fetcher goroutine.
-func (c *Crawler) fetchPage(f *fetcher, job store.Job) (store.Outcome, event) {
+func (c *Crawler) fetchPage(f *fetcher, job record.Job) (record.Outcome, event) {
 	start := c.now()
 	var hdr http.Header
 	// Only a refresh run revalidates, and only a stored 2xx (or a 304 that
@@ -44,9 +44,9 @@ func (c *Crawler) fetchPage(f *fetcher, job store.Job) (store.Outcome, event) {
 	if err == nil {
 		defer resp.release()
 	}
-	out := store.Outcome{Job: job, NotPage: job.Via == viaSitemap}
+	out := record.Outcome{Job: job, NotPage: job.Via == viaSitemap}
 	ev := event{kind: evFetched, host: job.Host, fetched: true, latency: latency, job: job}
-	fr := &store.Fetch{At: start, Duration: latency, Proxy: c.req.proxyName(job.URL)}
+	fr := &record.Fetch{At: start, Duration: latency, Proxy: c.req.proxyName(job.URL)}
 	out.Fetch = fr
 	if err != nil {
 		fe := &FetchError{URL: job.URL, Class: classify(err), Err: err}
@@ -74,14 +74,14 @@ func (c *Crawler) fetchPage(f *fetcher, job store.Job) (store.Outcome, event) {
 			fr.CarryRules = append(fr.CarryRules, r.Name)
 		}
 		fr.ContentType, fr.Size, fr.ContentHash = "", 0, ""
-		out.State = store.StateDone
+		out.State = record.StateDone
 		return out, ev
 	}
 	fr.Change = change(job.Prev, resp.status, fr.ContentHash)
 	if job.Via == viaSitemap && resp.status >= 400 && resp.status < 500 && resp.status != http.StatusTooManyRequests {
 		// No sitemap there: an answer, not a failure. Most sites have no
 		// /sitemap.xml, and trawl asks for it unbidden.
-		out.State = store.StateDone
+		out.State = record.StateDone
 		return out, ev
 	}
 	if class := statusClass(resp.status); class != "" {
@@ -96,7 +96,7 @@ func (c *Crawler) fetchPage(f *fetcher, job store.Job) (store.Outcome, event) {
 		if c.health.Defers(ev.retryAfter) {
 			// Waiting that long would hold the run (and the next cron slot):
 			// the URL is put off to a later run, the rest of its host goes on.
-			out.State, out.Reason, out.RetryAt = store.StateSkipped, ClassDeferred, start.Add(ev.retryAfter)
+			out.State, out.Reason, out.RetryAt = record.StateSkipped, ClassDeferred, start.Add(ev.retryAfter)
 			fr.Error = fmt.Sprintf("%s; Retry-After %s exceeds --max-retry-after %s: put off until %s",
 				fr.Error, ev.retryAfter.Round(time.Second), time.Duration(c.cfg.MaxRetryAfter), out.RetryAt.UTC().Format(time.RFC3339))
 			return out, ev
@@ -104,7 +104,7 @@ func (c *Crawler) fetchPage(f *fetcher, job store.Job) (store.Outcome, event) {
 		c.finishFailure(&out, fe)
 		return out, ev
 	}
-	out.State = store.StateDone
+	out.State = record.StateDone
 	if len(resp.body) >= f.maxBody {
 		// colly truncates silently at MaxBodySize; a body of exactly the limit
 		// is taken as cut short.
@@ -131,7 +131,7 @@ const (
 )
 
 // change compares a response with the URL's previous one.
-func change(prev store.Previous, status int, hash string) string {
+func change(prev record.Previous, status int, hash string) string {
 	wasThere := prev.Status >= 200 && prev.Status < 300 || prev.Status == http.StatusNotModified
 	switch {
 	case prev.FetchID == 0:
@@ -146,19 +146,19 @@ func change(prev store.Previous, status int, hash string) string {
 }
 
 // finishFailure decides between another attempt and giving up.
-func (c *Crawler) finishFailure(out *store.Outcome, fe *FetchError) {
+func (c *Crawler) finishFailure(out *record.Outcome, fe *FetchError) {
 	if fe.Retryable() && out.Job.Tries < c.cfg.Retries {
-		out.State = store.StateQueued
+		out.State = record.StateQueued
 		return
 	}
 	if fe.Class == ClassHTTP4xx {
 		// A definite answer (404, 410, ...): the page is known, with that status.
-		out.State = store.StateDone
+		out.State = record.StateDone
 		return
 	}
 	// Out of attempts (a 5xx, 429 or network failure), or failed for good: the
 	// next run asks again.
-	out.State, out.Reason = store.StateFailed, fe.Class
+	out.State, out.Reason = record.StateFailed, fe.Class
 }
 
 func isHTML(contentType string, body []byte) bool {
@@ -183,7 +183,7 @@ const (
 
 // readSitemap queues the URLs a sitemap lists (and the files a sitemap index
 // names), keeping each <lastmod>.
-func (c *Crawler) readSitemap(out *store.Outcome, body []byte) {
+func (c *Crawler) readSitemap(out *record.Outcome, body []byte) {
 	sm, err := extract.ParseSitemap(body)
 	if err != nil {
 		out.Fetch.ErrorClass, out.Fetch.Error = ClassParse, err.Error()
@@ -216,7 +216,7 @@ const (
 
 // redirect records a 3xx's target and sends it back through the frontier.
 // A target trawl cannot fetch still gets a row, with the reason.
-func (c *Crawler) redirect(out *store.Outcome, location string) {
+func (c *Crawler) redirect(out *record.Outcome, location string) {
 	job := out.Job
 	if strings.TrimSpace(location) == "" {
 		out.Fetch.ErrorClass, out.Fetch.Error = ClassBadURL, "redirect without a Location"
@@ -244,8 +244,8 @@ func (c *Crawler) redirect(out *store.Outcome, location string) {
 }
 
 // discover builds the frontier entry for a URL found by job.
-func (c *Crawler) discover(u *url.URL, job store.Job, depth int, via string) store.NewURL {
-	n := store.NewURL{URL: u.String(), Host: urlkey.HostKey(u), Depth: depth, Via: via, ParentID: job.ID}
+func (c *Crawler) discover(u *url.URL, job record.Job, depth int, via string) record.NewURL {
+	n := record.NewURL{URL: u.String(), Host: urlkey.HostKey(u), Depth: depth, Via: via, ParentID: job.ID}
 	switch {
 	case len(n.URL) > maxURLLength:
 		n.URL, n.Skip = clipURL(n.URL), ClassTooLong
@@ -260,7 +260,7 @@ func (c *Crawler) discover(u *url.URL, job store.Job, depth int, via string) sto
 // unfetchable records raw, a link or Location found by job that is no URL
 // trawl can fetch (err says why), as skipped: another scheme, or no usable
 // URL. Having no host of its own, it is filed under job's host.
-func (c *Crawler) unfetchable(raw string, err error, job store.Job, via string) store.NewURL {
+func (c *Crawler) unfetchable(raw string, err error, job record.Job, via string) record.NewURL {
 	reason := ClassBadURL
 	if errors.Is(err, urlkey.ErrScheme) {
 		reason = ClassScheme
@@ -268,7 +268,7 @@ func (c *Crawler) unfetchable(raw string, err error, job store.Job, via string) 
 	if len(raw) > maxURLLength {
 		raw = clipURL(raw)
 	}
-	return store.NewURL{URL: raw, Host: job.Host, Depth: job.Depth + 1, Via: via, ParentID: job.ID, Skip: reason}
+	return record.NewURL{URL: raw, Host: job.Host, Depth: job.Depth + 1, Via: via, ParentID: job.ID, Skip: reason}
 }
 
 // clipURL cuts an over-long URL to maxURLLength bytes and marks the cut with
@@ -281,7 +281,7 @@ func clipURL(s string) string {
 // extractPage extracts an HTML page's facts and links once, from one parsed
 // tree, or for a huge page from one tokenizer pass (see admit.go), and
 // records them.
-func (c *Crawler) extractPage(out *store.Outcome, resp *response) {
+func (c *Crawler) extractPage(out *record.Outcome, resp *response) {
 	pageURL, err := url.Parse(out.Job.URL)
 	if err != nil {
 		return
@@ -344,11 +344,11 @@ func (c *Crawler) extractPage(out *store.Outcome, resp *response) {
 		fr.Body, fr.BodyEncoding = gzipBody(resp.body), "gzip"
 	}
 
-	out.Links = make([]store.Link, 0, len(links))
+	out.Links = make([]record.Link, 0, len(links))
 	seen := make(map[string]struct{}, len(links))
 	first := len(out.Discovered)
-	var followed []string       // canonical, aligned with out.Discovered[first:]
-	var unusable []store.NewURL // links that are no URL trawl can fetch
+	var followed []string        // canonical, aligned with out.Discovered[first:]
+	var unusable []record.NewURL // links that are no URL trawl can fetch
 	for _, l := range links {
 		u, err := c.canon.Canonical(l.URL)
 		if err != nil {
@@ -361,7 +361,7 @@ func (c *Crawler) extractPage(out *store.Outcome, resp *response) {
 		if len(s) > maxURLLength {
 			s = clipURL(s)
 		}
-		out.Links = append(out.Links, store.Link{URL: s, Text: l.Text, Rel: l.Rel})
+		out.Links = append(out.Links, record.Link{URL: s, Text: l.Text, Rel: l.Rel})
 		if fr.NoFollow {
 			continue
 		}
@@ -420,8 +420,8 @@ func (c *Crawler) rulesMatch(pageURL string) bool {
 }
 
 // runRules runs every rule that matches pageURL on the parsed page.
-func runRules(rules []*extract.Rule, doc *extract.Doc, pageURL string) []store.Item {
-	var items []store.Item
+func runRules(rules []*extract.Rule, doc *extract.Doc, pageURL string) []record.Item {
+	var items []record.Item
 	for _, r := range rules {
 		if !r.Matches(pageURL) {
 			continue
@@ -430,13 +430,13 @@ func runRules(rules []*extract.Rule, doc *extract.Doc, pageURL string) []store.I
 		for _, it := range found {
 			b, err := json.Marshal(it)
 			if err != nil {
-				items = append(items, store.Item{Rule: r.Name(), Miss: "unencodable value: " + err.Error()})
+				items = append(items, record.Item{Rule: r.Name(), Miss: "unencodable value: " + err.Error()})
 				continue
 			}
-			items = append(items, store.Item{Rule: r.Name(), Data: b})
+			items = append(items, record.Item{Rule: r.Name(), Data: b})
 		}
 		if miss != "" {
-			items = append(items, store.Item{Rule: r.Name(), Miss: miss})
+			items = append(items, record.Item{Rule: r.Name(), Miss: miss})
 		}
 	}
 	return items

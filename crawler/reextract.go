@@ -10,13 +10,13 @@ import (
 	"slices"
 
 	"github.com/trawl-crawler/trawl/extract"
-	"github.com/trawl-crawler/trawl/store"
+	"github.com/trawl-crawler/trawl/store/record"
 )
 
 // BodyStore is what re-extraction needs from the database.
 type BodyStore interface {
-	Bodies(ctx context.Context, runID int64, fn func(store.StoredBody) error) error
-	ReplaceItems(ctx context.Context, sets []store.ItemSet) error
+	Bodies(ctx context.Context, runID int64, fn func(record.StoredBody) error) error
+	ReplaceItems(ctx context.Context, sets []record.ItemSet) error
 }
 
 // ReextractResult counts what Reextract did.
@@ -48,7 +48,7 @@ func Reextract(ctx context.Context, st BodyStore, specs []extract.RuleSpec, only
 		names[i] = r.Name()
 	}
 	const batch = 200
-	var sets []store.ItemSet
+	var sets []record.ItemSet
 	flush := func() error {
 		if len(sets) == 0 {
 			return nil
@@ -57,7 +57,7 @@ func Reextract(ctx context.Context, st BodyStore, specs []extract.RuleSpec, only
 		sets = sets[:0]
 		return err
 	}
-	err = st.Bodies(ctx, runID, func(b store.StoredBody) error {
+	err = st.Bodies(ctx, runID, func(b record.StoredBody) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -85,7 +85,7 @@ func Reextract(ctx context.Context, st BodyStore, specs []extract.RuleSpec, only
 			}
 		}
 		res.Pages++
-		sets = append(sets, store.ItemSet{FetchID: b.FetchID, URLID: b.URLID, RunID: b.RunID, Rules: names, Items: items})
+		sets = append(sets, record.ItemSet{FetchID: b.FetchID, URLID: b.URLID, RunID: b.RunID, Rules: names, Items: items})
 		if len(sets) == batch {
 			return flush()
 		}
@@ -97,7 +97,7 @@ func Reextract(ctx context.Context, st BodyStore, specs []extract.RuleSpec, only
 	return res, flush()
 }
 
-func unpack(b store.StoredBody) ([]byte, error) {
+func unpack(b record.StoredBody) ([]byte, error) {
 	switch b.Encoding {
 	case "gzip":
 		zr, err := gzip.NewReader(bytes.NewReader(b.Body))

@@ -24,7 +24,7 @@ import (
 
 	"github.com/trawl-crawler/trawl/crawler/urlkey"
 	"github.com/trawl-crawler/trawl/crawler/warc"
-	"github.com/trawl-crawler/trawl/store"
+	"github.com/trawl-crawler/trawl/store/record"
 )
 
 // Secret is a credential given by reference, so that it stays out of shell
@@ -277,7 +277,7 @@ func CheckRequest(cfg Config) error {
 
 // cookieStore is the part of the store that keeps the cookie jar across runs.
 type cookieStore interface {
-	Cookies(ctx context.Context) ([]store.Cookie, error)
+	Cookies(ctx context.Context) ([]record.Cookie, error)
 }
 
 // loadCookies replays the cookies the sites set in earlier runs, after the
@@ -351,18 +351,18 @@ func takeProto(h http.Header) string {
 
 // receivedCookies are the cookies a response set, made ready to store: a
 // Max-Age becomes an absolute expiry, since the jar is replayed later.
-func receivedCookies(rawURL string, h http.Header, at time.Time) []store.Cookie {
+func receivedCookies(rawURL string, h http.Header, at time.Time) []record.Cookie {
 	lines := h.Values("Set-Cookie")
 	if len(lines) == 0 {
 		return nil
 	}
-	out := make([]store.Cookie, 0, len(lines))
+	out := make([]record.Cookie, 0, len(lines))
 	for _, line := range lines {
 		c, err := http.ParseSetCookie(line)
 		if err != nil {
 			continue // the jar ignored it too
 		}
-		sc := store.Cookie{URL: rawURL, Name: c.Name, Value: c.Value, Domain: c.Domain, Path: c.Path,
+		sc := record.Cookie{URL: rawURL, Name: c.Name, Value: c.Value, Domain: c.Domain, Path: c.Path,
 			Expires: c.Expires, Secure: c.Secure, HTTPOnly: c.HttpOnly, Received: at}
 		switch {
 		case c.MaxAge > 0:

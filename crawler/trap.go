@@ -6,7 +6,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/trawl-crawler/trawl/store"
+	"github.com/trawl-crawler/trawl/store/record"
 )
 
 // Crawler traps (a calendar, session ids, an ever deeper path, endless query
@@ -69,7 +69,7 @@ func newTrapGuard() *trapGuard {
 // pageSignals is what the guard needs of a fetched page.
 type pageSignals struct {
 	host, url string
-	chain     int      // the page's own chain (store.Job.Chain)
+	chain     int      // the page's own chain (record.Job.Chain)
 	text      string   // title, main text and link texts
 	links     []string // canonical URLs of its followed links, distinct
 }
@@ -77,7 +77,7 @@ type pageSignals struct {
 // linkVerdict is the guard's word on one link.
 type linkVerdict struct {
 	trap  bool
-	chain int // store.NewURL.Chain for the link
+	chain int // record.NewURL.Chain for the link
 }
 
 // traps returns the verdicts on p's links that are traps or carry a chain,
@@ -101,7 +101,7 @@ func (g *trapGuard) traps(p pageSignals) map[int]linkVerdict {
 	g.mu.Lock()
 	novel := 0
 	for _, l := range p.links {
-		id := uint64(store.URLID(l)) | 1 // never 0, the empty slot
+		id := uint64(record.URLID(l)) | 1 // never 0, the empty slot
 		slot := &g.recent[id&(recentSlots-1)]
 		if *slot != id {
 			novel++

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/trawl-crawler/trawl/fixtures"
-	"github.com/trawl-crawler/trawl/store"
+	"github.com/trawl-crawler/trawl/store/record"
 )
 
 func TestURLShape(t *testing.T) {
@@ -177,7 +177,7 @@ func TestOneShapeSiteIsCrawledWhole(t *testing.T) {
 		t.Errorf("%d of %d products fetched; %d URLs recorded as traps", n, products,
 			queryInt(t, db, `SELECT count(*) FROM urls WHERE reason = ?`, ClassTrap))
 	}
-	if n := queryInt(t, db, `SELECT count(*) FROM urls WHERE state != ?`, store.StateDone); n != 0 {
+	if n := queryInt(t, db, `SELECT count(*) FROM urls WHERE state != ?`, record.StateDone); n != 0 {
 		t.Errorf("%d URLs not done", n)
 	}
 }

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/trawl-crawler/trawl/fixtures"
-	"github.com/trawl-crawler/trawl/store"
+	"github.com/trawl-crawler/trawl/store/record"
 )
 
 // TestEveryDecisionHasARow: links and redirects trawl does not follow
@@ -51,7 +51,7 @@ func TestEveryDecisionHasARow(t *testing.T) {
 			t.Errorf("%.60s: no row (%v)", u, err)
 			continue
 		}
-		if state != store.StateSkipped || got != reason {
+		if state != record.StateSkipped || got != reason {
 			t.Errorf("%.60s: %s %q, want skipped %q", u, state, got, reason)
 		}
 	}

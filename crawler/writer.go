@@ -5,7 +5,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/trawl-crawler/trawl/store"
+	"github.com/trawl-crawler/trawl/store/record"
 )
 
 // maxBatch bounds one transaction. Batches form naturally: while a commit runs,
@@ -20,24 +20,24 @@ const maxBatch = 512
 type writer struct {
 	st     Store
 	runID  int64
-	in     <-chan store.Outcome
+	in     <-chan record.Outcome
 	events chan<- event
 	stats  *stats
-	cutoff time.Time // see store.Batch.Cutoff
+	cutoff time.Time // see record.Batch.Cutoff
 
 	mu     sync.Mutex
-	side   store.Batch // host states, skips and job-less discoveries
-	sideN  int         // enqueue calls merged into side
+	side   record.Batch // host states, skips and job-less discoveries
+	sideN  int          // enqueue calls merged into side
 	notify chan struct{}
 }
 
-func newWriter(st Store, runID int64, in <-chan store.Outcome, events chan<- event, s *stats) *writer {
+func newWriter(st Store, runID int64, in <-chan record.Outcome, events chan<- event, s *stats) *writer {
 	return &writer{st: st, runID: runID, in: in, events: events, stats: s, notify: make(chan struct{}, 1)}
 }
 
 // enqueue adds host updates, skips and job-less discoveries (sitemaps) to the
 // next transaction. It never blocks. Each call is acknowledged once committed.
-func (w *writer) enqueue(b store.Batch) {
+func (w *writer) enqueue(b record.Batch) {
 	w.mu.Lock()
 	w.side.Hosts = append(w.side.Hosts, b.Hosts...)
 	w.side.Skips = append(w.side.Skips, b.Skips...)
@@ -50,11 +50,11 @@ func (w *writer) enqueue(b store.Batch) {
 	}
 }
 
-func (w *writer) takeSide() (store.Batch, int) {
+func (w *writer) takeSide() (record.Batch, int) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	b, n := w.side, w.sideN
-	w.side, w.sideN = store.Batch{}, 0
+	w.side, w.sideN = record.Batch{}, 0
 	return b, n
 }
 
@@ -64,7 +64,7 @@ func (w *writer) takeSide() (store.Batch, int) {
 func (w *writer) run(ctx context.Context) {
 	failed := false
 	for closed := false; !closed; {
-		var batch []store.Outcome
+		var batch []record.Outcome
 		select {
 		case o, ok := <-w.in:
 			if !ok {

@@ -4,45 +4,15 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"net/http"
 	"time"
+
+	"github.com/trawl-crawler/trawl/store/record"
 )
-
-// Cookie is one cookie as a site set it, from the response to URL. Expires
-// is absolute (a Max-Age is converted when received); zero means a session
-// cookie, which the jar keeps for the whole crawl, across runs.
-type Cookie struct {
-	URL      string
-	Name     string
-	Value    string
-	Domain   string
-	Path     string
-	Expires  time.Time
-	Secure   bool
-	HTTPOnly bool
-	SameSite string
-	Received time.Time
-}
-
-// HTTPCookie is c as net/http's cookie jar takes it.
-func (c Cookie) HTTPCookie() *http.Cookie {
-	hc := &http.Cookie{Name: c.Name, Value: c.Value, Domain: c.Domain, Path: c.Path,
-		Expires: c.Expires, Secure: c.Secure, HttpOnly: c.HTTPOnly}
-	switch c.SameSite {
-	case "Strict":
-		hc.SameSite = http.SameSiteStrictMode
-	case "Lax":
-		hc.SameSite = http.SameSiteLaxMode
-	case "None":
-		hc.SameSite = http.SameSiteNoneMode
-	}
-	return hc
-}
 
 // saveCookies records cookies in the commit's transaction, so that a cookie is
 // durable exactly when the fetch that received it is. A cookie replaces the
 // one the same URL set with the same domain, path and name.
-func saveCookies(ctx context.Context, tx *sql.Tx, cookies []Cookie) error {
+func saveCookies(ctx context.Context, tx *sql.Tx, cookies []record.Cookie) error {
 	for _, c := range cookies {
 		var expires any
 		if !c.Expires.IsZero() {
@@ -66,7 +36,7 @@ ON CONFLICT (url, domain, path, name) DO UPDATE SET
 // Cookies returns the stored cookie jar in the order the cookies were
 // received, expired ones included: replayed in order, an expired cookie
 // deletes the one it replaced, as it did when it was received.
-func (db *DB) Cookies(ctx context.Context) ([]Cookie, error) {
+func (db *DB) Cookies(ctx context.Context) ([]record.Cookie, error) {
 	rows, err := db.r.QueryContext(ctx, `
 SELECT url, name, domain, path, value, expires, secure, http_only, same_site, received_at
 FROM cookies ORDER BY seq`)
@@ -74,9 +44,9 @@ FROM cookies ORDER BY seq`)
 		return nil, fmt.Errorf("store: read cookies from %s: %w", db.path, err)
 	}
 	defer rows.Close()
-	var out []Cookie
+	var out []record.Cookie
 	for rows.Next() {
-		var c Cookie
+		var c record.Cookie
 		var expires, sameSite sql.NullString
 		var received string
 		if err := rows.Scan(&c.URL, &c.Name, &c.Domain, &c.Path, &c.Value, &expires, &c.Secure, &c.HTTPOnly,

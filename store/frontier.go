@@ -3,9 +3,7 @@ package store
 import (
 	"cmp"
 	"context"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,221 +11,9 @@ import (
 	"strconv"
 	"time"
 	"unicode/utf8"
+
+	"github.com/trawl-crawler/trawl/store/record"
 )
-
-// URL states in the urls table.
-const (
-	StateQueued  = "queued"  // waiting to be fetched in the current run
-	StateDone    = "done"    // fetched with a final answer (2xx, 3xx, 304, 4xx) in the run named by run_id
-	StateFailed  = "failed"  // gave up after retries; reason holds the error class
-	StateSkipped = "skipped" // never fetched; reason says why (out-of-scope, robots-denied, ...)
-)
-
-// A URL is fetched at most once per run: the seen set holds the ids of the URLs
-// that belong to the current run, and a URL known from an earlier run is queued
-// again (keeping its id and history) when a later run discovers it.
-
-// URLID is the id a canonical URL is stored under: the first 63 bits of its
-// SHA-256. Deriving the id from the URL lets a page's outlinks be written as ids
-// without looking each target up, which keeps the link graph off the hot path.
-// Two URLs share an id with probability about n²/2⁶⁴ (1 in 36 million for a
-// million URLs); Commit detects that case and logs it rather than merging them.
-func URLID(canonical string) int64 {
-	sum := sha256.Sum256([]byte(canonical))
-	return int64(binary.BigEndian.Uint64(sum[:8]) >> 1)
-}
-
-// NewURL is a URL to add to the frontier, already canonicalised by the caller.
-type NewURL struct {
-	URL      string // canonical URL
-	Host     string // politeness key: scheme://host:port
-	Depth    int    // link hops from a seed
-	Via      string // seed, link, redirect, sitemap
-	ParentID int64  // the page it was found on, 0 for seeds
-	// Skip, when not empty, records the URL as skipped with this reason (for
-	// example "out-of-scope") instead of queueing it, so that the link graph can
-	// name every target and every decision is queryable.
-	Skip string
-	// LastMod is a sitemap's <lastmod> for the URL, kept for refresh runs.
-	LastMod string
-	// Revisit queues a URL known from an earlier run even when it was fetched
-	// after the batch's Cutoff (seeds, redirect targets).
-	Revisit bool
-	// Hops counts the redirects that led to the URL (0 unless Via is redirect).
-	Hops int
-	// Chain counts the fruitless pages of its own URL shape that led to it
-	// (see crawler's trap guard); 0 for most URLs.
-	Chain int
-	// Soft makes Skip a guess (a crawler trap, say): if a later commit of the
-	// same run discovers the URL without a skip, the URL is queued after all.
-	Soft bool
-}
-
-// Job is a queued URL handed to a fetcher.
-type Job struct {
-	ID    int64
-	URL   string
-	Host  string
-	Depth int
-	Via   string // how the URL was found: seed, link, redirect, sitemap
-	Tries int    // failed attempts so far in this run
-	Hops  int    // redirects that led to it
-	Chain int    // see NewURL.Chain
-	// RetryAt, when not zero, is the earliest time the URL may be asked
-	// again: it asked for a long Retry-After in an earlier attempt.
-	RetryAt time.Time
-
-	// The URL's last fetch with a response in an earlier run, for conditional
-	// requests and change detection; zero when there is none.
-	Prev Previous
-}
-
-// Previous is what the store remembers of a URL's last response.
-type Previous struct {
-	FetchID      int64
-	Status       int
-	ETag         string
-	LastModified string
-	ContentHash  string
-}
-
-// Fetch is the outcome of one HTTP attempt.
-type Fetch struct {
-	At           time.Time
-	Duration     time.Duration
-	Status       int    // 0 when there was no response
-	ErrorClass   string // empty on success; dns, connect, timeout, tls, http-4xx, ...
-	Error        string
-	RedirectTo   string
-	ContentType  string
-	Charset      string
-	Size         int64
-	Truncated    bool
-	ETag         string
-	LastModified string
-	ContentHash  string
-	// Change compares this response with the previous one: new, changed,
-	// unchanged or gone; empty when not applicable.
-	Change string
-	// CopyFrom, for a 304 Not Modified, names the fetch whose content (facts,
-	// outlinks, hash) this one carries forward, so the page keeps its facts
-	// and its links stay in the graph.
-	CopyFrom int64
-	// CarryRules, with CopyFrom, are the extraction rules whose items of the
-	// CopyFrom fetch this one carries forward too: a page confirmed
-	// unchanged still has them in this run (trawl export's default), and
-	// the items of a rule no longer in the config are left behind.
-	CarryRules  []string
-	Title       string
-	Description string
-	Canonical   string
-	Lang        string
-	MetaRobots  string
-	NoIndex     bool
-	NoFollow    bool
-	Facts       []byte // JSON: headings, OpenGraph, Twitter card, hreflang, JSON-LD
-	WordCount   int
-	MainText    string
-	Body        []byte // the response body, compressed, when bodies are kept
-	// BodyEncoding says how Body is compressed ("gzip").
-	BodyEncoding string
-	Proxy        string // the proxy the request went through (scheme://host:port); empty: direct
-	Proto        string // the response's HTTP version: HTTP/1.1, HTTP/2.0
-}
-
-// Item is one record a user extraction rule produced from a page, or a miss.
-type Item struct {
-	Rule string
-	Data []byte // a JSON object; nil for a miss
-	Miss string // why the page gave no (complete) item
-}
-
-// Link is one outlink of a page, as stored in the page's fetch row.
-type Link struct {
-	URL  string // canonical target URL
-	Text string
-	Rel  string
-}
-
-// Outcome is everything one job produced; Commit stores it atomically.
-type Outcome struct {
-	Job Job
-	// State is the URL's new state: StateDone, StateFailed, StateSkipped, or
-	// StateQueued for a retry later (its tries counter goes up).
-	State  string
-	Reason string // error or skip class for failed and skipped URLs
-	// RetryAt, for a URL put off to a later run, is when it may be asked
-	// again; the zero time clears it.
-	RetryAt time.Time
-	Fetch   *Fetch // nil when nothing was fetched (robots-denied, ...)
-	Links   []Link
-	Items   []Item // what user rules extracted; stored with the fetch
-	// Cookies are those the response set; stored with the fetch, so a
-	// resumed crawl keeps its session (see DB.Cookies).
-	Cookies []Cookie
-	// Discovered are the URLs found on the page (and redirect targets) that the
-	// frontier should know; URLs already known are ignored.
-	Discovered []NewURL
-	// NotPage marks a fetch that serves the crawl but is not one of its pages
-	// (a sitemap file): it is stored like any other but counted neither as
-	// a page nor as an error.
-	NotPage bool
-}
-
-// CommitResult tells the scheduler what a commit added to the frontier.
-type CommitResult struct {
-	// NewByHost counts the URLs newly queued per host.
-	NewByHost map[string]int
-	// Pages, Errors and Skipped are what the batch added to the run's
-	// counters: Pages counts final outcomes with a fetch; Errors the final
-	// outcomes that are failures (a fetch with an error class, or a failed
-	// URL); Skipped the URLs set aside by a policy. Retried attempts count in
-	// none of them. Classes counts Errors and Skipped by class or reason.
-	Pages, Errors, Skipped, Bytes int64
-	Classes                       map[string]int64
-	// Items counts the items the batch recorded (a rule's miss is not an
-	// item), for the progress line and summary's "items".
-	Items int64
-}
-
-// HostState is what politeness decided about a host, kept so that it is
-// queryable and survives a resume.
-type HostState struct {
-	Host            string
-	RobotsStatus    string
-	RobotsFetchedAt time.Time
-	CrawlDelay      time.Duration
-	Delay           time.Duration // effective gap between requests
-	BackoffUntil    time.Time
-	ParkedReason    string
-	Failures        int // consecutive failures
-	// RobotsBody is robots.txt as fetched (nil unless it answered 2xx). It
-	// is written only with NewRobots, so that the many updates of a host's
-	// delay do not rewrite it.
-	RobotsBody []byte
-	NewRobots  bool // RobotsStatus, RobotsFetchedAt and RobotsBody come from a new fetch
-}
-
-// SkipHost takes a host's queued URLs out of the queue with a reason (for
-// example "max-pages-per-host" or "host-parked").
-type SkipHost struct {
-	Host   string
-	Reason string
-	// Except are URLs of the host in flight or awaiting their commit: their
-	// own outcomes decide their state, so the skip leaves them alone.
-	Except []int64
-}
-
-// Batch is one transaction's worth of writes.
-type Batch struct {
-	Outcomes []Outcome
-	Hosts    []HostState
-	Skips    []SkipHost
-	// Cutoff: a URL known from an earlier run is queued again when
-	// rediscovered only if its last fetch is older than Cutoff (or a sitemap
-	// says it changed since). The zero time queues it always.
-	Cutoff time.Time
-}
 
 type writeStmts struct {
 	insURL, insHost, insFetch, updURL, updRun, updHost, skipHost, copyFetch, copyItems, countItems, urlOf, insItem, insBody, rescue *sql.Stmt
@@ -365,7 +151,7 @@ type commitState struct {
 	newHosts map[string]int64
 	seq      int64
 	skipped  int64 // discovered URLs recorded as skipped at once (out of scope, too deep)
-	res      CommitResult
+	res      record.CommitResult
 }
 
 func (db *DB) hostIDTx(ctx context.Context, tx *sql.Tx, cs *commitState, host string) (int64, error) {
@@ -383,8 +169,8 @@ func (db *DB) hostIDTx(ctx context.Context, tx *sql.Tx, cs *commitState, host st
 	return id, nil
 }
 
-func (db *DB) addURLTx(ctx context.Context, tx *sql.Tx, cs *commitState, runID int64, u NewURL, cutoff time.Time) error {
-	id := URLID(u.URL)
+func (db *DB) addURLTx(ctx context.Context, tx *sql.Tx, cs *commitState, runID int64, u record.NewURL, cutoff time.Time) error {
+	id := record.URLID(u.URL)
 	_, inTx := cs.newIDs[id]
 	if db.seen.has(id) || inTx {
 		if reason, ok := db.soft[id]; ok && u.Skip == "" {
@@ -396,9 +182,9 @@ func (db *DB) addURLTx(ctx context.Context, tx *sql.Tx, cs *commitState, runID i
 	if err != nil {
 		return err
 	}
-	state, reason := StateQueued, sql.NullString{}
+	state, reason := record.StateQueued, sql.NullString{}
 	if u.Skip != "" {
-		state, reason = StateSkipped, sql.NullString{String: u.Skip, Valid: true}
+		state, reason = record.StateSkipped, sql.NullString{String: u.Skip, Valid: true}
 	}
 	cs.seq++
 	parent := sql.NullInt64{Int64: u.ParentID, Valid: u.ParentID != 0}
@@ -418,11 +204,11 @@ func (db *DB) addURLTx(ctx context.Context, tx *sql.Tx, cs *commitState, runID i
 		}
 		return nil
 	}
-	if state == StateQueued {
+	if state == record.StateQueued {
 		cs.res.NewByHost[u.Host]++
 	} else {
 		cs.skipped++
-		cs.res.addClass(u.Skip, 1)
+		cs.res.AddClass(u.Skip, 1)
 		if u.Soft {
 			db.soft[id] = u.Skip
 		}
@@ -432,7 +218,7 @@ func (db *DB) addURLTx(ctx context.Context, tx *sql.Tx, cs *commitState, runID i
 
 // rescueTx queues a URL of the run that was skipped softly, now that u
 // discovers it without a skip.
-func (db *DB) rescueTx(ctx context.Context, tx *sql.Tx, cs *commitState, runID, id int64, reason string, u NewURL) error {
+func (db *DB) rescueTx(ctx context.Context, tx *sql.Tx, cs *commitState, runID, id int64, reason string, u record.NewURL) error {
 	parent := sql.NullInt64{Int64: u.ParentID, Valid: u.ParentID != 0}
 	res, err := tx.StmtContext(ctx, db.stmts.rescue).ExecContext(ctx, u.Depth, u.Via, parent, u.Hops, u.Chain, id, runID, reason)
 	if err != nil {
@@ -442,15 +228,15 @@ func (db *DB) rescueTx(ctx context.Context, tx *sql.Tx, cs *commitState, runID, 
 	if n, _ := res.RowsAffected(); n == 1 {
 		cs.res.NewByHost[u.Host]++
 		cs.skipped--
-		cs.res.addClass(reason, -1)
+		cs.res.AddClass(reason, -1)
 	}
 	return nil
 }
 
 // AddURLs adds URLs (seeds, sitemap entries) to the frontier of run runID in one
 // transaction. URLs already known are left as they are.
-func (db *DB) AddURLs(ctx context.Context, runID int64, urls []NewURL) (CommitResult, error) {
-	return db.Commit(ctx, runID, Batch{Outcomes: []Outcome{{Discovered: urls}}})
+func (db *DB) AddURLs(ctx context.Context, runID int64, urls []record.NewURL) (record.CommitResult, error) {
+	return db.Commit(ctx, runID, record.Batch{Outcomes: []record.Outcome{{Discovered: urls}}})
 }
 
 // Commit stores a batch in one transaction: each fetch row, its outlinks, the
@@ -459,18 +245,18 @@ func (db *DB) AddURLs(ctx context.Context, runID int64, urls []NewURL) (CommitRe
 // two commits loses nothing that was committed and leaves every other URL
 // queued. An Outcome with a zero Job only adds its Discovered URLs. Host skips
 // apply after the outcomes, so they also cover URLs the same batch discovered.
-func (db *DB) Commit(ctx context.Context, runID int64, b Batch) (CommitResult, error) {
+func (db *DB) Commit(ctx context.Context, runID int64, b record.Batch) (record.CommitResult, error) {
 	outs := b.Outcomes
 	db.mu.Lock()
 	defer db.mu.Unlock()
 	if err := db.loadLocked(ctx, runID); err != nil {
-		return CommitResult{}, err
+		return record.CommitResult{}, err
 	}
 	cs := &commitState{newIDs: map[int64]struct{}{}, newHosts: map[string]int64{}, seq: db.seq,
-		res: CommitResult{NewByHost: map[string]int{}}}
+		res: record.CommitResult{NewByHost: map[string]int{}}}
 	tx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
-		return CommitResult{}, fmt.Errorf("store: begin commit on %s: %w", db.path, err)
+		return record.CommitResult{}, fmt.Errorf("store: begin commit on %s: %w", db.path, err)
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
 	var pages, errs, skipped, retries, bytes, discovered int64
@@ -480,11 +266,11 @@ func (db *DB) Commit(ctx context.Context, runID int64, b Batch) (CommitResult, e
 		o := &outs[i]
 		for _, u := range o.Discovered {
 			if err := db.addURLTx(ctx, tx, cs, runID, u, b.Cutoff); err != nil {
-				return CommitResult{}, err
+				return record.CommitResult{}, err
 			}
 		}
 		if err := saveCookies(ctx, tx, o.Cookies); err != nil {
-			return CommitResult{}, err
+			return record.CommitResult{}, err
 		}
 		if o.Job.ID == 0 {
 			continue
@@ -505,17 +291,17 @@ func (db *DB) Commit(ctx context.Context, runID int64, b Batch) (CommitResult, e
 				nullStr(f.Canonical), nullStr(f.Lang), nullStr(f.MetaRobots), f.NoIndex, f.NoFollow, outlinks, nullStr(f.Change),
 				nullBytes(f.Facts), nullInt(f.WordCount), nullStr(f.MainText), nullStr(f.Proxy), nullStr(f.Proto))
 			if err != nil {
-				return CommitResult{}, fmt.Errorf("store: record fetch of %s: %w", o.Job.URL, err)
+				return record.CommitResult{}, fmt.Errorf("store: record fetch of %s: %w", o.Job.URL, err)
 			}
 			id, err := res.LastInsertId()
 			if err != nil {
-				return CommitResult{}, fmt.Errorf("store: record fetch of %s: %w", o.Job.URL, err)
+				return record.CommitResult{}, fmt.Errorf("store: record fetch of %s: %w", o.Job.URL, err)
 			}
 			fetchID = sql.NullInt64{Int64: id, Valid: true}
 			bytes += f.Size
 			if f.CopyFrom != 0 {
 				if _, err := tx.StmtContext(ctx, db.stmts.copyFetch).ExecContext(ctx, f.CopyFrom, id); err != nil {
-					return CommitResult{}, fmt.Errorf("store: carry forward fetch of %s: %w", o.Job.URL, err)
+					return record.CommitResult{}, fmt.Errorf("store: carry forward fetch of %s: %w", o.Job.URL, err)
 				}
 				if len(f.CarryRules) > 0 {
 					rules, _ := json.Marshal(f.CarryRules)
@@ -525,24 +311,24 @@ func (db *DB) Commit(ctx context.Context, runID int64, b Batch) (CommitResult, e
 						err = tx.StmtContext(ctx, db.stmts.countItems).QueryRowContext(ctx, id).Scan(&carried)
 					}
 					if err != nil {
-						return CommitResult{}, fmt.Errorf("store: carry forward items of %s: %w", o.Job.URL, err)
+						return record.CommitResult{}, fmt.Errorf("store: carry forward items of %s: %w", o.Job.URL, err)
 					}
 					cs.res.Items += carried
 				}
 			}
-			if f.Status != 0 && o.State == StateDone {
+			if f.Status != 0 && o.State == record.StateDone {
 				fetchedAt = sql.NullString{String: formatTime(f.At), Valid: true}
 			}
 			change = nullStr(f.Change)
 			if len(f.Body) > 0 {
 				if _, err := tx.StmtContext(ctx, db.stmts.insBody).ExecContext(ctx, id, f.BodyEncoding, f.Body); err != nil {
-					return CommitResult{}, fmt.Errorf("store: keep body of %s: %w", o.Job.URL, err)
+					return record.CommitResult{}, fmt.Errorf("store: keep body of %s: %w", o.Job.URL, err)
 				}
 			}
 			for i, it := range o.Items {
 				if _, err := tx.StmtContext(ctx, db.stmts.insItem).ExecContext(ctx, runID, o.Job.ID, id, it.Rule, i,
 					nullBytes(it.Data), nullStr(it.Miss)); err != nil {
-					return CommitResult{}, fmt.Errorf("store: record items of %s: %w", o.Job.URL, err)
+					return record.CommitResult{}, fmt.Errorf("store: record items of %s: %w", o.Job.URL, err)
 				}
 				if it.Data != nil {
 					cs.res.Items++
@@ -551,19 +337,19 @@ func (db *DB) Commit(ctx context.Context, runID int64, b Batch) (CommitResult, e
 		}
 		tries := 0
 		switch o.State {
-		case StateQueued:
+		case record.StateQueued:
 			tries = 1
 			retries++
-		case StateDone:
+		case record.StateDone:
 			if o.NotPage {
 				break
 			}
 			pages++
 			if o.Fetch != nil && o.Fetch.ErrorClass != "" {
 				errs++
-				cs.res.addClass(o.Fetch.ErrorClass, 1)
+				cs.res.AddClass(o.Fetch.ErrorClass, 1)
 			}
-		case StateFailed:
+		case record.StateFailed:
 			if o.NotPage {
 				break
 			}
@@ -571,16 +357,16 @@ func (db *DB) Commit(ctx context.Context, runID int64, b Batch) (CommitResult, e
 				pages++
 			}
 			errs++
-			cs.res.addClass(cmp.Or(o.Reason, failedClass(o.Fetch)), 1)
-		case StateSkipped:
+			cs.res.AddClass(cmp.Or(o.Reason, failedClass(o.Fetch)), 1)
+		case record.StateSkipped:
 			skipped++
-			cs.res.addClass(o.Reason, 1)
+			cs.res.AddClass(o.Reason, 1)
 		default:
-			return CommitResult{}, fmt.Errorf("store: outcome for %s has unknown state %q", o.Job.URL, o.State)
+			return record.CommitResult{}, fmt.Errorf("store: outcome for %s has unknown state %q", o.Job.URL, o.State)
 		}
 		if _, err := tx.StmtContext(ctx, db.stmts.updURL).ExecContext(ctx, o.State, nullStr(o.Reason), tries,
 			runID, fetchID, fetchedAt, change, o.Job.ID, nullTime(o.RetryAt)); err != nil {
-			return CommitResult{}, fmt.Errorf("store: update state of %s: %w", o.Job.URL, err)
+			return record.CommitResult{}, fmt.Errorf("store: update state of %s: %w", o.Job.URL, err)
 		}
 	}
 	for _, n := range cs.res.NewByHost {
@@ -590,12 +376,12 @@ func (db *DB) Commit(ctx context.Context, runID int64, b Batch) (CommitResult, e
 	for _, h := range b.Hosts {
 		id, err := db.hostIDTx(ctx, tx, cs, h.Host)
 		if err != nil {
-			return CommitResult{}, err
+			return record.CommitResult{}, err
 		}
 		if _, err := tx.StmtContext(ctx, db.stmts.updHost).ExecContext(ctx, nullStr(h.RobotsStatus),
 			nullTime(h.RobotsFetchedAt), nullMillis(h.CrawlDelay), nullMillis(h.Delay),
 			nullTime(h.BackoffUntil), nullStr(h.ParkedReason), h.Failures, now, id, h.NewRobots, h.RobotsBody); err != nil {
-			return CommitResult{}, fmt.Errorf("store: update host %s: %w", h.Host, err)
+			return record.CommitResult{}, fmt.Errorf("store: update host %s: %w", h.Host, err)
 		}
 	}
 	for _, sk := range b.Skips {
@@ -603,24 +389,24 @@ func (db *DB) Commit(ctx context.Context, runID int64, b Batch) (CommitResult, e
 		// false for every row.
 		except, err := json.Marshal(append([]int64{}, sk.Except...))
 		if err != nil {
-			return CommitResult{}, err
+			return record.CommitResult{}, err
 		}
 		res, err := tx.StmtContext(ctx, db.stmts.skipHost).ExecContext(ctx, sk.Reason, sk.Host, string(except))
 		if err != nil {
-			return CommitResult{}, fmt.Errorf("store: skip queue of %s: %w", sk.Host, err)
+			return record.CommitResult{}, fmt.Errorf("store: skip queue of %s: %w", sk.Host, err)
 		}
 		n, _ := res.RowsAffected()
 		skipped += n
-		cs.res.addClass(sk.Reason, n)
+		cs.res.AddClass(sk.Reason, n)
 		delete(cs.res.NewByHost, sk.Host)
 	}
 	if runID != 0 {
 		if _, err := tx.StmtContext(ctx, db.stmts.updRun).ExecContext(ctx, pages, errs, retries, bytes, discovered, now, skipped, runID); err != nil {
-			return CommitResult{}, fmt.Errorf("store: update counters of run %d: %w", runID, err)
+			return record.CommitResult{}, fmt.Errorf("store: update counters of run %d: %w", runID, err)
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return CommitResult{}, fmt.Errorf("store: commit on %s: %w", db.path, err)
+		return record.CommitResult{}, fmt.Errorf("store: commit on %s: %w", db.path, err)
 	}
 	for id := range cs.newIDs {
 		db.seen.add(id)
@@ -633,18 +419,8 @@ func (db *DB) Commit(ctx context.Context, runID int64, b Batch) (CommitResult, e
 	return cs.res, nil
 }
 
-func (r *CommitResult) addClass(class string, n int64) {
-	if class == "" || n == 0 {
-		return
-	}
-	if r.Classes == nil {
-		r.Classes = map[string]int64{}
-	}
-	r.Classes[class] += n
-}
-
 // failedClass is the class of a failed URL that carries no reason.
-func failedClass(f *Fetch) string {
+func failedClass(f *record.Fetch) string {
 	if f != nil && f.ErrorClass != "" {
 		return f.ErrorClass
 	}
@@ -672,7 +448,7 @@ func (db *DB) QueuedHosts(ctx context.Context) ([]string, error) {
 
 // QueuedURLs returns up to limit queued URLs of host in crawl order (depth, then
 // discovery), leaving out the ids in exclude (those the caller already holds).
-func (db *DB) QueuedURLs(ctx context.Context, host string, limit int, exclude map[int64]struct{}) ([]Job, error) {
+func (db *DB) QueuedURLs(ctx context.Context, host string, limit int, exclude map[int64]struct{}) ([]record.Job, error) {
 	rows, err := db.r.QueryContext(ctx, `SELECT u.id, u.url, u.depth, u.via, u.tries, u.hops, u.chain, coalesce(u.retry_at, ''),
 			coalesce(f.id, 0), coalesce(f.status, 0), coalesce(f.etag, ''), coalesce(f.last_modified, ''), coalesce(f.content_hash, '')
 		FROM urls u LEFT JOIN fetches f ON f.id = u.last_fetch_id AND f.run_id < u.run_id AND f.status IS NOT NULL
@@ -682,9 +458,9 @@ func (db *DB) QueuedURLs(ctx context.Context, host string, limit int, exclude ma
 		return nil, fmt.Errorf("store: read queue of %s: %w", host, err)
 	}
 	defer rows.Close()
-	var jobs []Job
+	var jobs []record.Job
 	for rows.Next() {
-		j := Job{Host: host}
+		j := record.Job{Host: host}
 		p := &j.Prev
 		var retryAt string
 		if err := rows.Scan(&j.ID, &j.URL, &j.Depth, &j.Via, &j.Tries, &j.Hops, &j.Chain, &retryAt, &p.FetchID, &p.Status, &p.ETag, &p.LastModified, &p.ContentHash); err != nil {
@@ -732,14 +508,14 @@ func nullInt(n int) sql.NullInt64     { return sql.NullInt64{Int64: int64(n), Va
 // appendOutlinks writes links as a compact JSON array of [to_id, text, rel]
 // triples: one column per page instead of one row per edge keeps the writer fast
 // on link-heavy sites, and the links view unpacks it with json_each.
-func appendOutlinks(b []byte, links []Link) []byte {
+func appendOutlinks(b []byte, links []record.Link) []byte {
 	b = append(b, '[')
 	for i, l := range links {
 		if i > 0 {
 			b = append(b, ',')
 		}
 		b = append(b, '[')
-		b = strconv.AppendInt(b, URLID(l.URL), 10)
+		b = strconv.AppendInt(b, record.URLID(l.URL), 10)
 		b = append(b, ',')
 		b = AppendJSONString(b, l.Text)
 		if l.Rel != "" {
@@ -823,7 +599,7 @@ func (db *DB) RobotsBody(ctx context.Context, host string) ([]byte, error) {
 }
 
 // HostStates returns the stored politeness state of every host.
-func (db *DB) HostStates(ctx context.Context) (map[string]HostState, error) {
+func (db *DB) HostStates(ctx context.Context) (map[string]record.HostState, error) {
 	rows, err := db.r.QueryContext(ctx, `SELECT host, coalesce(robots_status, ''), coalesce(robots_fetched_at, ''),
 		coalesce(crawl_delay_ms, 0), coalesce(delay_ms, 0), coalesce(backoff_until, ''),
 		coalesce(parked_reason, ''), failures FROM hosts`)
@@ -831,9 +607,9 @@ func (db *DB) HostStates(ctx context.Context) (map[string]HostState, error) {
 		return nil, fmt.Errorf("store: read hosts of %s: %w", db.path, err)
 	}
 	defer rows.Close()
-	out := map[string]HostState{}
+	out := map[string]record.HostState{}
 	for rows.Next() {
-		var h HostState
+		var h record.HostState
 		var fetched, backoff string
 		var crawlDelay, delay int64
 		if err := rows.Scan(&h.Host, &h.RobotsStatus, &fetched, &crawlDelay, &delay, &backoff,
@@ -895,20 +671,9 @@ func (db *DB) RequeueStale(ctx context.Context, runID int64, cutoff time.Time, r
 	return res.RowsAffected()
 }
 
-// StoredBody is a kept response body with what is needed to parse it again.
-type StoredBody struct {
-	FetchID     int64
-	URLID       int64
-	RunID       int64
-	URL         string
-	ContentType string
-	Encoding    string
-	Body        []byte // compressed as Encoding says
-}
-
 // Bodies calls fn for the latest kept body of every URL (of run runID, or of
 // any run when runID is 0), in fetch order. It stops at fn's first error.
-func (db *DB) Bodies(ctx context.Context, runID int64, fn func(StoredBody) error) error {
+func (db *DB) Bodies(ctx context.Context, runID int64, fn func(record.StoredBody) error) error {
 	rows, err := db.r.QueryContext(ctx, `SELECT f.id, f.url_id, f.run_id, u.url, coalesce(f.content_type, ''), b.encoding, b.body
 		FROM bodies b JOIN fetches f ON f.id = b.fetch_id JOIN urls u ON u.id = f.url_id
 		WHERE b.fetch_id IN (SELECT max(b2.fetch_id) FROM bodies b2 JOIN fetches f2 ON f2.id = b2.fetch_id
@@ -919,7 +684,7 @@ func (db *DB) Bodies(ctx context.Context, runID int64, fn func(StoredBody) error
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var b StoredBody
+		var b record.StoredBody
 		if err := rows.Scan(&b.FetchID, &b.URLID, &b.RunID, &b.URL, &b.ContentType, &b.Encoding, &b.Body); err != nil {
 			return fmt.Errorf("store: read bodies of %s: %w", db.path, err)
 		}
@@ -930,18 +695,9 @@ func (db *DB) Bodies(ctx context.Context, runID int64, fn func(StoredBody) error
 	return rows.Err()
 }
 
-// ItemSet is the new output of some rules for one stored fetch.
-type ItemSet struct {
-	FetchID int64
-	URLID   int64
-	RunID   int64
-	Rules   []string // the rules re-run; their old items of this fetch are replaced
-	Items   []Item
-}
-
 // ReplaceItems replaces, in one transaction, the items that the named rules
 // produced from each fetch.
-func (db *DB) ReplaceItems(ctx context.Context, sets []ItemSet) error {
+func (db *DB) ReplaceItems(ctx context.Context, sets []record.ItemSet) error {
 	db.mu.Lock()
 	defer db.mu.Unlock()
 	tx, err := db.w.BeginTx(ctx, nil)

@@ -6,41 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/trawl-crawler/trawl/store/record"
 )
-
-// Run statuses.
-const (
-	RunRunning     = "running"     // in progress, or its process died (see the run lock)
-	RunFinished    = "finished"    // the frontier emptied
-	RunStopped     = "stopped"     // a budget (pages, duration) ended it; resumable
-	RunInterrupted = "interrupted" // a signal ended it; resumable
-	RunFailed      = "failed"      // an error ended it; resumable once the cause is fixed
-)
-
-// Run is one row of the runs table.
-type Run struct {
-	ID         int64
-	Kind       string
-	Status     string
-	Config     []byte // JSON written by the caller; the store does not interpret it
-	StartedAt  time.Time
-	FinishedAt time.Time
-	Resumes    int
-	Pages      int64
-	Errors     int64 // final outcomes that are failures (see CommitResult)
-	Skipped    int64 // URLs not fetched by a policy (scope, robots.txt, caps)
-	Retries    int64
-	Bytes      int64
-	Discovered int64
-}
-
-// Resumable reports whether the run ended before its frontier emptied.
-func (r *Run) Resumable() bool { return r.Status != RunFinished }
 
 const runCols = `id, kind, status, config, started_at, coalesce(finished_at, ''), resumes, pages, errors, retries, bytes, discovered, skipped`
 
-func scanRun(row interface{ Scan(...any) error }) (*Run, error) {
-	var r Run
+func scanRun(row interface{ Scan(...any) error }) (*record.Run, error) {
+	var r record.Run
 	var started, finished string
 	if err := row.Scan(&r.ID, &r.Kind, &r.Status, &r.Config, &started, &finished, &r.Resumes, &r.Pages,
 		&r.Errors, &r.Retries, &r.Bytes, &r.Discovered, &r.Skipped); err != nil {
@@ -52,7 +25,7 @@ func scanRun(row interface{ Scan(...any) error }) (*Run, error) {
 }
 
 // LastRun returns the newest run, or nil when the database has none.
-func (db *DB) LastRun(ctx context.Context) (*Run, error) {
+func (db *DB) LastRun(ctx context.Context) (*record.Run, error) {
 	r, err := scanRun(db.r.QueryRowContext(ctx, `SELECT `+runCols+` FROM runs ORDER BY id DESC LIMIT 1`))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
@@ -64,7 +37,7 @@ func (db *DB) LastRun(ctx context.Context) (*Run, error) {
 }
 
 // GetRun returns run id.
-func (db *DB) GetRun(ctx context.Context, id int64) (*Run, error) {
+func (db *DB) GetRun(ctx context.Context, id int64) (*record.Run, error) {
 	r, err := scanRun(db.r.QueryRowContext(ctx, `SELECT `+runCols+` FROM runs WHERE id = ?`, id))
 	if err != nil {
 		return nil, fmt.Errorf("store: read run %d of %s: %w", id, db.path, err)
@@ -73,13 +46,13 @@ func (db *DB) GetRun(ctx context.Context, id int64) (*Run, error) {
 }
 
 // Runs returns every run, oldest first.
-func (db *DB) Runs(ctx context.Context) ([]*Run, error) {
+func (db *DB) Runs(ctx context.Context) ([]*record.Run, error) {
 	rows, err := db.r.QueryContext(ctx, `SELECT `+runCols+` FROM runs ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("store: list runs of %s: %w", db.path, err)
 	}
 	defer rows.Close()
-	var runs []*Run
+	var runs []*record.Run
 	for rows.Next() {
 		r, err := scanRun(rows)
 		if err != nil {
@@ -91,7 +64,7 @@ func (db *DB) Runs(ctx context.Context) ([]*Run, error) {
 }
 
 // StartRun inserts a new running run with the given kind and configuration.
-func (db *DB) StartRun(ctx context.Context, kind string, config []byte) (*Run, error) {
+func (db *DB) StartRun(ctx context.Context, kind string, config []byte) (*record.Run, error) {
 	now := formatTime(time.Now())
 	res, err := db.w.ExecContext(ctx, `INSERT INTO runs(started_at, updated_at, status, kind, config) VALUES (?, ?, 'running', ?, ?)`,
 		now, now, kind, string(config))

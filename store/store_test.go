@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/trawl-crawler/trawl/store/record"
 )
 
 func mustOpen(tb testing.TB) (*DB, string) {
@@ -26,7 +28,7 @@ func mustOpen(tb testing.TB) (*DB, string) {
 	return db, path
 }
 
-func mustRun(tb testing.TB, db *DB) *Run {
+func mustRun(tb testing.TB, db *DB) *record.Run {
 	tb.Helper()
 	r, err := db.StartRun(context.Background(), "crawl", []byte(`{"seeds":["http://a.test/"]}`))
 	if err != nil {
@@ -37,8 +39,8 @@ func mustRun(tb testing.TB, db *DB) *Run {
 
 const hostA = "http://a.test:80"
 
-func nu(u string, depth int) NewURL {
-	return NewURL{URL: u, Host: hostA, Depth: depth, Via: "link"}
+func nu(u string, depth int) record.NewURL {
+	return record.NewURL{URL: u, Host: hostA, Depth: depth, Via: "link"}
 }
 
 func TestOpenRefusesForeignDatabases(t *testing.T) {
@@ -101,7 +103,7 @@ func TestOpenMigratesAndReopens(t *testing.T) {
 	}
 	defer db2.Close()
 	last, err := db2.LastRun(ctx)
-	if err != nil || last == nil || last.ID != r.ID || last.Status != RunRunning {
+	if err != nil || last == nil || last.ID != r.ID || last.Status != record.RunRunning {
 		t.Fatalf("LastRun after reopen = %+v, %v", last, err)
 	}
 	var v int
@@ -122,7 +124,7 @@ func TestCommitQueuesInOrderAndDeduplicates(t *testing.T) {
 	ctx := context.Background()
 	db, _ := mustOpen(t)
 	run := mustRun(t, db)
-	res, err := db.AddURLs(ctx, run.ID, []NewURL{nu("http://a.test/", 0)})
+	res, err := db.AddURLs(ctx, run.ID, []record.NewURL{nu("http://a.test/", 0)})
 	if err != nil || res.NewByHost[hostA] != 1 {
 		t.Fatalf("AddURLs = %+v, %v", res, err)
 	}
@@ -131,10 +133,10 @@ func TestCommitQueuesInOrderAndDeduplicates(t *testing.T) {
 		t.Fatalf("QueuedURLs = %v, %v", jobs, err)
 	}
 	seed := jobs[0]
-	out := Outcome{Job: seed, State: StateDone, Fetch: &Fetch{At: time.Now(), Status: 200, Title: "Home"},
-		Links:      []Link{{URL: "http://a.test/b", Text: "B \"quoted\"\n"}, {URL: "http://a.test/a", Text: "A"}, {URL: "http://a.test/b", Text: "again"}},
-		Discovered: []NewURL{nu("http://a.test/b", 1), nu("http://a.test/a", 1), nu("http://a.test/b", 1), nu("http://a.test/", 1)}}
-	res, err = db.Commit(ctx, run.ID, Batch{Outcomes: []Outcome{out}})
+	out := record.Outcome{Job: seed, State: record.StateDone, Fetch: &record.Fetch{At: time.Now(), Status: 200, Title: "Home"},
+		Links:      []record.Link{{URL: "http://a.test/b", Text: "B \"quoted\"\n"}, {URL: "http://a.test/a", Text: "A"}, {URL: "http://a.test/b", Text: "again"}},
+		Discovered: []record.NewURL{nu("http://a.test/b", 1), nu("http://a.test/a", 1), nu("http://a.test/b", 1), nu("http://a.test/", 1)}}
+	res, err = db.Commit(ctx, run.ID, record.Batch{Outcomes: []record.Outcome{out}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,14 +173,14 @@ func TestCommitIsAtomic(t *testing.T) {
 	ctx := context.Background()
 	db, _ := mustOpen(t)
 	run := mustRun(t, db)
-	if _, err := db.AddURLs(ctx, run.ID, []NewURL{nu("http://a.test/", 0)}); err != nil {
+	if _, err := db.AddURLs(ctx, run.ID, []record.NewURL{nu("http://a.test/", 0)}); err != nil {
 		t.Fatal(err)
 	}
 	jobs, _ := db.QueuedURLs(ctx, hostA, 1, nil)
-	good := Outcome{Job: jobs[0], State: StateDone, Fetch: &Fetch{At: time.Now(), Status: 200},
-		Discovered: []NewURL{nu("http://a.test/new", 1)}}
-	bad := Outcome{Job: Job{ID: 12345, URL: "http://a.test/x"}, State: "bogus"}
-	if _, err := db.Commit(ctx, run.ID, Batch{Outcomes: []Outcome{good, bad}}); err == nil {
+	good := record.Outcome{Job: jobs[0], State: record.StateDone, Fetch: &record.Fetch{At: time.Now(), Status: 200},
+		Discovered: []record.NewURL{nu("http://a.test/new", 1)}}
+	bad := record.Outcome{Job: record.Job{ID: 12345, URL: "http://a.test/x"}, State: "bogus"}
+	if _, err := db.Commit(ctx, run.ID, record.Batch{Outcomes: []record.Outcome{good, bad}}); err == nil {
 		t.Fatal("Commit with a bad outcome succeeded")
 	}
 	var fetches, urls int
@@ -187,7 +189,7 @@ func TestCommitIsAtomic(t *testing.T) {
 		t.Fatalf("after a failed commit: fetches=%d urls=%d, want 0 and 1", fetches, urls)
 	}
 	// The failed transaction must not have poisoned the seen set.
-	res, err := db.Commit(ctx, run.ID, Batch{Outcomes: []Outcome{good}})
+	res, err := db.Commit(ctx, run.ID, record.Batch{Outcomes: []record.Outcome{good}})
 	if err != nil || res.NewByHost[hostA] != 1 {
 		t.Fatalf("retry commit = %+v, %v", res, err)
 	}
@@ -197,16 +199,16 @@ func TestNewRunRequeuesKnownURLs(t *testing.T) {
 	ctx := context.Background()
 	db, _ := mustOpen(t)
 	r1 := mustRun(t, db)
-	db.AddURLs(ctx, r1.ID, []NewURL{nu("http://a.test/", 0)})
+	db.AddURLs(ctx, r1.ID, []record.NewURL{nu("http://a.test/", 0)})
 	jobs, _ := db.QueuedURLs(ctx, hostA, 1, nil)
-	if _, err := db.Commit(ctx, r1.ID, Batch{Outcomes: []Outcome{{Job: jobs[0], State: StateDone, Fetch: &Fetch{At: time.Now(), Status: 200}}}}); err != nil {
+	if _, err := db.Commit(ctx, r1.ID, record.Batch{Outcomes: []record.Outcome{{Job: jobs[0], State: record.StateDone, Fetch: &record.Fetch{At: time.Now(), Status: 200}}}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.EndRun(ctx, r1.ID, RunFinished); err != nil {
+	if err := db.EndRun(ctx, r1.ID, record.RunFinished); err != nil {
 		t.Fatal(err)
 	}
 	r2 := mustRun(t, db)
-	res, err := db.AddURLs(ctx, r2.ID, []NewURL{nu("http://a.test/", 0)})
+	res, err := db.AddURLs(ctx, r2.ID, []record.NewURL{nu("http://a.test/", 0)})
 	if err != nil || res.NewByHost[hostA] != 1 {
 		t.Fatalf("seed in a new run: %+v, %v", res, err)
 	}
@@ -220,11 +222,11 @@ func TestSkipHostAndHostState(t *testing.T) {
 	ctx := context.Background()
 	db, _ := mustOpen(t)
 	run := mustRun(t, db)
-	db.AddURLs(ctx, run.ID, []NewURL{nu("http://a.test/", 0), nu("http://a.test/2", 1)})
+	db.AddURLs(ctx, run.ID, []record.NewURL{nu("http://a.test/", 0), nu("http://a.test/2", 1)})
 	until := time.Now().Add(time.Hour).UTC().Truncate(time.Millisecond)
-	_, err := db.Commit(ctx, run.ID, Batch{
-		Hosts: []HostState{{Host: hostA, RobotsStatus: "ok", CrawlDelay: 2 * time.Second, Delay: 2 * time.Second, BackoffUntil: until}},
-		Skips: []SkipHost{{Host: hostA, Reason: "host-parked"}},
+	_, err := db.Commit(ctx, run.ID, record.Batch{
+		Hosts: []record.HostState{{Host: hostA, RobotsStatus: "ok", CrawlDelay: 2 * time.Second, Delay: 2 * time.Second, BackoffUntil: until}},
+		Skips: []record.SkipHost{{Host: hostA, Reason: "host-parked"}},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -243,7 +245,7 @@ func TestSkipHostAndHostState(t *testing.T) {
 }
 
 func TestOutlinksJSONIsValid(t *testing.T) {
-	links := []Link{{URL: "http://a/", Text: "ctl\x01\x1f tab\t", Rel: "nofollow"}, {URL: "http://b/", Text: "bad \xff utf8 ünï \\ \""}}
+	links := []record.Link{{URL: "http://a/", Text: "ctl\x01\x1f tab\t", Rel: "nofollow"}, {URL: "http://b/", Text: "bad \xff utf8 ünï \\ \""}}
 	b := appendOutlinks(nil, links)
 	var v [][]any
 	if err := json.Unmarshal(b, &v); err != nil {
@@ -252,7 +254,7 @@ func TestOutlinksJSONIsValid(t *testing.T) {
 	if v[0][1] != "ctl\x01\x1f tab\t" || v[0][2] != "nofollow" || v[1][1] != "bad \ufffd utf8 ünï \\ \"" {
 		t.Fatalf("decoded %q", v)
 	}
-	if id := strconv.FormatInt(URLID("http://a/"), 10); string(b[2:2+len(id)]) != id {
+	if id := strconv.FormatInt(record.URLID("http://a/"), 10); string(b[2:2+len(id)]) != id {
 		t.Fatalf("first id in %s, want %s", b, id)
 	}
 }
@@ -297,10 +299,10 @@ func TestLock(t *testing.T) {
 func TestURLIDStable(t *testing.T) {
 	// Stored ids must never change between versions: this value is in
 	// every existing database.
-	if got := URLID("https://example.com/"); got != 542875998662418542 {
+	if got := record.URLID("https://example.com/"); got != 542875998662418542 {
 		t.Fatalf("URLID = %d", got)
 	}
-	if URLID("https://example.com/a") == URLID("https://example.com/b") {
+	if record.URLID("https://example.com/a") == record.URLID("https://example.com/b") {
 		t.Fatal("distinct URLs share an id")
 	}
 }
@@ -311,29 +313,29 @@ func TestRobotsBodyKeptAcrossHostUpdates(t *testing.T) {
 	ctx := context.Background()
 	db, _ := mustOpen(t)
 	run := mustRun(t, db)
-	db.AddURLs(ctx, run.ID, []NewURL{nu("http://a.test/", 0)})
+	db.AddURLs(ctx, run.ID, []record.NewURL{nu("http://a.test/", 0)})
 	body := []byte("User-agent: *\nDisallow: /private\n")
-	commit := func(h HostState) {
+	commit := func(h record.HostState) {
 		t.Helper()
-		if _, err := db.Commit(ctx, run.ID, Batch{Hosts: []HostState{h}}); err != nil {
+		if _, err := db.Commit(ctx, run.ID, record.Batch{Hosts: []record.HostState{h}}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if got, err := db.RobotsBody(ctx, "http://unknown.test:80"); err != nil || got != nil {
 		t.Fatalf("RobotsBody of an unknown host = %q, %v; want nil, nil", got, err)
 	}
-	commit(HostState{Host: hostA, RobotsStatus: "ok", RobotsFetchedAt: time.Now(), RobotsBody: body, NewRobots: true})
-	commit(HostState{Host: hostA, RobotsStatus: "ok", Delay: time.Second})
+	commit(record.HostState{Host: hostA, RobotsStatus: "ok", RobotsFetchedAt: time.Now(), RobotsBody: body, NewRobots: true})
+	commit(record.HostState{Host: hostA, RobotsStatus: "ok", Delay: time.Second})
 	if got, err := db.RobotsBody(ctx, hostA); err != nil || !bytes.Equal(got, body) {
 		t.Fatalf("RobotsBody after a delay update = %q, %v; want %q", got, err, body)
 	}
 	// An empty robots.txt is stored as empty, not as missing.
-	commit(HostState{Host: hostA, RobotsStatus: "ok", RobotsFetchedAt: time.Now(), RobotsBody: []byte{}, NewRobots: true})
+	commit(record.HostState{Host: hostA, RobotsStatus: "ok", RobotsFetchedAt: time.Now(), RobotsBody: []byte{}, NewRobots: true})
 	if got, err := db.RobotsBody(ctx, hostA); err != nil || got == nil || len(got) != 0 {
 		t.Fatalf("RobotsBody of an empty file = %q (nil %v), %v; want empty, not nil", got, got == nil, err)
 	}
 	// A new fetch that answered 404 has no body: the old one goes.
-	commit(HostState{Host: hostA, RobotsStatus: "allow-all-4xx", RobotsFetchedAt: time.Now(), NewRobots: true})
+	commit(record.HostState{Host: hostA, RobotsStatus: "allow-all-4xx", RobotsFetchedAt: time.Now(), NewRobots: true})
 	if got, err := db.RobotsBody(ctx, hostA); err != nil || got != nil {
 		t.Fatalf("RobotsBody after a 404 = %q, %v; want nil", got, err)
 	}
@@ -558,10 +560,10 @@ func TestSoftSkipIsQueuedWhenFoundAgain(t *testing.T) {
 	run := mustRun(t, db)
 	soft, hard := nu("http://a.test/soft", 2), nu("http://a.test/hard", 2)
 	soft.Skip, soft.Soft, hard.Skip = "trap", true, "out-of-scope"
-	if _, err := db.AddURLs(ctx, run.ID, []NewURL{soft, hard}); err != nil {
+	if _, err := db.AddURLs(ctx, run.ID, []record.NewURL{soft, hard}); err != nil {
 		t.Fatal(err)
 	}
-	res, err := db.AddURLs(ctx, run.ID, []NewURL{nu("http://a.test/soft", 1), nu("http://a.test/hard", 1)})
+	res, err := db.AddURLs(ctx, run.ID, []record.NewURL{nu("http://a.test/soft", 1), nu("http://a.test/hard", 1)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/trawl-crawler/trawl/fixtures"
-	"github.com/trawl-crawler/trawl/store"
+	"github.com/trawl-crawler/trawl/store/record"
 )
 
 // trawlBin is the real binary, built once by TestMain.
@@ -218,7 +218,7 @@ func TestSIGINTStopsGracefullyAndResumes(t *testing.T) {
 	}
 	var status string
 	openDB(t, db).QueryRow(`SELECT status FROM runs`).Scan(&status)
-	if status != store.RunInterrupted {
+	if status != record.RunInterrupted {
 		t.Fatalf("run status %q, want interrupted", status)
 	}
 	r := trawl(t, "crawl", "--db", db, "--quiet") // no seeds: everything comes from the database

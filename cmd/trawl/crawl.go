@@ -25,6 +25,7 @@ import (
 	"github.com/trawl-crawler/trawl/crawler"
 	"github.com/trawl-crawler/trawl/crawler/urlkey"
 	"github.com/trawl-crawler/trawl/store"
+	"github.com/trawl-crawler/trawl/store/record"
 )
 
 // crawlOptions are the crawl command's flags that are not crawler.Config.
@@ -507,7 +508,7 @@ func storedBase(storedJSON []byte, cfg crawler.Config, flags *pflag.FlagSet, o c
 
 // prepareRun decides between resuming the last run and starting a new one,
 // and returns the run with the configuration it will use.
-func (a *app) prepareRun(ctx context.Context, db *store.DB, flags *pflag.FlagSet, cfg crawler.Config, o crawlOptions, log *slog.Logger) (*store.Run, crawler.Config, error) {
+func (a *app) prepareRun(ctx context.Context, db *store.DB, flags *pflag.FlagSet, cfg crawler.Config, o crawlOptions, log *slog.Logger) (*record.Run, crawler.Config, error) {
 	last, err := db.LastRun(ctx)
 	if err != nil {
 		return nil, cfg, &exitError{code: exitFailed, err: err}
@@ -602,7 +603,7 @@ func keepExtraction(dst *crawler.Config, src crawler.Config, flags *pflag.FlagSe
 // fields on stdout, which scripts parse. The keys keep their order; a field
 // with nothing to say (classes when nothing failed or was skipped) is left
 // out rather than written empty.
-func (a *app) summary(runID int64, res crawler.Result, run *store.Run, dbPath string) {
+func (a *app) summary(runID int64, res crawler.Result, run *record.Run, dbPath string) {
 	dur := time.Since(res.Stats.Start).Round(time.Millisecond)
 	classes := make([]string, 0, len(res.Stats.ByClass))
 	for k, v := range res.Stats.ByClass {

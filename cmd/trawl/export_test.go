@@ -20,6 +20,7 @@ import (
 
 	"github.com/trawl-crawler/trawl/fixtures"
 	"github.com/trawl-crawler/trawl/store"
+	"github.com/trawl-crawler/trawl/store/record"
 )
 
 // jsonLines splits JSONL output into lines, failing on a line that is not a
@@ -508,16 +509,16 @@ func TestExportItemsCSVColumnPerField(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.AddURLs(ctx, run.ID, []store.NewURL{{URL: "http://a.test/", Host: fixtureHost, Via: "seed"}}); err != nil {
+	if _, err := db.AddURLs(ctx, run.ID, []record.NewURL{{URL: "http://a.test/", Host: fixtureHost, Via: "seed"}}); err != nil {
 		t.Fatal(err)
 	}
 	jobs, err := db.QueuedURLs(ctx, fixtureHost, 10, nil)
 	if err != nil || len(jobs) != 1 {
 		t.Fatalf("queued %v, %v", jobs, err)
 	}
-	_, err = db.Commit(ctx, run.ID, store.Batch{Outcomes: []store.Outcome{{Job: jobs[0], State: store.StateDone,
-		Fetch: &store.Fetch{At: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Status: 200},
-		Items: []store.Item{
+	_, err = db.Commit(ctx, run.ID, record.Batch{Outcomes: []record.Outcome{{Job: jobs[0], State: record.StateDone,
+		Fetch: &record.Fetch{At: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Status: 200},
+		Items: []record.Item{
 			{Rule: "book", Data: []byte(`{"title":"Nets, \"Knots\"\nand more","price":12.50,"tags":["a","b"],"in_stock":true,"url":"/b/1"}`)},
 			{Rule: "book", Data: []byte(`{"title":"Deep Water","price":null,"author":{"name":"Ann"},"in_stock":false}`)},
 			{Rule: "book", Miss: "no title"},
@@ -525,7 +526,7 @@ func TestExportItemsCSVColumnPerField(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db.EndRun(ctx, run.ID, store.RunFinished)
+	db.EndRun(ctx, run.ID, record.RunFinished)
 	db.Close()
 
 	r := trawl(t, "export", path, "--what", "items", "--format", "csv")

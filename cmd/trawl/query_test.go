@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/trawl-crawler/trawl/store"
+	"github.com/trawl-crawler/trawl/store/record"
 )
 
 // inProcess runs trawl with args in this process, as main would.
@@ -61,7 +62,7 @@ func fixtureDB(t *testing.T) string {
 			t.Fatal(err)
 		}
 	}
-	queued := func(n int) []store.Job {
+	queued := func(n int) []record.Job {
 		t.Helper()
 		jobs, err := db.QueuedURLs(ctx, fixtureHost, 10, nil)
 		must(err)
@@ -70,48 +71,48 @@ func fixtureDB(t *testing.T) string {
 		}
 		return jobs
 	}
-	commit := func(run int64, o store.Outcome) {
+	commit := func(run int64, o record.Outcome) {
 		t.Helper()
-		_, err := db.Commit(ctx, run, store.Batch{Outcomes: []store.Outcome{o}})
+		_, err := db.Commit(ctx, run, record.Batch{Outcomes: []record.Outcome{o}})
 		must(err)
 	}
 	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
 	r1, err := db.StartRun(ctx, "crawl", []byte(`{}`))
 	must(err)
-	_, err = db.AddURLs(ctx, r1.ID, []store.NewURL{{URL: "http://a.test/", Host: fixtureHost, Via: "seed"}})
+	_, err = db.AddURLs(ctx, r1.ID, []record.NewURL{{URL: "http://a.test/", Host: fixtureHost, Via: "seed"}})
 	must(err)
 	seed := queued(1)[0]
-	commit(r1.ID, store.Outcome{Job: seed, State: store.StateDone,
-		Fetch: &store.Fetch{At: at, Duration: 1500 * time.Microsecond, Status: 200, ContentType: "text/html",
+	commit(r1.ID, record.Outcome{Job: seed, State: record.StateDone,
+		Fetch: &record.Fetch{At: at, Duration: 1500 * time.Microsecond, Status: 200, ContentType: "text/html",
 			Title: "Home", Facts: []byte("{\n  \"h1\": [\"Home\"]\n}")},
-		Links: []store.Link{{URL: "http://a.test/b", Text: "B, \"quoted\"\nline", Rel: "nofollow"}, {URL: "http://a.test/c", Text: "C"}},
-		Items: []store.Item{{Rule: "product", Data: []byte(`{"name":"Widget","price":9.5}`)},
+		Links: []record.Link{{URL: "http://a.test/b", Text: "B, \"quoted\"\nline", Rel: "nofollow"}, {URL: "http://a.test/c", Text: "C"}},
+		Items: []record.Item{{Rule: "product", Data: []byte(`{"name":"Widget","price":9.5}`)},
 			{Rule: "author", Data: []byte(`{"name":"Ann"}`)}, {Rule: "product", Miss: "no price"}},
-		Discovered: []store.NewURL{{URL: "http://a.test/b", Host: fixtureHost, Depth: 1, Via: "link", ParentID: seed.ID},
+		Discovered: []record.NewURL{{URL: "http://a.test/b", Host: fixtureHost, Depth: 1, Via: "link", ParentID: seed.ID},
 			{URL: "http://a.test/c", Host: fixtureHost, Depth: 1, Via: "link", ParentID: seed.ID}}})
 	jobs := queued(2)
 	b, c := jobs[0], jobs[1]
-	commit(r1.ID, store.Outcome{Job: b, State: store.StateQueued, Reason: "timeout",
-		Fetch: &store.Fetch{At: at.Add(time.Second), ErrorClass: "timeout", Error: "deadline exceeded"}})
+	commit(r1.ID, record.Outcome{Job: b, State: record.StateQueued, Reason: "timeout",
+		Fetch: &record.Fetch{At: at.Add(time.Second), ErrorClass: "timeout", Error: "deadline exceeded"}})
 	b = queued(2)[0]
-	commit(r1.ID, store.Outcome{Job: b, State: store.StateDone,
-		Fetch: &store.Fetch{At: at.Add(2 * time.Second), Status: 200, Title: "B"},
-		Links: []store.Link{{URL: "http://a.test/", Text: "Home"}}})
-	commit(r1.ID, store.Outcome{Job: c, State: store.StateFailed, Reason: "http-4xx",
-		Fetch: &store.Fetch{At: at.Add(3 * time.Second), Status: 404, ErrorClass: "http-4xx"}})
-	must(db.EndRun(ctx, r1.ID, store.RunFinished))
+	commit(r1.ID, record.Outcome{Job: b, State: record.StateDone,
+		Fetch: &record.Fetch{At: at.Add(2 * time.Second), Status: 200, Title: "B"},
+		Links: []record.Link{{URL: "http://a.test/", Text: "Home"}}})
+	commit(r1.ID, record.Outcome{Job: c, State: record.StateFailed, Reason: "http-4xx",
+		Fetch: &record.Fetch{At: at.Add(3 * time.Second), Status: 404, ErrorClass: "http-4xx"}})
+	must(db.EndRun(ctx, r1.ID, record.RunFinished))
 
 	r2, err := db.StartRun(ctx, "refresh", []byte(`{}`))
 	must(err)
-	_, err = db.AddURLs(ctx, r2.ID, []store.NewURL{{URL: "http://a.test/", Host: fixtureHost, Via: "seed"}})
+	_, err = db.AddURLs(ctx, r2.ID, []record.NewURL{{URL: "http://a.test/", Host: fixtureHost, Via: "seed"}})
 	must(err)
 	seed = queued(1)[0]
-	commit(r2.ID, store.Outcome{Job: seed, State: store.StateDone,
-		Fetch: &store.Fetch{At: at.Add(time.Hour), Status: 200, Title: "Home v2", Change: "changed"},
-		Links: []store.Link{{URL: "http://a.test/b", Text: "B2"}},
-		Items: []store.Item{{Rule: "product", Data: []byte(`{"name":"Widget","price":11}`)}}})
-	must(db.EndRun(ctx, r2.ID, store.RunFinished))
+	commit(r2.ID, record.Outcome{Job: seed, State: record.StateDone,
+		Fetch: &record.Fetch{At: at.Add(time.Hour), Status: 200, Title: "Home v2", Change: "changed"},
+		Links: []record.Link{{URL: "http://a.test/b", Text: "B2"}},
+		Items: []record.Item{{Rule: "product", Data: []byte(`{"name":"Widget","price":11}`)}}})
+	must(db.EndRun(ctx, r2.ID, record.RunFinished))
 	return path
 }
 
