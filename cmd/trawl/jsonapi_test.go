@@ -3,10 +3,15 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"net/url"
+	"os"
 	"path/filepath"
+	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/trawl-crawler/trawl/extract"
 	"github.com/trawl-crawler/trawl/fixtures"
 )
 
@@ -86,5 +91,48 @@ rules:
 	// item without one.
 	if !strings.Contains(lines[2], `"name":"Item 3","tags":["all","even"]}`) {
 		t.Errorf("third item: %s", lines[2])
+	}
+}
+
+// TestREADMEJSONExample runs the README's JSON API rules on the response it
+// shows, so that the example stays true.
+func TestREADMEJSONExample(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(readme), "**JSON APIs.**")
+	if !ok {
+		t.Fatal("README.md has no **JSON APIs.** paragraph")
+	}
+	blocks := regexp.MustCompile("(?s)```(json|yaml)\n(.*?)```").FindAllStringSubmatch(section, 2)
+	if len(blocks) != 2 || blocks[0][1] != "json" || blocks[1][1] != "yaml" {
+		t.Fatalf("the JSON APIs paragraph has no json response and yaml config: %q", blocks)
+	}
+	specs, err := extract.ParseRuleSpecs("README.md", []byte(blocks[1][2]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules, err := extract.CompileRules("README.md", specs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse("https://shop.example/api/products?page=1")
+	doc, err := extract.ParseJSON([]byte(blocks[0][2]), u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	items, miss := rules[0].ExtractJSON(doc)
+	got, _ := json.Marshal(items)
+	const want = `[{"id":9007199254740993,"name":"Wool hat","page":"https://shop.example/products/9007199254740993",` +
+		`"price":12.5,"tags":["wool","warm"],"variants":[{"sku":"H-RED"},{"sku":"H-BLU"}]}]`
+	if miss != "" || string(got) != want {
+		t.Errorf("items %s, miss %q\nwant %s", got, miss, want)
+	}
+	if f := rules[0].Follow(doc); !reflect.DeepEqual(f, []string{"/api/products?page=2"}) {
+		t.Errorf("follow %q", f)
+	}
+	if f := rules[1].Follow(doc); !reflect.DeepEqual(f, []string{"/products/9007199254740993"}) {
+		t.Errorf("product-pages follow %q", f)
 	}
 }
