@@ -118,6 +118,8 @@ func (c *Crawler) fetchPage(f *fetcher, job record.Job) (record.Outcome, event) 
 		c.readSitemap(&out, resp.body)
 	case isHTML(fr.ContentType, resp.body):
 		c.extractPage(&out, resp)
+	case extract.IsJSON(fr.ContentType) && c.jsonRulesMatch(out.Job.URL):
+		c.extractJSON(&out, resp)
 	}
 	return out, ev
 }
@@ -179,6 +181,7 @@ const (
 	viaRedirect = "redirect"
 	viaSitemap  = "sitemap"       // a sitemap file
 	viaListed   = "sitemap-entry" // a URL a sitemap lists
+	viaFollow   = "follow"        // a URL a JSON rule's follow gave
 )
 
 // readSitemap queues the URLs a sitemap lists (and the files a sitemap index
@@ -408,38 +411,130 @@ func (c *Crawler) extractPage(out *record.Outcome, resp *response) {
 	}
 }
 
-// rulesMatch reports whether a user rule runs on pageURL, and so needs the
-// page's tree.
+// rulesMatch reports whether a user rule for HTML runs on pageURL, and so
+// needs the page's tree.
 func (c *Crawler) rulesMatch(pageURL string) bool {
 	for _, r := range c.rules {
-		if r.Matches(pageURL) {
+		if !r.ForJSON() && r.Matches(pageURL) {
 			return true
 		}
 	}
 	return false
 }
 
-// runRules runs every rule that matches pageURL on the parsed page.
+// jsonRulesMatch reports whether a JSON rule runs on pageURL: a JSON
+// response is decoded only then.
+func (c *Crawler) jsonRulesMatch(pageURL string) bool {
+	for _, r := range c.rules {
+		if r.ForJSON() && r.Matches(pageURL) {
+			return true
+		}
+	}
+	return false
+}
+
+// runRules runs every HTML rule that matches pageURL on the parsed page.
 func runRules(rules []*extract.Rule, doc *extract.Doc, pageURL string) []record.Item {
 	var items []record.Item
 	for _, r := range rules {
-		if !r.Matches(pageURL) {
-			continue
-		}
-		found, miss := r.Extract(doc)
-		for _, it := range found {
-			b, err := json.Marshal(it)
-			if err != nil {
-				items = append(items, record.Item{Rule: r.Name(), Miss: "unencodable value: " + err.Error()})
-				continue
-			}
-			items = append(items, record.Item{Rule: r.Name(), Data: b})
-		}
-		if miss != "" {
-			items = append(items, record.Item{Rule: r.Name(), Miss: miss})
+		if !r.ForJSON() && r.Matches(pageURL) {
+			found, miss := r.Extract(doc)
+			items = appendItems(items, r.Name(), found, miss)
 		}
 	}
 	return items
+}
+
+// runJSONRules runs every JSON rule that matches pageURL on the decoded
+// response.
+func runJSONRules(rules []*extract.Rule, doc *extract.JSONDoc, pageURL string) []record.Item {
+	var items []record.Item
+	for _, r := range rules {
+		if r.ForJSON() && r.Matches(pageURL) {
+			found, miss := r.ExtractJSON(doc)
+			items = appendItems(items, r.Name(), found, miss)
+		}
+	}
+	return items
+}
+
+// appendItems appends what rule found on a page to items, as the store
+// keeps it: each item as JSON, then the miss, if any.
+func appendItems(items []record.Item, rule string, found []map[string]any, miss string) []record.Item {
+	for _, it := range found {
+		b, err := json.Marshal(it)
+		if err != nil {
+			items = append(items, record.Item{Rule: rule, Miss: "unencodable value: " + err.Error()})
+			continue
+		}
+		items = append(items, record.Item{Rule: rule, Data: b})
+	}
+	if miss != "" {
+		items = append(items, record.Item{Rule: rule, Miss: miss})
+	}
+	return items
+}
+
+// jsonCost estimates the bytes a decoded JSON response holds per body
+// byte (maps, slices, strings and json.Number text): 5.9 on a 116 KB API
+// page of 100 items.
+const jsonCost = 8
+
+// extractJSON runs the JSON rules that match a JSON response: their items,
+// and the URLs their follow gives, which go to the frontier as a page's
+// links do (canonicalised, checked against the scope and --max-depth, and
+// recorded in the page's links with rel "follow:RULE") but are not judged
+// as crawler traps: a rule asked for them, and an API's next page, which
+// brings one new URL per page, would look like one. An X-Robots-Tag
+// nofollow keeps them from being followed.
+func (c *Crawler) extractJSON(out *record.Outcome, resp *response) {
+	pageURL, err := url.Parse(out.Job.URL)
+	if err != nil {
+		return
+	}
+	fr := out.Fetch
+	held := min(resp.reserved, parseBudget)
+	if more := min(max(int64(len(resp.body))*jsonCost, 1)-resp.reserved, parseBudget-held); more > 0 {
+		defer c.admit.acquire(more)()
+	}
+	doc, err := extract.ParseJSON(resp.body, pageURL)
+	if err != nil {
+		if !fr.Truncated { // a body cut at --max-body is too-large, which says why
+			fr.ErrorClass, fr.Error = ClassParse, err.Error()
+		}
+		return
+	}
+	if c.cfg.StoreBody {
+		fr.Body, fr.BodyEncoding = gzipBody(resp.body), "gzip"
+	}
+	fr.NoIndex, fr.NoFollow = extract.HeaderRobots(resp.header)
+	out.Items = runJSONRules(c.rules, doc, out.Job.URL)
+	if fr.NoFollow {
+		return
+	}
+	seen := map[string]bool{}
+	for _, r := range c.rules {
+		if !r.ForJSON() || !r.Matches(out.Job.URL) {
+			continue
+		}
+		for _, ref := range r.Follow(doc) {
+			u, err := c.canon.Resolve(pageURL, ref)
+			if err != nil {
+				out.Discovered = append(out.Discovered, c.unfetchable(ref, err, out.Job, viaFollow))
+				continue
+			}
+			s := u.String()
+			if len(s) > maxURLLength {
+				s = clipURL(s)
+			}
+			out.Links = append(out.Links, record.Link{URL: s, Rel: "follow:" + r.Name()})
+			if seen[s] {
+				continue
+			}
+			seen[s] = true
+			out.Discovered = append(out.Discovered, c.discover(u, out.Job, out.Job.Depth+1, viaFollow))
+		}
+	}
 }
 
 // gzipBody compresses a body for the bodies table; speed matters more than

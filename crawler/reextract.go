@@ -71,12 +71,22 @@ func Reextract(ctx context.Context, st BodyStore, specs []extract.RuleSpec, only
 			res.Failed++
 			return nil
 		}
-		doc, err := extract.Parse(raw, b.ContentType, u)
-		if err != nil {
-			res.Failed++
-			return nil
+		var items []record.Item
+		if extract.IsJSON(b.ContentType) {
+			doc, err := extract.ParseJSON(raw, u)
+			if err != nil {
+				res.Failed++
+				return nil
+			}
+			items = runJSONRules(rules, doc, b.URL)
+		} else {
+			doc, err := extract.Parse(raw, b.ContentType, u)
+			if err != nil {
+				res.Failed++
+				return nil
+			}
+			items = runRules(rules, doc, b.URL)
 		}
-		items := runRules(rules, doc, b.URL)
 		for _, it := range items {
 			if it.Miss != "" {
 				res.Misses++

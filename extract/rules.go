@@ -18,15 +18,20 @@ import (
 // message says what is wrong, it is not a list of every card on the page.
 const maxMissItems = 3
 
-// Rule is a compiled RuleSpec: regular expressions and CSS selectors parsed,
-// options checked and defaults converted. A Rule is immutable and safe for
-// concurrent use by any number of fetch workers.
+// Rule is a compiled RuleSpec: regular expressions, CSS selectors and
+// JSONPaths parsed, options checked and defaults converted. A Rule is
+// immutable and safe for concurrent use by any number of fetch workers.
 type Rule struct {
 	name   string
 	match  *regexp.Regexp         // nil: every page
 	sel    cascadia.SelectorGroup // nil: one item per page
-	selSrc string                 // sel as written, for misses
+	selSrc string                 // sel (or jsonSel) as written, for misses
 	fields []*field               // in output order
+	// A JSON rule reads JSON responses (see jsonrules.go): its select,
+	// follow and fields are JSONPaths, and sel is nil.
+	forJSON bool
+	jsonSel *jsonQuery // nil: one item per response
+	follow  *jsonQuery // nil: no URLs to follow
 }
 
 // field is a compiled FieldSpec.
@@ -48,6 +53,11 @@ type field struct {
 	sub       []*field
 	subSel    cascadia.SelectorGroup
 	subSelSrc string
+	// In a JSON rule, jp selects the value (nil: the item's value itself)
+	// and subJP the sub-items of a nested field; jpSrc is jp as written.
+	jp    *jsonQuery
+	jpSrc string
+	subJP *jsonQuery
 }
 
 // take is what a field reads from an element.
@@ -70,6 +80,10 @@ const (
 	typeBool
 	typeDate
 	typeURL
+	// typeAuto, the type of a json field without type, keeps the JSON
+	// value's own type: string, bool, int64 (an integer that fits) or
+	// float64.
+	typeAuto
 )
 
 // parseType maps the type option of a spec to a valueType.
@@ -93,7 +107,7 @@ func parseType(s string) (valueType, bool) {
 
 // String returns the type's name as written in a spec.
 func (t valueType) String() string {
-	return [...]string{"string", "int", "float", "bool", "date", "url"}[t]
+	return [...]string{"string", "int", "float", "bool", "date", "url", "JSON string, number or boolean"}[t]
 }
 
 // article returns "a" or "an", whichever goes before the type's name in a
@@ -133,7 +147,8 @@ func CompileRules(source string, specs []RuleSpec) ([]*Rule, error) {
 				c.errorf(s.Line, label, "", "duplicate rule name")
 			}
 		}
-		r := &Rule{name: s.Name, selSrc: s.Select}
+		jsonWhy := jsonRule(s)
+		r := &Rule{name: s.Name, selSrc: s.Select, forJSON: jsonWhy != ""}
 		if s.Match != "" {
 			re, err := regexp.Compile(s.Match)
 			if err != nil {
@@ -141,13 +156,20 @@ func CompileRules(source string, specs []RuleSpec) ([]*Rule, error) {
 			}
 			r.match = re
 		}
-		if s.Select != "" {
+		switch {
+		case s.Select == "":
+		case r.forJSON:
+			r.jsonSel = c.jsonPath(s.Line, label, "", "select", s.Select)
+		default:
 			r.sel = c.css(s.Line, label, "", "select", s.Select)
 		}
-		if len(s.Fields) == 0 {
+		if s.Follow != "" {
+			r.follow = c.jsonPath(s.Line, label, "", "follow", s.Follow)
+		}
+		if len(s.Fields) == 0 && s.Follow == "" {
 			c.errorf(s.Line, label, "", "the rule has no fields")
 		}
-		r.fields = c.fields(s.Fields, s.Line, label, "", s.Select != "")
+		r.fields = c.fields(s.Fields, s.Line, label, "", s.Select != "", jsonWhy)
 		rules = append(rules, r)
 	}
 	if len(c.errs) > 0 {
@@ -196,8 +218,9 @@ func (c *compiler) css(line int, rule, field, key, src string) cascadia.Selector
 
 // fields compiles the fields of a rule or nested field. hasItem reports
 // whether there is an item element (the rule or nested field has select),
-// which a field without css stands for.
-func (c *compiler) fields(specs []FieldSpec, parentLine int, rule, prefix string, hasItem bool) []*field {
+// which a field without css stands for. jsonWhy, "" in an HTML rule, says
+// what makes the rule a JSON rule.
+func (c *compiler) fields(specs []FieldSpec, parentLine int, rule, prefix string, hasItem bool, jsonWhy string) []*field {
 	out := make([]*field, 0, len(specs))
 	seen := make(map[string]bool, len(specs))
 	for _, s := range specs {
@@ -213,14 +236,17 @@ func (c *compiler) fields(specs []FieldSpec, parentLine int, rule, prefix string
 			c.errorf(line, rule, path, "duplicate field name")
 		}
 		seen[s.Name] = true
-		out = append(out, c.field(s, line, rule, path, hasItem))
+		out = append(out, c.field(s, line, rule, path, hasItem, jsonWhy))
 	}
 	return out
 }
 
 // field compiles one field.
-func (c *compiler) field(s FieldSpec, line int, rule, path string, hasItem bool) *field {
+func (c *compiler) field(s FieldSpec, line int, rule, path string, hasItem bool, jsonWhy string) *field {
 	f := &field{name: s.Name, cssSrc: s.CSS, all: s.All, trim: s.Trim == nil || *s.Trim, required: s.Required}
+	if jsonWhy != "" {
+		return c.jsonField(f, s, line, rule, path, hasItem, jsonWhy)
+	}
 	if len(s.Fields) > 0 || s.Select != "" {
 		return c.nested(f, s, line, rule, path)
 	}
@@ -244,6 +270,14 @@ func (c *compiler) field(s FieldSpec, line int, rule, path string, hasItem bool)
 	default:
 		c.errorf(line, rule, path, "unknown take %q (want text, html, outer_html or attr:NAME)", t)
 	}
+	c.conversion(f, s, line, rule, path, false)
+	return f
+}
+
+// conversion compiles the options that turn a found string into a value:
+// regex, type and default. auto gives a field without type typeAuto (a
+// json field) instead of typeString.
+func (c *compiler) conversion(f *field, s FieldSpec, line int, rule, path string, auto bool) {
 	if s.Regex != "" {
 		re, err := regexp.Compile(s.Regex)
 		if err != nil {
@@ -254,6 +288,9 @@ func (c *compiler) field(s FieldSpec, line int, rule, path string, hasItem bool)
 	typ, ok := parseType(s.Type)
 	if !ok {
 		c.errorf(line, rule, path, "unknown type %q (want string, int, float, bool, date or url)", s.Type)
+	}
+	if auto && s.Type == "" {
+		typ = typeAuto
 	}
 	f.typ = typ
 	if s.Default != nil {
@@ -269,7 +306,6 @@ func (c *compiler) field(s FieldSpec, line int, rule, path string, hasItem bool)
 			f.def, f.hasDef = def, true
 		}
 	}
-	return f
 }
 
 // nested compiles a field with sub-fields.
@@ -293,7 +329,7 @@ func (c *compiler) nested(f *field, s FieldSpec, line int, rule, path string) *f
 			c.errorf(line, rule, path, "%s does not apply to a nested field (one with fields)", o.name)
 		}
 	}
-	f.sub = c.fields(s.Fields, line, rule, path+".", true)
+	f.sub = c.fields(s.Fields, line, rule, path+".", true, "")
 	return f
 }
 
@@ -319,6 +355,20 @@ func convertDefault(v any, typ valueType, all bool) (any, error) {
 	}
 	bad := fmt.Errorf("%s is not %s %s", show(v), typ.article(), typ)
 	switch typ {
+	case typeAuto:
+		switch n := v.(type) {
+		case string, bool:
+			return n, nil
+		case float64:
+			if n == math.Trunc(n) && math.Abs(n) < 1<<63 {
+				return int64(n), nil // as a JSON integer would be
+			}
+			return convertDefault(v, typeFloat, false)
+		default:
+			if i, err := convertDefault(v, typeInt, false); err == nil {
+				return i, nil
+			}
+		}
 	case typeString, typeURL:
 		if s, ok := v.(string); ok {
 			return s, nil
@@ -420,7 +470,13 @@ func (r *Rule) Matches(rawURL string) bool {
 //
 // Values are string (also for date, in RFC 3339, and url, absolute), int64,
 // float64, bool, []any (all: true) or []map[string]any (nested fields).
+//
+// A JSON rule (ForJSON) reads JSON responses only, with ExtractJSON; on an
+// HTML page it yields nothing.
 func (r *Rule) Extract(d *Doc) (items []map[string]any, miss string) {
+	if r.forJSON {
+		return nil, ""
+	}
 	root := d.root()
 	if root == nil {
 		return nil, "no document"
@@ -437,11 +493,21 @@ func (r *Rule) Extract(d *Doc) (items []map[string]any, miss string) {
 	if len(nodes) == 0 {
 		return nil, fmt.Sprintf("select %q matched nothing", r.selSrc)
 	}
+	return collect(nodes, func(n *html.Node, explain bool) (map[string]any, string) {
+		return x.item(n, r.fields, explain)
+	})
+}
+
+// collect reads one item from each of the nodes a rule's select matched (an
+// HTML element or a JSON value) and returns the complete ones and the
+// misses, as Extract describes. read explains why an item is a miss only
+// when asked to, since only the first few are named.
+func collect[N any](nodes []N, read func(n N, explain bool) (map[string]any, string)) (items []map[string]any, miss string) {
 	items = make([]map[string]any, 0, len(nodes))
 	var misses []string
 	dropped := 0
 	for i, n := range nodes {
-		item, why := x.item(n, r.fields, dropped < maxMissItems)
+		item, why := read(n, dropped < maxMissItems)
 		if why == "" {
 			items = append(items, item)
 			continue
@@ -474,11 +540,20 @@ const unexplained = "missing"
 // item reads the fields inside el. why is "" for a complete item, otherwise
 // the reason it is a miss; with explain false, a reason is not spelled out.
 func (x *extraction) item(el *html.Node, fields []*field, explain bool) (item map[string]any, why string) {
+	return assemble(fields, explain, func(f *field, explain bool) (any, bool, string) {
+		return f.value(x, el, explain)
+	})
+}
+
+// assemble makes an item of fields, each read by value, which returns the
+// value, whether there is one, and if not and explain is set, why. The
+// result is as for extraction.item.
+func assemble(fields []*field, explain bool, value func(f *field, explain bool) (any, bool, string)) (item map[string]any, why string) {
 	item = make(map[string]any, len(fields))
 	found := false
 	var reasons []string
 	for _, f := range fields {
-		v, ok, fail := f.value(x, el, explain && f.required)
+		v, ok, fail := value(f, explain && f.required)
 		switch {
 		case ok:
 			item[f.name], found = v, true
@@ -601,6 +676,12 @@ func (f *field) convert(x *extraction, n *html.Node, explain bool) (any, bool, s
 			s = collapseSpace(s)
 		}
 	}
+	return f.convertString(x, s, explain)
+}
+
+// convertString applies the regex to s, the string a field took, and
+// converts it to the field's type (a string for typeAuto).
+func (f *field) convertString(x *extraction, s string, explain bool) (any, bool, string) {
 	if f.re != nil {
 		m := f.re.FindStringSubmatchIndex(s)
 		if m == nil {
@@ -627,7 +708,7 @@ func (f *field) convert(x *extraction, n *html.Node, explain bool) (any, bool, s
 		ok bool
 	)
 	switch f.typ {
-	case typeString:
+	case typeString, typeAuto:
 		v, ok = s, true
 	case typeInt:
 		v, ok = parseInt(s)
@@ -799,9 +880,9 @@ var _ Extractor = ruleExtractor{}
 // Name returns the rule's name.
 func (e ruleExtractor) Name() string { return e.r.name }
 
-// Extract runs the rule if it matches the page's URL.
+// Extract runs the rule if it matches the page's URL (and is no JSON rule).
 func (e ruleExtractor) Extract(d *Doc) (any, error) {
-	if d == nil || d.URL == nil || !e.r.Matches(d.URL.String()) {
+	if e.r.forJSON || d == nil || d.URL == nil || !e.r.Matches(d.URL.String()) {
 		return nil, nil
 	}
 	items, miss := e.r.Extract(d)

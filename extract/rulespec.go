@@ -23,6 +23,19 @@ import (
 //	      title: h2                # short form: just the CSS selector
 //	      price: {css: .price, type: float, regex: '([0-9.,]+)', required: true}
 //	      url: {css: a, take: "attr:href", type: url}
+//	  - name: api
+//	    match: '/api/items'
+//	    select: $.items[*]         # a JSONPath: the rule reads JSON responses
+//	    follow: $.next             # URLs to crawl next, found in the response
+//	    fields:
+//	      id: $.id                 # short form of {json: $.id}
+//	      price: {json: $.price, type: float, required: true}
+//
+// A rule reads either HTML or JSON. It is a JSON rule when its select or
+// follow is set and starts with "$", or when a field uses json (a field
+// written as a string starting with "$" is short for json: that string, since
+// no CSS selector starts with "$"); every expression of a JSON rule is then an
+// RFC 9535 JSONPath, and a css field in it is an error.
 //
 // In JSON (how a crawl stores its configuration so that a resumed run
 // recompiles the same rules) fields is a list of objects with a "name", and
@@ -35,10 +48,16 @@ type RuleSpec struct {
 	// Match is a regular expression (RE2 syntax, unanchored) that a page's
 	// URL must match for the rule to run on it; empty means every HTML page.
 	Match string `yaml:"match,omitempty" json:"match,omitempty"`
-	// Select is a CSS selector; every matching element is one item, and
-	// the fields are looked up inside it. Empty means one item per page,
-	// the fields being looked up in the whole document.
+	// Select is a CSS selector (a JSONPath in a JSON rule); every matching
+	// element (JSON value) is one item, and the fields are looked up inside
+	// it. Empty means one item per page, the fields being looked up in the
+	// whole document.
 	Select string `yaml:"select,omitempty" json:"select,omitempty"`
+	// Follow, for a JSON rule, is a JSONPath run on the whole response: every
+	// string it selects is a URL reference (relative to the response's URL)
+	// that the crawl follows, like a link of an HTML page. Setting it makes
+	// the rule a JSON rule.
+	Follow string `yaml:"follow,omitempty" json:"follow,omitempty"`
 	// Fields are the values of an item, in output order.
 	Fields []FieldSpec `yaml:"fields" json:"fields"`
 	// Line is the line of the config file the rule starts on, for error
@@ -57,6 +76,10 @@ type FieldSpec struct {
 	// (or of the document, for a rule without select). Empty means the item
 	// element itself, which is useful with take: attr:... on a selected <a>.
 	CSS string `yaml:"css,omitempty" json:"css,omitempty"`
+	// JSON is the field's JSONPath (RFC 9535) in a JSON rule, run on the
+	// item's value ($ is the item, or the whole response for a rule without
+	// select). Empty means the item's value itself.
+	JSON string `yaml:"json,omitempty" json:"json,omitempty"`
 	// Take is what to read from an element: "text" (the default: its
 	// text as rendered, without script and style), "html" (inner HTML),
 	// "outer_html", or "attr:NAME" (an attribute's value).
@@ -83,7 +106,8 @@ type FieldSpec struct {
 	// Fields makes this a nested field: a list of sub-items, one per
 	// element matching Select inside the item, each with these fields.
 	Fields []FieldSpec `yaml:"fields,omitempty" json:"fields,omitempty"`
-	// Select is the CSS selector of the sub-items of a nested field.
+	// Select is the CSS selector (JSONPath in a JSON rule) of the
+	// sub-items of a nested field.
 	Select string `yaml:"select,omitempty" json:"select,omitempty"`
 	// Default is the value used when the field is missing; it must suit
 	// Type (and be a list when All is set).
@@ -231,6 +255,8 @@ func (d *specDecoder) rule(n *yaml.Node) RuleSpec {
 			d.str(v, &s.Match, label, "", "match")
 		case "select":
 			d.str(v, &s.Select, label, "", "select")
+		case "follow":
+			d.str(v, &s.Follow, label, "", "follow")
 		case "fields":
 			s.Fields = d.fields(v, label, "")
 		default:
@@ -269,8 +295,8 @@ func (d *specDecoder) fields(n *yaml.Node, rule, prefix string) []FieldSpec {
 	return out
 }
 
-// field decodes one field: a scalar (the short form, a CSS selector) or a
-// mapping of options. name is the mapping key it was written under, "" in
+// field decodes one field: a scalar (the short form: a JSONPath when it
+// starts with "$", else a CSS selector) or a mapping of options. name is the mapping key it was written under, "" in
 // the list form, where the mapping carries a "name" key.
 func (d *specDecoder) field(n *yaml.Node, rule, prefix, name string) FieldSpec {
 	n = resolveAlias(n)
@@ -282,7 +308,11 @@ func (d *specDecoder) field(n *yaml.Node, rule, prefix, name string) FieldSpec {
 			d.errorf(n.Line, rule, path, "no selector: write `%s: \"css selector\"` or a mapping", name)
 			return f
 		}
-		f.CSS = n.Value
+		if strings.HasPrefix(n.Value, "$") {
+			f.JSON = n.Value
+		} else {
+			f.CSS = n.Value
+		}
 		return f
 	case yaml.MappingNode:
 	default:
@@ -310,6 +340,8 @@ func (d *specDecoder) field(n *yaml.Node, rule, prefix, name string) FieldSpec {
 			}
 		case "css":
 			d.str(v, &f.CSS, rule, path, "css")
+		case "json":
+			d.str(v, &f.JSON, rule, path, "json")
 		case "take":
 			d.str(v, &f.Take, rule, path, "take")
 		case "regex":
