@@ -71,3 +71,14 @@ func (b *sqliteBackend) Reopen(t *testing.T) storetest.Backend {
 	}
 	return openSQLite(t, b.path)
 }
+
+// BenchmarkCommit is the store contract's commit benchmark on SQLite, to
+// compare with store/postgres's.
+func BenchmarkCommit(b *testing.B) {
+	db, err := store.Open(context.Background(), filepath.Join(b.TempDir(), "bench.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	storetest.BenchmarkCommit(b, db)
+}

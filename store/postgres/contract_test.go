@@ -59,3 +59,14 @@ func (b *pgBackend) Reopen(t *testing.T) storetest.Backend {
 	}
 	return openPG(t, b.dsn)
 }
+
+// BenchmarkCommit is the store contract's commit benchmark on PostgreSQL,
+// to compare with store's (SQLite).
+func BenchmarkCommit(b *testing.B) {
+	db, err := postgres.Open(context.Background(), pg.NewDatabase(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	storetest.BenchmarkCommit(b, db)
+}
