@@ -1,0 +1,57 @@
+package storetest
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/trawl-crawler/trawl/crawler"
+	"github.com/trawl-crawler/trawl/store/record"
+)
+
+// Committer is what BenchmarkCommit needs of a backend.
+type Committer interface {
+	crawler.Store
+	StartRun(ctx context.Context, kind string, config []byte) (*record.Run, error)
+}
+
+// BenchmarkCommit measures the writer's side of a crawl on st: batches of
+// 32 pages, each with 40 links of which 20 are new URLs, as a link-rich
+// site gives. It reports pages/s; the same numbers for every backend make
+// them comparable.
+func BenchmarkCommit(b *testing.B, st Committer) {
+	ctx := context.Background()
+	run, err := st.StartRun(ctx, "crawl", []byte(`{}`))
+	if err != nil {
+		b.Fatal(err)
+	}
+	const batch, perPage = 32, 40
+	url := func(n int) string { return fmt.Sprintf("http://a.test/page/%d", n) }
+	if _, err := st.Commit(ctx, run.ID, record.Batch{Outcomes: []record.Outcome{{Discovered: []record.NewURL{
+		{URL: url(0), Host: hostA, Via: "seed"}}}}}); err != nil {
+		b.Fatal(err)
+	}
+	page, next := 0, 1
+	b.ResetTimer()
+	for range b.N {
+		outs := make([]record.Outcome, batch)
+		for i := range outs {
+			o := record.Outcome{Job: record.Job{ID: record.URLID(url(page)), URL: url(page), Host: hostA, Depth: 1},
+				State: record.StateDone, Fetch: &record.Fetch{At: time.Now(), Status: 200, Size: 20000,
+					ContentType: "text/html", Title: "A page", ContentHash: "0123456789abcdef", WordCount: 300}}
+			for k := range perPage {
+				n := next + k/2 // each new URL is linked twice: half the links are known
+				o.Links = append(o.Links, record.Link{URL: url(n), Text: "link text"})
+				o.Discovered = append(o.Discovered, record.NewURL{URL: url(n), Host: hostA, Depth: 2, Via: "link", ParentID: o.Job.ID})
+			}
+			next += perPage / 2
+			page++
+			outs[i] = o
+		}
+		if _, err := st.Commit(ctx, run.ID, record.Batch{Outcomes: outs}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "pages/s")
+}
