@@ -10,8 +10,8 @@ import (
 	"log/slog"
 	"strconv"
 	"time"
-	"unicode/utf8"
 
+	"github.com/trawl-crawler/trawl/store/jsonstr"
 	"github.com/trawl-crawler/trawl/store/record"
 )
 
@@ -517,69 +517,14 @@ func appendOutlinks(b []byte, links []record.Link) []byte {
 		b = append(b, '[')
 		b = strconv.AppendInt(b, record.URLID(l.URL), 10)
 		b = append(b, ',')
-		b = AppendJSONString(b, l.Text)
+		b = jsonstr.Append(b, l.Text)
 		if l.Rel != "" {
 			b = append(b, ',')
-			b = AppendJSONString(b, l.Rel)
+			b = jsonstr.Append(b, l.Rel)
 		}
 		b = append(b, ']')
 	}
 	return append(b, ']')
-}
-
-// AppendJSONString appends s as a JSON string (RFC 8259): quotes, backslashes
-// and control characters escaped, invalid UTF-8 replaced by U+FFFD, and no
-// HTML escaping, so that URLs with & stay readable. It is how the store
-// writes JSON columns such as fetches.outlinks, and exported so that output
-// formats write strings the same way.
-func AppendJSONString(b []byte, s string) []byte {
-	const hexDigits = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		// U+2028 and U+2029 are valid JSON but end lines in JavaScript.
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }
 
 // RobotsBody returns the robots.txt body last stored for host: nil when none

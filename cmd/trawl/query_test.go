@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/trawl-crawler/trawl/store"
+	"github.com/trawl-crawler/trawl/store/jsonstr"
 	"github.com/trawl-crawler/trawl/store/record"
 )
 
@@ -693,7 +694,7 @@ func TestJSONAndTextEncoding(t *testing.T) {
 		}
 		if s, ok := tc.v.(string); ok {
 			var back string
-			if err := json.Unmarshal(store.AppendJSONString(nil, s), &back); err != nil || back != strings.ToValidUTF8(s, "\ufffd") {
+			if err := json.Unmarshal(jsonstr.Append(nil, s), &back); err != nil || back != strings.ToValidUTF8(s, "\ufffd") {
 				t.Errorf("%q does not round-trip through encoding/json: %q, %v", s, back, err)
 			}
 		}
