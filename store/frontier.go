@@ -233,12 +233,6 @@ func (db *DB) rescueTx(ctx context.Context, tx *sql.Tx, cs *commitState, runID, 
 	return nil
 }
 
-// AddURLs adds URLs (seeds, sitemap entries) to the frontier of run runID in one
-// transaction. URLs already known are left as they are.
-func (db *DB) AddURLs(ctx context.Context, runID int64, urls []record.NewURL) (record.CommitResult, error) {
-	return db.Commit(ctx, runID, record.Batch{Outcomes: []record.Outcome{{Discovered: urls}}})
-}
-
 // Commit stores a batch in one transaction: each fetch row, its outlinks, the
 // URL's new state, the newly discovered URLs, host states, skipped hosts and the
 // run's counters. Either all of it is stored or none of it, so a crash between

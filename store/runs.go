@@ -45,24 +45,6 @@ func (db *DB) GetRun(ctx context.Context, id int64) (*record.Run, error) {
 	return r, nil
 }
 
-// Runs returns every run, oldest first.
-func (db *DB) Runs(ctx context.Context) ([]*record.Run, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT `+runCols+` FROM runs ORDER BY id`)
-	if err != nil {
-		return nil, fmt.Errorf("store: list runs of %s: %w", db.path, err)
-	}
-	defer rows.Close()
-	var runs []*record.Run
-	for rows.Next() {
-		r, err := scanRun(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: list runs of %s: %w", db.path, err)
-		}
-		runs = append(runs, r)
-	}
-	return runs, rows.Err()
-}
-
 // StartRun inserts a new running run with the given kind and configuration.
 func (db *DB) StartRun(ctx context.Context, kind string, config []byte) (*record.Run, error) {
 	now := formatTime(time.Now())
@@ -113,15 +95,24 @@ func (db *DB) AbandonQueue(ctx context.Context) error {
 // after t, or the zero time when none did. It compares in Go, not in SQL:
 // RFC 3339 text with trimmed fractions does not sort as time does.
 func (db *DB) FirstStartSince(ctx context.Context, t time.Time) (time.Time, error) {
-	runs, err := db.Runs(ctx)
+	rows, err := db.r.QueryContext(ctx, `SELECT started_at FROM runs`)
 	if err != nil {
-		return time.Time{}, err
+		return time.Time{}, fmt.Errorf("store: read run starts of %s: %w", db.path, err)
 	}
+	defer rows.Close()
 	var first time.Time
-	for _, r := range runs {
-		if !r.StartedAt.Before(t) && (first.IsZero() || r.StartedAt.Before(first)) {
-			first = r.StartedAt
+	for rows.Next() {
+		var text string
+		if err := rows.Scan(&text); err != nil {
+			return time.Time{}, fmt.Errorf("store: read run starts of %s: %w", db.path, err)
 		}
+		started, _ := time.Parse(time.RFC3339Nano, text)
+		if !started.Before(t) && (first.IsZero() || started.Before(first)) {
+			first = started
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return time.Time{}, fmt.Errorf("store: read run starts of %s: %w", db.path, err)
 	}
 	return first, nil
 }

@@ -39,6 +39,13 @@ func mustRun(tb testing.TB, db *DB) *record.Run {
 
 const hostA = "http://a.test:80"
 
+// addURLs commits urls as discoveries without a fetch (as seeds and
+// sitemap entries are) and returns the result.
+func addURLs(tb testing.TB, db *DB, runID int64, urls []record.NewURL) (record.CommitResult, error) {
+	tb.Helper()
+	return db.Commit(context.Background(), runID, record.Batch{Outcomes: []record.Outcome{{Discovered: urls}}})
+}
+
 func nu(u string, depth int) record.NewURL {
 	return record.NewURL{URL: u, Host: hostA, Depth: depth, Via: "link"}
 }
@@ -124,9 +131,9 @@ func TestCommitQueuesInOrderAndDeduplicates(t *testing.T) {
 	ctx := context.Background()
 	db, _ := mustOpen(t)
 	run := mustRun(t, db)
-	res, err := db.AddURLs(ctx, run.ID, []record.NewURL{nu("http://a.test/", 0)})
+	res, err := addURLs(t, db, run.ID, []record.NewURL{nu("http://a.test/", 0)})
 	if err != nil || res.NewByHost[hostA] != 1 {
-		t.Fatalf("AddURLs = %+v, %v", res, err)
+		t.Fatalf("Commit of a seed = %+v, %v", res, err)
 	}
 	jobs, err := db.QueuedURLs(ctx, hostA, 10, nil)
 	if err != nil || len(jobs) != 1 {
@@ -173,7 +180,7 @@ func TestCommitIsAtomic(t *testing.T) {
 	ctx := context.Background()
 	db, _ := mustOpen(t)
 	run := mustRun(t, db)
-	if _, err := db.AddURLs(ctx, run.ID, []record.NewURL{nu("http://a.test/", 0)}); err != nil {
+	if _, err := addURLs(t, db, run.ID, []record.NewURL{nu("http://a.test/", 0)}); err != nil {
 		t.Fatal(err)
 	}
 	jobs, _ := db.QueuedURLs(ctx, hostA, 1, nil)
@@ -199,7 +206,7 @@ func TestNewRunRequeuesKnownURLs(t *testing.T) {
 	ctx := context.Background()
 	db, _ := mustOpen(t)
 	r1 := mustRun(t, db)
-	db.AddURLs(ctx, r1.ID, []record.NewURL{nu("http://a.test/", 0)})
+	addURLs(t, db, r1.ID, []record.NewURL{nu("http://a.test/", 0)})
 	jobs, _ := db.QueuedURLs(ctx, hostA, 1, nil)
 	if _, err := db.Commit(ctx, r1.ID, record.Batch{Outcomes: []record.Outcome{{Job: jobs[0], State: record.StateDone, Fetch: &record.Fetch{At: time.Now(), Status: 200}}}}); err != nil {
 		t.Fatal(err)
@@ -208,7 +215,7 @@ func TestNewRunRequeuesKnownURLs(t *testing.T) {
 		t.Fatal(err)
 	}
 	r2 := mustRun(t, db)
-	res, err := db.AddURLs(ctx, r2.ID, []record.NewURL{nu("http://a.test/", 0)})
+	res, err := addURLs(t, db, r2.ID, []record.NewURL{nu("http://a.test/", 0)})
 	if err != nil || res.NewByHost[hostA] != 1 {
 		t.Fatalf("seed in a new run: %+v, %v", res, err)
 	}
@@ -222,7 +229,7 @@ func TestSkipHostAndHostState(t *testing.T) {
 	ctx := context.Background()
 	db, _ := mustOpen(t)
 	run := mustRun(t, db)
-	db.AddURLs(ctx, run.ID, []record.NewURL{nu("http://a.test/", 0), nu("http://a.test/2", 1)})
+	addURLs(t, db, run.ID, []record.NewURL{nu("http://a.test/", 0), nu("http://a.test/2", 1)})
 	until := time.Now().Add(time.Hour).UTC().Truncate(time.Millisecond)
 	_, err := db.Commit(ctx, run.ID, record.Batch{
 		Hosts: []record.HostState{{Host: hostA, RobotsStatus: "ok", CrawlDelay: 2 * time.Second, Delay: 2 * time.Second, BackoffUntil: until}},
@@ -313,7 +320,7 @@ func TestRobotsBodyKeptAcrossHostUpdates(t *testing.T) {
 	ctx := context.Background()
 	db, _ := mustOpen(t)
 	run := mustRun(t, db)
-	db.AddURLs(ctx, run.ID, []record.NewURL{nu("http://a.test/", 0)})
+	addURLs(t, db, run.ID, []record.NewURL{nu("http://a.test/", 0)})
 	body := []byte("User-agent: *\nDisallow: /private\n")
 	commit := func(h record.HostState) {
 		t.Helper()
@@ -560,10 +567,10 @@ func TestSoftSkipIsQueuedWhenFoundAgain(t *testing.T) {
 	run := mustRun(t, db)
 	soft, hard := nu("http://a.test/soft", 2), nu("http://a.test/hard", 2)
 	soft.Skip, soft.Soft, hard.Skip = "trap", true, "out-of-scope"
-	if _, err := db.AddURLs(ctx, run.ID, []record.NewURL{soft, hard}); err != nil {
+	if _, err := addURLs(t, db, run.ID, []record.NewURL{soft, hard}); err != nil {
 		t.Fatal(err)
 	}
-	res, err := db.AddURLs(ctx, run.ID, []record.NewURL{nu("http://a.test/soft", 1), nu("http://a.test/hard", 1)})
+	res, err := addURLs(t, db, run.ID, []record.NewURL{nu("http://a.test/soft", 1), nu("http://a.test/hard", 1)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -578,5 +585,24 @@ func TestSoftSkipIsQueuedWhenFoundAgain(t *testing.T) {
 	db.r.QueryRow(`SELECT skipped FROM runs WHERE id = ?`, run.ID).Scan(&skipped)
 	if skipped != 1 {
 		t.Errorf("runs.skipped = %d, want 1 (the hard skip)", skipped)
+	}
+}
+
+// TestFirstStartSince: the earliest start at or after t, compared as times.
+func TestFirstStartSince(t *testing.T) {
+	ctx := context.Background()
+	db, _ := mustOpen(t)
+	if got, err := db.FirstStartSince(ctx, time.Time{}); err != nil || !got.IsZero() {
+		t.Fatalf("no runs: %v, %v; want the zero time", got, err)
+	}
+	r1, r2 := mustRun(t, db), mustRun(t, db)
+	if got, err := db.FirstStartSince(ctx, r1.StartedAt); err != nil || !got.Equal(r1.StartedAt) {
+		t.Errorf("since the first start: %v, %v; want %v", got, err, r1.StartedAt)
+	}
+	if got, err := db.FirstStartSince(ctx, r1.StartedAt.Add(time.Nanosecond)); err != nil || !got.Equal(r2.StartedAt) && !r2.StartedAt.Equal(r1.StartedAt) {
+		t.Errorf("just after the first start: %v, %v; want %v", got, err, r2.StartedAt)
+	}
+	if got, err := db.FirstStartSince(ctx, r2.StartedAt.Add(time.Nanosecond)); err != nil || !got.IsZero() {
+		t.Errorf("after every start: %v, %v; want the zero time", got, err)
 	}
 }

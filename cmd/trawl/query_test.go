@@ -81,7 +81,7 @@ func fixtureDB(t *testing.T) string {
 
 	r1, err := db.StartRun(ctx, "crawl", []byte(`{}`))
 	must(err)
-	_, err = db.AddURLs(ctx, r1.ID, []record.NewURL{{URL: "http://a.test/", Host: fixtureHost, Via: "seed"}})
+	_, err = db.Commit(ctx, r1.ID, record.Batch{Outcomes: []record.Outcome{{Discovered: []record.NewURL{{URL: "http://a.test/", Host: fixtureHost, Via: "seed"}}}}})
 	must(err)
 	seed := queued(1)[0]
 	commit(r1.ID, record.Outcome{Job: seed, State: record.StateDone,
@@ -106,7 +106,7 @@ func fixtureDB(t *testing.T) string {
 
 	r2, err := db.StartRun(ctx, "refresh", []byte(`{}`))
 	must(err)
-	_, err = db.AddURLs(ctx, r2.ID, []record.NewURL{{URL: "http://a.test/", Host: fixtureHost, Via: "seed"}})
+	_, err = db.Commit(ctx, r2.ID, record.Batch{Outcomes: []record.Outcome{{Discovered: []record.NewURL{{URL: "http://a.test/", Host: fixtureHost, Via: "seed"}}}}})
 	must(err)
 	seed = queued(1)[0]
 	commit(r2.ID, record.Outcome{Job: seed, State: record.StateDone,
