@@ -456,12 +456,3 @@ func retryBusy(ctx context.Context, f func() error) error {
 
 // isBusy reports whether err is SQLite's SQLITE_BUSY (or an extended code of it).
 func isBusy(err error) bool { return sqliteCode(err) == sqliteBusy }
-
-// timeLayout is how the store writes times: RFC 3339 in UTC with all nine
-// fraction digits. Times are compared as text in SQL (fetched_at < cutoff),
-// and time.RFC3339Nano trims trailing zeros, so that "…:00.5Z" sorted after
-// "…:00.55Z". Fixed width sorts as time does; time.RFC3339Nano parses it.
-const timeLayout = "2006-01-02T15:04:05.000000000Z07:00"
-
-// formatTime formats t for storage.
-func formatTime(t time.Time) string { return t.UTC().Format(timeLayout) }

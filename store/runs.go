@@ -82,15 +82,6 @@ func (db *DB) EndRun(ctx context.Context, id int64, status string) error {
 	return nil
 }
 
-// AbandonQueue takes every queued URL out of the queue (state skipped, reason
-// "abandoned"), keeping its history, so that --fresh starts over from the seeds.
-func (db *DB) AbandonQueue(ctx context.Context) error {
-	if _, err := db.w.ExecContext(ctx, `UPDATE urls SET state = 'skipped', reason = 'abandoned' WHERE state = 'queued'`); err != nil {
-		return fmt.Errorf("store: abandon queue of %s: %w", db.path, err)
-	}
-	return nil
-}
-
 // FirstStartSince returns the start of the earliest run that started at or
 // after t, or the zero time when none did. It compares in Go, not in SQL:
 // RFC 3339 text with trimmed fractions does not sort as time does.
