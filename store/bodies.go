@@ -41,23 +41,23 @@ func (db *DB) ReplaceItems(ctx context.Context, sets []record.ItemSet) error {
 	defer db.mu.Unlock()
 	tx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("store: replace items in %s: %w", db.path, err)
+		return db.diskFull(fmt.Errorf("store: replace items in %s: %w", db.path, err))
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
 	for _, s := range sets {
 		for _, r := range s.Rules {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM items WHERE fetch_id = ? AND rule = ?`, s.FetchID, r); err != nil {
-				return fmt.Errorf("store: replace items of fetch %d: %w", s.FetchID, err)
+				return db.diskFull(fmt.Errorf("store: replace items of fetch %d: %w", s.FetchID, err))
 			}
 		}
 		for i, it := range s.Items {
 			if _, err := tx.ExecContext(ctx, insertItem, s.RunID, s.URLID, s.FetchID, it.Rule, i, nullBytes(it.Data), nullStr(it.Miss)); err != nil {
-				return fmt.Errorf("store: replace items of fetch %d: %w", s.FetchID, err)
+				return db.diskFull(fmt.Errorf("store: replace items of fetch %d: %w", s.FetchID, err))
 			}
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("store: replace items in %s: %w", db.path, err)
+		return db.diskFull(fmt.Errorf("store: replace items in %s: %w", db.path, err))
 	}
 	return nil
 }

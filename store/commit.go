@@ -19,8 +19,15 @@ import (
 // two commits loses nothing that was committed and leaves every other URL
 // queued. An Outcome with a zero Job only adds its Discovered URLs. Host skips
 // apply after the outcomes, so they also cover URLs the same batch discovered.
-// What each outcome adds to the counters is its record.Outcome.Tally.
+// What each outcome adds to the counters is its record.Outcome.Tally. A
+// full disk (or MaxSize) fails the commit with an error that matches
+// ErrDiskFull.
 func (db *DB) Commit(ctx context.Context, runID int64, b record.Batch) (record.CommitResult, error) {
+	res, err := db.commit(ctx, runID, b)
+	return res, db.diskFull(err)
+}
+
+func (db *DB) commit(ctx context.Context, runID int64, b record.Batch) (record.CommitResult, error) {
 	db.mu.Lock()
 	defer db.mu.Unlock()
 	if err := db.loadLocked(ctx, runID); err != nil {

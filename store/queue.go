@@ -101,7 +101,7 @@ func (db *DB) RequeueStale(ctx context.Context, runID int64, cutoff time.Time, r
 			OR (state = 'skipped' AND reason IN (SELECT value FROM json_each(?3))))`,
 		runID, formatTime(cutoff), reasons)
 	if err != nil {
-		return 0, fmt.Errorf("store: queue stale URLs in %s: %w", db.path, err)
+		return 0, db.diskFull(fmt.Errorf("store: queue stale URLs in %s: %w", db.path, err))
 	}
 	db.dropSeen() // the requeued URLs now belong to this run
 	return res.RowsAffected()
@@ -111,7 +111,7 @@ func (db *DB) RequeueStale(ctx context.Context, runID int64, cutoff time.Time, r
 // "abandoned"), keeping its history, so that --fresh starts over from the seeds.
 func (db *DB) AbandonQueue(ctx context.Context) error {
 	if _, err := db.w.ExecContext(ctx, `UPDATE urls SET state = 'skipped', reason = 'abandoned' WHERE state = 'queued'`); err != nil {
-		return fmt.Errorf("store: abandon queue of %s: %w", db.path, err)
+		return db.diskFull(fmt.Errorf("store: abandon queue of %s: %w", db.path, err))
 	}
 	return nil
 }

@@ -51,11 +51,11 @@ func (db *DB) StartRun(ctx context.Context, kind string, config []byte) (*record
 	res, err := db.w.ExecContext(ctx, `INSERT INTO runs(started_at, updated_at, status, kind, config) VALUES (?, ?, 'running', ?, ?)`,
 		now, now, kind, string(config))
 	if err != nil {
-		return nil, fmt.Errorf("store: start run in %s: %w", db.path, err)
+		return nil, db.diskFull(fmt.Errorf("store: start run in %s: %w", db.path, err))
 	}
 	id, err := res.LastInsertId()
 	if err != nil {
-		return nil, fmt.Errorf("store: start run in %s: %w", db.path, err)
+		return nil, db.diskFull(fmt.Errorf("store: start run in %s: %w", db.path, err))
 	}
 	return db.GetRun(ctx, id)
 }
@@ -66,7 +66,7 @@ func (db *DB) ResumeRun(ctx context.Context, id int64, config []byte) error {
 	_, err := db.w.ExecContext(ctx, `UPDATE runs SET status = 'running', finished_at = NULL, resumes = resumes + 1,
 		config = ?, updated_at = ? WHERE id = ?`, string(config), formatTime(time.Now()), id)
 	if err != nil {
-		return fmt.Errorf("store: resume run %d in %s: %w", id, db.path, err)
+		return db.diskFull(fmt.Errorf("store: resume run %d in %s: %w", id, db.path, err))
 	}
 	return nil
 }
@@ -77,7 +77,7 @@ func (db *DB) EndRun(ctx context.Context, id int64, status string) error {
 	_, err := db.w.ExecContext(ctx, `UPDATE runs SET status = ?, finished_at = ?, updated_at = ? WHERE id = ?`,
 		status, now, now, id)
 	if err != nil {
-		return fmt.Errorf("store: end run %d in %s: %w", id, db.path, err)
+		return db.diskFull(fmt.Errorf("store: end run %d in %s: %w", id, db.path, err))
 	}
 	return nil
 }

@@ -606,3 +606,42 @@ func TestFirstStartSince(t *testing.T) {
 		t.Errorf("after every start: %v, %v; want the zero time", got, err)
 	}
 }
+
+// TestFullDiskIsErrDiskFull fills a capped database: the commit that does
+// not fit fails with ErrDiskFull naming the file, and takes nothing with it.
+func TestFullDiskIsErrDiskFull(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "full.db")
+	db, err := Open(ctx, path, MaxSize(400<<10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	run := mustRun(t, db)
+	text := strings.Repeat("words that fill the file ", 400)
+	var committed int
+	for i := range 1000 {
+		u := "http://a.test/" + strconv.Itoa(i)
+		_, err = db.Commit(ctx, run.ID, record.Batch{Outcomes: []record.Outcome{{
+			Job: record.Job{ID: record.URLID(u), URL: u, Host: hostA}, State: record.StateDone,
+			Fetch: &record.Fetch{At: time.Now(), Status: 200, MainText: text}}}})
+		if err != nil {
+			break
+		}
+		committed++
+	}
+	if !errors.Is(err, ErrDiskFull) || !strings.Contains(err.Error(), path) {
+		t.Fatalf("after %d commits: %v; want ErrDiskFull naming %s", committed, err, path)
+	}
+	if committed == 0 {
+		t.Fatal("the first commit did not fit; the test proves nothing")
+	}
+	var fetches, pages int
+	db.r.QueryRow(`SELECT (SELECT count(*) FROM fetches), (SELECT pages FROM runs WHERE id = ?)`, run.ID).Scan(&fetches, &pages)
+	if fetches != committed || pages != committed {
+		t.Errorf("fetches %d, run pages %d; want the %d commits that fit", fetches, pages, committed)
+	}
+	if err := db.EndRun(ctx, run.ID, record.RunFailed); err != nil && !errors.Is(err, ErrDiskFull) {
+		t.Errorf("EndRun on a full database: %v", err)
+	}
+}
