@@ -75,6 +75,8 @@ type commit struct {
 	newHosts map[string]int64
 	seq      int64
 
+	stmts map[*sql.Stmt]*sql.Stmt // the prepared statements bound to tx
+
 	res        record.CommitResult
 	retries    int64 // what res does not count: see record.Tally
 	discovered int64 // URLs newly queued, also those a host skip takes out again
@@ -83,7 +85,7 @@ type commit struct {
 
 func (db *DB) newCommit(tx *sql.Tx, runID int64, cutoff time.Time) *commit {
 	return &commit{db: db, tx: tx, runID: runID, cutoff: cutoff, now: formatTime(time.Now()),
-		newIDs: map[int64]struct{}{}, newHosts: map[string]int64{}, seq: db.seq,
+		newIDs: map[int64]struct{}{}, newHosts: map[string]int64{}, seq: db.seq, stmts: map[*sql.Stmt]*sql.Stmt{},
 		res: record.CommitResult{NewByHost: map[string]int{}}}
 }
 
@@ -99,8 +101,16 @@ func (db *DB) keep(c *commit) {
 	db.seq = c.seq
 }
 
-// stmt binds one of the prepared statements to the transaction.
-func (c *commit) stmt(ctx context.Context, s *sql.Stmt) *sql.Stmt { return c.tx.StmtContext(ctx, s) }
+// stmt returns one of the prepared statements bound to the transaction,
+// binding it once per transaction rather than once per row.
+func (c *commit) stmt(ctx context.Context, s *sql.Stmt) *sql.Stmt {
+	bound, ok := c.stmts[s]
+	if !ok {
+		bound = c.tx.StmtContext(ctx, s)
+		c.stmts[s] = bound
+	}
+	return bound
+}
 
 // recordOutcome stores what one job produced: the URLs it discovered, the
 // cookies it received, its fetch and the URL's new state, and counts it.
