@@ -109,12 +109,13 @@ func (db *DB) FirstStartSince(ctx context.Context, t time.Time) (time.Time, erro
 }
 
 // RunSucceeded reports whether run id has at least one successful response: a
-// 2xx, or a 304 that confirmed a stored copy. A run without one crawled a dead
-// site (unreachable, robots.txt denying everything, every page failing).
+// 2xx, or a 304 that confirmed a stored copy (fetches.content_status). A run
+// without one crawled a dead site (unreachable, robots.txt denying
+// everything, every page failing).
 func (db *DB) RunSucceeded(ctx context.Context, id int64) (bool, error) {
 	var ok bool
 	err := db.r.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM fetches
-		WHERE run_id = ? AND (status BETWEEN 200 AND 299 OR status = 304))`, id).Scan(&ok)
+		WHERE run_id = ? AND content_status BETWEEN 200 AND 299)`, id).Scan(&ok)
 	if err != nil {
 		return false, fmt.Errorf("store: read outcomes of run %d in %s: %w", id, db.path, err)
 	}

@@ -645,3 +645,32 @@ func TestFullDiskIsErrDiskFull(t *testing.T) {
 		t.Errorf("EndRun on a full database: %v", err)
 	}
 }
+
+// TestRunSucceededCountsA304OnlyForAStoredCopy: a 304 is a success when it
+// confirmed the stored copy, not when a server answers 304 to a plain GET
+// (there is no copy: nothing was fetched).
+func TestRunSucceededCountsA304OnlyForAStoredCopy(t *testing.T) {
+	ctx := context.Background()
+	db, _ := mustOpen(t)
+	cases := []struct {
+		status int
+		change string
+		want   bool
+	}{{304, "new", false}, {304, "unchanged", true}, {200, "new", true}, {404, "new", false}}
+	for _, c := range cases {
+		run := mustRun(t, db)
+		u := "http://a.test/" + strconv.Itoa(int(run.ID))
+		if _, err := addURLs(t, db, run.ID, []record.NewURL{nu(u, 0)}); err != nil {
+			t.Fatal(err)
+		}
+		_, err := db.Commit(ctx, run.ID, record.Batch{Outcomes: []record.Outcome{{
+			Job: record.Job{ID: record.URLID(u), URL: u, Host: hostA}, State: record.StateDone,
+			Fetch: &record.Fetch{At: time.Now(), Status: c.status, Change: c.change}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := db.RunSucceeded(ctx, run.ID); err != nil || got != c.want {
+			t.Errorf("a run whose one response is %d (%s): RunSucceeded = %v, %v; want %v", c.status, c.change, got, err, c.want)
+		}
+	}
+}
