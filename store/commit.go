@@ -89,18 +89,6 @@ func (db *DB) newCommit(tx *sql.Tx, runID int64, cutoff time.Time) *commit {
 		res: record.CommitResult{NewByHost: map[string]int{}}}
 }
 
-// keep adds what the committed transaction c stored to the caches.
-// Callers hold db.mu.
-func (db *DB) keep(c *commit) {
-	for id := range c.newIDs {
-		db.seen.add(id)
-	}
-	for h, id := range c.newHosts {
-		db.hostID[h] = id
-	}
-	db.seq = c.seq
-}
-
 // stmt returns one of the prepared statements bound to the transaction,
 // binding it once per transaction rather than once per row.
 func (c *commit) stmt(ctx context.Context, s *sql.Stmt) *sql.Stmt {
@@ -396,64 +384,4 @@ func appendOutlinks(b []byte, links []record.Link) []byte {
 		b = append(b, ']')
 	}
 	return append(b, ']')
-}
-
-// The write-side caches. A URL is fetched at most once per run: the seen set
-// holds the ids of the URLs that belong to the run Commit writes, so that a
-// rediscovered URL costs no statement. They are loaded by the first Commit of
-// a run and dropped when another run's URLs change (RequeueStale).
-
-// loadLocked fills the write-side caches for run runID and prepares the
-// statements on first use. Callers hold db.mu.
-func (db *DB) loadLocked(ctx context.Context, runID int64) error {
-	if db.seen != nil && db.seenRun == runID {
-		return nil
-	}
-	if db.w == nil {
-		return fmt.Errorf("store: %s is open read-only", db.path)
-	}
-	db.dropSeen() // a set of another run
-	seen, err := db.loadSeen(ctx, runID)
-	if err != nil {
-		return err
-	}
-	if err := db.w.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM urls`).Scan(&db.seq); err != nil {
-		seen.free()
-		return fmt.Errorf("store: load frontier sequence from %s: %w", db.path, err)
-	}
-	db.seen, db.seenRun, db.soft = seen, runID, map[int64]string{}
-	return db.prepareLocked(ctx)
-}
-
-// loadSeen reads the ids of run runID's URLs into a new set. On an error the
-// set is freed (its table is outside the Go heap).
-func (db *DB) loadSeen(ctx context.Context, runID int64) (*idSet, error) {
-	seen := &idSet{}
-	fail := func(err error) (*idSet, error) {
-		seen.free()
-		return nil, fmt.Errorf("store: load URL ids from %s: %w", db.path, err)
-	}
-	rows, err := db.w.QueryContext(ctx, `SELECT id FROM urls WHERE run_id = ?`, runID)
-	if err != nil {
-		return fail(err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return fail(err)
-		}
-		seen.add(id)
-	}
-	if err := rows.Err(); err != nil {
-		return fail(err)
-	}
-	return seen, nil
-}
-
-// dropSeen forgets the seen set (its table is outside the Go heap, so it is
-// freed here). Callers hold db.mu.
-func (db *DB) dropSeen() {
-	db.seen.free()
-	db.seen, db.soft = nil, nil
 }
