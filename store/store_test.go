@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -672,5 +674,76 @@ func TestRunSucceededCountsA304OnlyForAStoredCopy(t *testing.T) {
 		if got, err := db.RunSucceeded(ctx, run.ID); err != nil || got != c.want {
 			t.Errorf("a run whose one response is %d (%s): RunSucceeded = %v, %v; want %v", c.status, c.change, got, err, c.want)
 		}
+	}
+}
+
+// TestRefreshDueRuleIsOneRule: a refresh queues the same URLs whether they
+// come back through RequeueStale (at its start) or through Commit (when a
+// link or sitemap finds them again): those fetched before the cutoff, those
+// never fetched successfully, and those whose sitemap lastmod is newer than
+// their fetch.
+func TestRefreshDueRuleIsOneRule(t *testing.T) {
+	ctx := context.Background()
+	cutoff := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+	lastmod := map[string]string{"http://a.test/changed": "2026-06-01T15:00:00Z"}
+	history := func(t *testing.T) (*DB, int64, []record.NewURL) {
+		db, _ := mustOpen(t)
+		r1 := mustRun(t, db)
+		var found []record.NewURL
+		for _, u := range []string{"http://a.test/old", "http://a.test/new", "http://a.test/failed", "http://a.test/changed"} {
+			n := nu(u, 0)
+			n.LastMod = lastmod[u]
+			found = append(found, n)
+		}
+		if _, err := addURLs(t, db, r1.ID, found); err != nil {
+			t.Fatal(err)
+		}
+		at := map[string]time.Time{"http://a.test/old": cutoff.Add(-time.Hour)}
+		var outs []record.Outcome
+		for _, n := range found {
+			o := record.Outcome{Job: record.Job{ID: record.URLID(n.URL), URL: n.URL, Host: hostA}, State: record.StateDone,
+				Fetch: &record.Fetch{At: cmp.Or(at[n.URL], cutoff.Add(time.Hour)), Status: 200}}
+			if n.URL == "http://a.test/failed" {
+				o.State, o.Fetch = record.StateFailed, &record.Fetch{At: cutoff.Add(-time.Hour), ErrorClass: "connect"}
+			}
+			outs = append(outs, o)
+		}
+		if _, err := db.Commit(ctx, r1.ID, record.Batch{Outcomes: outs}); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.EndRun(ctx, r1.ID, record.RunFinished); err != nil {
+			t.Fatal(err)
+		}
+		return db, mustRun(t, db).ID, found
+	}
+	queued := func(db *DB) []string {
+		jobs, err := db.QueuedURLs(ctx, hostA, 10, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var urls []string
+		for _, j := range jobs {
+			urls = append(urls, j.URL)
+		}
+		slices.Sort(urls)
+		return urls
+	}
+	want := []string{"http://a.test/changed", "http://a.test/failed", "http://a.test/old"}
+
+	db, r2, _ := history(t)
+	if n, err := db.RequeueStale(ctx, r2, cutoff, nil); err != nil || n != 3 {
+		t.Fatalf("RequeueStale = %d, %v; want 3", n, err)
+	}
+	if got := queued(db); !slices.Equal(got, want) {
+		t.Errorf("queued by RequeueStale: %v, want %v", got, want)
+	}
+
+	db, r2, found := history(t)
+	res, err := db.Commit(ctx, r2, record.Batch{Outcomes: []record.Outcome{{Discovered: found}}, Cutoff: cutoff})
+	if err != nil || res.NewByHost[hostA] != 3 {
+		t.Fatalf("rediscovery = %+v, %v; want 3 queued", res, err)
+	}
+	if got := queued(db); !slices.Equal(got, want) {
+		t.Errorf("queued by Commit: %v, want %v", got, want)
 	}
 }
