@@ -24,6 +24,10 @@ var (
 	ErrNewerSchema = errors.New("database schema is newer than this trawl")
 	// ErrLocked means another live process holds the run lock.
 	ErrLocked = errors.New("database is locked by another trawl process")
+	// ErrDiskFull means a write failed because the disk, or the MaxSize
+	// cap, is full. The transaction in progress rolled back and everything
+	// committed before it stays, so the work can go on once there is room.
+	ErrDiskFull = errors.New("disk full")
 )
 
 // DB is a trawl database. Writes go through one connection (SQLite allows one
@@ -69,10 +73,11 @@ func dsn(path string, readOnly bool) string {
 	return path + "?" + v.Encode()
 }
 
-// SQLite result codes that openReader tells apart (the low byte of a code).
+// SQLite result codes that the store tells apart (the low byte of a code).
 const (
 	sqliteBusy     = 5  // SQLITE_BUSY: another connection holds a lock
 	sqliteReadOnly = 8  // SQLITE_READONLY, e.g. SQLITE_READONLY_DIRECTORY
+	sqliteFull     = 13 // SQLITE_FULL: the disk, or max_page_count, is full
 	sqliteCantOpen = 14 // SQLITE_CANTOPEN
 	sqliteNotADB   = 26 // SQLITE_NOTADB: the file is not an SQLite database
 )
@@ -84,6 +89,17 @@ func sqliteCode(err error) int {
 		return coded.Code() & 0xff
 	}
 	return 0
+}
+
+// diskFull returns err so that it matches ErrDiskFull and names the
+// database when it is SQLite's SQLITE_FULL or the file system's ENOSPC;
+// any other error, and nil, it returns as it is. Callers need not know
+// SQLite's result codes.
+func (db *DB) diskFull(err error) error {
+	if err == nil || errors.Is(err, ErrDiskFull) || sqliteCode(err) != sqliteFull && !errors.Is(err, syscall.ENOSPC) {
+		return err
+	}
+	return fmt.Errorf("%w (%s): %w", ErrDiskFull, db.path, err)
 }
 
 // openReader opens a read-only pool on the existing file at path and checks,
@@ -168,8 +184,8 @@ type options struct {
 }
 
 // MaxSize caps the database file at about n bytes. Past it, writes fail as
-// they would on a full disk (SQLITE_FULL): the transaction in progress rolls
-// back and everything committed before it stays.
+// they would on a full disk (with ErrDiskFull): the transaction in progress
+// rolls back and everything committed before it stays.
 func MaxSize(n int64) Option { return func(o *options) { o.maxBytes = n } }
 
 // Open opens (creating if needed) the trawl database at path for writing and
@@ -456,12 +472,3 @@ func retryBusy(ctx context.Context, f func() error) error {
 
 // isBusy reports whether err is SQLite's SQLITE_BUSY (or an extended code of it).
 func isBusy(err error) bool { return sqliteCode(err) == sqliteBusy }
-
-// timeLayout is how the store writes times: RFC 3339 in UTC with all nine
-// fraction digits. Times are compared as text in SQL (fetched_at < cutoff),
-// and time.RFC3339Nano trims trailing zeros, so that "…:00.5Z" sorted after
-// "…:00.55Z". Fixed width sorts as time does; time.RFC3339Nano parses it.
-const timeLayout = "2006-01-02T15:04:05.000000000Z07:00"
-
-// formatTime formats t for storage.
-func formatTime(t time.Time) string { return t.UTC().Format(timeLayout) }

@@ -69,7 +69,7 @@ func (db *DB) Lock(ctx context.Context) error {
 	pid := os.Getpid()
 	tx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("store: lock %s: %w", db.path, err)
+		return db.diskFull(fmt.Errorf("store: lock %s: %w", db.path, err))
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
 	var holder LockError
@@ -79,7 +79,7 @@ func (db *DB) Lock(ctx context.Context) error {
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 	case err != nil:
-		return fmt.Errorf("store: lock %s: %w", db.path, err)
+		return db.diskFull(fmt.Errorf("store: lock %s: %w", db.path, err))
 	case holder.PID == pid && holder.Hostname == host:
 		// Ours already.
 	case holder.Hostname != host || alive(holder.PID, start):
@@ -91,10 +91,10 @@ func (db *DB) Lock(ctx context.Context) error {
 	_, err = tx.ExecContext(ctx, `INSERT OR REPLACE INTO run_lock(id, pid, pid_start, hostname, since) VALUES (1, ?, ?, ?, ?)`,
 		pid, processStart(pid), host, formatTime(time.Now()))
 	if err != nil {
-		return fmt.Errorf("store: lock %s: %w", db.path, err)
+		return db.diskFull(fmt.Errorf("store: lock %s: %w", db.path, err))
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("store: lock %s: %w", db.path, err)
+		return db.diskFull(fmt.Errorf("store: lock %s: %w", db.path, err))
 	}
 	return nil
 }
@@ -119,7 +119,7 @@ func (db *DB) LockHeld(ctx context.Context) (bool, error) {
 // Unlock releases the run lock if this process holds it.
 func (db *DB) Unlock(ctx context.Context) error {
 	if _, err := db.w.ExecContext(ctx, `DELETE FROM run_lock WHERE pid = ?`, os.Getpid()); err != nil {
-		return fmt.Errorf("store: unlock %s: %w", db.path, err)
+		return db.diskFull(fmt.Errorf("store: unlock %s: %w", db.path, err))
 	}
 	return nil
 }

@@ -45,35 +45,17 @@ func (db *DB) GetRun(ctx context.Context, id int64) (*record.Run, error) {
 	return r, nil
 }
 
-// Runs returns every run, oldest first.
-func (db *DB) Runs(ctx context.Context) ([]*record.Run, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT `+runCols+` FROM runs ORDER BY id`)
-	if err != nil {
-		return nil, fmt.Errorf("store: list runs of %s: %w", db.path, err)
-	}
-	defer rows.Close()
-	var runs []*record.Run
-	for rows.Next() {
-		r, err := scanRun(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: list runs of %s: %w", db.path, err)
-		}
-		runs = append(runs, r)
-	}
-	return runs, rows.Err()
-}
-
 // StartRun inserts a new running run with the given kind and configuration.
 func (db *DB) StartRun(ctx context.Context, kind string, config []byte) (*record.Run, error) {
 	now := formatTime(time.Now())
 	res, err := db.w.ExecContext(ctx, `INSERT INTO runs(started_at, updated_at, status, kind, config) VALUES (?, ?, 'running', ?, ?)`,
 		now, now, kind, string(config))
 	if err != nil {
-		return nil, fmt.Errorf("store: start run in %s: %w", db.path, err)
+		return nil, db.diskFull(fmt.Errorf("store: start run in %s: %w", db.path, err))
 	}
 	id, err := res.LastInsertId()
 	if err != nil {
-		return nil, fmt.Errorf("store: start run in %s: %w", db.path, err)
+		return nil, db.diskFull(fmt.Errorf("store: start run in %s: %w", db.path, err))
 	}
 	return db.GetRun(ctx, id)
 }
@@ -84,7 +66,7 @@ func (db *DB) ResumeRun(ctx context.Context, id int64, config []byte) error {
 	_, err := db.w.ExecContext(ctx, `UPDATE runs SET status = 'running', finished_at = NULL, resumes = resumes + 1,
 		config = ?, updated_at = ? WHERE id = ?`, string(config), formatTime(time.Now()), id)
 	if err != nil {
-		return fmt.Errorf("store: resume run %d in %s: %w", id, db.path, err)
+		return db.diskFull(fmt.Errorf("store: resume run %d in %s: %w", id, db.path, err))
 	}
 	return nil
 }
@@ -95,16 +77,7 @@ func (db *DB) EndRun(ctx context.Context, id int64, status string) error {
 	_, err := db.w.ExecContext(ctx, `UPDATE runs SET status = ?, finished_at = ?, updated_at = ? WHERE id = ?`,
 		status, now, now, id)
 	if err != nil {
-		return fmt.Errorf("store: end run %d in %s: %w", id, db.path, err)
-	}
-	return nil
-}
-
-// AbandonQueue takes every queued URL out of the queue (state skipped, reason
-// "abandoned"), keeping its history, so that --fresh starts over from the seeds.
-func (db *DB) AbandonQueue(ctx context.Context) error {
-	if _, err := db.w.ExecContext(ctx, `UPDATE urls SET state = 'skipped', reason = 'abandoned' WHERE state = 'queued'`); err != nil {
-		return fmt.Errorf("store: abandon queue of %s: %w", db.path, err)
+		return db.diskFull(fmt.Errorf("store: end run %d in %s: %w", id, db.path, err))
 	}
 	return nil
 }
@@ -113,26 +86,36 @@ func (db *DB) AbandonQueue(ctx context.Context) error {
 // after t, or the zero time when none did. It compares in Go, not in SQL:
 // RFC 3339 text with trimmed fractions does not sort as time does.
 func (db *DB) FirstStartSince(ctx context.Context, t time.Time) (time.Time, error) {
-	runs, err := db.Runs(ctx)
+	rows, err := db.r.QueryContext(ctx, `SELECT started_at FROM runs`)
 	if err != nil {
-		return time.Time{}, err
+		return time.Time{}, fmt.Errorf("store: read run starts of %s: %w", db.path, err)
 	}
+	defer rows.Close()
 	var first time.Time
-	for _, r := range runs {
-		if !r.StartedAt.Before(t) && (first.IsZero() || r.StartedAt.Before(first)) {
-			first = r.StartedAt
+	for rows.Next() {
+		var text string
+		if err := rows.Scan(&text); err != nil {
+			return time.Time{}, fmt.Errorf("store: read run starts of %s: %w", db.path, err)
 		}
+		started, _ := time.Parse(time.RFC3339Nano, text)
+		if !started.Before(t) && (first.IsZero() || started.Before(first)) {
+			first = started
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return time.Time{}, fmt.Errorf("store: read run starts of %s: %w", db.path, err)
 	}
 	return first, nil
 }
 
 // RunSucceeded reports whether run id has at least one successful response: a
-// 2xx, or a 304 that confirmed a stored copy. A run without one crawled a dead
-// site (unreachable, robots.txt denying everything, every page failing).
+// 2xx, or a 304 that confirmed a stored copy (fetches.content_status). A run
+// without one crawled a dead site (unreachable, robots.txt denying
+// everything, every page failing).
 func (db *DB) RunSucceeded(ctx context.Context, id int64) (bool, error) {
 	var ok bool
 	err := db.r.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM fetches
-		WHERE run_id = ? AND (status BETWEEN 200 AND 299 OR status = 304))`, id).Scan(&ok)
+		WHERE run_id = ? AND content_status BETWEEN 200 AND 299)`, id).Scan(&ok)
 	if err != nil {
 		return false, fmt.Errorf("store: read outcomes of run %d in %s: %w", id, db.path, err)
 	}

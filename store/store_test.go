@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -38,6 +40,13 @@ func mustRun(tb testing.TB, db *DB) *record.Run {
 }
 
 const hostA = "http://a.test:80"
+
+// addURLs commits urls as discoveries without a fetch (as seeds and
+// sitemap entries are) and returns the result.
+func addURLs(tb testing.TB, db *DB, runID int64, urls []record.NewURL) (record.CommitResult, error) {
+	tb.Helper()
+	return db.Commit(context.Background(), runID, record.Batch{Outcomes: []record.Outcome{{Discovered: urls}}})
+}
 
 func nu(u string, depth int) record.NewURL {
 	return record.NewURL{URL: u, Host: hostA, Depth: depth, Via: "link"}
@@ -124,9 +133,9 @@ func TestCommitQueuesInOrderAndDeduplicates(t *testing.T) {
 	ctx := context.Background()
 	db, _ := mustOpen(t)
 	run := mustRun(t, db)
-	res, err := db.AddURLs(ctx, run.ID, []record.NewURL{nu("http://a.test/", 0)})
+	res, err := addURLs(t, db, run.ID, []record.NewURL{nu("http://a.test/", 0)})
 	if err != nil || res.NewByHost[hostA] != 1 {
-		t.Fatalf("AddURLs = %+v, %v", res, err)
+		t.Fatalf("Commit of a seed = %+v, %v", res, err)
 	}
 	jobs, err := db.QueuedURLs(ctx, hostA, 10, nil)
 	if err != nil || len(jobs) != 1 {
@@ -173,7 +182,7 @@ func TestCommitIsAtomic(t *testing.T) {
 	ctx := context.Background()
 	db, _ := mustOpen(t)
 	run := mustRun(t, db)
-	if _, err := db.AddURLs(ctx, run.ID, []record.NewURL{nu("http://a.test/", 0)}); err != nil {
+	if _, err := addURLs(t, db, run.ID, []record.NewURL{nu("http://a.test/", 0)}); err != nil {
 		t.Fatal(err)
 	}
 	jobs, _ := db.QueuedURLs(ctx, hostA, 1, nil)
@@ -199,7 +208,7 @@ func TestNewRunRequeuesKnownURLs(t *testing.T) {
 	ctx := context.Background()
 	db, _ := mustOpen(t)
 	r1 := mustRun(t, db)
-	db.AddURLs(ctx, r1.ID, []record.NewURL{nu("http://a.test/", 0)})
+	addURLs(t, db, r1.ID, []record.NewURL{nu("http://a.test/", 0)})
 	jobs, _ := db.QueuedURLs(ctx, hostA, 1, nil)
 	if _, err := db.Commit(ctx, r1.ID, record.Batch{Outcomes: []record.Outcome{{Job: jobs[0], State: record.StateDone, Fetch: &record.Fetch{At: time.Now(), Status: 200}}}}); err != nil {
 		t.Fatal(err)
@@ -208,7 +217,7 @@ func TestNewRunRequeuesKnownURLs(t *testing.T) {
 		t.Fatal(err)
 	}
 	r2 := mustRun(t, db)
-	res, err := db.AddURLs(ctx, r2.ID, []record.NewURL{nu("http://a.test/", 0)})
+	res, err := addURLs(t, db, r2.ID, []record.NewURL{nu("http://a.test/", 0)})
 	if err != nil || res.NewByHost[hostA] != 1 {
 		t.Fatalf("seed in a new run: %+v, %v", res, err)
 	}
@@ -222,7 +231,7 @@ func TestSkipHostAndHostState(t *testing.T) {
 	ctx := context.Background()
 	db, _ := mustOpen(t)
 	run := mustRun(t, db)
-	db.AddURLs(ctx, run.ID, []record.NewURL{nu("http://a.test/", 0), nu("http://a.test/2", 1)})
+	addURLs(t, db, run.ID, []record.NewURL{nu("http://a.test/", 0), nu("http://a.test/2", 1)})
 	until := time.Now().Add(time.Hour).UTC().Truncate(time.Millisecond)
 	_, err := db.Commit(ctx, run.ID, record.Batch{
 		Hosts: []record.HostState{{Host: hostA, RobotsStatus: "ok", CrawlDelay: 2 * time.Second, Delay: 2 * time.Second, BackoffUntil: until}},
@@ -313,7 +322,7 @@ func TestRobotsBodyKeptAcrossHostUpdates(t *testing.T) {
 	ctx := context.Background()
 	db, _ := mustOpen(t)
 	run := mustRun(t, db)
-	db.AddURLs(ctx, run.ID, []record.NewURL{nu("http://a.test/", 0)})
+	addURLs(t, db, run.ID, []record.NewURL{nu("http://a.test/", 0)})
 	body := []byte("User-agent: *\nDisallow: /private\n")
 	commit := func(h record.HostState) {
 		t.Helper()
@@ -560,10 +569,10 @@ func TestSoftSkipIsQueuedWhenFoundAgain(t *testing.T) {
 	run := mustRun(t, db)
 	soft, hard := nu("http://a.test/soft", 2), nu("http://a.test/hard", 2)
 	soft.Skip, soft.Soft, hard.Skip = "trap", true, "out-of-scope"
-	if _, err := db.AddURLs(ctx, run.ID, []record.NewURL{soft, hard}); err != nil {
+	if _, err := addURLs(t, db, run.ID, []record.NewURL{soft, hard}); err != nil {
 		t.Fatal(err)
 	}
-	res, err := db.AddURLs(ctx, run.ID, []record.NewURL{nu("http://a.test/soft", 1), nu("http://a.test/hard", 1)})
+	res, err := addURLs(t, db, run.ID, []record.NewURL{nu("http://a.test/soft", 1), nu("http://a.test/hard", 1)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -578,5 +587,163 @@ func TestSoftSkipIsQueuedWhenFoundAgain(t *testing.T) {
 	db.r.QueryRow(`SELECT skipped FROM runs WHERE id = ?`, run.ID).Scan(&skipped)
 	if skipped != 1 {
 		t.Errorf("runs.skipped = %d, want 1 (the hard skip)", skipped)
+	}
+}
+
+// TestFirstStartSince: the earliest start at or after t, compared as times.
+func TestFirstStartSince(t *testing.T) {
+	ctx := context.Background()
+	db, _ := mustOpen(t)
+	if got, err := db.FirstStartSince(ctx, time.Time{}); err != nil || !got.IsZero() {
+		t.Fatalf("no runs: %v, %v; want the zero time", got, err)
+	}
+	r1, r2 := mustRun(t, db), mustRun(t, db)
+	if got, err := db.FirstStartSince(ctx, r1.StartedAt); err != nil || !got.Equal(r1.StartedAt) {
+		t.Errorf("since the first start: %v, %v; want %v", got, err, r1.StartedAt)
+	}
+	if got, err := db.FirstStartSince(ctx, r1.StartedAt.Add(time.Nanosecond)); err != nil || !got.Equal(r2.StartedAt) && !r2.StartedAt.Equal(r1.StartedAt) {
+		t.Errorf("just after the first start: %v, %v; want %v", got, err, r2.StartedAt)
+	}
+	if got, err := db.FirstStartSince(ctx, r2.StartedAt.Add(time.Nanosecond)); err != nil || !got.IsZero() {
+		t.Errorf("after every start: %v, %v; want the zero time", got, err)
+	}
+}
+
+// TestFullDiskIsErrDiskFull fills a capped database: the commit that does
+// not fit fails with ErrDiskFull naming the file, and takes nothing with it.
+func TestFullDiskIsErrDiskFull(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "full.db")
+	db, err := Open(ctx, path, MaxSize(400<<10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	run := mustRun(t, db)
+	text := strings.Repeat("words that fill the file ", 400)
+	var committed int
+	for i := range 1000 {
+		u := "http://a.test/" + strconv.Itoa(i)
+		_, err = db.Commit(ctx, run.ID, record.Batch{Outcomes: []record.Outcome{{
+			Job: record.Job{ID: record.URLID(u), URL: u, Host: hostA}, State: record.StateDone,
+			Fetch: &record.Fetch{At: time.Now(), Status: 200, MainText: text}}}})
+		if err != nil {
+			break
+		}
+		committed++
+	}
+	if !errors.Is(err, ErrDiskFull) || !strings.Contains(err.Error(), path) {
+		t.Fatalf("after %d commits: %v; want ErrDiskFull naming %s", committed, err, path)
+	}
+	if committed == 0 {
+		t.Fatal("the first commit did not fit; the test proves nothing")
+	}
+	var fetches, pages int
+	db.r.QueryRow(`SELECT (SELECT count(*) FROM fetches), (SELECT pages FROM runs WHERE id = ?)`, run.ID).Scan(&fetches, &pages)
+	if fetches != committed || pages != committed {
+		t.Errorf("fetches %d, run pages %d; want the %d commits that fit", fetches, pages, committed)
+	}
+	if err := db.EndRun(ctx, run.ID, record.RunFailed); err != nil && !errors.Is(err, ErrDiskFull) {
+		t.Errorf("EndRun on a full database: %v", err)
+	}
+}
+
+// TestRunSucceededCountsA304OnlyForAStoredCopy: a 304 is a success when it
+// confirmed the stored copy, not when a server answers 304 to a plain GET
+// (there is no copy: nothing was fetched).
+func TestRunSucceededCountsA304OnlyForAStoredCopy(t *testing.T) {
+	ctx := context.Background()
+	db, _ := mustOpen(t)
+	cases := []struct {
+		status int
+		change string
+		want   bool
+	}{{304, "new", false}, {304, "unchanged", true}, {200, "new", true}, {404, "new", false}}
+	for _, c := range cases {
+		run := mustRun(t, db)
+		u := "http://a.test/" + strconv.Itoa(int(run.ID))
+		if _, err := addURLs(t, db, run.ID, []record.NewURL{nu(u, 0)}); err != nil {
+			t.Fatal(err)
+		}
+		_, err := db.Commit(ctx, run.ID, record.Batch{Outcomes: []record.Outcome{{
+			Job: record.Job{ID: record.URLID(u), URL: u, Host: hostA}, State: record.StateDone,
+			Fetch: &record.Fetch{At: time.Now(), Status: c.status, Change: c.change}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := db.RunSucceeded(ctx, run.ID); err != nil || got != c.want {
+			t.Errorf("a run whose one response is %d (%s): RunSucceeded = %v, %v; want %v", c.status, c.change, got, err, c.want)
+		}
+	}
+}
+
+// TestRefreshDueRuleIsOneRule: a refresh queues the same URLs whether they
+// come back through RequeueStale (at its start) or through Commit (when a
+// link or sitemap finds them again): those fetched before the cutoff, those
+// never fetched successfully, and those whose sitemap lastmod is newer than
+// their fetch.
+func TestRefreshDueRuleIsOneRule(t *testing.T) {
+	ctx := context.Background()
+	cutoff := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+	lastmod := map[string]string{"http://a.test/changed": "2026-06-01T15:00:00Z"}
+	history := func(t *testing.T) (*DB, int64, []record.NewURL) {
+		db, _ := mustOpen(t)
+		r1 := mustRun(t, db)
+		var found []record.NewURL
+		for _, u := range []string{"http://a.test/old", "http://a.test/new", "http://a.test/failed", "http://a.test/changed"} {
+			n := nu(u, 0)
+			n.LastMod = lastmod[u]
+			found = append(found, n)
+		}
+		if _, err := addURLs(t, db, r1.ID, found); err != nil {
+			t.Fatal(err)
+		}
+		at := map[string]time.Time{"http://a.test/old": cutoff.Add(-time.Hour)}
+		var outs []record.Outcome
+		for _, n := range found {
+			o := record.Outcome{Job: record.Job{ID: record.URLID(n.URL), URL: n.URL, Host: hostA}, State: record.StateDone,
+				Fetch: &record.Fetch{At: cmp.Or(at[n.URL], cutoff.Add(time.Hour)), Status: 200}}
+			if n.URL == "http://a.test/failed" {
+				o.State, o.Fetch = record.StateFailed, &record.Fetch{At: cutoff.Add(-time.Hour), ErrorClass: "connect"}
+			}
+			outs = append(outs, o)
+		}
+		if _, err := db.Commit(ctx, r1.ID, record.Batch{Outcomes: outs}); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.EndRun(ctx, r1.ID, record.RunFinished); err != nil {
+			t.Fatal(err)
+		}
+		return db, mustRun(t, db).ID, found
+	}
+	queued := func(db *DB) []string {
+		jobs, err := db.QueuedURLs(ctx, hostA, 10, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var urls []string
+		for _, j := range jobs {
+			urls = append(urls, j.URL)
+		}
+		slices.Sort(urls)
+		return urls
+	}
+	want := []string{"http://a.test/changed", "http://a.test/failed", "http://a.test/old"}
+
+	db, r2, _ := history(t)
+	if n, err := db.RequeueStale(ctx, r2, cutoff, nil); err != nil || n != 3 {
+		t.Fatalf("RequeueStale = %d, %v; want 3", n, err)
+	}
+	if got := queued(db); !slices.Equal(got, want) {
+		t.Errorf("queued by RequeueStale: %v, want %v", got, want)
+	}
+
+	db, r2, found := history(t)
+	res, err := db.Commit(ctx, r2, record.Batch{Outcomes: []record.Outcome{{Discovered: found}}, Cutoff: cutoff})
+	if err != nil || res.NewByHost[hostA] != 3 {
+		t.Fatalf("rediscovery = %+v, %v; want 3 queued", res, err)
+	}
+	if got := queued(db); !slices.Equal(got, want) {
+		t.Errorf("queued by Commit: %v, want %v", got, want)
 	}
 }

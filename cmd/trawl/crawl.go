@@ -16,7 +16,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -332,7 +331,7 @@ func (a *app) crawl(ctx context.Context, flags *pflag.FlagSet, cfg crawler.Confi
 		succeeded, runErr = db.RunSucceeded(context.WithoutCancel(ctx), run.ID)
 	}
 	switch {
-	case runErr != nil && isDiskFull(runErr):
+	case errors.Is(runErr, store.ErrDiskFull):
 		return &exitError{code: exitFailed, err: fmt.Errorf("run %d stopped: the disk (or --max-db-size) is full; nothing committed was lost: free space and run the same command to resume (%w)", run.ID, runErr)}
 	case runErr != nil:
 		return &exitError{code: exitFailed, err: fmt.Errorf("run %d failed: %w; fix the cause and run the same command to resume", run.ID, runErr)}
@@ -642,16 +641,6 @@ func (a *app) summary(runID int64, res crawler.Result, run *record.Run, dbPath s
 		}
 	}
 	fmt.Fprintln(a.stdout, b.String())
-}
-
-// isDiskFull reports whether err is SQLite's SQLITE_FULL (or SQLITE_IOERR from
-// a full file system).
-func isDiskFull(err error) bool {
-	var coded interface{ Code() int }
-	if errors.As(err, &coded) && coded.Code()&0xff == 13 {
-		return true
-	}
-	return errors.Is(err, syscall.ENOSPC)
 }
 
 // lockDB takes the database's run lock for this process. Another live

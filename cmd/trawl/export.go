@@ -14,6 +14,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/trawl-crawler/trawl/store"
 )
 
 // exportOptions are the export command's flags.
@@ -35,8 +37,9 @@ as JSONL (the default) or CSV. Rows are streamed: memory stays flat however
 large the export.
 
 --what pages (the default): the latest fetch of each URL fetched in the run,
-  with the columns of the pages view (url_id, url, host, ..., status, title,
-  ..., outlink_count, word_count, facts). URLs the run skipped without a
+  the run's rows of the run_pages view, with the columns of the pages view
+  (url_id, url, host, ..., status, title, ..., outlink_count, word_count,
+  facts). URLs the run skipped without a
   fetch are not pages; see the errors view for them.
 --what links: the outlinks of those same fetches: from_url, to_url, text,
   rel (to_url is empty when the target was never recorded).
@@ -80,62 +83,26 @@ FILE.tmp and leaves an existing FILE as it was).
 	return cmd
 }
 
-// pagesColumns are the columns of the pages view (store/migrations.go). The
-// export selects them from the run's fetches rather than from the view, which
-// shows each URL's latest fetch of any run; a test checks that they stay
-// equal to the view's.
-const pagesColumns = `u.id AS url_id, u.url, h.host, u.depth, u.state, u.reason, u.via, u.lastmod, u.gone_run,
-	f.id AS fetch_id, f.run_id, f.fetched_at,
-	CASE WHEN f.status = 304 AND f.change = 'unchanged' THEN 200 ELSE f.status END AS status,
-	f.status AS http_status, f.change, f.error_class, f.error, f.redirect_to,
-	f.content_type, f.charset, f.size, f.duration_ms, f.etag, f.last_modified, f.content_hash,
-	f.title, f.description, f.canonical, f.lang, f.meta_robots, f.noindex, f.nofollow,
-	json_array_length(f.outlinks) AS outlink_count, f.word_count, f.facts`
-
-// latestInRun restricts fetches f to the latest fetch of each URL in run ?1.
-// The fetches of a run lie between ids ?2 and ?3 (its first and last), so a
-// rowid range scan finds them in order without sorting anything; the + in
-// "+f.run_id" keeps the planner on that scan rather than an index it would
-// then have to sort.
-const latestInRun = `f.id BETWEEN ?2 AND ?3 AND +f.run_id = ?1
-	AND f.id = (SELECT max(g.id) FROM fetches g WHERE g.url_id = f.url_id AND g.run_id = ?1)`
-
-// exportQuery returns the SQL and arguments that select what o asks for; lo
-// and hi are the first and last fetch ids of the run.
-func exportQuery(o exportOptions, lo, hi int64) (query string, args []any) {
+// exportRows returns the rows that o asks for: pages and links through the
+// store, items from the item_rows view.
+func exportRows(ctx context.Context, db *store.DB, o exportOptions) (*sql.Rows, error) {
 	switch o.what {
 	case "pages":
-		return `SELECT ` + pagesColumns + `
-			FROM fetches f
-			JOIN urls u ON u.id = f.url_id
-			JOIN hosts h ON h.id = u.host_id
-			WHERE ` + latestInRun + ` AND u.via != 'sitemap'
-			ORDER BY f.id`, []any{o.run, lo, hi}
+		return db.RunPages(ctx, o.run)
 	case "links":
-		return `SELECT u.url AS from_url, tu.url AS to_url,
-				json_extract(j.value, '$[1]') AS text, json_extract(j.value, '$[2]') AS rel
-			FROM fetches f
-			JOIN urls u ON u.id = f.url_id
-			JOIN json_each(f.outlinks) j
-			LEFT JOIN urls tu ON tu.id = json_extract(j.value, '$[0]')
-			WHERE ` + latestInRun + `
-			ORDER BY f.id`, []any{o.run, lo, hi}
+		return db.RunLinks(ctx, o.run)
 	}
-	cols := `i.rule, u.url, i.run_id AS run, f.fetched_at, i.data`
+	cols := `rule, url, run_id AS run, fetched_at, data`
 	if o.format == formatCSV {
-		cols = `i.rule, u.url, i.run_id AS run, i.data`
+		cols = `rule, url, run_id AS run, data`
 	}
-	q := `SELECT ` + cols + `
-		FROM items i
-		JOIN urls u ON u.id = i.url_id
-		LEFT JOIN fetches f ON f.id = i.fetch_id
-		WHERE i.run_id = ?1 AND i.data IS NOT NULL`
-	args = []any{o.run}
+	q := `SELECT ` + cols + ` FROM item_rows WHERE run_id = ?1 AND data IS NOT NULL`
+	args := []any{o.run}
 	if o.rule != "" {
-		q += ` AND i.rule = ?2`
+		q += ` AND rule = ?2`
 		args = append(args, o.rule)
 	}
-	return q + ` ORDER BY i.id`, args
+	return db.Reader().QueryContext(ctx, q+` ORDER BY item_id`, args...)
 }
 
 // isJSONColumn reports whether an exported column holds JSON text, which
@@ -166,41 +133,34 @@ func (a *app) export(ctx context.Context, path string, o exportOptions) error {
 		return err
 	}
 	defer db.Close()
-	r := db.Reader()
 
 	ctx, signals := a.watchSignals(ctx, nil, true)
 	defer signals.stop()
 
-	var latest sql.NullInt64
-	if err := r.QueryRowContext(ctx, `SELECT max(id) FROM runs`).Scan(&latest); err != nil {
+	latest, err := db.LastRun(ctx)
+	if err != nil {
 		return usageErr("export: %w", err)
 	}
 	switch {
-	case o.run == 0 && latest.Valid:
-		o.run = latest.Int64
+	case o.run == 0 && latest != nil:
+		o.run = latest.ID
 	case o.run == 0:
 		// No run yet: export nothing (a CSV header only).
 	default:
-		var exists int
-		if err := r.QueryRowContext(ctx, `SELECT count(*) FROM runs WHERE id = ?`, o.run).Scan(&exists); err != nil {
+		exists, err := db.HasRun(ctx, o.run)
+		if err != nil {
 			return usageErr("export: %w", err)
 		}
-		if exists == 0 {
-			if !latest.Valid {
+		if !exists {
+			if latest == nil {
 				return usageErr("--run %d: %s has no runs yet", o.run, path)
 			}
-			return usageErr("--run %d: no such run in %s (the latest is %d)", o.run, path, latest.Int64)
+			return usageErr("--run %d: no such run in %s (the latest is %d)", o.run, path, latest.ID)
 		}
 	}
 	if o.what == "items" && o.rule != "" {
-		if err := ruleExists(ctx, r, path, o.rule); err != nil {
+		if err := ruleExists(ctx, db, path, o.rule); err != nil {
 			return err
-		}
-	}
-	var lo, hi sql.NullInt64
-	if o.what != "items" {
-		if err := r.QueryRowContext(ctx, `SELECT min(id), max(id) FROM fetches WHERE run_id = ?`, o.run).Scan(&lo, &hi); err != nil {
-			return usageErr("export: %w", err)
 		}
 	}
 
@@ -214,8 +174,7 @@ func (a *app) export(ctx context.Context, path string, o exportOptions) error {
 		defer file.abort() // a no-op after commit
 		out = file
 	}
-	query, args := exportQuery(o, lo.Int64, hi.Int64)
-	rows, err := r.QueryContext(ctx, query, args...)
+	rows, err := exportRows(ctx, db, o)
 	if err != nil {
 		return a.exportFailed(ctx, signals, file, usageErr("export: %w", err))
 	}
@@ -235,7 +194,7 @@ func (a *app) export(ctx context.Context, path string, o exportOptions) error {
 		return usageErr("%w", err)
 	}
 	if o.what == "items" && o.format == formatCSV {
-		fields, err := itemFields(ctx, r, o)
+		fields, err := itemFields(ctx, db.Reader(), o)
 		if err != nil {
 			return a.exportFailed(ctx, signals, file, usageErr("export: %w", err))
 		}
@@ -264,7 +223,7 @@ func (a *app) export(ctx context.Context, path string, o exportOptions) error {
 		fmt.Fprintf(a.stderr, "trawl: exported %d %s of run %d to %s\n", n, o.what, o.run, o.out)
 	}
 	if n == 0 && o.rule != "" {
-		a.noItemsHint(ctx, db.Reader(), o)
+		a.noItemsHint(ctx, db, o)
 	}
 	return nil
 }
@@ -289,27 +248,14 @@ func (a *app) exportFailed(ctx context.Context, signals *signalWatch, file *atom
 // ruleExists returns a usage error when no run of the database recorded an
 // item of rule: a misspelt --rule is bad input (exit 2), not an empty export.
 // A rule that exists but matched nothing in the run exports nothing (exit 0).
-func ruleExists(ctx context.Context, r *sql.DB, path, rule string) error {
-	var ok bool
-	if err := r.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM items WHERE rule = ?)`, rule).Scan(&ok); err != nil {
+func ruleExists(ctx context.Context, db *store.DB, path, rule string) error {
+	rules, err := db.Rules(ctx)
+	switch {
+	case err != nil:
 		return usageErr("export: %w", err)
-	}
-	if ok {
+	case slices.Contains(rules, rule):
 		return nil
-	}
-	rows, err := r.QueryContext(ctx, `SELECT DISTINCT rule FROM items ORDER BY rule`)
-	if err != nil {
-		return usageErr("export: %w", err)
-	}
-	defer rows.Close()
-	var rules []string
-	for rows.Next() {
-		var s string
-		if rows.Scan(&s) == nil {
-			rules = append(rules, s)
-		}
-	}
-	if len(rules) == 0 {
+	case len(rules) == 0:
 		return usageErr("--rule %q: %s has no items of any rule", rule, path)
 	}
 	return usageErr("--rule %q: no run of %s has items of that rule (its rules: %s)", rule, path, strings.Join(rules, ", "))
@@ -317,18 +263,10 @@ func ruleExists(ctx context.Context, r *sql.DB, path, rule string) error {
 
 // noItemsHint tells, on stderr, which rules the run has when --rule matched
 // nothing: a misspelt rule name would otherwise look like an empty result.
-func (a *app) noItemsHint(ctx context.Context, r *sql.DB, o exportOptions) {
-	rows, err := r.QueryContext(ctx, `SELECT DISTINCT rule FROM items WHERE run_id = ? AND data IS NOT NULL ORDER BY rule`, o.run)
+func (a *app) noItemsHint(ctx context.Context, db *store.DB, o exportOptions) {
+	rules, err := db.RunItemRules(ctx, o.run)
 	if err != nil {
 		return
-	}
-	defer rows.Close()
-	var rules []string
-	for rows.Next() {
-		var s string
-		if rows.Scan(&s) == nil {
-			rules = append(rules, s)
-		}
 	}
 	if len(rules) == 0 {
 		fmt.Fprintf(a.stderr, "trawl: export: run %d has no items\n", o.run)
@@ -407,7 +345,7 @@ func itemFields(ctx context.Context, r *sql.DB, o exportOptions) ([]string, erro
 	// One row per name: with min(), SQLite takes the bare column j.id from
 	// the row holding the minimum, so j.id is the name's place in the first
 	// item that has it.
-	q := `SELECT j.key, min(i.id) AS first, j.id FROM items i, json_each(i.data) j
+	q := `SELECT j.key, min(i.item_id) AS first, j.id FROM item_rows i, json_each(i.data) j
 		WHERE i.run_id = ?1 AND i.data IS NOT NULL AND json_type(i.data) = 'object'`
 	args := []any{o.run}
 	if o.rule != "" {

@@ -509,7 +509,7 @@ func TestExportItemsCSVColumnPerField(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.AddURLs(ctx, run.ID, []record.NewURL{{URL: "http://a.test/", Host: fixtureHost, Via: "seed"}}); err != nil {
+	if _, err := db.Commit(ctx, run.ID, record.Batch{Outcomes: []record.Outcome{{Discovered: []record.NewURL{{URL: "http://a.test/", Host: fixtureHost, Via: "seed"}}}}}); err != nil {
 		t.Fatal(err)
 	}
 	jobs, err := db.QueuedURLs(ctx, fixtureHost, 10, nil)

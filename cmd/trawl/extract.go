@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"slices"
 	"strings"
@@ -53,7 +52,7 @@ made before. Nothing is fetched: edit a selector, re-extract, query again.
 			if err != nil {
 				return err
 			}
-			err = checkBodies(ctx, ro.Reader(), args[0], run)
+			err = checkBodies(ctx, ro, args[0], run)
 			ro.Close()
 			if err != nil {
 				return err
@@ -84,15 +83,13 @@ made before. Nothing is fetched: edit a selector, re-extract, query again.
 
 // checkBodies returns a usage error when the database at path keeps no
 // bodies to re-extract (of run, when not 0), or does not have run.
-func checkBodies(ctx context.Context, r *sql.DB, path string, run int64) error {
+func checkBodies(ctx context.Context, db *store.DB, path string, run int64) error {
 	if run != 0 {
-		if err := runsExist(ctx, r, path, run); err != nil {
+		if err := runsExist(ctx, db, path, run); err != nil {
 			return err
 		}
 	}
-	var has bool
-	err := r.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM bodies b JOIN fetches f ON f.id = b.fetch_id
-		WHERE ?1 = 0 OR f.run_id = ?1)`, run).Scan(&has)
+	has, err := db.HasBodies(ctx, run)
 	switch {
 	case err != nil:
 		return &exitError{code: exitFailed, err: fmt.Errorf("%s: %w", path, err)}

@@ -17,8 +17,9 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/trawl-crawler/trawl/store"
 	"golang.org/x/text/width"
+
+	"github.com/trawl-crawler/trawl/store/jsonstr"
 )
 
 // Output formats shared by `trawl query` and `trawl export`.
@@ -160,7 +161,7 @@ type jsonWriter struct {
 func (j *jsonWriter) writeHeader(cols []string) error {
 	j.keys = make([][]byte, len(cols))
 	for i, name := range uniqueNames(cols) {
-		k := store.AppendJSONString(nil, name)
+		k := jsonstr.Append(nil, name)
 		j.keys[i] = append(k, ':')
 	}
 	if j.array {
@@ -226,19 +227,19 @@ func (j *jsonWriter) appendValue(b []byte, v any) []byte {
 	case bool:
 		return strconv.AppendBool(b, v)
 	case string:
-		return store.AppendJSONString(b, v)
+		return jsonstr.Append(b, v)
 	case []byte:
-		return store.AppendJSONString(b, base64.StdEncoding.EncodeToString(v))
+		return jsonstr.Append(b, base64.StdEncoding.EncodeToString(v))
 	case time.Time:
-		return store.AppendJSONString(b, v.Format(time.RFC3339Nano))
+		return jsonstr.Append(b, v.Format(time.RFC3339Nano))
 	case rawJSON:
 		j.compact.Reset()
 		if err := json.Compact(&j.compact, []byte(v)); err != nil {
-			return store.AppendJSONString(b, string(v))
+			return jsonstr.Append(b, string(v))
 		}
 		return append(b, j.compact.Bytes()...)
 	}
-	return store.AppendJSONString(b, fmt.Sprint(v))
+	return jsonstr.Append(b, fmt.Sprint(v))
 }
 
 // uniqueNames returns the column names with repeats renamed (id, id_2, id_3),

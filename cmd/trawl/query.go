@@ -411,6 +411,8 @@ func tableDescriptions() map[string]string {
 		"items":             "records extracted by user rules: rule, page, data (JSON object) or why the page missed",
 		"bodies":            "stored response bodies (compressed), one per fetch, when bodies are kept",
 		"pages":             "each URL with its latest fetch",
+		"run_pages":         "pages per run: each URL with its latest fetch in each run (what export --what pages writes)",
+		"run_summary":       "per run, as trawl runs lists it: kind, status, times, counters and changes",
 		"links":             "each link on each page's latest fetch: from_url, to_url, anchor text, rel",
 		"broken_links":      "links whose target answered 4xx/5xx or failed",
 		"errors":            "failed attempts and skipped URLs, with their error class",

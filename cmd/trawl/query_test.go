@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/trawl-crawler/trawl/store"
+	"github.com/trawl-crawler/trawl/store/jsonstr"
 	"github.com/trawl-crawler/trawl/store/record"
 )
 
@@ -80,7 +81,7 @@ func fixtureDB(t *testing.T) string {
 
 	r1, err := db.StartRun(ctx, "crawl", []byte(`{}`))
 	must(err)
-	_, err = db.AddURLs(ctx, r1.ID, []record.NewURL{{URL: "http://a.test/", Host: fixtureHost, Via: "seed"}})
+	_, err = db.Commit(ctx, r1.ID, record.Batch{Outcomes: []record.Outcome{{Discovered: []record.NewURL{{URL: "http://a.test/", Host: fixtureHost, Via: "seed"}}}}})
 	must(err)
 	seed := queued(1)[0]
 	commit(r1.ID, record.Outcome{Job: seed, State: record.StateDone,
@@ -105,7 +106,7 @@ func fixtureDB(t *testing.T) string {
 
 	r2, err := db.StartRun(ctx, "refresh", []byte(`{}`))
 	must(err)
-	_, err = db.AddURLs(ctx, r2.ID, []record.NewURL{{URL: "http://a.test/", Host: fixtureHost, Via: "seed"}})
+	_, err = db.Commit(ctx, r2.ID, record.Batch{Outcomes: []record.Outcome{{Discovered: []record.NewURL{{URL: "http://a.test/", Host: fixtureHost, Via: "seed"}}}}})
 	must(err)
 	seed = queued(1)[0]
 	commit(r2.ID, record.Outcome{Job: seed, State: record.StateDone,
@@ -693,7 +694,7 @@ func TestJSONAndTextEncoding(t *testing.T) {
 		}
 		if s, ok := tc.v.(string); ok {
 			var back string
-			if err := json.Unmarshal(store.AppendJSONString(nil, s), &back); err != nil || back != strings.ToValidUTF8(s, "\ufffd") {
+			if err := json.Unmarshal(jsonstr.Append(nil, s), &back); err != nil || back != strings.ToValidUTF8(s, "\ufffd") {
 				t.Errorf("%q does not round-trip through encoding/json: %q, %v", s, back, err)
 			}
 		}

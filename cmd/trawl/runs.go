@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"strconv"
@@ -11,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/trawl-crawler/trawl/store"
+	"github.com/trawl-crawler/trawl/store/record"
 )
 
 // printSQL runs a canned read-only query and prints it in format. check, when
@@ -87,13 +87,12 @@ newly point at a gone page.
 			// The table shows times to the second: nanoseconds made the two
 			// time columns 60 characters of a 186-column table.
 			return a.printSQL(cmd.Context(), args[0], format, runsDropFirst, check, `
-SELECT r.id AS run, r.kind,
-	CASE WHEN r.status = 'running' AND NOT ?1 THEN 'interrupted (process gone)' ELSE r.status END AS status,
-	CASE WHEN ?2 THEN substr(r.started_at, 1, 19) || 'Z' ELSE r.started_at END AS started_at,
-	CASE WHEN ?2 THEN substr(r.finished_at, 1, 19) || 'Z' ELSE r.finished_at END AS finished_at,
-	r.resumes, r.pages, r.errors, r.skipped,
-	r.retries, r.bytes, c.new, c.changed, c.unchanged, c.gone, c.newly_broken_links
-FROM runs r JOIN run_changes c ON c.run_id = r.id ORDER BY r.id`, &held, format == formatTable)
+SELECT run_id AS run, kind,
+	CASE WHEN status = 'running' AND NOT ?1 THEN 'interrupted (process gone)' ELSE status END AS status,
+	CASE WHEN ?2 THEN substr(started_at, 1, 19) || 'Z' ELSE started_at END AS started_at,
+	CASE WHEN ?2 THEN substr(finished_at, 1, 19) || 'Z' ELSE finished_at END AS finished_at,
+	resumes, pages, errors, skipped, retries, bytes, new, changed, unchanged, gone, newly_broken_links
+FROM run_summary ORDER BY run_id`, &held, format == formatTable)
 		},
 	}
 	cmd.Flags().StringVarP(&format, "format", "f", formatTable, "output format: table, csv, tsv, json or jsonl")
@@ -106,8 +105,9 @@ func (a *app) diffCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "diff DB RUN_A RUN_B",
 		Short: "Show what changed between two runs",
-		Long: `Compare the latest fetch of every URL in run RUN_A with the one in RUN_B.
-Each row says how the URL differs:
+		Long: `Compare the pages of run RUN_A with those of RUN_B: the latest fetch of each
+URL in the run, as the run_pages view has them (sitemap files are read, but
+are not pages). Each row says how the URL differs:
 
   added        fetched in RUN_B, not in RUN_A
   status       the HTTP status changed (for example 200 -> 404; a 304 Not
@@ -135,14 +135,13 @@ A line on stderr counts the rows --all would add.
 			}
 			var hidden struct{ notFetched, same int64 }
 			check := func(db *store.DB) error {
-				r := db.Reader()
-				if err := runsExist(cmd.Context(), r, args[0], ra, rb); err != nil {
+				if err := runsExist(cmd.Context(), db, args[0], ra, rb); err != nil {
 					return err
 				}
 				if all {
 					return nil
 				}
-				err := r.QueryRowContext(cmd.Context(), diffSQL+`
+				err := db.Reader().QueryRowContext(cmd.Context(), diffSQL+`
 SELECT count(*) FILTER (WHERE diff = 'not-fetched'), count(*) FILTER (WHERE diff = 'same') FROM d`, ra, rb).
 					Scan(&hidden.notFetched, &hidden.same)
 				if err != nil {
@@ -163,15 +162,15 @@ SELECT * FROM d `+filter+` ORDER BY diff, url`, ra, rb)
 	return cmd
 }
 
-// diffSQL defines d, the difference between the latest fetch of each URL in
-// runs ?1 and ?2; the statement that follows selects from it.
+// diffSQL defines d, the difference between the pages of runs ?1 and ?2
+// (their rows of the run_pages view, whose status counts a 304 that
+// confirmed the stored copy as its 200); the statement that follows selects
+// from it.
 const diffSQL = `
-WITH a AS (SELECT f.url_id, CASE f.status WHEN 304 THEN 200 ELSE f.status END AS status, f.content_hash, f.title
-		FROM fetches f WHERE f.id IN (SELECT max(id) FROM fetches WHERE run_id = ?1 GROUP BY url_id)),
-	b AS (SELECT f.url_id, CASE f.status WHEN 304 THEN 200 ELSE f.status END AS status, f.content_hash, f.title
-		FROM fetches f WHERE f.id IN (SELECT max(id) FROM fetches WHERE run_id = ?2 GROUP BY url_id)),
+WITH a AS (SELECT url_id, url, status, content_hash, title FROM run_pages WHERE run_id = ?1),
+	b AS (SELECT url_id, url, status, content_hash, title FROM run_pages WHERE run_id = ?2),
 	d AS (
-		SELECT u.url,
+		SELECT coalesce(a.url, b.url) AS url,
 			CASE WHEN a.url_id IS NULL THEN 'added'
 				WHEN b.url_id IS NULL THEN 'not-fetched'
 				WHEN a.status IS NOT b.status THEN 'status'
@@ -179,26 +178,28 @@ WITH a AS (SELECT f.url_id, CASE f.status WHEN 304 THEN 200 ELSE f.status END AS
 				ELSE 'same' END AS diff,
 			a.status AS status_a, b.status AS status_b, a.title AS title_a, b.title AS title_b
 		FROM (SELECT url_id FROM a UNION SELECT url_id FROM b) x
-		JOIN urls u ON u.id = x.url_id
 		LEFT JOIN a ON a.url_id = x.url_id
 		LEFT JOIN b ON b.url_id = x.url_id)`
 
 // runsExist returns a usage error naming the database for the first of runs
 // that it does not hold.
-func runsExist(ctx context.Context, r *sql.DB, path string, runs ...int64) error {
+func runsExist(ctx context.Context, db *store.DB, path string, runs ...int64) error {
 	for _, id := range runs {
-		var exists bool
-		var latest sql.NullInt64
-		err := r.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM runs WHERE id = ?), (SELECT max(id) FROM runs)`, id).Scan(&exists, &latest)
+		exists, err := db.HasRun(ctx, id)
+		if err == nil && exists {
+			continue
+		}
+		var latest *record.Run
+		if err == nil {
+			latest, err = db.LastRun(ctx)
+		}
 		switch {
 		case err != nil:
 			return &exitError{code: exitFailed, err: fmt.Errorf("%s: %w", path, err)}
-		case exists:
-			continue
-		case !latest.Valid:
+		case latest == nil:
 			return usageErr("no such run %d in %s: it has no runs yet", id, path)
 		default:
-			return usageErr("no such run %d in %s (the latest is %d; see trawl runs %s)", id, path, latest.Int64, path)
+			return usageErr("no such run %d in %s (the latest is %d; see trawl runs %s)", id, path, latest.ID, path)
 		}
 	}
 	return nil
