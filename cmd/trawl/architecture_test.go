@@ -18,6 +18,7 @@ func TestPackageImportsFollowTheArchitecture(t *testing.T) {
 		"extract":        nil,
 		"store/record":   nil,
 		"store/jsonstr":  nil,
+		"store/postgres": {"store/record", "store/jsonstr"},
 		"store":          {"store/record", "store/jsonstr"},
 		"fixtures":       nil,
 		"crawler/warc":   nil,

@@ -9,7 +9,14 @@ import "unicode/utf8"
 // Append appends s as a JSON string (RFC 8259): quotes, backslashes and
 // control characters escaped, invalid UTF-8 replaced by U+FFFD, and no HTML
 // escaping, so that URLs with & stay readable.
-func Append(b []byte, s string) []byte {
+func Append(b []byte, s string) []byte { return appendString(b, s, false) }
+
+// AppendNoNUL is Append, except that NUL is written as U+FFFD: PostgreSQL
+// accepts the escape \u0000 into a json column but then fails every query
+// that reads the value as text, so its backend must never write one.
+func AppendNoNUL(b []byte, s string) []byte { return appendString(b, s, true) }
+
+func appendString(b []byte, s string, noNUL bool) []byte {
 	const hexDigits = "0123456789abcdef"
 	b = append(b, '"')
 	start := 0
@@ -30,6 +37,12 @@ func Append(b []byte, s string) []byte {
 				b = append(b, '\\', 'r')
 			case '\t':
 				b = append(b, '\\', 't')
+			case 0:
+				if noNUL {
+					b = append(b, `\ufffd`...)
+					break
+				}
+				b = append(b, `\u0000`...)
 			default:
 				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
 			}

@@ -254,10 +254,51 @@ WHERE p.facts IS NOT NULL;
 
 INSERT INTO trawl_meta(key, value) VALUES ('application', 'trawl');
 `,
+	// 2 (SQLite's 14): each rule once. fetches.content_status holds "a 304
+	// Not Modified that confirmed the stored copy counts as the 200 it
+	// confirmed", for pages, run_pages and RunSucceeded; run_pages is pages
+	// per run and run_summary a run's line in trawl runs. PostgreSQL 15 has
+	// no virtual generated columns, so the column is stored; pages is
+	// replaced in place because other views depend on it.
+	`
+ALTER TABLE fetches ADD COLUMN content_status INTEGER
+	GENERATED ALWAYS AS (CASE WHEN status = 304 AND change = 'unchanged' THEN 200 ELSE status END) STORED;
+
+CREATE OR REPLACE VIEW pages AS
+SELECT u.id AS url_id, u.url, h.host, u.depth, u.state, u.reason, u.via, u.lastmod, u.gone_run,
+       f.id AS fetch_id, f.run_id, f.fetched_at, f.content_status AS status,
+       f.status AS http_status, f.change, f.error_class, f.error, f.redirect_to,
+       f.content_type, f.charset, f.size, f.duration_ms, f.etag, f.last_modified, f.content_hash,
+       f.title, f.description, f.canonical, f.lang, f.meta_robots, f.noindex, f.nofollow,
+       json_array_length(f.outlinks) AS outlink_count, f.word_count, f.facts
+FROM urls u
+JOIN hosts h ON h.id = u.host_id
+JOIN fetches f ON f.id = u.last_fetch_id
+WHERE u.via != 'sitemap';
+
+CREATE VIEW run_pages AS
+SELECT u.id AS url_id, u.url, h.host, u.depth, u.state, u.reason, u.via, u.lastmod, u.gone_run,
+       f.id AS fetch_id, f.run_id, f.fetched_at, f.content_status AS status,
+       f.status AS http_status, f.change, f.error_class, f.error, f.redirect_to,
+       f.content_type, f.charset, f.size, f.duration_ms, f.etag, f.last_modified, f.content_hash,
+       f.title, f.description, f.canonical, f.lang, f.meta_robots, f.noindex, f.nofollow,
+       json_array_length(f.outlinks) AS outlink_count, f.word_count, f.facts
+FROM fetches f
+JOIN urls u ON u.id = f.url_id
+JOIN hosts h ON h.id = u.host_id
+WHERE u.via != 'sitemap'
+	AND f.id = (SELECT max(g.id) FROM fetches g WHERE g.url_id = f.url_id AND g.run_id = f.run_id);
+
+CREATE VIEW run_summary AS
+SELECT r.id AS run_id, r.kind, r.status, r.started_at, r.finished_at, r.resumes,
+       r.pages, r.errors, r.skipped, r.retries, r.bytes, r.discovered,
+       c.new, c.changed, c.unchanged, c.gone, c.newly_broken_links
+FROM runs r JOIN run_changes c ON c.run_id = r.id;
+`,
 }
 
 // SchemaVersion returns the schema version this build of trawl writes on
-// PostgreSQL (its own numbering; version 1 is SQLite's 13).
+// PostgreSQL (its own numbering; version 1 is SQLite's 13, version 2 its 14).
 func SchemaVersion() int { return len(migrations) }
 
 // migrationLock is the advisory lock key that serialises migrations, so

@@ -128,7 +128,7 @@ func TestOpenErrors(t *testing.T) {
 		{"no permission", pg.DSN(t, role, secret, name), postgres.ErrPermission, "permission denied for schema public", good},
 		{"another application's tables", foreign, postgres.ErrNotTrawl, "schema public holds other tables (customers, vip)", foreign},
 		{"another application's trawl_meta", otherMeta, postgres.ErrNotTrawl, "holds other tables (trawl_meta)", otherMeta},
-		{"newer schema", newer, postgres.ErrNewerSchema, "schema version 99, this trawl knows 1", newer},
+		{"newer schema", newer, postgres.ErrNewerSchema, fmt.Sprintf("schema version 99, this trawl knows %d", postgres.SchemaVersion()), newer},
 		{"no schema", noSchema, postgres.ErrPermission, "no schema to create tables in", noSchema},
 		{"server that never answers", fmt.Sprintf("postgres://trawl:%s@%s/%s?sslmode=disable&connect_timeout=1", secret, silentServer(t), name),
 			postgres.ErrUnreachable, "timed out: the server did not answer", ""},

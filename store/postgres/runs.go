@@ -109,7 +109,7 @@ func (db *DB) FirstStartSince(ctx context.Context, t time.Time) (time.Time, erro
 func (db *DB) RunSucceeded(ctx context.Context, id int64) (bool, error) {
 	var ok bool
 	err := db.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM fetches
-		WHERE run_id = $1 AND (status BETWEEN 200 AND 299 OR status = 304))`, id).Scan(&ok)
+		WHERE run_id = $1 AND content_status BETWEEN 200 AND 299)`, id).Scan(&ok)
 	if err != nil {
 		return false, fmt.Errorf("postgres: read outcomes of run %d in %s: %w", id, db.target, err)
 	}

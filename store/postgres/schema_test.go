@@ -25,7 +25,7 @@ func TestSchemaMatchesSQLite(t *testing.T) {
 	}
 	defer sq.Close()
 	want := map[string][]string{}
-	rows, err := sq.Reader().QueryContext(ctx, `SELECT m.name, m.type, p.name FROM sqlite_schema m, pragma_table_info(m.name) p
+	rows, err := sq.Reader().QueryContext(ctx, `SELECT m.name, m.type, p.name FROM sqlite_schema m, pragma_table_xinfo(m.name) p
 		WHERE m.type IN ('table', 'view') AND m.name NOT LIKE 'sqlite_%' ORDER BY m.name, p.cid`)
 	if err != nil {
 		t.Fatal(err)

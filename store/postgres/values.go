@@ -8,6 +8,7 @@ import (
 	"unicode/utf16"
 	"unicode/utf8"
 
+	"github.com/trawl-crawler/trawl/store/jsonstr"
 	"github.com/trawl-crawler/trawl/store/record"
 )
 
@@ -148,73 +149,14 @@ func appendOutlinks(b []byte, links []record.Link) []byte {
 		b = append(b, '[')
 		b = strconv.AppendInt(b, record.URLID(l.URL), 10)
 		b = append(b, ',')
-		b = appendJSONString(b, l.Text)
+		b = jsonstr.AppendNoNUL(b, l.Text)
 		if l.Rel != "" {
 			b = append(b, ',')
-			b = appendJSONString(b, l.Rel)
+			b = jsonstr.AppendNoNUL(b, l.Rel)
 		}
 		b = append(b, ']')
 	}
 	return append(b, ']')
-}
-
-// appendJSONString appends s as a JSON string (RFC 8259): quotes,
-// backslashes and control characters escaped, invalid UTF-8 replaced by
-// U+FFFD, U+2028 and U+2029 escaped, and no HTML escaping. It writes
-// what store.AppendJSONString writes, so that fetches.outlinks holds the
-// same text in both backends, except that NUL is written as U+FFFD (see
-// jsonNoNUL). It is a copy until that encoder
-// moves to a package both backends may import (the SQLite package is not
-// one: importing it would link SQLite into this one).
-func appendJSONString(b []byte, s string) []byte {
-	const hexDigits = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			case 0:
-				b = append(b, `\ufffd`...)
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }
 
 // timeOf reads a time written by formatTime, strictly.

@@ -79,7 +79,8 @@ func testRunLifecycle(e *env) {
 		"1|crawl|finished|1|0|1", "2|refresh|running|0|1|1")
 }
 
-// testRunSucceeded: a run succeeded when it has a 2xx or a 304.
+// testRunSucceeded: a run succeeded when it has a 2xx, or a 304 that
+// confirmed a stored copy (a 304 to a plain request confirmed nothing).
 func testRunSucceeded(e *env) {
 	succeeded := func(id int64) bool {
 		e.t.Helper()
@@ -99,7 +100,14 @@ func testRunSucceeded(e *env) {
 	r2 := e.startRun()
 	e.discover(r2.ID, seed("http://a.test/1"))
 	e.outcomes(r2.ID, done(e.job("http://a.test/1"), t0, 304))
-	eq(e, "after a 304", succeeded(r2.ID), true)
+	eq(e, "after a 304 that confirmed nothing", succeeded(r2.ID), false)
+	r3 := e.startRun()
+	e.discover(r3.ID, seed("http://a.test/2"))
+	j := e.job("http://a.test/2")
+	unchanged := done(j, t0, 304)
+	unchanged.Fetch.Change, unchanged.Fetch.CopyFrom = "unchanged", j.Prev.FetchID
+	e.outcomes(r3.ID, unchanged)
+	eq(e, "after a 304 that confirmed the stored copy", succeeded(r3.ID), true)
 	eq(e, "another run", succeeded(99), false)
 }
 
