@@ -71,8 +71,15 @@ type Crawler struct {
 	admit  *admission // memory of the pages being extracted
 }
 
-// New checks cfg and prepares a crawler for run runID.
+// New checks cfg and prepares a crawler for run runID. Begin does this for
+// a run it resumed or started.
 func New(cfg Config, st Store, runID int64, log *slog.Logger) (*Crawler, error) {
+	return newCrawler(cfg, st, runID, log, nil)
+}
+
+// newCrawler is New with the seeds that are canonicalised already (by
+// Invocation.CheckSeeds, with the crawler's canonicalisation).
+func newCrawler(cfg Config, st Store, runID int64, log *slog.Logger, known map[string]*url.URL) (*Crawler, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -84,9 +91,12 @@ func New(cfg Config, st Store, runID int64, log *slog.Logger) (*Crawler, error) 
 		health: politeness.HealthConfig{RetryBase: time.Duration(cfg.RetryBase), MaxRetryAfter: time.Duration(cfg.MaxRetryAfter)},
 		traps:  newTrapGuard()}
 	for _, s := range cfg.Seeds {
-		u, err := c.canon.Canonical(s)
-		if err != nil {
-			return nil, fmt.Errorf("seed %q: %w", s, err)
+		u, ok := known[s]
+		if !ok {
+			var err error
+			if u, err = c.canon.Canonical(s); err != nil {
+				return nil, fmt.Errorf("seed %q: %w", s, err)
+			}
 		}
 		c.seeds = append(c.seeds, u)
 	}
