@@ -163,50 +163,51 @@ func Begin(ctx context.Context, st RunStore, inv *Invocation, log *slog.Logger) 
 // begin decides between resuming the last run and starting a new one, and
 // builds the crawler for it.
 func begin(ctx context.Context, st RunStore, inv *Invocation, log *slog.Logger) (*Crawl, error) {
-	run, kind, cfg, err := prepare(ctx, st, inv, log)
+	p, err := prepare(ctx, st, inv, log)
 	if err != nil {
 		return nil, err
 	}
-	// The seeds CheckSeeds canonicalised are the run's when the run
-	// canonicalises as the invocation did (a resume keeps its stored
-	// drop_params).
-	var known map[string]*url.URL
-	if slices.Equal(cfg.DropParams, inv.Config.DropParams) {
-		known = inv.seeds
-	}
-	c, err := newCrawler(cfg, st, run.ID, log, known)
+	c, err := newCrawler(p.cfg, st, p.run.ID, log, p.seeds)
 	if err != nil {
 		return nil, &InputError{err}
 	}
-	return &Crawl{RunID: run.ID, Kind: kind, Config: cfg, c: c, st: st}, nil
+	return &Crawl{RunID: p.run.ID, Kind: p.kind, Config: p.cfg, c: c, st: st}, nil
 }
 
-// prepare resumes the last run or starts one, and returns it with its kind
-// and the configuration this invocation crawls with.
-func prepare(ctx context.Context, st RunStore, inv *Invocation, log *slog.Logger) (*record.Run, string, Config, error) {
+// plan is the run an invocation crawls: resumed or started.
+type plan struct {
+	run   *record.Run
+	kind  string     // KindCrawl or KindRefresh
+	cfg   Config     // what this invocation crawls with
+	seeds []*url.URL // cfg.Seeds, canonicalised
+}
+
+// prepare resumes the last run or starts one.
+func prepare(ctx context.Context, st RunStore, inv *Invocation, log *slog.Logger) (plan, error) {
 	cfg := inv.Config
 	last, err := st.LastRun(ctx)
 	if err != nil {
-		return nil, "", cfg, err
+		return plan{}, err
 	}
 	if last != nil && last.Resumable() && !inv.Fresh {
 		base, err := storedBase(last.Config, inv)
 		if err != nil {
-			return nil, "", cfg, fmt.Errorf("run %d has an unreadable configuration: %w; use --fresh", last.ID, err)
+			return plan{}, fmt.Errorf("run %d has an unreadable configuration: %w; use --fresh", last.ID, err)
 		}
 		run, err := override(base, inv, true, log)
 		if err != nil {
-			return nil, "", cfg, err
+			return plan{}, err
 		}
-		if err := ready(&run, inv.Config); err != nil {
-			return nil, "", cfg, err
+		seeds, err := ready(&run, inv)
+		if err != nil {
+			return plan{}, err
 		}
 		b, _ := json.Marshal(base)
 		if err := st.ResumeRun(ctx, last.ID, b); err != nil {
-			return nil, "", cfg, err
+			return plan{}, err
 		}
 		log.Info("resuming run", "run", last.ID, "status_was", last.Status, "pages_so_far", last.Pages)
-		return last, last.Kind, run, nil
+		return plan{last, last.Kind, run, seeds}, nil
 	}
 	base := cfg
 	if last != nil && !inv.Fresh {
@@ -215,16 +216,16 @@ func prepare(ctx context.Context, st RunStore, inv *Invocation, log *slog.Logger
 		if stored, err := storedBase(last.Config, inv); err == nil {
 			base = stored
 			if cfg, err = override(base, inv, false, log); err != nil {
-				return nil, "", cfg, err
+				return plan{}, err
 			}
 		}
 	}
 	if len(cfg.Seeds) == 0 {
-		return nil, "", cfg, &InputError{errors.New("no seed URLs: give a URL or --seeds-file")}
+		return plan{}, &InputError{errors.New("no seed URLs: give a URL or --seeds-file")}
 	}
 	if inv.Fresh {
 		if err := st.AbandonQueue(ctx); err != nil {
-			return nil, "", cfg, err
+			return plan{}, err
 		}
 	}
 	kind := KindCrawl
@@ -233,29 +234,30 @@ func prepare(ctx context.Context, st RunStore, inv *Invocation, log *slog.Logger
 		kind = KindRefresh
 		cutoff, err := RefreshCutoff(ctx, st, time.Now(), time.Duration(cfg.RevisitAfter))
 		if err != nil {
-			return nil, "", cfg, err
+			return plan{}, err
 		}
 		cfg.RefreshCutoff = cutoff
 	}
-	if err := ready(&cfg, inv.Config); err != nil {
-		return nil, "", cfg, err
+	seeds, err := ready(&cfg, inv)
+	if err != nil {
+		return plan{}, err
 	}
 	base.RefreshCutoff = cfg.RefreshCutoff
 	b, _ := json.Marshal(base)
 	run, err := st.StartRun(ctx, kind, b)
 	if err != nil {
-		return nil, "", cfg, err
+		return plan{}, err
 	}
 	if kind == KindRefresh {
 		n, err := st.RequeueStale(ctx, run.ID, cfg.RefreshCutoff, RetrySkipReasons())
 		if err != nil {
-			return nil, "", cfg, err
+			return plan{}, err
 		}
 		log.Info("starting refresh run", "run", run.ID, "due", n, "revisit_after", time.Duration(cfg.RevisitAfter).String())
-		return run, kind, cfg, nil
+		return plan{run, kind, cfg, seeds}, nil
 	}
 	log.Info("starting run", "run", run.ID, "kind", kind, "seeds", len(cfg.Seeds))
-	return run, kind, cfg, nil
+	return plan{run, kind, cfg, seeds}, nil
 }
 
 // storedBase returns a stored run's configuration with the invocation's new
@@ -353,21 +355,57 @@ func shown(v json.RawMessage) string {
 }
 
 // ready puts back the invocation's inline secrets, which a stored
-// configuration never holds, and reads the request settings' files and
-// variables, so that a secret or cookie file that cannot be read refuses
-// the crawl before a run is started or resumed.
-func ready(run *Config, invocation Config) error {
+// configuration never holds, checks the run's settings, canonicalises its
+// seeds, and reads the request settings' files and variables, so that
+// settings that cannot crawl (a secret or cookie file that cannot be read)
+// refuse the crawl before a run is started or resumed. It returns the
+// seeds.
+func ready(run *Config, inv *Invocation) ([]*url.URL, error) {
+	given := inv.Config
 	for _, p := range []struct{ run, given *Secret }{
-		{&run.BasicAuth, &invocation.BasicAuth}, {&run.Bearer, &invocation.Bearer}, {&run.ProxyAuth, &invocation.ProxyAuth},
+		{&run.BasicAuth, &given.BasicAuth}, {&run.Bearer, &given.Bearer}, {&run.ProxyAuth, &given.ProxyAuth},
 	} {
 		if p.given.Inline() && p.run.From == p.given.From {
 			*p.run = *p.given
 		}
 	}
-	if err := CheckRequest(*run); err != nil {
-		return &InputError{err}
+	if err := run.Validate(); err != nil {
+		return nil, &InputError{err}
 	}
-	return nil
+	// The seeds CheckSeeds canonicalised are the run's when the run
+	// canonicalises as the invocation did (a resume keeps its stored
+	// drop_params); the others (a resume's stored seeds) are
+	// canonicalised here, once.
+	var known map[string]*url.URL
+	if slices.Equal(run.DropParams, given.DropParams) {
+		known = inv.seeds
+	}
+	seeds, err := seedURLs(*run, known)
+	if err != nil {
+		return nil, &InputError{err}
+	}
+	if _, err := newRequestOptions(run, seeds); err != nil {
+		return nil, &InputError{err}
+	}
+	return seeds, nil
+}
+
+// seedURLs canonicalises cfg's seeds as the crawl does, taking those in
+// known as they are.
+func seedURLs(cfg Config, known map[string]*url.URL) ([]*url.URL, error) {
+	canon := urlkey.Canon{DropParams: cfg.DropParams}
+	seeds := make([]*url.URL, 0, len(cfg.Seeds))
+	for _, s := range cfg.Seeds {
+		u, ok := known[s]
+		if !ok {
+			var err error
+			if u, err = canon.Canonical(s); err != nil {
+				return nil, fmt.Errorf("seed %q: %w", s, err)
+			}
+		}
+		seeds = append(seeds, u)
+	}
+	return seeds, nil
 }
 
 // Stats returns the run's counters for this invocation; safe to call while

@@ -274,3 +274,35 @@ func TestBeginRefusesWhatCannotCrawl(t *testing.T) {
 		})
 	}
 }
+
+// TestSeedsAreTheRunsURLs: a seed is canonicalised as the run does, also
+// when the invocation canonicalised it otherwise (a resume keeps its stored
+// drop_params, whatever the invocation gives).
+func TestSeedsAreTheRunsURLs(t *testing.T) {
+	ctx := context.Background()
+	db := testDB(t)
+	stored := testConfig("http://127.0.0.1:1/?utm_source=a&id=1")
+	stored.DropParams = []string{"utm_*"}
+	b, _ := json.Marshal(stored)
+	run, err := db.StartRun(ctx, KindCrawl, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.EndRun(ctx, run.ID, record.RunInterrupted); err != nil {
+		t.Fatal(err)
+	}
+	inv := &Invocation{Config: testConfig("http://127.0.0.1:1/new?utm_medium=b")}
+	cr, err := Begin(ctx, db, inv, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cr.Close(ctx)
+	var got []string
+	for _, u := range cr.c.seeds {
+		got = append(got, u.String())
+	}
+	want := []string{"http://127.0.0.1:1/?id=1", "http://127.0.0.1:1/new"}
+	if !slices.Equal(got, want) {
+		t.Errorf("the resumed run's seeds are %q, want %q", got, want)
+	}
+}
