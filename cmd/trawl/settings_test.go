@@ -2,6 +2,9 @@ package main
 
 import (
 	"encoding/json"
+	"encoding/pem"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -219,4 +222,122 @@ func TestEverySettingIsReadFromFlagAndFile(t *testing.T) {
 func mustJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// givenAgain is every crawl setting that has a flag, as flags with values
+// that differ from the defaults and still crawl a loopback site quickly,
+// and the setting each flag gives. bearer is left out: a crawl takes one of
+// basic_auth and bearer, and the crawler's table test covers it.
+func givenAgain(t *testing.T, dir string) ([]string, []crawler.Setting) {
+	t.Helper()
+	t.Setenv("TRAWL_TEST_SECRET", "user:h1dd3n-secret")
+	srv := httptest.NewTLSServer(http.NotFoundHandler())
+	t.Cleanup(srv.Close)
+	ca := filepath.Join(dir, "ca.pem")
+	writeFile(t, ca, string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})))
+	cookies := filepath.Join(dir, "cookies.txt")
+	writeFile(t, cookies, "127.0.0.1\tFALSE\t/\tFALSE\t0\tfromfile\t1\n")
+	values := map[string]string{
+		"scope": "any", "allow": ".", "deny": "nomatch", "drop_params": "utm_*,fbclid",
+		"delay": "1ms", "max_pages": "1", "max_duration": "1h", "revisit_after": "1ms",
+		"user_agent": "sample-agent", "robots_agent": "sample-robot",
+		"header": "X-Hidden: h1dd3n-header", "cookie": "h1dd3n=cookie", "proxy": "none",
+		"cookies_file": cookies, "ca_cert": ca, "warc": filepath.Join(dir, "warc"),
+		"basic_auth": "env:TRAWL_TEST_SECRET", "proxy_auth": "env:TRAWL_TEST_SECRET",
+	}
+	var args []string
+	var given []crawler.Setting
+	for _, s := range crawler.Settings() {
+		if s.FileOnly || s.Key == "bearer" {
+			continue
+		}
+		v, ok := values[s.Key]
+		if !ok {
+			v, _ = flagSample(t, s)
+		}
+		args = append(args, "--"+flagName(s.Key)+"="+v)
+		given = append(given, s)
+	}
+	return args, given
+}
+
+// TestEveryFlagGivenAgainIsTaken runs the binary with every crawl flag at
+// once on a resume, a refresh and --fresh: on the first two, each tuning
+// and defining setting is named at start (taken for the invocation, or
+// kept by a resume), budgets apply, extraction settings are stored, and
+// the stored tuning and defining settings stay as they were; --fresh stores
+// them all. Hidden values never reach the log.
+func TestEveryFlagGivenAgainIsTaken(t *testing.T) {
+	h, _ := freshSite(t, 3)
+	dir := t.TempDir()
+	flags, given := givenAgain(t, dir)
+	stored := func(db string) map[string]json.RawMessage {
+		var config string
+		if err := openDB(t, db).QueryRow(`SELECT config FROM runs ORDER BY id DESC LIMIT 1`).Scan(&config); err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]json.RawMessage
+		if err := json.Unmarshal([]byte(config), &m); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	// What the flags give, as the stored configuration writes it.
+	cfg := crawler.DefaultConfig()
+	var o crawlOptions
+	fs := pflag.NewFlagSet("crawl", pflag.ContinueOnError)
+	crawlFlags(fs, &cfg, &o)
+	if err := fs.Parse(flags); err != nil {
+		t.Fatal(err)
+	}
+	var want map[string]json.RawMessage
+	b, _ := json.Marshal(cfg)
+	json.Unmarshal(b, &want)
+
+	for _, mode := range []struct {
+		name  string
+		first int // exit code of the first invocation
+		args  []string
+	}{
+		{"resume", exitStopped, []string{"--max-pages", "1"}},
+		{"refresh", exitOK, nil},
+		{"fresh", exitOK, nil},
+	} {
+		t.Run(mode.name, func(t *testing.T) {
+			db := filepath.Join(t.TempDir(), "x.db")
+			base := []string{"crawl", h.URL + "/", "--db", db, "--delay", "0"}
+			if r := trawl(t, append(base, mode.args...)...); r.code != mode.first {
+				t.Fatalf("first invocation: exit %d: %s", r.code, r.stderr)
+			}
+			before := stored(db)
+			again := append(slices.Clone(base), flags...)
+			if mode.name == "fresh" {
+				again = append(again, "--fresh")
+			}
+			r := trawl(t, again...)
+			if r.code != exitStopped || !strings.Contains(r.stderr, "stopped by --max-pages") {
+				t.Fatalf("with every flag: exit %d, want %d (--max-pages 1): %s", r.code, exitStopped, r.stderr)
+			}
+			if strings.Contains(r.stderr, "h1dd3n") {
+				t.Errorf("the log shows a hidden value:\n%s", r.stderr)
+			}
+			after := stored(db)
+			for _, s := range given {
+				switch {
+				case mode.name == "fresh" || s.Class == crawler.Extraction:
+					if string(after[s.Key]) != string(want[s.Key]) {
+						t.Errorf("%s: stored %s, want the given %s", s.Key, after[s.Key], want[s.Key])
+					}
+				case s.Class == crawler.Budget:
+				default:
+					if !strings.Contains(r.stderr, "setting="+s.Key+" ") {
+						t.Errorf("%s: given again, and not named at start", s.Key)
+					}
+					if string(after[s.Key]) != string(before[s.Key]) {
+						t.Errorf("%s: stored %s, want it unchanged (%s)", s.Key, after[s.Key], before[s.Key])
+					}
+				}
+			}
+		})
+	}
 }
