@@ -96,7 +96,8 @@ func (s Setting) copyField(dst *Config, src Config) {
 	reflect.ValueOf(s.field(dst)).Elem().Set(reflect.ValueOf(s.field(&src)).Elem())
 }
 
-// Settings returns every crawl setting, once, in the order of the help.
+// Settings returns every crawl setting, once, in the order of the README's
+// table of flags.
 // Config's fields that are not settings are its seeds (the command's
 // arguments) and RefreshCutoff (set by the run, not by a user).
 func Settings() []Setting {

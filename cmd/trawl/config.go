@@ -57,9 +57,9 @@ func fileHolder(field any) reflect.Type {
 	return reflect.TypeOf(field) // *string, *int, *float64, *bool
 }
 
-// fileType is the struct a config file is decoded into, read from the
-// tables of settings and options once per file: one field per key, with
-// the key as its yaml tag, and the unknown keys in Extra. Decoding into a
+// fileType is the struct a config file is decoded into, built from the
+// tables of settings and options: one field per key, with the key as its
+// yaml tag, and the unknown keys in Extra. Decoding into a
 // struct gives yaml.v3's own checks and messages (duplicate keys, a list
 // where a number belongs, every type error with its line).
 func fileType() (reflect.Type, []string) {
@@ -86,8 +86,9 @@ func fileType() (reflect.Type, []string) {
 	return reflect.StructOf(fields), keys
 }
 
-// decodeFile decodes a config file's top-level mapping. It returns the
-// keys it does not know, with their nodes.
+// decodeFile decodes a config file's document (or one of its top-level
+// key-value pairs, as a mapping). It returns the keys it does not know,
+// with their nodes.
 func decodeFile(top *yaml.Node) (*fileConfig, map[string]yaml.Node, error) {
 	fc := &fileConfig{values: map[string]reflect.Value{}}
 	if top.Kind != yaml.MappingNode && !(top.Kind == yaml.DocumentNode && len(top.Content) == 1 && top.Content[0].Kind == yaml.MappingNode) {
