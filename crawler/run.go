@@ -112,7 +112,7 @@ func (inv *Invocation) CheckSeeds() error {
 }
 
 // InputError is a setting or seed of an invocation that cannot make a
-// crawl; Begin changed nothing in the store.
+// crawl; Begin refused it before changing the store.
 type InputError struct{ Err error }
 
 func (e *InputError) Error() string { return e.Err.Error() }
@@ -161,53 +161,32 @@ func Begin(ctx context.Context, st RunStore, inv *Invocation, log *slog.Logger) 
 }
 
 // begin decides between resuming the last run and starting a new one, and
-// builds the crawler for it.
+// builds the crawler for it before the store is changed.
 func begin(ctx context.Context, st RunStore, inv *Invocation, log *slog.Logger) (*Crawl, error) {
-	p, err := prepare(ctx, st, inv, log)
-	if err != nil {
-		return nil, err
-	}
-	c, err := newCrawler(p.cfg, st, p.run.ID, log, p.seeds)
-	if err != nil {
-		return nil, &InputError{err}
-	}
-	return &Crawl{RunID: p.run.ID, Kind: p.kind, Config: p.cfg, c: c, st: st}, nil
-}
-
-// plan is the run an invocation crawls: resumed or started.
-type plan struct {
-	run   *record.Run
-	kind  string     // KindCrawl or KindRefresh
-	cfg   Config     // what this invocation crawls with
-	seeds []*url.URL // cfg.Seeds, canonicalised
-}
-
-// prepare resumes the last run or starts one.
-func prepare(ctx context.Context, st RunStore, inv *Invocation, log *slog.Logger) (plan, error) {
 	cfg := inv.Config
 	last, err := st.LastRun(ctx)
 	if err != nil {
-		return plan{}, err
+		return nil, err
 	}
 	if last != nil && last.Resumable() && !inv.Fresh {
 		base, err := storedBase(last.Config, inv)
 		if err != nil {
-			return plan{}, fmt.Errorf("run %d has an unreadable configuration: %w; use --fresh", last.ID, err)
+			return nil, fmt.Errorf("run %d has an unreadable configuration: %w; use --fresh", last.ID, err)
 		}
 		run, err := override(base, inv, true, log)
 		if err != nil {
-			return plan{}, err
+			return nil, err
 		}
-		seeds, err := ready(&run, inv)
+		c, err := ready(run, inv, st, log)
 		if err != nil {
-			return plan{}, err
+			return nil, err
 		}
 		b, _ := json.Marshal(base)
 		if err := st.ResumeRun(ctx, last.ID, b); err != nil {
-			return plan{}, err
+			return nil, err
 		}
 		log.Info("resuming run", "run", last.ID, "status_was", last.Status, "pages_so_far", last.Pages)
-		return plan{last, last.Kind, run, seeds}, nil
+		return started(last, c, st), nil
 	}
 	base := cfg
 	if last != nil && !inv.Fresh {
@@ -216,17 +195,12 @@ func prepare(ctx context.Context, st RunStore, inv *Invocation, log *slog.Logger
 		if stored, err := storedBase(last.Config, inv); err == nil {
 			base = stored
 			if cfg, err = override(base, inv, false, log); err != nil {
-				return plan{}, err
+				return nil, err
 			}
 		}
 	}
 	if len(cfg.Seeds) == 0 {
-		return plan{}, &InputError{errors.New("no seed URLs: give a URL or --seeds-file")}
-	}
-	if inv.Fresh {
-		if err := st.AbandonQueue(ctx); err != nil {
-			return plan{}, err
-		}
+		return nil, &InputError{errors.New("no seed URLs: give a URL or --seeds-file")}
 	}
 	kind := KindCrawl
 	cfg.RefreshCutoff = time.Time{}
@@ -234,30 +208,41 @@ func prepare(ctx context.Context, st RunStore, inv *Invocation, log *slog.Logger
 		kind = KindRefresh
 		cutoff, err := RefreshCutoff(ctx, st, time.Now(), time.Duration(cfg.RevisitAfter))
 		if err != nil {
-			return plan{}, err
+			return nil, err
 		}
 		cfg.RefreshCutoff = cutoff
 	}
-	seeds, err := ready(&cfg, inv)
+	c, err := ready(cfg, inv, st, log)
 	if err != nil {
-		return plan{}, err
+		return nil, err
+	}
+	if inv.Fresh {
+		if err := st.AbandonQueue(ctx); err != nil {
+			return nil, err
+		}
 	}
 	base.RefreshCutoff = cfg.RefreshCutoff
 	b, _ := json.Marshal(base)
 	run, err := st.StartRun(ctx, kind, b)
 	if err != nil {
-		return plan{}, err
+		return nil, err
 	}
 	if kind == KindRefresh {
 		n, err := st.RequeueStale(ctx, run.ID, cfg.RefreshCutoff, RetrySkipReasons())
 		if err != nil {
-			return plan{}, err
+			return nil, err
 		}
 		log.Info("starting refresh run", "run", run.ID, "due", n, "revisit_after", time.Duration(cfg.RevisitAfter).String())
-		return plan{run, kind, cfg, seeds}, nil
+		return started(run, c, st), nil
 	}
 	log.Info("starting run", "run", run.ID, "kind", kind, "seeds", len(cfg.Seeds))
-	return plan{run, kind, cfg, seeds}, nil
+	return started(run, c, st), nil
+}
+
+// started is the Crawl of run, crawled by c.
+func started(run *record.Run, c *Crawler, st RunStore) *Crawl {
+	c.runID = run.ID
+	return &Crawl{RunID: run.ID, Kind: run.Kind, Config: c.cfg, c: c, st: st}
 }
 
 // storedBase returns a stored run's configuration with the invocation's new
@@ -354,13 +339,13 @@ func shown(v json.RawMessage) string {
 	return string(v)
 }
 
-// ready puts back the invocation's inline secrets, which a stored
-// configuration never holds, checks the run's settings, canonicalises its
-// seeds, and reads the request settings' files and variables, so that
-// settings that cannot crawl (a secret or cookie file that cannot be read)
-// refuse the crawl before a run is started or resumed. It returns the
-// seeds.
-func ready(run *Config, inv *Invocation) ([]*url.URL, error) {
+// ready builds the crawler for run, the settings the invocation crawls
+// with, so that settings that cannot crawl (a secret or cookie file that
+// cannot be read, a rule that does not compile) refuse the crawl before a
+// run is started or resumed. It puts back the invocation's inline secrets,
+// which a stored configuration never holds. The crawler's run is set once
+// the run is started or resumed.
+func ready(run Config, inv *Invocation, st Store, log *slog.Logger) (*Crawler, error) {
 	given := inv.Config
 	for _, p := range []struct{ run, given *Secret }{
 		{&run.BasicAuth, &given.BasicAuth}, {&run.Bearer, &given.Bearer}, {&run.ProxyAuth, &given.ProxyAuth},
@@ -380,14 +365,15 @@ func ready(run *Config, inv *Invocation) ([]*url.URL, error) {
 	if slices.Equal(run.DropParams, given.DropParams) {
 		known = inv.seeds
 	}
-	seeds, err := seedURLs(*run, known)
+	seeds, err := seedURLs(run, known)
 	if err != nil {
 		return nil, &InputError{err}
 	}
-	if _, err := newRequestOptions(run, seeds); err != nil {
+	c, err := newCrawler(run, st, 0, log, seeds)
+	if err != nil {
 		return nil, &InputError{err}
 	}
-	return seeds, nil
+	return c, nil
 }
 
 // seedURLs canonicalises cfg's seeds as the crawl does, taking those in

@@ -243,35 +243,67 @@ func TestEverySettingFollowsItsClass(t *testing.T) {
 }
 
 // TestBeginRefusesWhatCannotCrawl: settings or seeds that cannot make a
-// crawl are an *InputError, before the store is changed.
+// crawl are an *InputError, before the store is changed: on an empty
+// store, and over an unfinished run, resumed or given up by --fresh (its
+// queue stays).
 func TestBeginRefusesWhatCannotCrawl(t *testing.T) {
 	ctx := context.Background()
+	missing := ParseSecret("file:"+filepath.Join(t.TempDir(), "missing"), ".")
 	for _, tc := range []struct {
 		name string
-		inv  Invocation
+		mod  func(*Config)
 	}{
-		{"no seeds", Invocation{Config: testConfig()}},
-		{"bad seed", Invocation{Config: testConfig("ftp://example.com/")}},
-		{"unreadable secret", Invocation{Config: func() Config {
-			c := testConfig("http://127.0.0.1:1/")
-			c.Bearer = ParseSecret("file:"+filepath.Join(t.TempDir(), "missing"), ".")
-			return c
-		}()}},
+		{"no seeds", func(c *Config) { c.Seeds = nil }},
+		{"bad seed", func(c *Config) { c.Seeds = []string{"ftp://example.com/"} }},
+		{"unreadable secret", func(c *Config) { c.Bearer = missing }},
+		{"bad rule", func(c *Config) {
+			c.Rules = []extract.RuleSpec{{Name: "r", Fields: []extract.FieldSpec{{Name: "f", CSS: "h1["}}}}
+		}},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			db := testDB(t)
-			_, err := Begin(ctx, db, &tc.inv, nil)
-			var ie *InputError
-			if !errors.As(err, &ie) {
-				t.Fatalf("Begin: %v, want an *InputError", err)
-			}
-			if last, err := db.LastRun(ctx); err != nil || last != nil {
-				t.Errorf("a run was started: %v %v", last, err)
-			}
-			if err := db.Lock(ctx); err != nil {
-				t.Errorf("the store was left locked: %v", err)
-			}
-		})
+		for _, over := range []string{"empty store", "resume", "fresh"} {
+			t.Run(tc.name+"/"+over, func(t *testing.T) {
+				db := testDB(t)
+				var want *record.Run
+				if over != "empty store" {
+					b, _ := json.Marshal(testConfig("http://127.0.0.1:1/"))
+					run, err := db.StartRun(ctx, KindCrawl, b)
+					if err != nil {
+						t.Fatal(err)
+					}
+					seed := record.NewURL{URL: "http://127.0.0.1:1/", Host: "http://127.0.0.1:1", Via: viaSeed}
+					if _, err := db.Commit(ctx, run.ID, record.Batch{Outcomes: []record.Outcome{{Discovered: []record.NewURL{seed}}}}); err != nil {
+						t.Fatal(err)
+					}
+					if err := db.EndRun(ctx, run.ID, record.RunInterrupted); err != nil {
+						t.Fatal(err)
+					}
+					want, _ = db.GetRun(ctx, run.ID)
+				}
+				cfg := testConfig("http://127.0.0.1:1/")
+				tc.mod(&cfg)
+				if tc.name == "no seeds" && over == "resume" {
+					cfg.Bearer = missing // a resume needs no seeds
+				}
+				_, err := Begin(ctx, db, &Invocation{Config: cfg, Given: []string{"bearer", "rules"}, Fresh: over == "fresh"}, nil)
+				var ie *InputError
+				if !errors.As(err, &ie) {
+					t.Fatalf("Begin: %v, want an *InputError", err)
+				}
+				last, err := db.LastRun(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if want == nil && last != nil || want != nil && (last.ID != want.ID || last.Status != want.Status || last.Resumes != want.Resumes) {
+					t.Errorf("the runs changed: last run %+v, want %+v", last, want)
+				}
+				if n, err := db.CountQueued(ctx); err != nil || want != nil && n != 1 {
+					t.Errorf("%d URLs queued (%v), want the unfinished run's 1", n, err)
+				}
+				if err := db.Lock(ctx); err != nil {
+					t.Errorf("the store was left locked: %v", err)
+				}
+			})
+		}
 	}
 }
 
