@@ -26,7 +26,8 @@ import (
 // first worker's StartRun or ResumeRun starts or resumes the run, and a
 // later one finds it running in LastRun (running is Resumable) and joins it
 // with ResumeRun. StartRun must then refuse to start a second run beside a
-// running one.
+// running one, and EndRun of a worker that is not the last to leave may
+// leave the run running.
 type RunStore interface {
 	Store
 	RunStarts
