@@ -71,25 +71,29 @@ type Crawler struct {
 	admit  *admission // memory of the pages being extracted
 }
 
-// New checks cfg and prepares a crawler for run runID.
+// New checks cfg and prepares a crawler for run runID. Begin does this for
+// a run it resumed or started.
 func New(cfg Config, st Store, runID int64, log *slog.Logger) (*Crawler, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	seeds, err := seedURLs(cfg, nil)
+	if err != nil {
+		return nil, err
+	}
+	return newCrawler(cfg, st, runID, log, seeds)
+}
+
+// newCrawler is New for a valid cfg with its seeds canonicalised already
+// (seedURLs).
+func newCrawler(cfg Config, st Store, runID int64, log *slog.Logger, seeds []*url.URL) (*Crawler, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	c := &Crawler{cfg: cfg, st: st, runID: runID, log: log, now: time.Now, admit: newAdmission(),
 		canon:  urlkey.Canon{DropParams: slices.Clone(cfg.DropParams)},
 		health: politeness.HealthConfig{RetryBase: time.Duration(cfg.RetryBase), MaxRetryAfter: time.Duration(cfg.MaxRetryAfter)},
-		traps:  newTrapGuard()}
-	for _, s := range cfg.Seeds {
-		u, err := c.canon.Canonical(s)
-		if err != nil {
-			return nil, fmt.Errorf("seed %q: %w", s, err)
-		}
-		c.seeds = append(c.seeds, u)
-	}
+		traps:  newTrapGuard(), seeds: seeds}
 	scope, err := urlkey.NewScope(cfg.Scope, c.seeds, cfg.Allow, cfg.Deny)
 	if err != nil {
 		return nil, err

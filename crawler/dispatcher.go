@@ -273,6 +273,14 @@ func (d *dispatcher) take(h *hostQueue, now time.Time) (task, bool) {
 			h.window = h.window[1:]
 		}
 	}
+	if job.Via == viaSitemap && !cfg.Sitemaps {
+		// A sitemap file an earlier invocation queued, and this one was
+		// given --sitemaps=false: not requested, as in a crawl that never
+		// read sitemaps.
+		d.awaiting++
+		return task{kind: taskRecord, job: job, outcome: record.Outcome{Job: job, State: record.StateSkipped,
+			Reason: ClassSitemapsOff}}, true
+	}
 	if wait := job.RetryAt.Sub(now); wait > 0 {
 		// An earlier run was asked to come back later.
 		if d.c.health.Defers(wait) {

@@ -50,6 +50,9 @@ const (
 	// ClassTooManyRedirects: a redirect target reached after maxRedirects
 	// hops.
 	ClassTooManyRedirects = "too-many-redirects"
+	// ClassSitemapsOff: a sitemap file that an earlier invocation queued,
+	// not read because this one was given --sitemaps=false.
+	ClassSitemapsOff = "sitemaps-off"
 )
 
 // scopeOf says whom a response of class speaks for: a refused connection or a
@@ -67,13 +70,13 @@ func scopeOf(class string) politeness.Scope {
 
 // RetrySkipReasons returns the skip reasons that may not hold in a later run (the
 // host may have recovered, robots.txt may have changed, a cap applies per
-// run, a deferred URL's pause ends), so a refresh run queues those URLs
+// run, a deferred URL's pause ends, --sitemaps is an invocation's), so a refresh run queues those URLs
 // again (a deferred URL whose pause has not ended is recorded as deferred
 // again without a request). Out of scope and too deep
 // are decided again only when a URL is rediscovered; a queue given up by
 // --fresh stays given up.
 func RetrySkipReasons() []string {
-	return []string{ClassRobotsDenied, ClassParked, ClassHostCap, ClassDeferred}
+	return []string{ClassRobotsDenied, ClassParked, ClassHostCap, ClassDeferred, ClassSitemapsOff}
 }
 
 // errNoResponse means colly returned neither a response nor an error, which

@@ -260,21 +260,6 @@ func newRequestOptions(cfg *Config, seeds []*url.URL) (*requestOptions, error) {
 	return r, nil
 }
 
-// CheckRequest reads what the request settings refer to (the secret's
-// variable or file, the cookies file) and reports the first that cannot be
-// used, so that a crawl can be refused before it starts.
-func CheckRequest(cfg Config) error {
-	var canon urlkey.Canon
-	seeds := make([]*url.URL, 0, len(cfg.Seeds))
-	for _, s := range cfg.Seeds {
-		if u, err := canon.Canonical(s); err == nil {
-			seeds = append(seeds, u)
-		}
-	}
-	_, err := newRequestOptions(&cfg, seeds)
-	return err
-}
-
 // cookieStore is the part of the store that keeps the cookie jar across runs.
 type cookieStore interface {
 	Cookies(ctx context.Context) ([]record.Cookie, error)

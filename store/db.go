@@ -14,6 +14,8 @@ import (
 	"time"
 
 	_ "modernc.org/sqlite" // the pure-Go SQLite driver, registered as "sqlite"
+
+	"github.com/trawl-crawler/trawl/store/record"
 )
 
 // Sentinel errors that callers test for with errors.Is.
@@ -22,8 +24,9 @@ var (
 	ErrNotTrawl = errors.New("not a trawl database")
 	// ErrNewerSchema means the database was written by a newer trawl.
 	ErrNewerSchema = errors.New("database schema is newer than this trawl")
-	// ErrLocked means another live process holds the run lock.
-	ErrLocked = errors.New("database is locked by another trawl process")
+	// ErrLocked means another live process holds the run lock; it is
+	// record.ErrLocked, which every backend's lock error matches.
+	ErrLocked = record.ErrLocked
 	// ErrDiskFull means a write failed because the disk, or the MaxSize
 	// cap, is full. The transaction in progress rolled back and everything
 	// committed before it stays, so the work can go on once there is room.

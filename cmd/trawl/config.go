@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -19,66 +18,98 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/trawl-crawler/trawl/crawler"
-	"github.com/trawl-crawler/trawl/crawler/urlkey"
 	"github.com/trawl-crawler/trawl/extract"
 )
 
-// fileConfig is a crawl config file. Every key mirrors a crawl flag (with
-// underscores), plus extraction rules; a flag given on the command line
-// overrides the file. Pointers tell "not set" from zero. --fresh and --config
-// are command-line only (see commandLineOnly).
+// fileConfig is a crawl config file. Its keys are the crawl settings and
+// options (the flags, with '_' for '-'), plus the seeds; a flag given on
+// the command line overrides the file. Options that a config file may not
+// set (--fresh, --config) are refused with why.
 type fileConfig struct {
-	Seeds           yamlSeeds            `yaml:"seeds"`
-	DB              *string              `yaml:"db"`
-	Scope           *string              `yaml:"scope"`
-	Allow           []string             `yaml:"allow"`
-	Deny            []string             `yaml:"deny"`
-	DropParams      []string             `yaml:"drop_params"`
-	MaxDepth        *int                 `yaml:"max_depth"`
-	MaxPages        *int                 `yaml:"max_pages"`
-	MaxPagesPerHost *int                 `yaml:"max_pages_per_host"`
-	MaxDuration     *yamlDuration        `yaml:"max_duration"`
-	RevisitAfter    *yamlDuration        `yaml:"revisit_after"`
-	Concurrency     *int                 `yaml:"concurrency"`
-	PerHost         *int                 `yaml:"per_host"`
-	Delay           *yamlDuration        `yaml:"delay"`
-	Timeout         *yamlDuration        `yaml:"timeout"`
-	MaxBody         *yamlSize            `yaml:"max_body"`
-	UserAgent       *string              `yaml:"user_agent"`
-	Contact         *string              `yaml:"contact"`
-	RobotsAgent     *string              `yaml:"robots_agent"`
-	IgnoreRobots    *bool                `yaml:"ignore_robots"`
-	MaxCrawlDelay   *yamlDuration        `yaml:"max_crawl_delay"`
-	MaxRetryAfter   *yamlDuration        `yaml:"max_retry_after"`
-	Sitemaps        *bool                `yaml:"sitemaps"`
-	AutoThrottle    *bool                `yaml:"auto_throttle"`
-	ThrottleTarget  *float64             `yaml:"throttle_target"`
-	MaxDelay        *yamlDuration        `yaml:"max_delay"`
-	Retries         *int                 `yaml:"retries"`
-	RetryBase       *yamlDuration        `yaml:"retry_base"`
-	StoreBody       *bool                `yaml:"store_body"`
-	StoreText       *bool                `yaml:"store_text"`
-	SeedsFile       *string              `yaml:"seeds_file"` // relative to the config file's directory
-	MaxDBSize       *string              `yaml:"max_db_size"`
-	LogFormat       *string              `yaml:"log_format"`
-	Quiet           *bool                `yaml:"quiet"`
-	Verbose         *bool                `yaml:"verbose"`
-	Progress        *string              `yaml:"progress"`
-	Header          []string             `yaml:"header"`
-	HostHeaders     map[string][]string  `yaml:"host_headers"`
-	Cookie          []string             `yaml:"cookie"`
-	CookiesFile     *string              `yaml:"cookies_file"` // relative to the config file's directory
-	BasicAuth       *string              `yaml:"basic_auth"`   // file: paths relative to the config file's directory
-	Bearer          *string              `yaml:"bearer"`
-	Proxy           *string              `yaml:"proxy"`
-	ProxyAuth       *string              `yaml:"proxy_auth"`
-	CACert          *string              `yaml:"ca_cert"` // relative to the config file's directory
-	Insecure        *bool                `yaml:"insecure"`
-	WARC            *string              `yaml:"warc"` // relative to the config file's directory
-	WARCMaxSize     *yamlSize            `yaml:"warc_max_size"`
-	Rules           []extract.RuleSpec   `yaml:"rules"`
-	Extra           map[string]yaml.Node `yaml:",inline"` // unknown keys, reported with their line
-	dir             string               // the file's directory, for file: secrets
+	seeds  []string
+	values map[string]reflect.Value // the keys the file sets, each in its fileType field
+	dir    string                   // the file's directory, for relative paths and file: secrets
+}
+
+// rules are the file's extraction rules.
+func (fc *fileConfig) rules() []extract.RuleSpec {
+	v, ok := fc.values["rules"]
+	if !ok {
+		return nil
+	}
+	return v.Interface().([]extract.RuleSpec)
+}
+
+// fileHolder is the type a config file's value of a setting or option
+// field (from Setting.Field or option.field) is decoded into: a pointer or
+// a list or map, so that a key left out is told from a zero value.
+func fileHolder(field any) reflect.Type {
+	switch field.(type) {
+	case *crawler.Duration:
+		return reflect.TypeFor[*yamlDuration]()
+	case *int64:
+		return reflect.TypeFor[*yamlSize]()
+	case *crawler.Secret:
+		return reflect.TypeFor[*string]()
+	case *[]string, *map[string][]string, *[]extract.RuleSpec:
+		return reflect.TypeOf(field).Elem()
+	}
+	return reflect.TypeOf(field) // *string, *int, *float64, *bool
+}
+
+// fileType is the struct a config file is decoded into, built from the
+// tables of settings and options: one field per key, with the key as its
+// yaml tag, and the unknown keys in Extra. Decoding into a
+// struct gives yaml.v3's own checks and messages (duplicate keys, a list
+// where a number belongs, every type error with its line).
+func fileType() (reflect.Type, []string) {
+	fields := []reflect.StructField{
+		{Name: "Extra", Type: reflect.TypeFor[map[string]yaml.Node](), Tag: `yaml:",inline"`},
+		{Name: "Seeds", Type: reflect.TypeFor[yamlSeeds](), Tag: `yaml:"seeds"`},
+	}
+	keys := []string{"", "seeds"}
+	add := func(key string, field any) {
+		fields = append(fields, reflect.StructField{Name: fmt.Sprintf("F%d", len(fields)), Type: fileHolder(field),
+			Tag: reflect.StructTag(`yaml:"` + key + `"`)})
+		keys = append(keys, key)
+	}
+	var o crawlOptions
+	var cfg crawler.Config
+	for _, opt := range options() {
+		if opt.notInFile == "" {
+			add(opt.key, opt.field(&o))
+		}
+	}
+	for _, s := range crawler.Settings() {
+		add(s.Key, s.Field(&cfg))
+	}
+	return reflect.StructOf(fields), keys
+}
+
+// decodeFile decodes a config file's document (or one of its top-level
+// key-value pairs, as a mapping). It returns the keys it does not know,
+// with their nodes.
+func decodeFile(top *yaml.Node) (*fileConfig, map[string]yaml.Node, error) {
+	fc := &fileConfig{values: map[string]reflect.Value{}}
+	if top.Kind != yaml.MappingNode && !(top.Kind == yaml.DocumentNode && len(top.Content) == 1 && top.Content[0].Kind == yaml.MappingNode) {
+		// yaml.v3's message about a document that is not a mapping names
+		// the type it was decoded into.
+		var named fileConfig
+		return fc, nil, top.Decode(&named)
+	}
+	t, keys := fileType()
+	v := reflect.New(t)
+	if err := top.Decode(v.Interface()); err != nil {
+		return nil, nil, err
+	}
+	v = v.Elem()
+	fc.seeds = v.Field(1).Interface().(yamlSeeds)
+	for i := 2; i < t.NumField(); i++ {
+		if f := v.Field(i); !f.IsZero() && (f.Kind() == reflect.Pointer || f.Len() > 0) {
+			fc.values[keys[i]] = f
+		}
+	}
+	return fc, v.Field(0).Interface().(map[string]yaml.Node), nil
 }
 
 // yamlSeeds reads the seeds: a list of URLs, or one URL on its own
@@ -137,26 +168,24 @@ func (y *yamlSize) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
-// fileKeys are the keys a config file may set: fileConfig's yaml names.
+// fileKeys are the keys a config file may set.
 func fileKeys() []string {
-	t := reflect.TypeFor[fileConfig]()
-	keys := make([]string, 0, t.NumField())
-	for i := range t.NumField() {
-		if name, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ","); name != "" {
-			keys = append(keys, name)
-		}
-	}
-	return keys
+	_, keys := fileType()
+	return keys[1:]
 }
 
-// commandLineOnly are crawl flags that a config file must not set, with why.
-var commandLineOnly = map[string]string{
-	"fresh":  "fresh: not allowed in a config file; use --fresh on the command line (a scheduled crawl with it in its file would start over every time)",
-	"config": "config: not allowed in a config file; use --config on the command line",
+// notInFile returns why a config file may not set key, or "".
+func notInFile(key string) string {
+	for _, opt := range options() {
+		if opt.key == key {
+			return opt.notInFile
+		}
+	}
+	return ""
 }
 
 // loadConfig reads a config file, reporting every problem with the file name
-// and line. A relative seeds_file is taken relative to the file's directory.
+// and line. Relative paths in it are taken relative to the file's directory.
 func loadConfig(path string) (*fileConfig, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -165,17 +194,17 @@ func loadConfig(path string) (*fileConfig, error) {
 	var doc yaml.Node
 	if err := yaml.NewDecoder(bytes.NewReader(b)).Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) { // an empty file
-			return &fileConfig{}, nil
+			return &fileConfig{values: map[string]reflect.Value{}, dir: filepath.Dir(path)}, nil
 		}
 		return nil, errors.New(yamlErrors(path, err))
 	}
-	var fc fileConfig
-	if err := doc.Decode(&fc); err != nil {
+	fc, extra, err := decodeFile(&doc)
+	if err != nil {
 		return nil, errors.New(yamlErrors(path, err))
 	}
 	var errs []string
-	for key, n := range fc.Extra {
-		if why, ok := commandLineOnly[key]; ok {
+	for key, n := range extra {
+		if why := notInFile(key); why != "" {
 			errs = append(errs, fmt.Sprintf("%s:%d: %s", path, n.Line, why))
 			continue
 		}
@@ -186,8 +215,8 @@ func loadConfig(path string) (*fileConfig, error) {
 		errs = append(errs, fmt.Sprintf("%s:%d: unknown key %q", path, n.Line, key))
 	}
 	errs = append(errs, checkValues(path, &doc)...)
-	if len(fc.Rules) > 0 {
-		if _, err := extract.CompileRules(path, fc.Rules); err != nil {
+	if rules, ok := fc.values["rules"]; ok {
+		if _, err := extract.CompileRules(path, rules.Interface().([]extract.RuleSpec)); err != nil {
 			errs = append(errs, err.Error())
 		}
 	}
@@ -195,25 +224,8 @@ func loadConfig(path string) (*fileConfig, error) {
 		sort.SliceStable(errs, func(i, j int) bool { return errLine(errs[i]) < errLine(errs[j]) })
 		return nil, errors.New(strings.Join(errs, "\n"))
 	}
-	if fc.SeedsFile != nil && *fc.SeedsFile != "" && !filepath.IsAbs(*fc.SeedsFile) {
-		p := filepath.Join(filepath.Dir(path), *fc.SeedsFile)
-		fc.SeedsFile = &p
-	}
-	dir := filepath.Dir(path)
-	if fc.CookiesFile != nil && *fc.CookiesFile != "" && !filepath.IsAbs(*fc.CookiesFile) {
-		p := filepath.Join(dir, *fc.CookiesFile)
-		fc.CookiesFile = &p
-	}
-	if fc.CACert != nil && *fc.CACert != "" && !filepath.IsAbs(*fc.CACert) {
-		p := filepath.Join(dir, *fc.CACert)
-		fc.CACert = &p
-	}
-	if fc.WARC != nil && *fc.WARC != "" && !filepath.IsAbs(*fc.WARC) {
-		p := filepath.Join(dir, *fc.WARC)
-		fc.WARC = &p
-	}
-	fc.dir = dir
-	return &fc, nil
+	fc.dir = filepath.Dir(path)
+	return fc, nil
 }
 
 // errLine is the line number in a "file:line: message" error, or 0.
@@ -240,163 +252,89 @@ func checkValues(path string, doc *yaml.Node) []string {
 	noFlags := pflag.NewFlagSet("config", pflag.ContinueOnError)
 	for i := 0; i+1 < len(m.Content); i += 2 {
 		k, v := m.Content[i], m.Content[i+1]
-		switch k.Value {
-		case "rules", "seeds", "db", "contact", "seeds_file", "quiet", "verbose":
-			continue // checked elsewhere, or nothing to check
-		}
-		var one fileConfig
 		pair := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Content: []*yaml.Node{k, v}}
-		if err := pair.Decode(&one); err != nil || len(one.Extra) > 0 {
-			continue
+		one, extra, err := decodeFile(pair)
+		if err != nil || len(extra) > 0 || len(one.values) == 0 {
+			continue // reported by the decoder, unknown, or nothing to check (seeds, an empty list)
 		}
 		report := func(err error) {
 			msg := err.Error()
-			if flag := strings.ReplaceAll(k.Value, "_", "-"); !strings.HasPrefix(msg, flag) && !strings.HasPrefix(msg, k.Value) {
+			if flag := flagName(k.Value); !strings.HasPrefix(msg, flag) && !strings.HasPrefix(msg, k.Value) {
 				msg = k.Value + ": " + msg
 			}
 			errs = append(errs, fmt.Sprintf("%s:%d: %s", path, v.Line, msg))
 		}
-		switch {
-		case one.MaxDBSize != nil:
-			if _, err := parseSize(*one.MaxDBSize); err != nil {
-				report(err)
-			}
-			continue
-		case one.LogFormat != nil:
-			if f := *one.LogFormat; f != "text" && f != "json" {
-				report(fmt.Errorf("log_format %q: want text or json", f))
-			}
-			continue
-		case one.Progress != nil:
-			if p := *one.Progress; p != "auto" && p != "always" && p != "never" {
-				report(fmt.Errorf("progress %q: want auto, always or never", p))
-			}
-			continue
-		}
 		cfg := crawler.DefaultConfig()
-		var o crawlOptions
+		o := crawlOptions{logFormat: "text", progress: "auto"}
 		one.apply(noFlags, &cfg, &o)
-		cfg.Seeds = []string{"http://placeholder.invalid/"}
-		if err := cfg.Validate(); err != nil {
-			report(err)
+		if _, ok := crawler.LookupSetting(k.Value); !ok {
+			for _, opt := range options() {
+				if opt.key == k.Value && opt.check != nil {
+					if err := opt.check(o); err != nil {
+						report(err)
+					}
+				}
+			}
 			continue
 		}
-		seed, _ := url.Parse(cfg.Seeds[0])
-		if _, err := urlkey.NewScope(cfg.Scope, []*url.URL{seed}, cfg.Allow, cfg.Deny); err != nil {
+		if k.Value == "rules" {
+			continue // compiled with their lines by loadConfig
+		}
+		if err := cfg.CheckSettings(); err != nil {
 			report(err)
 		}
 	}
 	return errs
 }
 
-// apply copies the file's settings into cfg and o, except those whose flag was
-// given on the command line.
+// apply copies the file's settings into cfg and options into o, except
+// those whose flag was given on the command line, and notes in o which it
+// copied.
 func (fc *fileConfig) apply(flags *pflag.FlagSet, cfg *crawler.Config, o *crawlOptions) {
-	// set is asked only for keys the file has; it records those it takes.
-	set := func(flag string) bool {
-		if flags.Changed(flag) {
-			return false
+	// take is asked only for keys the file has; it records those it takes.
+	take := func(key string, hasFlag bool) (reflect.Value, bool) {
+		v, ok := fc.values[key]
+		if !ok || hasFlag && flags.Changed(flagName(key)) {
+			return v, false
 		}
-		o.fileKeys = append(o.fileKeys, flag)
-		return true
+		o.fileKeys = append(o.fileKeys, key)
+		return v, true
 	}
-	if fc.DB != nil && set("db") {
-		o.db = *fc.DB
-	}
-	if fc.Contact != nil && set("contact") {
-		o.contact = *fc.Contact
-	}
-	str := func(p *string, flag string, dst *string) {
-		if p != nil && set(flag) {
-			*dst = *p
+	for _, opt := range options() {
+		if v, ok := take(opt.key, true); ok {
+			setFromFile(opt.field(o), v, fc.dir, opt.path)
 		}
 	}
-	num := func(p *int, flag string, dst *int) {
-		if p != nil && set(flag) {
-			*dst = *p
+	for _, s := range crawler.Settings() {
+		if v, ok := take(s.Key, !s.FileOnly); ok {
+			setFromFile(s.Field(cfg), v, fc.dir, s.Path)
 		}
 	}
-	boolean := func(p *bool, flag string, dst *bool) {
-		if p != nil && set(flag) {
-			*dst = *p
+}
+
+// setFromFile sets a setting's or option's field to v, its value decoded
+// from a config file in dir (see fileHolder). A relative path is taken
+// relative to dir, as are file: secrets.
+func setFromFile(field any, v reflect.Value, dir string, path bool) {
+	switch p := field.(type) {
+	case *crawler.Duration:
+		*p = crawler.Duration(v.Interface().(*yamlDuration).d)
+	case *int64:
+		*p = v.Interface().(*yamlSize).n
+	case *crawler.Secret:
+		*p = crawler.ParseSecret(*v.Interface().(*string), dir)
+	case *string:
+		*p = *v.Interface().(*string)
+		if path && *p != "" && !filepath.IsAbs(*p) {
+			*p = filepath.Join(dir, *p)
 		}
-	}
-	dur := func(p *yamlDuration, flag string, dst *crawler.Duration) {
-		if p != nil && set(flag) {
-			*dst = crawler.Duration(p.d)
+	default:
+		dst := reflect.ValueOf(field).Elem()
+		if v.Kind() == reflect.Pointer {
+			v = v.Elem()
 		}
+		dst.Set(v)
 	}
-	str(fc.Scope, "scope", &cfg.Scope)
-	if len(fc.Allow) > 0 && set("allow") {
-		cfg.Allow = fc.Allow
-	}
-	if len(fc.Deny) > 0 && set("deny") {
-		cfg.Deny = fc.Deny
-	}
-	if len(fc.DropParams) > 0 && set("drop-params") {
-		cfg.DropParams = fc.DropParams
-	}
-	num(fc.MaxDepth, "max-depth", &cfg.MaxDepth)
-	num(fc.MaxPages, "max-pages", &cfg.MaxPages)
-	num(fc.MaxPagesPerHost, "max-pages-per-host", &cfg.MaxPagesPerHost)
-	dur(fc.MaxDuration, "max-duration", &cfg.MaxDuration)
-	dur(fc.RevisitAfter, "revisit-after", &cfg.RevisitAfter)
-	num(fc.Concurrency, "concurrency", &cfg.Concurrency)
-	num(fc.PerHost, "per-host", &cfg.PerHost)
-	dur(fc.Delay, "delay", &cfg.Delay)
-	dur(fc.Timeout, "timeout", &cfg.Timeout)
-	if fc.MaxBody != nil && set("max-body") {
-		cfg.MaxBody = fc.MaxBody.n
-	}
-	str(fc.UserAgent, "user-agent", &cfg.UserAgent)
-	str(fc.RobotsAgent, "robots-agent", &cfg.RobotsAgent)
-	boolean(fc.IgnoreRobots, "ignore-robots", &cfg.IgnoreRobots)
-	dur(fc.MaxCrawlDelay, "max-crawl-delay", &cfg.MaxCrawlDelay)
-	dur(fc.MaxRetryAfter, "max-retry-after", &cfg.MaxRetryAfter)
-	boolean(fc.Sitemaps, "sitemaps", &cfg.Sitemaps)
-	boolean(fc.AutoThrottle, "auto-throttle", &cfg.AutoThrottle)
-	if fc.ThrottleTarget != nil && set("throttle-target") {
-		cfg.ThrottleTarget = *fc.ThrottleTarget
-	}
-	dur(fc.MaxDelay, "max-delay", &cfg.MaxDelay)
-	num(fc.Retries, "retries", &cfg.Retries)
-	dur(fc.RetryBase, "retry-base", &cfg.RetryBase)
-	boolean(fc.StoreBody, "store-body", &cfg.StoreBody)
-	boolean(fc.StoreText, "store-text", &cfg.StoreText)
-	str(fc.SeedsFile, "seeds-file", &o.seedsFile)
-	str(fc.MaxDBSize, "max-db-size", &o.maxDBSize)
-	str(fc.LogFormat, "log-format", &o.logFormat)
-	boolean(fc.Quiet, "quiet", &o.quiet)
-	boolean(fc.Verbose, "verbose", &o.verbose)
-	str(fc.Progress, "progress", &o.progress)
-	if len(fc.Header) > 0 && set("header") {
-		cfg.Header = fc.Header
-	}
-	if len(fc.HostHeaders) > 0 {
-		o.fileKeys = append(o.fileKeys, "host-headers")
-		cfg.HostHeaders = fc.HostHeaders
-	}
-	if len(fc.Cookie) > 0 && set("cookie") {
-		cfg.Cookie = fc.Cookie
-	}
-	str(fc.CookiesFile, "cookies-file", &cfg.CookiesFile)
-	if fc.BasicAuth != nil && set("basic-auth") {
-		cfg.BasicAuth = crawler.ParseSecret(*fc.BasicAuth, fc.dir)
-	}
-	if fc.Bearer != nil && set("bearer") {
-		cfg.Bearer = crawler.ParseSecret(*fc.Bearer, fc.dir)
-	}
-	str(fc.Proxy, "proxy", &cfg.Proxy)
-	str(fc.CACert, "ca-cert", &cfg.CACert)
-	boolean(fc.Insecure, "insecure", &cfg.Insecure)
-	str(fc.WARC, "warc", &cfg.WARC)
-	if fc.WARCMaxSize != nil && set("warc-max-size") {
-		cfg.WARCMaxSize = fc.WARCMaxSize.n
-	}
-	if fc.ProxyAuth != nil && set("proxy-auth") {
-		cfg.ProxyAuth = crawler.ParseSecret(*fc.ProxyAuth, fc.dir)
-	}
-	cfg.Rules = fc.Rules
 }
 
 // yamlLine finds the "line N:" that yaml.v3 puts in its messages.

@@ -2,16 +2,12 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"net/url"
 	"os"
-	"reflect"
 	"slices"
 	"sort"
 	"strconv"
@@ -26,21 +22,6 @@ import (
 	"github.com/trawl-crawler/trawl/store"
 	"github.com/trawl-crawler/trawl/store/record"
 )
-
-// crawlOptions are the crawl command's flags that are not crawler.Config.
-type crawlOptions struct {
-	fileKeys  []string // crawl flags the config file set
-	db        string
-	seedsFile string
-	fresh     bool
-	contact   string
-	logFormat string
-	quiet     bool
-	verbose   bool
-	progress  string
-	maxDBSize string
-	config    string
-}
 
 func (a *app) crawlCmd() *cobra.Command {
 	cfg := crawler.DefaultConfig()
@@ -79,76 +60,34 @@ config file reads them the same way.
 					return usageErr("%w", err)
 				}
 				fc.apply(cmd.Flags(), &cfg, &o)
-				args = append(args, fc.Seeds...)
+				args = append(args, fc.seeds...)
 			}
 			return a.crawl(cmd.Context(), cmd.Flags(), cfg, o, args)
 		},
 	}
-	f := cmd.Flags()
-	f.StringVar(&o.db, "db", "trawl.db", "SQLite database file to write (created if missing)")
-	f.StringVar(&o.config, "config", "", "YAML config file: any crawl setting (keys as the flags, with _) plus extraction rules; flags override it")
-	f.StringVar(&o.seedsFile, "seeds-file", "", "file with one seed URL per line (# comments allowed)")
-	f.BoolVar(&o.fresh, "fresh", false, "start a new crawl from the seeds, abandoning an unfinished one")
-	f.StringVar(&cfg.Scope, "scope", cfg.Scope, "which links to follow: host (the seeds' hosts), domain (their registrable domains) or any")
-	f.StringArrayVar(&cfg.Allow, "allow", nil, "only follow URLs matching this regexp (repeatable)")
-	f.StringArrayVar(&cfg.Deny, "deny", nil, "never follow URLs matching this regexp (repeatable)")
-	f.StringSliceVar(&cfg.DropParams, "drop-params", nil, "query parameters to remove before deduplicating URLs: names or prefixes with * (e.g. 'utm_*,fbclid,sessionid')")
-	f.IntVar(&cfg.MaxDepth, "max-depth", 0, "maximum link hops from a seed (0: no limit)")
-	f.IntVar(&cfg.MaxPages, "max-pages", 0, "stop after fetching this many pages in this invocation; resumable (0: no limit)")
-	f.Var(durationFlag{&cfg.MaxDuration}, "max-duration", "stop gracefully after this long (e.g. 45m); resumable (0: no limit)")
-	f.Var(durationFlag{&cfg.RevisitAfter}, "revisit-after", "in a refresh run, fetch again pages fetched by a run that started this long ago (less a small slack)")
-	f.IntVar(&cfg.MaxPagesPerHost, "max-pages-per-host", 0, "fetch at most this many pages from one host in a run (0: no limit)")
-	f.IntVar(&cfg.Concurrency, "concurrency", cfg.Concurrency, "concurrent fetchers in total")
-	f.IntVar(&cfg.PerHost, "per-host", cfg.PerHost, "concurrent requests to one host")
-	f.Var(durationFlag{&cfg.Delay}, "delay", "minimum gap between requests to one host, e.g. 0.5 (seconds) or 250ms (robots.txt Crawl-delay wins when larger)")
-	f.Var(durationFlag{&cfg.Timeout}, "timeout", "timeout for one request, body included")
-	f.Var(sizeFlag{&cfg.MaxBody}, "max-body", "largest body to download (bytes, or e.g. 512K, 10M); longer ones are truncated and recorded as too-large")
-	f.StringVar(&cfg.UserAgent, "user-agent", "", "User-Agent header (default \"trawl/<version> (+<contact>)\")")
-	f.StringVar(&o.contact, "contact", "", "URL or e-mail address put in the default User-Agent so site owners can reach you")
-	f.StringVar(&cfg.RobotsAgent, "robots-agent", cfg.RobotsAgent, "product token matched against robots.txt User-agent lines")
-	f.BoolVar(&cfg.IgnoreRobots, "ignore-robots", false, "do not fetch or obey robots.txt (only for sites you own)")
-	f.Var(durationFlag{&cfg.MaxCrawlDelay}, "max-crawl-delay", "cap on a robots.txt Crawl-delay")
-	f.Var(durationFlag{&cfg.MaxRetryAfter}, "max-retry-after", "longest Retry-After pause to wait out; a host asking for more is parked until the next run")
-	f.BoolVar(&cfg.Sitemaps, "sitemaps", cfg.Sitemaps, "read the sitemaps robots.txt lists (or /sitemap.xml) and crawl the URLs in scope")
-	f.BoolVar(&cfg.AutoThrottle, "auto-throttle", cfg.AutoThrottle, "let each host's delay follow its response time (see README)")
-	f.Float64Var(&cfg.ThrottleTarget, "throttle-target", cfg.ThrottleTarget, "auto-throttle target: the share of --per-host kept in flight while a host keeps its speed (below 1 crawls gentler)")
-	f.Var(durationFlag{&cfg.MaxDelay}, "max-delay", "ceiling for the auto-throttled delay")
-	f.IntVar(&cfg.Retries, "retries", cfg.Retries, "extra attempts for transient failures (timeouts, resets, 5xx, 429)")
-	f.Var(durationFlag{&cfg.RetryBase}, "retry-base", "delay before the first retry; doubles with each attempt, with jitter")
-	f.StringVar(&o.maxDBSize, "max-db-size", "", "cap on the database file (a `size`: bytes, or e.g. 500M, 2G); past it the run stops as on a full disk, resumable")
-	f.BoolVar(&cfg.StoreBody, "store-body", false, "keep each HTML body (compressed) so trawl extract can re-run rules later")
-	f.BoolVar(&cfg.StoreText, "store-text", false, "keep each page's main text (boilerplate removed)")
-	f.StringVar(&o.logFormat, "log-format", "text", "log format on stderr: text or json")
-	f.BoolVarP(&o.quiet, "quiet", "q", false, "log errors only, and no progress line")
-	f.BoolVarP(&o.verbose, "verbose", "v", false, "log debug detail")
-	f.StringVar(&o.progress, "progress", "auto", "live progress line on stderr: auto (on a terminal), always or never")
-	f.StringArrayVar(&cfg.Header, "header", nil, "request header 'Name: value' sent to every host (repeatable; per-host headers: host_headers in --config)")
-	f.StringArrayVar(&cfg.Cookie, "cookie", nil, "cookie 'name=value' sent to the seeds' hosts (repeatable)")
-	f.StringVar(&cfg.CookiesFile, "cookies-file", "", "Netscape cookies.txt (as curl -c and wget --save-cookies write it) loaded into the cookie jar")
-	f.Var(secretFlag{&cfg.BasicAuth}, "basic-auth", "HTTP basic auth 'user:password' for the seeds' hosts, or env:VAR or file:PATH holding it (never stored)")
-	f.Var(secretFlag{&cfg.Bearer}, "bearer", "bearer token for the seeds' hosts, or env:VAR or file:PATH holding it (never stored)")
-	f.StringVar(&cfg.Proxy, "proxy", "", "proxy URL (http://, https:// or socks5://host:port), or none; default: HTTP_PROXY, HTTPS_PROXY and NO_PROXY")
-	f.Var(secretFlag{&cfg.ProxyAuth}, "proxy-auth", "the proxy's user:password, or env:VAR or file:PATH holding it (never stored)")
-	f.StringVar(&cfg.CACert, "ca-cert", "", "PEM file of CA certificates to trust besides the system's (a company or test CA)")
-	f.BoolVar(&cfg.Insecure, "insecure", false, "do not verify TLS certificates (dangerous: logged as a warning at every start)")
-	f.StringVar(&cfg.WARC, "warc", "", "directory to write every request and response to, as gzipped WARC 1.1 files")
-	f.Var(sizeFlag{&cfg.WARCMaxSize}, "warc-max-size", "start a new WARC file before one grows past this size (default 1G)")
+	crawlFlags(cmd.Flags(), &cfg, &o)
 	return cmd
+}
+
+// seedLine is a line of a seeds file that is not blank or a comment.
+type seedLine struct {
+	url     string
+	line    int
+	problem string // why the line is not one URL, if it is not
 }
 
 // readSeeds reads a seeds file: one URL per line; blank lines and comments
 // are ignored. A comment is a line starting with '#', or the rest of a line
 // from a '#' that follows a space or tab ("http://a/ # home"); a '#' inside a
-// URL is its fragment. Every line that is not one valid URL is reported as
-// "FILE:LINE: problem".
-func readSeeds(path string) ([]string, error) {
+// URL is its fragment. Whether each URL can be crawled is the crawl's to
+// say (seedProblems reports it with the line).
+func readSeeds(path string) ([]seedLine, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("--seeds-file: %w", err)
 	}
 	defer f.Close()
-	var seeds, bad []string
-	var canon urlkey.Canon
+	var seeds []seedLine
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for n := 1; sc.Scan(); n++ {
@@ -166,28 +105,66 @@ func readSeeds(path string) ([]string, error) {
 				break
 			}
 		}
-		var problem string
-		switch _, err := canon.Canonical(line); {
+		switch {
 		case line == "":
 			continue
 		case strings.ContainsAny(line, " \t\v\f"):
-			problem = fmt.Sprintf("%q is not one URL: write one URL per line, and start a comment with \" #\"", line)
-		case err != nil:
-			problem = seedError(err).Error()
+			seeds = append(seeds, seedLine{url: line, line: n,
+				problem: fmt.Sprintf("%q is not one URL: write one URL per line, and start a comment with \" #\"", line)})
+		default:
+			seeds = append(seeds, seedLine{url: line, line: n})
 		}
-		if problem != "" {
-			bad = append(bad, fmt.Sprintf("%s:%d: %s", path, n, problem))
-			continue
-		}
-		seeds = append(seeds, line)
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
-	if len(bad) > 0 {
-		return nil, errors.New(strings.Join(bad, "\n"))
-	}
 	return seeds, nil
+}
+
+// seedProblems is the error for the seeds that cannot be crawled, from
+// Invocation.CheckSeeds (err) over the command line's nArgs seeds followed
+// by the good lines of the seeds file path. Every bad line of the file is
+// reported as "FILE:LINE: problem", in the order of the file; with none, the
+// first bad argument is.
+func seedProblems(err error, nArgs int, path string, lines []seedLine) error {
+	var bad []seedLine
+	var good []seedLine
+	for _, l := range lines {
+		if l.problem != "" {
+			bad = append(bad, l)
+		} else {
+			good = append(good, l)
+		}
+	}
+	var argErr error
+	var errs []error
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	}
+	for _, e := range errs {
+		var se *crawler.SeedError
+		if !errors.As(e, &se) {
+			continue
+		}
+		if se.Index < nArgs {
+			if argErr == nil {
+				argErr = seedError(se.Err)
+			}
+			continue
+		}
+		l := good[se.Index-nArgs]
+		l.problem = seedError(se.Err).Error()
+		bad = append(bad, l)
+	}
+	if len(bad) > 0 {
+		slices.SortFunc(bad, func(a, b seedLine) int { return a.line - b.line })
+		msgs := make([]string, len(bad))
+		for i, l := range bad {
+			msgs[i] = fmt.Sprintf("%s:%d: %s", path, l.line, l.problem)
+		}
+		return errors.New(strings.Join(msgs, "\n"))
+	}
+	return argErr
 }
 
 // seedError is the message for a seed URL that canonicalisation refused; a
@@ -224,6 +201,9 @@ func newLogger(w io.Writer, format string, quiet, verbose bool) (*slog.Logger, e
 	return nil, fmt.Errorf("--log-format %q: want text or json", format)
 }
 
+// crawl runs the crawl command: it reads the seeds, checks what can be
+// checked before the database is touched, opens it, and hands the rest to
+// crawler.Begin; it prints what happened and maps it to an exit code.
 func (a *app) crawl(ctx context.Context, flags *pflag.FlagSet, cfg crawler.Config, o crawlOptions, args []string) error {
 	logTo, live := progressWriter(o, a.stderr)
 	log, err := newLogger(logTo, o.logFormat, o.quiet, o.verbose)
@@ -232,47 +212,44 @@ func (a *app) crawl(ctx context.Context, flags *pflag.FlagSet, cfg crawler.Confi
 	}
 	a.console = &console{w: logTo, log: log, json: o.logFormat == "json"}
 	seeds := slices.Clone(args)
+	var lines []seedLine
 	if o.seedsFile != "" {
-		more, err := readSeeds(o.seedsFile)
-		if err != nil {
+		if lines, err = readSeeds(o.seedsFile); err != nil {
 			return usageErr("%w", err)
 		}
-		seeds = append(seeds, more...)
-	}
-	var canon urlkey.Canon
-	for _, s := range seeds {
-		if _, err := canon.Canonical(s); err != nil {
-			return usageErr("%w", seedError(err))
+		for _, l := range lines {
+			if l.problem == "" {
+				seeds = append(seeds, l.url)
+			}
 		}
 	}
 	if cfg.UserAgent == "" {
 		cfg.UserAgent = crawler.DefaultUserAgent(o.contact)
 	}
 	cfg.Seeds = seeds
-	cfg.CookiesFile = absPath(cfg.CookiesFile)
-	cfg.CACert = absPath(cfg.CACert)
-	cfg.WARC = absPath(cfg.WARC)
+	for _, s := range crawler.Settings() {
+		if s.Path {
+			p := s.Field(&cfg).(*string)
+			*p = absPath(*p)
+		}
+	}
+	inv := &crawler.Invocation{Config: cfg, Given: givenSettings(flags, o), Fresh: o.fresh}
+	if err := seedProblems(inv.CheckSeeds(), len(args), o.seedsFile, lines); err != nil {
+		return usageErr("%w", err)
+	}
 	if o.progress != "auto" && o.progress != "always" && o.progress != "never" {
 		return usageErr("--progress %q: want auto, always or never", o.progress)
 	}
 	// Validate what can be validated before touching the database; seeds may
 	// come from the database when resuming.
-	check := cfg
-	if len(check.Seeds) == 0 {
-		check.Seeds = []string{"http://placeholder.invalid/"}
-	}
-	if err := check.Validate(); err != nil {
-		return usageErr("%w", asFlagError(flags, err))
-	}
-	placeholder, _ := canon.Canonical(check.Seeds[0])
-	if _, err := urlkey.NewScope(cfg.Scope, []*url.URL{placeholder}, cfg.Allow, cfg.Deny); err != nil {
+	if err := cfg.CheckSettings(); err != nil {
 		var pe *urlkey.PatternError
 		if errors.As(err, &pe) {
 			// A config file's patterns were checked with their line
 			// numbers already: this one is a flag.
 			return usageErr("--%w", err)
 		}
-		return usageErr("%w", err)
+		return usageErr("%w", asFlagError(flags, err))
 	}
 	if _, err := os.Stat(o.db); errors.Is(err, os.ErrNotExist) && len(seeds) == 0 {
 		return usageErr("no seed URLs and no crawl to resume in %s: give a URL or --seeds-file", o.db)
@@ -295,19 +272,15 @@ func (a *app) crawl(ctx context.Context, flags *pflag.FlagSet, cfg crawler.Confi
 		return usageErr("database %s: %w", o.db, err)
 	}
 	defer db.Close()
-	if err := lockDB(ctx, db); err != nil {
-		return err
-	}
-	defer db.Unlock(context.WithoutCancel(ctx))
-
-	run, cfg, err := a.prepareRun(ctx, db, flags, cfg, o, log)
+	cr, err := crawler.Begin(ctx, db, inv, log)
 	if err != nil {
-		return err
+		var ie *crawler.InputError
+		if errors.As(err, &ie) {
+			return usageErr("%w", ie.Err)
+		}
+		return lockOrFailure(err)
 	}
-	c, err := crawler.New(cfg, db, run.ID, log)
-	if err != nil {
-		return usageErr("%w", err)
-	}
+	defer cr.Close(ctx)
 
 	onTerminal := isTerminal(a.stderr) && !a.console.json
 	runCtx, signals := a.watchSignals(ctx, func(s os.Signal) {
@@ -317,46 +290,42 @@ func (a *app) crawl(ctx context.Context, flags *pflag.FlagSet, cfg crawler.Confi
 		a.say(slog.LevelWarn, "stopping: finishing requests in flight (signal again to quit at once; the crawl stays resumable)", "signal", s.String())
 	}, true)
 	defer signals.stop()
-	stopProgress := a.startProgress(c, o, log, live, len(cfg.Rules) > 0)
-	res, runErr := c.Run(runCtx)
+	stopProgress := a.startProgress(cr, o, log, live, len(cr.Config.Rules) > 0)
+	end, runErr := cr.Run(runCtx)
 	stopProgress()
 
-	if err := db.EndRun(context.WithoutCancel(ctx), run.ID, res.Status); err != nil && runErr == nil {
-		runErr = err
-	}
-	final, _ := db.GetRun(context.WithoutCancel(ctx), run.ID)
-	a.summary(run.ID, res, final, o.db)
-	succeeded := true
-	if res.Status == crawler.StatusFinished && runErr == nil {
-		succeeded, runErr = db.RunSucceeded(context.WithoutCancel(ctx), run.ID)
-	}
+	runID := cr.RunID
+	a.summary(runID, end.Result, end.Run, o.db)
 	switch {
 	case errors.Is(runErr, store.ErrDiskFull):
-		return &exitError{code: exitFailed, err: fmt.Errorf("run %d stopped: the disk (or --max-db-size) is full; nothing committed was lost: free space and run the same command to resume (%w)", run.ID, runErr)}
+		return &exitError{code: exitFailed, err: fmt.Errorf("run %d stopped: the disk (or --max-db-size) is full; nothing committed was lost: free space and run the same command to resume (%w)", runID, runErr)}
 	case runErr != nil:
-		return &exitError{code: exitFailed, err: fmt.Errorf("run %d failed: %w; fix the cause and run the same command to resume", run.ID, runErr)}
-	case res.Status == crawler.StatusInterrupted:
+		return &exitError{code: exitFailed, err: fmt.Errorf("run %d failed: %w; fix the cause and run the same command to resume", runID, runErr)}
+	case end.Status == crawler.StatusInterrupted:
 		name, _ := commandName(a.argv0)
 		a.say(slog.LevelWarn, fmt.Sprintf("interrupted; run the same command again to resume (%s crawl --db %s)", name, shellQuote(o.db)),
-			"run", run.ID, "db", o.db)
+			"run", runID, "db", o.db)
 		return &exitError{code: signals.exitCode()}
-	case res.Status == crawler.StatusStopped:
+	case end.Status == crawler.StatusStopped:
 		// Not an error: a nightly --max-duration ends this way, and -q
 		// (errors only) keeps it out of cron's mail; exit code 3 says it.
-		budget := res.Budget
+		budget := end.Budget
 		if budget == "" {
 			budget = "a budget (--max-pages or --max-duration)"
 		}
 		a.say(slog.LevelInfo, "stopped by "+budget+"; run the same command again to continue",
-			"run", run.ID, "db", o.db, "budget", strings.TrimPrefix(res.Budget, "--"))
+			"run", runID, "db", o.db, "budget", strings.TrimPrefix(end.Budget, "--"))
 		return &exitError{code: exitStopped}
-	case !succeeded:
-		a.say(slog.LevelError, fmt.Sprintf("run %d finished without a single successful page: every host was unreachable, denied by robots.txt or failing (see the errors view)", run.ID),
-			"run", run.ID, "db", o.db)
+	case !end.Succeeded:
+		a.say(slog.LevelError, fmt.Sprintf("run %d finished without a single successful page: every host was unreachable, denied by robots.txt or failing (see the errors view)", runID),
+			"run", runID, "db", o.db)
 		return &exitError{code: exitNoSuccess}
 	}
 	return nil
 }
+
+// The SQLite store is what the crawl command hands to crawler.Begin.
+var _ crawler.RunStore = (*store.DB)(nil)
 
 // asFlagError spells err as the flag it is about ("--delay -1s: want zero
 // or more") when it starts with the name of a flag given on the command line:
@@ -368,234 +337,6 @@ func asFlagError(flags *pflag.FlagSet, err error) error {
 		return fmt.Errorf("--%w", err)
 	}
 	return err
-}
-
-// crawlDefining are the settings that decide which URLs belong to a crawl
-// (and, for revisit_after, which are due in a refresh). A resume keeps the
-// stored ones, since changing them mid-run would strand or re-admit queued
-// URLs; a refresh or --fresh may set them.
-var crawlDefining = map[string]bool{"scope": true, "allow": true, "deny": true, "drop_params": true, "revisit_after": true}
-
-// revealing are the settings whose values are not logged: they may carry
-// credentials (an Authorization header, a session cookie, a proxy's user).
-var revealing = map[string]bool{"header": true, "host_headers": true, "cookie": true, "proxy": true}
-
-// settingKey is the crawler.Config JSON key behind a crawl flag, if the
-// flag is a crawl setting that an invocation may override: not a budget
-// (always the invocation's), not the extraction settings (keepExtraction),
-// not an option of the command itself (--db, --log-format, ...).
-func settingKey(flag string) (string, bool) {
-	if flag == "contact" {
-		return "user_agent", true // --contact is part of the User-Agent
-	}
-	key := strings.ReplaceAll(flag, "-", "_")
-	switch key {
-	case "seeds", "max_pages", "max_duration", "rules", "store_body", "store_text", "refresh_cutoff":
-		return "", false
-	}
-	return key, slices.Contains(configKeys(), key)
-}
-
-// configKeys lists crawler.Config's JSON keys.
-func configKeys() []string {
-	var keys []string
-	t := reflect.TypeFor[crawler.Config]()
-	for i := range t.NumField() {
-		if name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ","); name != "" && name != "-" {
-			keys = append(keys, name)
-		}
-	}
-	return keys
-}
-
-// givenSettings returns the names of the crawl flags this invocation sets,
-// on the command line or in its config file.
-func givenSettings(flags *pflag.FlagSet, o crawlOptions) []string {
-	given := slices.Clone(o.fileKeys)
-	flags.Visit(func(f *pflag.Flag) { given = append(given, f.Name) })
-	slices.Sort(given)
-	return slices.Compact(given)
-}
-
-// overrideSettings returns base with the settings this invocation gives taken
-// from cfg, for this invocation only: the stored configuration is not
-// changed, so a later plain resume or cron run crawls with the crawl's own
-// settings again. Each setting that differs is logged at start, so that a
-// user sees what this invocation does differently. Settings in keep are
-// not taken (with a warning when they differ).
-func overrideSettings(base, cfg crawler.Config, given []string, keep map[string]bool, log *slog.Logger) (crawler.Config, error) {
-	var stored, now map[string]json.RawMessage
-	if err := roundTrip(base, &stored); err != nil {
-		return base, err
-	}
-	if err := roundTrip(cfg, &now); err != nil {
-		return base, err
-	}
-	for _, name := range given {
-		key, ok := settingKey(name)
-		if !ok {
-			continue
-		}
-		was, is := stored[key], now[key]
-		if bytes.Equal(was, is) {
-			continue
-		}
-		if keep[key] {
-			log.Warn("setting not changed: it defines the unfinished crawl (use --fresh to start over with it)",
-				"setting", key, "stored", shown(was), "given", shown(is))
-			continue
-		}
-		showWas, showIs := shown(was), shown(is)
-		if revealing[key] {
-			// Headers, cookies and proxy URLs may carry credentials.
-			showWas, showIs = "(not shown)", "(not shown)"
-		}
-		log.Info("setting overridden for this invocation only", "setting", key, "stored", showWas, "now", showIs)
-		if is == nil {
-			delete(stored, key)
-		} else {
-			stored[key] = is
-		}
-	}
-	var merged crawler.Config
-	b, _ := json.Marshal(stored)
-	if err := json.Unmarshal(b, &merged); err != nil {
-		return base, err
-	}
-	// Budgets belong to an invocation, not to the crawl: a cron line's
-	// --max-duration must not bind a later manual resume, and the reverse.
-	merged.MaxPages, merged.MaxDuration = cfg.MaxPages, cfg.MaxDuration
-	return merged, nil
-}
-
-// roundTrip converts v to a JSON object map.
-func roundTrip(v any, m *map[string]json.RawMessage) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	return json.Unmarshal(b, m)
-}
-
-// shown is a JSON setting value as a person reads it.
-func shown(v json.RawMessage) string {
-	if v == nil {
-		return "(unset)"
-	}
-	var s string
-	if json.Unmarshal(v, &s) == nil {
-		return s
-	}
-	return string(v)
-}
-
-// storedBase returns a stored run's configuration with this invocation's new
-// seeds and extraction settings: what the run keeps for later invocations.
-func storedBase(storedJSON []byte, cfg crawler.Config, flags *pflag.FlagSet, o crawlOptions) (crawler.Config, error) {
-	var stored crawler.Config
-	if err := json.Unmarshal(storedJSON, &stored); err != nil {
-		return stored, err
-	}
-	for _, s := range cfg.Seeds {
-		if !slices.Contains(stored.Seeds, s) {
-			stored.Seeds = append(stored.Seeds, s)
-		}
-	}
-	keepExtraction(&stored, cfg, flags, o)
-	return stored, nil
-}
-
-// prepareRun decides between resuming the last run and starting a new one,
-// and returns the run with the configuration it will use.
-func (a *app) prepareRun(ctx context.Context, db *store.DB, flags *pflag.FlagSet, cfg crawler.Config, o crawlOptions, log *slog.Logger) (*record.Run, crawler.Config, error) {
-	last, err := db.LastRun(ctx)
-	if err != nil {
-		return nil, cfg, &exitError{code: exitFailed, err: err}
-	}
-	invocation := cfg
-	given := givenSettings(flags, o)
-	if last != nil && last.Resumable() && !o.fresh {
-		base, err := storedBase(last.Config, cfg, flags, o)
-		if err != nil {
-			return nil, cfg, &exitError{code: exitFailed, err: fmt.Errorf("run %d has an unreadable configuration: %w; use --fresh", last.ID, err)}
-		}
-		run, err := overrideSettings(base, cfg, given, crawlDefining, log)
-		if err != nil {
-			return nil, cfg, &exitError{code: exitFailed, err: err}
-		}
-		if err := readyRequests(&run, invocation); err != nil {
-			return nil, cfg, err
-		}
-		b, _ := json.Marshal(base)
-		if err := db.ResumeRun(ctx, last.ID, b); err != nil {
-			return nil, cfg, &exitError{code: exitFailed, err: err}
-		}
-		log.Info("resuming run", "run", last.ID, "status_was", last.Status, "pages_so_far", last.Pages)
-		return last, run, nil
-	}
-	base := cfg
-	if last != nil && !o.fresh {
-		// A finished crawl: refresh it with its own settings; those given now
-		// apply to this run.
-		if stored, err := storedBase(last.Config, cfg, flags, o); err == nil {
-			base = stored
-			if cfg, err = overrideSettings(base, cfg, given, nil, log); err != nil {
-				return nil, cfg, &exitError{code: exitFailed, err: err}
-			}
-		}
-	}
-	if len(cfg.Seeds) == 0 {
-		return nil, cfg, usageErr("no seed URLs: give a URL or --seeds-file")
-	}
-	if o.fresh {
-		if err := db.AbandonQueue(ctx); err != nil {
-			return nil, cfg, &exitError{code: exitFailed, err: err}
-		}
-	}
-	kind := "crawl"
-	cfg.RefreshCutoff = time.Time{}
-	if last != nil && !o.fresh {
-		kind = "refresh"
-		cutoff, err := crawler.RefreshCutoff(ctx, db, time.Now(), time.Duration(cfg.RevisitAfter))
-		if err != nil {
-			return nil, cfg, &exitError{code: exitFailed, err: err}
-		}
-		cfg.RefreshCutoff = cutoff
-	}
-	if err := readyRequests(&cfg, invocation); err != nil {
-		return nil, cfg, err
-	}
-	base.RefreshCutoff = cfg.RefreshCutoff
-	b, _ := json.Marshal(base)
-	run, err := db.StartRun(ctx, kind, b)
-	if err != nil {
-		return nil, cfg, &exitError{code: exitFailed, err: err}
-	}
-	if kind == "refresh" {
-		n, err := db.RequeueStale(ctx, run.ID, cfg.RefreshCutoff, crawler.RetrySkipReasons())
-		if err != nil {
-			return nil, cfg, &exitError{code: exitFailed, err: err}
-		}
-		log.Info("starting refresh run", "run", run.ID, "due", n, "revisit_after", time.Duration(cfg.RevisitAfter).String())
-		return run, cfg, nil
-	}
-	log.Info("starting run", "run", run.ID, "kind", kind, "seeds", len(cfg.Seeds))
-	return run, cfg, nil
-}
-
-// keepExtraction lets a config file or flags given now replace the stored
-// extraction settings: editing the rules and running the same command again
-// uses the new rules.
-func keepExtraction(dst *crawler.Config, src crawler.Config, flags *pflag.FlagSet, o crawlOptions) {
-	if o.config != "" {
-		dst.Rules = src.Rules
-	}
-	if o.config != "" || flags.Changed("store-body") {
-		dst.StoreBody = src.StoreBody
-	}
-	if o.config != "" || flags.Changed("store-text") {
-		dst.StoreText = src.StoreText
-	}
 }
 
 // summary prints the end-of-run report: always one line of key=value
@@ -643,18 +384,21 @@ func (a *app) summary(runID int64, res crawler.Result, run *record.Run, dbPath s
 	fmt.Fprintln(a.stdout, b.String())
 }
 
-// lockDB takes the database's run lock for this process. Another live
-// process holding it gives exit code 4 (the message names it and since when);
-// anything else is a failure.
+// lockDB takes the database's run lock for this process (see
+// lockOrFailure for its errors).
 func lockDB(ctx context.Context, db *store.DB) error {
-	err := db.Lock(ctx)
-	var le *store.LockError
-	switch {
-	case err == nil:
-		return nil
-	case errors.As(err, &le):
-		return &exitError{code: exitLocked, err: err}
-	default:
-		return &exitError{code: exitFailed, err: err}
+	if err := db.Lock(ctx); err != nil {
+		return lockOrFailure(err)
 	}
+	return nil
+}
+
+// lockOrFailure maps an error of taking or using the database to its exit
+// code: another live process holding it gives exit code 4 (the message
+// names it and since when); anything else is a failure.
+func lockOrFailure(err error) error {
+	if errors.Is(err, record.ErrLocked) {
+		return &exitError{code: exitLocked, err: err}
+	}
+	return &exitError{code: exitFailed, err: err}
 }

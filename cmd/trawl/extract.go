@@ -36,12 +36,13 @@ made before. Nothing is fetched: edit a selector, re-extract, query again.
 			if err != nil {
 				return usageErr("%w", err)
 			}
-			if len(fc.Rules) == 0 {
+			rules := fc.rules()
+			if len(rules) == 0 {
 				return usageErr("%s has no rules", config)
 			}
-			if rule != "" && !slices.ContainsFunc(fc.Rules, func(r extract.RuleSpec) bool { return r.Name == rule }) {
-				names := make([]string, len(fc.Rules))
-				for i, r := range fc.Rules {
+			if rule != "" && !slices.ContainsFunc(rules, func(r extract.RuleSpec) bool { return r.Name == rule }) {
+				names := make([]string, len(rules))
+				for i, r := range rules {
 					names[i] = r.Name
 				}
 				return usageErr("--rule %q: %s has no such rule (its rules: %s)", rule, config, strings.Join(names, ", "))
@@ -66,7 +67,7 @@ made before. Nothing is fetched: edit a selector, re-extract, query again.
 				return err
 			}
 			defer db.Unlock(ctx)
-			res, err := crawler.Reextract(ctx, db, fc.Rules, rule, run)
+			res, err := crawler.Reextract(ctx, db, rules, rule, run)
 			if err != nil {
 				return &exitError{code: exitFailed, err: err}
 			}

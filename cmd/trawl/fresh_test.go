@@ -147,3 +147,34 @@ func TestOverriddenHeadersAreNotLogged(t *testing.T) {
 		t.Errorf("resume with a header: exit %d, stderr:\n%s", r.code, r.stderr)
 	}
 }
+
+// TestRefusedFreshKeepsTheQueue: --fresh with a setting that cannot crawl
+// (a secret file that is missing) exits 2 and changes nothing: the
+// unfinished run's queue is not given up. (It was given up before the
+// setting was refused.)
+func TestRefusedFreshKeepsTheQueue(t *testing.T) {
+	h, _ := freshSite(t, 6)
+	db := filepath.Join(t.TempDir(), "refused.db")
+	if r := trawl(t, "crawl", h.URL+"/", "--db", db, "--delay", "0", "--max-pages", "1", "--quiet"); r.code != exitStopped {
+		t.Fatalf("first invocation: exit %d: %s", r.code, r.stderr)
+	}
+	queued := func() int {
+		var n int
+		if err := openDB(t, db).QueryRow(`SELECT count(*) FROM urls WHERE state = 'queued'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before := queued()
+	if before == 0 {
+		t.Fatal("nothing queued after a stopped run")
+	}
+	missing := filepath.Join(t.TempDir(), "missing-token")
+	r := trawl(t, "crawl", h.URL+"/", "--db", db, "--fresh", "--bearer", "file:"+missing)
+	if r.code != exitUsage || !strings.Contains(r.stderr, "missing-token") {
+		t.Fatalf("--fresh with a missing secret file: exit %d, want %d naming the file: %s", r.code, exitUsage, r.stderr)
+	}
+	if got := queued(); got != before {
+		t.Errorf("%d URLs queued after the refused --fresh, want the %d it found", got, before)
+	}
+}

@@ -113,7 +113,7 @@ func showProgress(o crawlOptions, stderr io.Writer) bool {
 // fitted to the terminal's width; with --log-format json, where a redrawn
 // line would break the one-object-per-line format, a progress record every
 // progressLogEvery instead, and only with --progress always.
-func (a *app) startProgress(c *crawler.Crawler, o crawlOptions, log *slog.Logger, live *liveLine, items bool) func() {
+func (a *app) startProgress(c *crawler.Crawl, o crawlOptions, log *slog.Logger, live *liveLine, items bool) func() {
 	jsonMode := o.logFormat == "json"
 	if !showProgress(o, a.stderr) {
 		return func() {}

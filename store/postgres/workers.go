@@ -2,17 +2,18 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/trawl-crawler/trawl/store/record"
 )
 
-// ErrLocked means another live worker holds the database.
-var ErrLocked = errors.New("database is in use by another trawl worker")
+// ErrLocked means another live worker holds the database; it is
+// record.ErrLocked, which every backend's lock error matches.
+var ErrLocked = record.ErrLocked
 
 // LockError says which worker holds the database; it matches ErrLocked.
 type LockError struct {

@@ -9,9 +9,15 @@ package record
 import (
 	"crypto/sha256"
 	"encoding/binary"
+	"errors"
 	"net/http"
 	"time"
 )
+
+// ErrLocked means another worker holds the right to work on the database
+// (for SQLite, another live process holds the run lock). Every backend's
+// lock error matches it, so that a caller needs no backend's error type.
+var ErrLocked = errors.New("database is locked by another trawl process")
 
 // URL states in the urls table.
 const (
