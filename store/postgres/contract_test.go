@@ -4,8 +4,16 @@ import (
 	"context"
 	"testing"
 
+	"github.com/trawl-crawler/trawl/crawler"
 	"github.com/trawl-crawler/trawl/store/postgres"
 	"github.com/trawl-crawler/trawl/store/storetest"
+)
+
+// The PostgreSQL backend is a crawl's store and its run lifecycle's, as
+// SQLite's is.
+var (
+	_ crawler.Store    = (*postgres.DB)(nil)
+	_ crawler.RunStore = (*postgres.DB)(nil)
 )
 
 // TestContract runs the store contract against PostgreSQL; store runs the
