@@ -63,7 +63,7 @@ type Crawler struct {
 	seeds []*url.URL
 	rules []*extract.Rule
 	stats stats
-	now   func() time.Time
+	clock clock // the time the scheduler goes by; the wall clock but in tests
 	// health are the rules by which responses speak for a URL or its host.
 	health politeness.HealthConfig
 	traps  *trapGuard
@@ -79,7 +79,7 @@ func New(cfg Config, st Store, runID int64, log *slog.Logger) (*Crawler, error) 
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	c := &Crawler{cfg: cfg, st: st, runID: runID, log: log, now: time.Now, admit: newAdmission(),
+	c := &Crawler{cfg: cfg, st: st, runID: runID, log: log, clock: wallClock{}, admit: newAdmission(),
 		canon:  urlkey.Canon{DropParams: slices.Clone(cfg.DropParams)},
 		health: politeness.HealthConfig{RetryBase: time.Duration(cfg.RetryBase), MaxRetryAfter: time.Duration(cfg.MaxRetryAfter)},
 		traps:  newTrapGuard()}
@@ -103,6 +103,9 @@ func New(cfg Config, st Store, runID int64, log *slog.Logger) (*Crawler, error) 
 	}
 	return c, nil
 }
+
+// now is the crawl's time (see clock).
+func (c *Crawler) now() time.Time { return c.clock.Now() }
 
 // Result is how a run ended.
 type Result struct {

@@ -101,14 +101,15 @@ func (d *dispatcher) loop(ctx context.Context, tasks chan<- task, events <-chan 
 		d.skipHost(h, ClassParked)
 	}
 	d.parkAtStart = nil
-	timer := time.NewTimer(time.Hour)
+	timer := c.clock.NewTimer(time.Hour)
+	timer.Stop()
 	defer timer.Stop()
 	done := ctx.Done()
 	var deadline <-chan time.Time
 	if c.cfg.MaxDuration > 0 {
-		t := time.NewTimer(time.Duration(c.cfg.MaxDuration))
+		t := c.clock.NewTimer(time.Duration(c.cfg.MaxDuration))
 		defer t.Stop()
-		deadline = t.C
+		deadline = t.C()
 	}
 	stopping, status := false, StatusFinished
 	var runErr error
@@ -118,9 +119,13 @@ func (d *dispatcher) loop(ctx context.Context, tasks chan<- task, events <-chan 
 	// stop (a cron slot ending) is not held up by slow servers for up to
 	// --timeout. A --max-pages stop lets them finish: they are in budget.
 	var grace <-chan time.Time
+	graceTimer := c.clock.NewTimer(stopGrace)
+	graceTimer.Stop()
+	defer graceTimer.Stop()
 	startGrace := func() {
 		if grace == nil {
-			grace = time.After(stopGrace) // collected if never read (Go 1.23)
+			graceTimer.Reset(stopGrace)
+			grace = graceTimer.C()
 		}
 	}
 	for {
@@ -166,8 +171,11 @@ func (d *dispatcher) loop(ctx context.Context, tasks chan<- task, events <-chan 
 		if top := d.fr.peek(); top != nil && d.idle > 0 && !stopping {
 			if wait := top.ready.Sub(now); wait > 0 {
 				timer.Reset(wait)
-				wake = timer.C
+				wake = timer.C()
 			}
+		}
+		if wake != nil && d.inflight == 0 && d.awaiting == 0 && d.sidePending == 0 {
+			c.clock.Idle()
 		}
 		select {
 		case ev := <-events:
