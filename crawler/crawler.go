@@ -151,14 +151,14 @@ type event struct {
 	// evFetched
 	fetched    bool // a request was sent (robots-denied jobs send none)
 	status     int
-	class      string
 	latency    time.Duration
 	retryAfter time.Duration
+	// fail is why the request failed (evFetched), or why robots.txt could
+	// not be read (evRobots); nil when it did not.
+	fail *FetchError
 	// evRobots
 	robots       *politeness.Robots
 	robotsStatus politeness.RobotsStatus
-	robotsClass  string // error class when robots.txt could not be read
-	robotsError  string
 	// abandoned: the request was cut short by a stop and records nothing;
 	// its URL stays queued (evFetched, evRobots).
 	abandoned bool
@@ -297,21 +297,22 @@ func (c *Crawler) work(ctx context.Context, f *fetcher, robotsClient *http.Clien
 		if ctx.Err() == nil {
 			c.logRobots(ctx, t.job.Host, string(rs), ev.latency, err)
 		}
+		robotsURL := t.job.Host + "/robots.txt"
 		switch {
 		case err != nil && ctx.Err() != nil:
 			ev.abandoned = true
 		case err != nil:
-			ev.robotsClass, ev.robotsError = classify(err), err.Error()
+			ev.fail = &FetchError{URL: robotsURL, Class: classify(err), Err: err}
 			c.log.Warn("robots.txt unavailable", "host", t.job.Host, "status", rs, "err", err)
 		case rs == politeness.RobotsDisallowAll5xx:
-			ev.robotsClass, ev.robotsError = ClassHTTP5xx, "robots.txt answered with a server error"
+			ev.fail = &FetchError{URL: robotsURL, Class: ClassHTTP5xx, Err: errors.New("robots.txt answered with a server error")}
 		case rs == politeness.RobotsDisallowAllStatus:
-			ev.robotsClass, ev.robotsError = ClassOther, "robots.txt answered with an unexpected status"
+			ev.fail = &FetchError{URL: robotsURL, Class: ClassOther, Err: errors.New("robots.txt answered with an unexpected status")}
 		}
 		events <- ev
 	case taskPage:
 		o, ev := c.fetchPage(f, t.job)
-		if ctx.Err() != nil && o.Fetch != nil && o.Fetch.Status == 0 && o.Fetch.ErrorClass != "" {
+		if ctx.Err() != nil && ev.fail != nil && ev.fail.Status == 0 {
 			// Cut short by a stop: record nothing; the URL stays queued.
 			events <- event{kind: evFetched, host: t.job.Host, fetched: true, abandoned: true, job: t.job}
 			return

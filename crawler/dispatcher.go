@@ -3,6 +3,7 @@ package crawler
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/url"
@@ -291,14 +292,14 @@ func (d *dispatcher) take(h *hostQueue, now time.Time) (task, bool) {
 		h.retries = append(h.retries, retryJob{job: job, notBefore: job.RetryAt})
 		return task{}, false
 	}
-	if h.robotsClass != "" {
+	if fe := h.robotsErr; fe != nil {
 		// robots.txt could not be read, which forbids the whole host for now:
 		// a failure of the host, recorded with its cause, and asked again by
 		// the next run.
 		d.awaiting++
 		return task{kind: taskRecord, job: job, outcome: record.Outcome{Job: job, State: record.StateFailed,
-			Reason: h.robotsClass, Fetch: &record.Fetch{At: now, ErrorClass: h.robotsClass,
-				Error: "not requested: robots.txt is unreachable (" + h.robotsError + ")"}}}, true
+			Reason: fe.Class, Fetch: &record.Fetch{At: now, ErrorClass: fe.Class,
+				Error: "not requested: robots.txt is unreachable (" + fe.Err.Error() + ")"}}}, true
 	}
 	if h.robots != nil {
 		if u, err := url.Parse(job.URL); err == nil && !h.robots.Allowed(cfg.RobotsAgent, u) {
@@ -455,7 +456,11 @@ func (d *dispatcher) spaceAfter(h *hostQueue, now time.Time) {
 // the response means for its URL and its host is politeness.Health's call;
 // the dispatcher only schedules by it.
 func (d *dispatcher) afterResponse(h *hostQueue, ev event, now time.Time) {
-	v := h.health.Observe(now, politeness.Response{URL: ev.job.URL, Scope: scopeOf(ev.class),
+	scope := politeness.ScopeNone
+	if ev.fail != nil {
+		scope = ev.fail.Scope()
+	}
+	v := h.health.Observe(now, politeness.Response{URL: ev.job.URL, Scope: scope,
 		RetryAfter: ev.retryAfter, Tries: ev.job.Tries})
 	if !v.RetryAt.IsZero() && !v.Deferred {
 		h.retryAt[ev.job.ID] = v.RetryAt // for the retry, once its attempt is committed
@@ -503,14 +508,17 @@ func (d *dispatcher) afterRobots(h *hostQueue, ev event, now time.Time) {
 		h.robotsStatus = ev.robotsStatus
 		if h.robotsFails >= robotsAttempts {
 			h.robots, h.robotsAt = ev.robots, now
-			h.robotsClass, h.robotsError = cmp.Or(ev.robotsClass, ClassOther), cmp.Or(ev.robotsError, string(ev.robotsStatus))
+			h.robotsErr = ev.fail
+			if h.robotsErr == nil {
+				h.robotsErr = &FetchError{URL: h.key + "/robots.txt", Class: ClassOther, Err: errors.New(string(ev.robotsStatus))}
+			}
 			d.c.log.Warn("robots.txt unreachable; host disallowed for this run", "host", h.key, "status", ev.robotsStatus)
 		} else {
 			h.next = now.Add(politeness.Backoff(max(time.Duration(cfg.RetryBase), time.Second), h.robotsFails, d.rng))
 		}
 	default:
 		h.robotsFails = 0
-		h.robotsClass, h.robotsError = "", ""
+		h.robotsErr = nil
 		d.installRobots(h, ev.robots, ev.robotsStatus, now)
 	}
 	st := d.hostState(h, time.Time{})

@@ -31,11 +31,10 @@ type hostQueue struct {
 
 	robots         *politeness.Robots // nil until fetched (or when ignored)
 	robotsStatus   politeness.RobotsStatus
-	robotsAt       time.Time // when robots was fetched; refetched after robotsMaxAge
-	robotsBusy     bool      // a robots.txt request is in flight
-	robotsFails    int       // consecutive unreachable robots.txt fetches
-	robotsClass    string    // why robots.txt is unreachable, once given up on
-	robotsError    string
+	robotsAt       time.Time        // when robots was fetched; refetched after robotsMaxAge
+	robotsBusy     bool             // a robots.txt request is in flight
+	robotsFails    int              // consecutive unreachable robots.txt fetches
+	robotsErr      *FetchError      // why robots.txt is unreachable, once given up on
 	storedRobots   record.HostState // robots.txt outcome an earlier invocation stored; zero once used
 	sitemapsQueued bool             // this process has queued the host's sitemaps
 	crawlDelay     time.Duration    // from robots.txt, capped

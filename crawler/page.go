@@ -51,7 +51,7 @@ func (c *Crawler) fetchPage(f *fetcher, job record.Job) (record.Outcome, event) 
 	if err != nil {
 		fe := &FetchError{URL: job.URL, Class: classify(err), Err: err}
 		fr.ErrorClass, fr.Error = fe.Class, err.Error()
-		ev.class = fe.Class
+		ev.fail = fe
 		c.finishFailure(&out, fe)
 		return out, ev
 	}
@@ -87,7 +87,7 @@ func (c *Crawler) fetchPage(f *fetcher, job record.Job) (record.Outcome, event) 
 	if class := statusClass(resp.status); class != "" {
 		fe := &FetchError{URL: job.URL, Status: resp.status, Class: class}
 		fr.ErrorClass, fr.Error = class, http.StatusText(resp.status)
-		ev.class = class
+		ev.fail = fe
 		if resp.status == http.StatusTooManyRequests || resp.status == http.StatusServiceUnavailable {
 			if d, ok := politeness.ParseRetryAfter(resp.header.Get("Retry-After"), c.now()); ok {
 				ev.retryAfter = d
