@@ -121,13 +121,13 @@ type taskKind int
 const (
 	taskPage   taskKind = iota // fetch a page
 	taskRobots                 // fetch a host's robots.txt
-	taskRecord                 // store an outcome decided without fetching
 )
 
+// task is a request for a fetcher. Outcomes decided without a request go
+// to the writer directly (see dispatcher.decide).
 type task struct {
-	kind    taskKind
-	job     record.Job
-	outcome record.Outcome // for taskRecord
+	kind taskKind
+	job  record.Job
 }
 
 type eventKind int
@@ -149,7 +149,6 @@ type event struct {
 	kind eventKind
 	host string
 	// evFetched
-	fetched    bool // a request was sent (robots-denied jobs send none)
 	status     int
 	latency    time.Duration
 	retryAfter time.Duration
@@ -194,14 +193,19 @@ func (c *Crawler) Run(ctx context.Context) (Result, error) {
 		return Result{Status: StatusFailed}, fmt.Errorf("add seeds: %w", err)
 	}
 
-	d, err := c.newDispatcher(wctx)
-	if err != nil {
-		return Result{Status: StatusFailed}, err
-	}
 	// The fetch context outlives a graceful stop: requests in flight may
 	// finish, for up to stopGrace (see dispatcher.loop).
 	fctx, cancelFetch := context.WithCancel(wctx)
 	defer cancelFetch()
+	tasks := make(chan task, c.cfg.Concurrency)
+	outcomes := make(chan record.Outcome, c.cfg.Concurrency*4)
+	events := make(chan event, c.cfg.Concurrency*4)
+	w := newWriter(c.st, c.runID, c.cfg.RefreshCutoff, outcomes, events, &c.stats)
+	d, err := c.newDispatcher(wctx, tasks, events, w, cancelFetch)
+	if err != nil {
+		return Result{Status: StatusFailed}, err
+	}
+	defer d.reads.stop() // the loop stops it; this, when the run fails before the loop
 	f := newFetcher(fctx, &c.cfg, c.admit)
 	if err := c.req.loadCookies(wctx, c.st); err != nil {
 		return Result{Status: StatusFailed}, err
@@ -225,12 +229,6 @@ func (c *Crawler) Run(ctx context.Context) (Result, error) {
 	f.c.SetCookieJar(c.req.jar)
 	robotsClient := &http.Client{Transport: rt, Jar: c.req.jar, Timeout: time.Duration(c.cfg.Timeout)}
 
-	tasks := make(chan task, c.cfg.Concurrency)
-	outcomes := make(chan record.Outcome, c.cfg.Concurrency*4)
-	events := make(chan event, c.cfg.Concurrency*4)
-	w := newWriter(c.st, c.runID, outcomes, events, &c.stats)
-	w.cutoff = c.cfg.RefreshCutoff
-
 	var workers sync.WaitGroup
 	for range c.cfg.Concurrency {
 		workers.Add(1)
@@ -247,8 +245,7 @@ func (c *Crawler) Run(ctx context.Context) (Result, error) {
 		w.run(wctx)
 	}()
 
-	d.cancelFetch = cancelFetch
-	status, runErr := d.loop(ctx, tasks, events, w)
+	status, runErr := d.loop(ctx)
 
 	close(tasks)
 	// Drain events until the workers and the writer have stopped, so that none
@@ -280,10 +277,6 @@ func (c *Crawler) Run(ctx context.Context) (Result, error) {
 // work runs one task on a fetcher goroutine.
 func (c *Crawler) work(ctx context.Context, f *fetcher, robotsClient *http.Client, t task, outcomes chan<- record.Outcome, events chan<- event) {
 	switch t.kind {
-	case taskRecord:
-		c.logFetch(ctx, t.outcome, false)
-		outcomes <- t.outcome
-		events <- event{kind: evFetched, host: t.job.Host}
 	case taskRobots:
 		origin, err := url.Parse(t.job.Host)
 		if err != nil {
@@ -314,7 +307,7 @@ func (c *Crawler) work(ctx context.Context, f *fetcher, robotsClient *http.Clien
 		o, ev := c.fetchPage(f, t.job)
 		if ctx.Err() != nil && ev.fail != nil && ev.fail.Status == 0 {
 			// Cut short by a stop: record nothing; the URL stays queued.
-			events <- event{kind: evFetched, host: t.job.Host, fetched: true, abandoned: true, job: t.job}
+			events <- event{kind: evFetched, host: t.job.Host, abandoned: true, job: t.job}
 			return
 		}
 		c.logFetch(ctx, o, true)

@@ -45,7 +45,7 @@ func (c *Crawler) fetchPage(f *fetcher, job record.Job) (record.Outcome, event) 
 		defer resp.release()
 	}
 	out := record.Outcome{Job: job, NotPage: job.Via == viaSitemap}
-	ev := event{kind: evFetched, host: job.Host, fetched: true, latency: latency, job: job}
+	ev := event{kind: evFetched, host: job.Host, latency: latency, job: job}
 	fr := &record.Fetch{At: start, Duration: latency, Proxy: c.req.proxyName(job.URL)}
 	out.Fetch = fr
 	if err != nil {

@@ -2,6 +2,7 @@ package crawler
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"sync"
@@ -159,17 +160,17 @@ func TestSchedulerRefillsTheWindow(t *testing.T) {
 		mu.Lock()
 		defer mu.Unlock()
 		reads++
-		if limit != windowSize {
-			t.Errorf("read %d URLs at once, want the window, %d", limit, windowSize)
+		if limit <= 0 || limit > windowSize {
+			t.Errorf("read %d URLs at once, want at most the window, %d", limit, windowSize)
 		}
-		held := 0
+		held := 0 // handed out and not yet committed: in the window, in flight, awaiting the writer
 		for u := range handed {
 			if state, _, _ := m.url(u); state == record.StateQueued {
 				held++
 			}
 		}
-		if held > windowSize {
-			t.Errorf("the scheduler holds %d URLs not yet committed, more than the window", held)
+		if held+limit > 2*windowSize {
+			t.Errorf("the scheduler holds %d URLs not yet committed and asks for %d more: its memory grows with the queue", held, limit)
 		}
 		jobs, err := m.queuedURLs(ctx, host, limit, exclude)
 		for _, j := range jobs {
@@ -196,5 +197,57 @@ func TestSchedulerRefillsTheWindow(t *testing.T) {
 		if asked[p] != 1 {
 			t.Errorf("%s asked %d times, want once", p, asked[p])
 		}
+	}
+}
+
+// TestSchedulerStopsOnAReadError: a store that cannot be read stops the run
+// with the store's error, whichever read fails, as one that cannot be
+// written does; the requests in flight end first. A failing read of a
+// host's queue was logged and tried again every second, for ever: the run
+// never ended.
+func TestSchedulerStopsOnAReadError(t *testing.T) {
+	broken := errors.New("disk I/O error")
+	for _, tc := range []struct {
+		read    string
+		breakIt func(fs *fakeStore)
+	}{
+		{"QueuedHosts", func(fs *fakeStore) {
+			fs.queuedHosts = func(context.Context) ([]string, error) { return nil, broken }
+		}},
+		{"HostPages", func(fs *fakeStore) {
+			fs.hostPages = func(context.Context, int64) (map[string]int, error) { return nil, broken }
+		}},
+		{"HostStates", func(fs *fakeStore) {
+			fs.hostStates = func(context.Context) (map[string]record.HostState, error) { return nil, broken }
+		}},
+		{"CountQueued", func(fs *fakeStore) {
+			fs.countQueued = func(context.Context) (int64, error) { return 0, broken }
+		}},
+		{"QueuedURLs", func(fs *fakeStore) {
+			fs.queuedURLs = func(context.Context, string, int, map[int64]struct{}) ([]record.Job, error) { return nil, broken }
+		}},
+		{"QueuedURLs, later", func(fs *fakeStore) {
+			read := fs.queuedURLs
+			n := 0
+			fs.queuedURLs = func(ctx context.Context, host string, limit int, exclude map[int64]struct{}) ([]record.Job, error) {
+				if n++; n > 1 {
+					return nil, broken
+				}
+				return read(ctx, host, limit, exclude)
+			}
+		}},
+	} {
+		t.Run(tc.read, func(t *testing.T) {
+			clk := newFakeClock()
+			h, _ := siteOn(t, clk, "", nil)
+			m := newMemStore()
+			m.queue(h.URL, paths(2*windowSize)...)
+			fs := m.fake()
+			tc.breakIt(fs)
+			res, err := runOn(t, fs, 1, clk, schedConfig(h.URL+"/"))
+			if !errors.Is(err, broken) || res.Status != StatusFailed {
+				t.Errorf("%s, %v; want failed with %q", res.Status, err, broken)
+			}
+		})
 	}
 }
