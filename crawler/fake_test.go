@@ -2,6 +2,7 @@ package crawler
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"slices"
 	"sort"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trawl-crawler/trawl/store"
 	"github.com/trawl-crawler/trawl/store/record"
 )
 
@@ -367,6 +369,21 @@ func runOn(tb testing.TB, st Store, runID int64, clk *fakeClock, cfg Config) (Re
 		tb.Fatalf("the crawl had not ended after a minute: %s, %v", res.Status, err)
 	}
 	return res, err
+}
+
+// crawlRunOn starts a run of cfg in db and crawls it to the end on clk.
+func crawlRunOn(tb testing.TB, db *store.DB, clk *fakeClock, cfg Config) Result {
+	tb.Helper()
+	b, _ := json.Marshal(cfg)
+	run, err := db.StartRun(context.Background(), "crawl", b)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	res, err := runOn(tb, db, run.ID, clk, cfg)
+	if err != nil {
+		tb.Fatalf("Run: %v", err)
+	}
+	return res
 }
 
 // stamps records when, on a fake clock, a server received each request.
