@@ -269,6 +269,7 @@ func (d *dispatcher) dispatch(ctx context.Context, now time.Time) {
 // (see decide), it waits for a read of the store, or it is out of work.
 func (d *dispatcher) take(ctx context.Context, h *hostQueue, now time.Time) (task, bool) {
 	cfg := &d.c.cfg
+	h.started = true
 	if !cfg.IgnoreRobots && (h.robots == nil || now.Sub(h.robotsAt) > robotsMaxAge) {
 		if d.reuseRobots(h, now) {
 			d.readAhead(h)
@@ -465,6 +466,13 @@ func (d *dispatcher) handle(ev event) error {
 				continue
 			}
 			h.setMore()
+			if h.started {
+				// Read while the host waits for its delay, not once it may
+				// be asked. A host not yet started reads when it is: a crawl
+				// that discovers many hosts does not hold a window for each
+				// before it gets to them.
+				d.readAhead(h)
+			}
 			d.fr.fix(h)
 		}
 		c.stats.queued.Add(added - int64(len(ev.acks)))

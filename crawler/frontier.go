@@ -18,6 +18,7 @@ type hostQueue struct {
 	more        bool         // the store may hold queued URLs not in window
 	moreSeq     uint64       // counts the commits that queued URLs of the host (see setMore)
 	reading     bool         // the next URLs of the queue are being read
+	started     bool         // taken from the heap at least once in this run
 	inflight    int
 	next        time.Time           // earliest start of the next request
 	claimed     map[int64]struct{}  // ids in window, retries, in flight or awaiting commit
