@@ -127,6 +127,10 @@ type Config struct {
 	CACert   string `json:"ca_cert,omitempty"`
 	Insecure bool   `json:"insecure,omitempty"`
 
+	// Login is the login step before the crawl (config file only); see
+	// login.go.
+	Login *Login `json:"login,omitempty"`
+
 	// WARC is a directory to write every request and response to as WARC
 	// files, rotated at WARCMaxSize bytes (0: 1 GiB).
 	WARC        string `json:"warc,omitempty"`

@@ -128,6 +128,9 @@ func (c *Config) validateRequest() error {
 	if err := checkProxy(c.Proxy); err != nil {
 		return err
 	}
+	if err := c.validateLogin(); err != nil {
+		return err
+	}
 	if !c.BasicAuth.IsZero() && !c.Bearer.IsZero() {
 		return errors.New("basic-auth and bearer: give one of them, not both")
 	}

@@ -175,6 +175,8 @@ func Settings() []Setting {
 			Help: "proxy URL (http://, https:// or socks5://host:port), or none; repeatable: a list of proxies, each host's requests through one, a failing proxy rested (see README); default: HTTP_PROXY, HTTPS_PROXY and NO_PROXY"},
 		{Key: "proxy_auth", Class: Tuning, field: func(c *Config) any { return &c.ProxyAuth },
 			Help: "the proxy's user:password, or env:VAR or file:PATH holding it (never stored)"},
+		{Key: "login", Class: Tuning, FileOnly: true, Hidden: true, field: func(c *Config) any { return &c.Login },
+			Help: "a login step before the crawl: the login page's url, its form, the fields to fill in (env:VAR, file:PATH or values), the success condition (see README)"},
 		{Key: "ca_cert", Class: Tuning, Path: true, field: func(c *Config) any { return &c.CACert },
 			Help: "PEM file of CA certificates to trust besides the system's (a company or test CA)"},
 		{Key: "insecure", Class: Tuning, field: func(c *Config) any { return &c.Insecure },

@@ -103,7 +103,8 @@ func (w *writer) run(ctx context.Context) {
 		ev := event{kind: evCommitted, newByHost: res.NewByHost, sides: sides}
 		ev.acks = make([]ack, 0, len(batch))
 		for _, o := range batch {
-			if o.Job.ID != 0 {
+			// The login's fetches were never the dispatcher's to wait for.
+			if o.Job.ID != 0 && o.Job.Via != viaLogin {
 				ev.acks = append(ev.acks, ack{job: o.Job, state: o.State})
 			}
 		}

@@ -75,3 +75,27 @@ func (y *yamlProxies) UnmarshalYAML(n *yaml.Node) error {
 	*y = list
 	return nil
 }
+
+// yamlLogin reads a config file's login block; see crawler.Login.
+type yamlLogin struct {
+	URL     string            `yaml:"url"`
+	Form    string            `yaml:"form"`
+	Fields  map[string]string `yaml:"fields"`
+	Success struct {
+		Cookie   string `yaml:"cookie"`
+		Selector string `yaml:"selector"`
+		Absent   string `yaml:"absent"`
+	} `yaml:"success"`
+	Relogins *int `yaml:"relogins"`
+}
+
+// login is the block as a crawl setting, its field values read as secrets
+// (a file: path relative to dir).
+func (y *yamlLogin) login(dir string) *crawler.Login {
+	l := &crawler.Login{URL: y.URL, Form: y.Form, Fields: map[string]crawler.Secret{}, Relogins: y.Relogins,
+		Success: crawler.LoginSuccess{Cookie: y.Success.Cookie, Selector: y.Success.Selector, Absent: y.Success.Absent}}
+	for k, v := range y.Fields {
+		l.Fields[k] = crawler.ParseSecret(v, dir)
+	}
+	return l
+}
