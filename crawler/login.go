@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/trawl-crawler/trawl/crawler/urlkey"
@@ -134,11 +135,15 @@ type loginStep struct {
 	log    *slog.Logger
 	max    int // body bytes read
 
+	// action is the form's action at the last login, read by every
+	// fetcher that meets a redirect (so not under mu, which a login holds).
+	action atomic.Pointer[url.URL]
+
 	mu     sync.Mutex
-	action *url.URL  // the form's action at the last login
 	at     time.Time // when the last login succeeded
 	logins int       // in this invocation
 	warned bool      // that relogins ran out
+	failed bool      // a login again failed: the run is stopping
 }
 
 // newLoginStep reads the login's field values.
@@ -263,7 +268,7 @@ func (l *loginStep) login(ctx context.Context, why string) ([]record.Outcome, er
 		form.Values.Set(name, v)
 	}
 	keep(cp.take(), "")
-	l.action = form.Action
+	l.action.Store(l.canonical(form.Action))
 
 	var submit *http.Request
 	if form.Method == http.MethodPost {
@@ -406,10 +411,8 @@ func (l *loginStep) expired(o record.Outcome) bool {
 		if err != nil {
 			return false
 		}
-		l.mu.Lock()
-		action := l.action
-		l.mu.Unlock()
-		return samePage(t, l.page) || action != nil && samePage(t, l.canonical(action))
+		action := l.action.Load()
+		return samePage(t, l.page) || action != nil && samePage(t, action)
 	case f.Status == http.StatusUnauthorized || f.Status == http.StatusForbidden:
 		u, err := url.Parse(o.Job.URL)
 		return err == nil && urlkey.HostKey(u) == urlkey.HostKey(l.page)
@@ -436,6 +439,11 @@ func (l *loginStep) afterFetch(ctx context.Context, o record.Outcome) (record.Ou
 	if l.at.After(o.Fetch.At) {
 		return requeued(o, "session expired; logged in again since the request: queued again"), nil, nil
 	}
+	if l.failed {
+		// One failed login stops the run; the same credentials would fail
+		// again.
+		return requeued(o, "session expired; logging in again failed: queued again"), nil, nil
+	}
 	if l.logins-1 >= l.spec.relogins() {
 		if !l.warned {
 			l.warned = true
@@ -446,6 +454,7 @@ func (l *loginStep) afterFetch(ctx context.Context, o record.Outcome) (record.Ou
 	}
 	outs, err := l.login(ctx, why)
 	if err != nil {
+		l.failed = true
 		return requeued(o, "session expired; logging in again failed: queued again"), outs, err
 	}
 	return requeued(o, "session expired; logged in again: queued again"), outs, nil

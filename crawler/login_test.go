@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -193,4 +194,34 @@ func TestLoginSettingsAreChecked(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `the form has no field "password" (its fields: csrf, go, pass, remember, user)`) {
 		t.Errorf("a field the form lacks: %v", err)
 	}
+}
+
+// TestReloginFailureStopsTheRun: the password changes mid-crawl, so the
+// login again fails: the run stops with the failed condition, and the URLs
+// not fetched stay queued for a resume.
+func TestReloginFailureStopsTheRun(t *testing.T) {
+	site := &fixtures.LoginSite{User: "ann", Pass: testPassword, Pages: 7, ExpireAfter: 3}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/" {
+			site.SetPass("changed-elsewhere") // after the first login, before the next
+		}
+		site.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	cfg := loginConfig(t, srv, testPassword)
+	db, path, log, err := crawlLogged(t, cfg)
+	var le *LoginError
+	if !errors.As(err, &le) || !strings.Contains(err.Error(), `no cookie "sid" was set`) {
+		t.Fatalf("error %v, want the failed login again", err)
+	}
+	if l := site.Logins(); len(l) != 2 || !l[0].OK || l[1].OK {
+		t.Errorf("the site saw %+v, want a login that worked, then one that did not", l)
+	}
+	if n := queryInt(t, db, `SELECT count(*) FROM urls WHERE state = 'queued'`); n == 0 {
+		t.Errorf("no URL stays queued for a resume")
+	}
+	if n := queryInt(t, db, `SELECT count(*) FROM fetches WHERE error_class = 'login' AND attempt = 2`); n != 1 {
+		t.Errorf("the failed login again is not recorded as login 2")
+	}
+	assertNoPassword(t, path, log)
 }

@@ -57,8 +57,9 @@ func (p *ProxyList) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// Proxy rest: a failing proxy is not asked again for proxyRestBase, doubled
-// (with jitter) for each failure in a row, up to politeness.Backoff's cap.
+// Proxy rest: a failing proxy is not asked again for half to all of
+// proxyRestBase, doubled for each failure in a row, up to
+// politeness.Backoff's cap (10 minutes).
 // A success ends the row.
 const proxyRestBase = 10 * time.Second
 

@@ -150,7 +150,7 @@ func TestFailingProxyIsRested(t *testing.T) {
 				t.Errorf("%d fetches not through the working proxy, or failed", n)
 			}
 			// Rested after its first failure: it is not asked again within
-			// the rest (10 s at least), which outlasts this crawl.
+			// the rest (5 s at least), which outlasts this crawl.
 			if got := len(ps[0].Requests()); got > 2 {
 				t.Errorf("the failing proxy was asked %d times, want at most 2 (one per request in flight when it failed)", got)
 			}

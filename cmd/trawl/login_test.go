@@ -69,7 +69,17 @@ login:
 			}
 		}
 	}
-	if n := len(site.Logins()); n != 2 {
-		t.Errorf("the site saw %d logins, want 2 (one wrong, one right)", n)
+	// A refresh with the same file logs in again, its inline value (the
+	// user) given back; one without the file cannot, and says why.
+	db := filepath.Join(dir, fmt.Sprintf("run%d.db", exitOK))
+	if r := trawl(t, "crawl", "--db", db, "--config", cfgPath, "-q"); r.code != exitOK {
+		t.Fatalf("refresh: exit %d: %s", r.code, r.stderr)
+	}
+	r := trawl(t, "crawl", "--db", db, "-q")
+	if r.code != exitUsage || !strings.Contains(r.stderr, "login: fields: user: this crawl was started with the value written in the config file") {
+		t.Errorf("refresh without the config file: exit %d, %s", r.code, r.stderr)
+	}
+	if n := len(site.Logins()); n != 3 {
+		t.Errorf("the site saw %d logins, want 3 (one wrong, two right)", n)
 	}
 }
