@@ -120,7 +120,8 @@ func (w *writer) run(ctx context.Context) {
 		ev := event{kind: evCommitted, newByHost: res.NewByHost, sides: sides}
 		ev.acks = make([]ack, 0, len(b.Outcomes))
 		for _, o := range b.Outcomes {
-			if o.Job.ID != 0 {
+			// The login's fetches were never the dispatcher's to wait for.
+			if o.Job.ID != 0 && o.Job.Via != viaLogin {
 				ev.acks = append(ev.acks, ack{job: o.Job, state: o.State})
 			}
 		}

@@ -139,6 +139,8 @@ func crawlFlags(f *pflag.FlagSet, cfg *crawler.Config, o *crawlOptions) {
 			f.Var(durationFlag{p}, name, s.Help)
 		case *crawler.Secret:
 			f.Var(secretFlag{p}, name, s.Help)
+		case *crawler.ProxyList:
+			f.Var(proxyFlag{p}, name, s.Help)
 		case *[]string:
 			if s.CommaList {
 				f.StringSliceVar(p, name, *p, s.Help)
