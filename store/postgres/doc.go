@@ -8,4 +8,18 @@
 //
 // Its semantics are the SQLite store's, statement for statement; the
 // contract tests in store/storetest run against both.
+//
+// A commit is not sent statement by statement, which would cost a round
+// trip per row (some 700 for a batch of 32 link-rich pages). It is planned
+// in memory first: the run's seen set decides which discoveries are new,
+// and their sequence numbers are given there, as the SQLite store gives
+// them. Then each table's rows go in one set-based statement that takes
+// them as arrays (INSERT ... SELECT FROM unnest(...), UPDATE ... FROM
+// unnest(...)), and the statements go in pipelines (pgx.Batch): the new
+// hosts with the fetches, whose ids the other rows name; then the URLs,
+// their states, items, bodies, cookies, host states and skips; then the
+// run's counters, which add up the answers. Where sending rows table by
+// table would reorder statements that touch one URL (one job twice in a
+// batch, a job's URL rediscovered later in it) the batch is cut into
+// segments sent one after the other; commit_test.go holds those cases.
 package postgres
