@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/trawl-crawler/trawl/store/record"
 )
 
@@ -180,9 +181,11 @@ func (db *DB) loadLocked(ctx context.Context, runID int64) error {
 //
 // The batch is planned in memory first (which discoveries are new, their
 // sequence numbers, the rows of each table), then sent as set-based
-// statements in two pipelines: the new hosts and the fetches, whose ids the
-// other rows name, then everything else. See plan for how the order of
-// single statements is kept.
+// statements in at most three pipelines on one connection: the
+// transaction's start with the new hosts and the fetches, whose ids the
+// other rows name; everything else; the run's counters, which add up the
+// answers, with the transaction's end. See plan for how the order of single
+// statements is kept.
 func (db *DB) Commit(ctx context.Context, runID int64, b record.Batch) (record.CommitResult, error) {
 	db.mu.Lock()
 	defer db.mu.Unlock()
@@ -193,15 +196,24 @@ func (db *DB) Commit(ctx context.Context, runID int64, b record.Batch) (record.C
 	if err != nil {
 		return record.CommitResult{}, err
 	}
-	tx, err := db.pool.Begin(ctx)
+	conn, err := db.pool.Acquire(ctx)
 	if err != nil {
 		return record.CommitResult{}, fmt.Errorf("postgres: begin commit on %s: %w", db.target, err)
 	}
-	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit
-	if err := db.sendIDs(ctx, tx, p); err != nil {
+	defer conn.Release()
+	committed := false
+	defer func() {
+		if !committed {
+			// A commit that failed half way leaves its transaction open;
+			// should the rollback fail too, the pool drops the connection,
+			// as it does every connection released inside a transaction.
+			conn.Exec(context.WithoutCancel(ctx), "ROLLBACK") //nolint:errcheck // see above
+		}
+	}()
+	if err := db.sendIDs(ctx, conn, p); err != nil {
 		return record.CommitResult{}, err
 	}
-	if err := db.sendRows(ctx, tx, p); err != nil {
+	if err := db.sendRows(ctx, conn, p); err != nil {
 		return record.CommitResult{}, err
 	}
 	res := &p.res
@@ -215,14 +227,22 @@ func (db *DB) Commit(ctx context.Context, runID int64, b record.Batch) (record.C
 		res.AddClass(sk.Reason, sk.n)
 		delete(res.NewByHost, sk.Host)
 	}
+	var end pgx.Batch
 	if runID != 0 {
-		if _, err := tx.Exec(ctx, updRun, p.pages, p.errs, p.retries, p.bytes, discovered, p.now, skipped, runID); err != nil {
-			return record.CommitResult{}, fmt.Errorf("postgres: update counters of run %d: %w", runID, err)
-		}
+		queue(&end, fmt.Sprintf("update counters of run %d", runID), updRun,
+			[]any{p.pages, p.errs, p.retries, p.bytes, discovered, p.now, skipped, runID}, nil)
 	}
-	if err := tx.Commit(ctx); err != nil {
+	queue(&end, "commit", "COMMIT", nil, func(br pgx.BatchResults) error {
+		tag, err := br.Exec()
+		if err == nil && tag.String() != "COMMIT" {
+			err = pgx.ErrTxCommitRollback
+		}
+		return err
+	})
+	if err := conn.SendBatch(ctx, &end).Close(); err != nil {
 		return record.CommitResult{}, fmt.Errorf("postgres: commit on %s: %w", db.target, err)
 	}
+	committed = true
 	for id := range p.newIDs {
 		db.seen[id] = struct{}{}
 	}
@@ -244,6 +264,7 @@ func (db *DB) Commit(ctx context.Context, runID int64, b record.Batch) (record.C
 // it touches the DB's caches until the transaction commits.
 type commitPlan struct {
 	runID int64
+	begun bool // the transaction's start is sent
 	now   string
 	// cutoff and always are the parameters of insURLs that the batch shares.
 	cutoff string
@@ -622,11 +643,13 @@ func (p *commitPlan) addFetch(o *record.Outcome) int {
 
 // sendIDs adds the new hosts and records the fetches, in one pipeline, and
 // notes their ids, which the other rows name.
-func (db *DB) sendIDs(ctx context.Context, tx pgx.Tx, p *commitPlan) error {
+func (db *DB) sendIDs(ctx context.Context, conn *pgxpool.Conn, p *commitPlan) error {
 	if len(p.newHosts) == 0 && len(p.fetches.urlID) == 0 {
 		return nil
 	}
 	var batch pgx.Batch
+	queue(&batch, "begin", "BEGIN", nil, nil)
+	p.begun = true
 	p.newHostIDs = make([]int64, len(p.newHosts))
 	var missing []int
 	for i, h := range p.newHosts {
@@ -658,11 +681,11 @@ func (db *DB) sendIDs(ctx context.Context, tx pgx.Tx, p *commitPlan) error {
 				return err
 			})
 	}
-	if err := tx.SendBatch(ctx, &batch).Close(); err != nil {
+	if err := conn.SendBatch(ctx, &batch).Close(); err != nil {
 		return fmt.Errorf("postgres: commit on %s: %w", db.target, err)
 	}
 	for _, i := range missing {
-		if err := tx.QueryRow(ctx, `SELECT id FROM hosts WHERE host = $1`, clean(p.newHosts[i])).Scan(&p.newHostIDs[i]); err != nil {
+		if err := conn.QueryRow(ctx, `SELECT id FROM hosts WHERE host = $1`, clean(p.newHosts[i])).Scan(&p.newHostIDs[i]); err != nil {
 			return fmt.Errorf("postgres: add host %s: %w", p.newHosts[i], err)
 		}
 	}
@@ -673,8 +696,11 @@ func (db *DB) sendIDs(ctx context.Context, tx pgx.Tx, p *commitPlan) error {
 // gives what single statements in the batch's order give: per segment the
 // URL inserts, rescues and state updates; then the fetches' carried-forward
 // content, items and bodies; cookies; host states; host skips last.
-func (db *DB) sendRows(ctx context.Context, tx pgx.Tx, p *commitPlan) error {
+func (db *DB) sendRows(ctx context.Context, conn *pgxpool.Conn, p *commitPlan) error {
 	var batch pgx.Batch
+	if !p.begun {
+		queue(&batch, "begin", "BEGIN", nil, nil)
+	}
 	hostID := func(ref int64) int64 {
 		if ref < 0 {
 			return p.newHostIDs[-ref-1]
@@ -767,10 +793,7 @@ func (db *DB) sendRows(ctx context.Context, tx pgx.Tx, p *commitPlan) error {
 				return err
 			})
 	}
-	if batch.Len() == 0 {
-		return nil
-	}
-	if err := tx.SendBatch(ctx, &batch).Close(); err != nil {
+	if err := conn.SendBatch(ctx, &batch).Close(); err != nil {
 		return fmt.Errorf("postgres: commit on %s: %w", db.target, err)
 	}
 	return nil
