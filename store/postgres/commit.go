@@ -207,7 +207,9 @@ func (db *DB) Commit(ctx context.Context, runID int64, b record.Batch) (record.C
 			// A commit that failed half way leaves its transaction open;
 			// should the rollback fail too, the pool drops the connection,
 			// as it does every connection released inside a transaction.
-			conn.Exec(context.WithoutCancel(ctx), "ROLLBACK") //nolint:errcheck // see above
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTimeout)
+			defer cancel()
+			conn.Exec(rctx, "ROLLBACK") //nolint:errcheck // see above
 		}
 	}()
 	if err := db.sendIDs(ctx, conn, p); err != nil {
@@ -259,6 +261,11 @@ func (db *DB) Commit(ctx context.Context, runID int64, b record.Batch) (record.C
 	res.Pages, res.Errors, res.Skipped, res.Bytes = p.pages, p.errs, skipped, p.bytes
 	return *res, nil
 }
+
+// rollbackTimeout bounds the rollback of a failed commit, which runs even
+// when the commit's context is done: a server that does not answer is
+// left to the pool, which drops the connection.
+const rollbackTimeout = 10 * time.Second
 
 // commitPlan is a batch turned into the rows of each statement. Nothing in
 // it touches the DB's caches until the transaction commits.

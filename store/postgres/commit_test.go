@@ -211,3 +211,38 @@ func TestCommitHostTwice(t *testing.T) {
 		t.Errorf("host = %s", got)
 	}
 }
+
+// TestCommitFailsInTheDatabase: a batch that the database refuses after
+// part of it was sent (a fetch recorded, then a URL that breaks the
+// unique URL constraint) stores nothing, names what failed, and the
+// retry without that URL commits.
+func TestCommitFailsInTheDatabase(t *testing.T) {
+	ctx := context.Background()
+	db := open(t, pg.NewDatabase(t))
+	run := newRun(t, db)
+	commit(t, db, run, record.Batch{Outcomes: []record.Outcome{{Discovered: []record.NewURL{
+		{URL: "http://a.test/", Host: host, Via: "seed"}}}}})
+	// A row holding the URL under another id, as no commit writes it.
+	if _, err := db.Pool().Exec(ctx, `INSERT INTO urls(id, url, host_id, depth, seq, state, via, first_run, run_id)
+		VALUES (1, 'http://a.test/dup', 1, 1, 99, 'done', 'link', $1, $1)`, run); err != nil {
+		t.Fatal(err)
+	}
+	j := queued(t, db, "http://a.test/")
+	out := record.Outcome{Job: j, State: record.StateDone, Fetch: &record.Fetch{At: at, Status: 200},
+		Discovered: []record.NewURL{{URL: "http://a.test/new", Host: host, Via: "link", Depth: 1},
+			{URL: "http://a.test/dup", Host: host, Via: "link", Depth: 1}}}
+	_, err := db.Commit(ctx, run, record.Batch{Outcomes: []record.Outcome{out},
+		Hosts: []record.HostState{{Host: "http://b.test:80", RobotsStatus: "ok"}}})
+	if err == nil || !strings.Contains(err.Error(), "add URLs") || !strings.Contains(err.Error(), "23505") {
+		t.Fatalf("commit of a URL the database refuses: err = %v; want a unique violation in adding URLs", err)
+	}
+	if got := rows(t, db, `SELECT (SELECT count(*) FROM fetches), (SELECT count(*) FROM urls), (SELECT count(*) FROM hosts),
+		(SELECT pages FROM runs)`); got != "0|2|1|0" {
+		t.Errorf("after the failed commit: fetches|urls|hosts|pages = %s; want 0|2|1|0", got)
+	}
+	out.Discovered = out.Discovered[:1]
+	commit(t, db, run, record.Batch{Outcomes: []record.Outcome{out}})
+	if got := rows(t, db, `SELECT (SELECT count(*) FROM fetches), (SELECT count(*) FROM urls), (SELECT pages FROM runs)`); got != "1|3|1" {
+		t.Errorf("after the retry: fetches|urls|pages = %s; want 1|3|1", got)
+	}
+}
