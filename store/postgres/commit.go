@@ -648,8 +648,9 @@ func (p *commitPlan) addFetch(o *record.Outcome) int {
 	return i
 }
 
-// sendIDs adds the new hosts and records the fetches, in one pipeline, and
-// notes their ids, which the other rows name.
+// sendIDs begins the transaction, adds the new hosts and records the
+// fetches, in one pipeline, and notes their ids, which the other rows name.
+// With neither to send it sends nothing, and sendRows begins.
 func (db *DB) sendIDs(ctx context.Context, conn *pgxpool.Conn, p *commitPlan) error {
 	if len(p.newHosts) == 0 && len(p.fetches.urlID) == 0 {
 		return nil
@@ -699,7 +700,8 @@ func (db *DB) sendIDs(ctx context.Context, conn *pgxpool.Conn, p *commitPlan) er
 	return nil
 }
 
-// sendRows sends the rest of the batch in one pipeline, in the order that
+// sendRows sends the rest of the batch (but the run's counters, which add
+// up its answers) in one pipeline, in the order that
 // gives what single statements in the batch's order give: per segment the
 // URL inserts, rescues and state updates; then the fetches' carried-forward
 // content, items and bodies; cookies; host states; host skips last.
