@@ -481,6 +481,7 @@ func tableDescriptions() map[string]string {
 		"workers":           "PostgreSQL: one row per trawl process that crawled the database, with its heartbeat",
 		"items":             "records extracted by user rules: rule, page, data (JSON object) or why the page missed",
 		"bodies":            "stored response bodies (compressed), one per fetch, when bodies are kept",
+		"cookies":           "the crawl's cookie jar: the latest cookie each site set (Set-Cookie), loaded back by a resume or refresh",
 		"pages":             "each URL with its latest fetch",
 		"run_pages":         "pages per run: each URL with its latest fetch in each run (what export --what pages writes)",
 		"run_summary":       "per run, as trawl runs lists it: kind, status, times, counters and changes",
