@@ -19,7 +19,7 @@ func (a *app) queryCmd() *cobra.Command {
 	var maxWidth int
 	cmd := &cobra.Command{
 		Use:   "query DB [SQL]",
-		Short: "Run a read-only SQL query on a trawl database and print the result",
+		Short: "Run a read-only SQL query on a trawl database (SQLite or PostgreSQL) and print the result",
 		Long: `Run one SQL statement on the trawl database DB and print the result, or,
 without SQL, list the tables and views with what each holds and how many
 rows each table has.
@@ -46,6 +46,14 @@ JSON, integers and reals are numbers, NULL is null, text is a string and a
 BLOB is a base64 string; a column name that repeats gets a suffix (id, id_2).
 In csv and tsv, BLOBs are base64 too.
 
+DB may be a PostgreSQL URL (postgres://user@host/dbname): the query then runs
+in a READ ONLY transaction on a session whose default is read-only, so the
+server refuses any write; SELECT, WITH, VALUES, TABLE, EXPLAIN and SHOW run.
+The tables, columns and views are the same, but the SQL is PostgreSQL's:
+data->>'price' where SQLite has json_extract(data, '$.price'),
+json_array_elements for json_each, string_agg for group_concat (the
+PostgreSQL section of docs/schema.md has example queries).
+
 SQL that starts with a comment ("-- ...") must follow "--", as in
 trawl query site.db -- "-- my query
 SELECT ...". An SQL error, or a statement that would write, is bad input.
@@ -56,7 +64,8 @@ SELECT ...". An SQL error, or a statement that would write, is bad input.
   trawl query site.db "SELECT * FROM broken_links" --format csv > broken.csv
   trawl query site.db "SELECT url, title FROM pages WHERE status = 200" --format jsonl
   trawl query site.db "SELECT rule, json_extract(data, '$.price') AS price FROM items"
-  trawl query site.db "PRAGMA table_info(fetches)"`,
+  trawl query site.db "PRAGMA table_info(fetches)"
+  trawl query postgres://trawl@db.example/crawl "SELECT rule, data->>'price' AS price FROM items"`,
 		Args: argCount(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			switch format {
