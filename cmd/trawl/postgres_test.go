@@ -488,3 +488,28 @@ func TestPostgresFromEnvAndConfig(t *testing.T) {
 		t.Fatalf("runs on %s: exit %d: %s%s", dbName(alt), r.code, r.stdout, r.stderr)
 	}
 }
+
+// TestIsPostgres: only a postgres:// or postgresql:// URL names PostgreSQL;
+// anything else, however odd, is a SQLite path. dbName never shows a
+// password.
+func TestIsPostgres(t *testing.T) {
+	for db, want := range map[string]bool{
+		"postgres://u@h/d": true, "postgresql://u:pw@h:5433/d?sslmode=disable": true, "POSTGRES://u@h/d": true,
+		"site.db": false, "postgres.db": false, "./postgres://x": false, "host=h dbname=d": false,
+		"/tmp/postgres:/x.db": false, "file:postgres://x": false,
+	} {
+		if got := isPostgres(db); got != want {
+			t.Errorf("isPostgres(%q) = %v, want %v", db, got, want)
+		}
+	}
+	for db, want := range map[string]string{
+		"postgres://u:s3cret@h/d":                "postgres://u@h/d",
+		"postgresql://u@h/d?password=s3cret&x=1": "postgresql://u@h/d?password=xxxxx&x=1",
+		"site.db":                                "site.db",
+		"postgres://u:s3cret@h/d%zz":             "the PostgreSQL URL given",
+	} {
+		if got := dbName(db); got != want || strings.Contains(got, "s3cret") {
+			t.Errorf("dbName(%q) = %q, want %q", db, got, want)
+		}
+	}
+}
