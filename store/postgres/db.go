@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"net/url"
@@ -14,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
 )
 
 // DB is a trawl database on PostgreSQL. It is safe for concurrent use; the
@@ -21,7 +23,8 @@ import (
 // the SQLite backend, since Commit is called from one writer goroutine.
 type DB struct {
 	pool   *pgxpool.Pool
-	target string // user@host:port/database, for messages
+	r      *sql.DB // database/sql over pool, for the read commands (see Reader)
+	target string  // user@host:port/database, for messages
 
 	mu      sync.Mutex
 	seen    map[int64]struct{} // ids of the URLs that belong to run seenRun; nil until loaded
@@ -91,8 +94,9 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 	if err != nil {
 		return nil, classify(target, err)
 	}
-	db := &DB{pool: pool, target: target, hostID: map[string]int64{}, o: o}
+	db := &DB{pool: pool, r: stdlib.OpenDBFromPool(pool), target: target, hostID: map[string]int64{}, o: o}
 	if err := db.setUp(ctx); err != nil {
+		db.r.Close()
 		pool.Close()
 		return nil, err
 	}
@@ -207,6 +211,9 @@ func (db *DB) Close() error {
 	db.mu.Lock()
 	db.seen, db.soft = nil, nil
 	db.mu.Unlock()
+	if cerr := db.r.Close(); err == nil {
+		err = cerr
+	}
 	db.pool.Close()
 	return err
 }
