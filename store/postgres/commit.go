@@ -117,14 +117,13 @@ type commitState struct {
 	res                         record.CommitResult
 }
 
-// Commit stores a batch in one transaction: each fetch row, its outlinks,
-// the URL's new state, the newly discovered URLs, host states, skipped hosts
-// and the run's counters. Either all of it is stored or none of it. An
-// Outcome with a zero Job only adds its Discovered URLs. Host skips apply
-// after the outcomes, so they also cover URLs the same batch discovered.
-func (db *DB) Commit(ctx context.Context, runID int64, b record.Batch) (record.CommitResult, error) {
+// commitOnce is one attempt at Commit (see retry.go).
+func (db *DB) commitOnce(ctx context.Context, runID int64, b record.Batch) (record.CommitResult, error) {
 	db.mu.Lock()
 	defer db.mu.Unlock()
+	if res, done, err := db.settlePending(ctx); err != nil || done {
+		return res, err
+	}
 	if err := db.loadLocked(ctx, runID); err != nil {
 		return record.CommitResult{}, err
 	}
@@ -133,6 +132,10 @@ func (db *DB) Commit(ctx context.Context, runID int64, b record.Batch) (record.C
 		return record.CommitResult{}, fmt.Errorf("postgres: begin commit on %s: %w", db.target, err)
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit
+	b, lost, dropped, err := db.checkLeases(ctx, tx, b)
+	if err != nil {
+		return record.CommitResult{}, fmt.Errorf("postgres: check leases on %s: %w", db.target, err)
+	}
 	cs := &commitState{tx: tx, runID: runID, newIDs: map[int64]struct{}{}, newHosts: map[string]int64{}, seq: db.seq,
 		res: record.CommitResult{NewByHost: map[string]int{}}}
 	now := formatTime(time.Now())
@@ -166,9 +169,20 @@ func (db *DB) Commit(ctx context.Context, runID int64, b record.Batch) (record.C
 			return record.CommitResult{}, fmt.Errorf("postgres: update counters of run %d: %w", runID, err)
 		}
 	}
-	if err := tx.Commit(ctx); err != nil {
-		return record.CommitResult{}, fmt.Errorf("postgres: commit on %s: %w", db.target, err)
+	cs.res.Pages, cs.res.Errors, cs.res.Skipped, cs.res.Bytes = cs.pages, cs.errs, skipped, cs.bytes
+	cs.res.Lost = lost
+	if err := db.countCommit(ctx, tx, cs, dropped); err != nil {
+		return record.CommitResult{}, fmt.Errorf("postgres: count commit on %s: %w", db.target, err)
 	}
+	if err := tx.Commit(ctx); err != nil {
+		return record.CommitResult{}, db.unanswered(cs, fmt.Errorf("postgres: commit on %s: %w", db.target, err))
+	}
+	return db.applied(cs), nil
+}
+
+// applied adds what committed transaction cs wrote to the caches, and
+// returns its result.
+func (db *DB) applied(cs *commitState) record.CommitResult {
 	for id := range cs.newIDs {
 		db.seen[id] = struct{}{}
 	}
@@ -176,8 +190,9 @@ func (db *DB) Commit(ctx context.Context, runID int64, b record.Batch) (record.C
 		db.hostID[h] = id
 	}
 	db.seq = cs.seq
-	cs.res.Pages, cs.res.Errors, cs.res.Skipped, cs.res.Bytes = cs.pages, cs.errs, skipped, cs.bytes
-	return cs.res, nil
+	db.commits++
+	db.forget(cs.res.Lost)
+	return cs.res
 }
 
 // commitOutcome stores one outcome: its discovered URLs and cookies, then

@@ -32,8 +32,23 @@ type DB struct {
 	hostID map[string]int64
 	seq    int64
 
-	w *worker // this process's registration, while Lock holds it
 	o options
+
+	// lmu guards the registration and the leases, apart from mu, which a
+	// commit holds while it runs.
+	lmu     sync.Mutex
+	w       *worker // this process's registration, while Lock holds it
+	leases  map[string]*lease
+	leasing bool // hosts are claimed (ClaimHosts): commits check leases
+	// begin holds the begin lock (see Lock) until the worker starts
+	// crawling, so that of workers starting together one starts or
+	// resumes the run and the others join it.
+	begin *pgxpool.Conn
+
+	// pending is a commit whose COMMIT got no answer: the next attempt
+	// learns from the worker's commit counter whether it was applied.
+	pending *commitState
+	commits int64 // this registration's commits, as workers.commits
 }
 
 // Option configures Open.
@@ -42,6 +57,7 @@ type Option func(*options)
 type options struct {
 	heartbeat time.Duration
 	lease     time.Duration
+	outage    time.Duration
 }
 
 // Default worker heartbeat settings.
@@ -52,11 +68,21 @@ const (
 	// DefaultLease is how long after its last heartbeat a worker counts
 	// as gone (killed, its machine off), so that another may take over.
 	DefaultLease = 15 * time.Second
+	// DefaultOutage is how long a running crawl waits for a database that
+	// went away (restarting, unreachable) before it gives up.
+	DefaultOutage = 5 * time.Minute
 )
 
-// Heartbeat sets how often the lock holder's heartbeat is written, and
-// after how long without one it counts as gone (lease must be longer than
-// every; a few heartbeats' worth).
+// Outage sets how long a running crawl waits, retrying with back-off, for
+// a database that went away before its requests fail.
+func Outage(d time.Duration) Option {
+	return func(o *options) { o.outage = d }
+}
+
+// Heartbeat sets how often a worker's heartbeat is written (renewing its
+// host leases too), and after how long without one it and its leases
+// count as gone (lease must be longer than every; a few heartbeats'
+// worth).
 func Heartbeat(every, lease time.Duration) Option {
 	return func(o *options) { o.heartbeat, o.lease = every, lease }
 }
@@ -72,7 +98,7 @@ const connectTimeout = 10 * time.Second
 // login is refused, the database does not exist, or it holds another
 // application's tables.
 func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
-	o := options{heartbeat: DefaultHeartbeat, lease: DefaultLease}
+	o := options{heartbeat: DefaultHeartbeat, lease: DefaultLease, outage: DefaultOutage}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -91,7 +117,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 	if err != nil {
 		return nil, classify(target, err)
 	}
-	db := &DB{pool: pool, target: target, hostID: map[string]int64{}, o: o}
+	db := &DB{pool: pool, target: target, hostID: map[string]int64{}, o: o, leases: map[string]*lease{}}
 	if err := db.setUp(ctx); err != nil {
 		pool.Close()
 		return nil, err
