@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -60,7 +61,7 @@ func runRealCommand(ctx context.Context, args []string, w io.Writer) error {
 	fs.DurationVar(&o.timeout, "timeout", 10*time.Minute, "stop a crawler that runs longer than this")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory (binaries, database, logs)")
 	fs.BoolVar(&o.install, "install", true, "apt-get install the documentation packages that are missing")
-	fs.StringVar(&o.only, "only", "", "comma-separated subset of limit,colly,trawl,defaults (default: limit,colly,trawl)")
+	fs.StringVar(&o.only, "only", "", "comma-separated subset of limit,colly,trawl,warc,defaults (default: limit,colly,trawl)")
 	fs.StringVar(&o.trawlArgs, "trawl-args", "", "extra flags for trawl crawl, space-separated")
 	fs.DurationVar(&o.defaults, "defaults-for", 2*time.Minute, "with -only defaults: how long trawl with default flags runs (--max-duration)")
 	fs.Usage = func() {
@@ -73,10 +74,10 @@ func runRealCommand(ctx context.Context, args []string, w io.Writer) error {
 		want = map[string]bool{}
 		for _, s := range strings.Split(o.only, ",") {
 			switch s {
-			case "limit", "colly", "trawl", "defaults":
+			case "limit", "colly", "trawl", "warc", "defaults":
 				want[s] = true
 			default:
-				return fmt.Errorf("-only %q: want limit, colly, trawl or defaults", s)
+				return fmt.Errorf("-only %q: want limit, colly, trawl, warc or defaults", s)
 			}
 		}
 	}
@@ -112,7 +113,7 @@ func runRealCommand(ctx context.Context, args []string, w io.Writer) error {
 	rep := &realReport{opts: o, args: os.Args, seeds: seeds, load: []loadSample{sampleLoad("start")}}
 	bins := map[string]string{}
 	for name, pkg := range map[string]string{"limit": "./bench/limit", "colly": "./bench/baseline", "trawl": "./cmd/trawl"} {
-		if !want[name] && !(name == "trawl" && want["defaults"]) {
+		if !want[name] && !(name == "trawl" && (want["defaults"] || want["warc"])) {
 			continue
 		}
 		bins[name] = filepath.Join(dir, name)
@@ -160,6 +161,26 @@ func runRealCommand(ctx context.Context, args []string, w io.Writer) error {
 			return err
 		}
 		rep.load = append(rep.load, sampleLoad("after trawl"))
+	}
+	if want["warc"] {
+		// The same crawl as trawl's, writing every exchange to WARC files
+		// too, so that the cost of --warc is a ratio of this run.
+		fmt.Fprintln(os.Stderr, "bench real: trawl --warc...")
+		db := filepath.Join(dir, "warc.db")
+		warcDir := filepath.Join(dir, "warc")
+		args := []string{"crawl", "--db", db, "--delay", "0", "--per-host", fmt.Sprint(o.perHost),
+			"--concurrency", fmt.Sprint(o.concurrency), "--quiet", "--progress", "never", "--warc", warcDir}
+		args = append(append(args, strings.Fields(o.trawlArgs)...), seeds...)
+		res, err := runChild(ctx, bins["trawl"], args, filepath.Join(dir, "warc.stderr"), o.timeout)
+		if err != nil {
+			return err
+		}
+		rep.warc = parseTrawl(ctx, res, db)
+		if _, rep.warcFetches, err = fetchedURLs(ctx, db); err != nil {
+			return err
+		}
+		rep.warcBytes = dirSize(warcDir)
+		rep.load = append(rep.load, sampleLoad("after warc"))
 	}
 	if want["defaults"] {
 		fmt.Fprintln(os.Stderr, "bench real: trawl with default flags...")
@@ -274,6 +295,9 @@ type realReport struct {
 	trawlURLs    map[string]int
 	trawlFetches int
 	defaults     *trawlResult
+	warc         *trawlResult
+	warcFetches  int
+	warcBytes    int64
 }
 
 // realRow is one crawler's figures.
@@ -312,6 +336,9 @@ func (r *realReport) print(w io.Writer) error {
 	if r.trawl != nil {
 		rows = append(rows, realRow{"trawl", int64(r.trawlFetches), r.trawl.child, r.trawl.dbBytes + r.trawl.walBytes})
 	}
+	if r.warc != nil {
+		rows = append(rows, realRow{"trawl --warc", int64(r.warcFetches), r.warc.child, r.warc.dbBytes + r.warc.walBytes})
+	}
 	if r.defaults != nil {
 		rows = append(rows, realRow{"trawl defaults", r.defaults.pages, r.defaults.child, r.defaults.dbBytes + r.defaults.walBytes})
 	}
@@ -349,6 +376,14 @@ func (r *realReport) print(w io.Writer) error {
 			verdict = "MISSES"
 		}
 		fmt.Fprintf(w, "ratio trawl/colly pages/s: %.2f (%s the 2x target)\n", rates["trawl"]/rates["colly"], verdict)
+	}
+	if rates["trawl"] > 0 && rates["trawl --warc"] > 0 {
+		verdict := "meets"
+		if rates["trawl --warc"]/rates["trawl"] < 0.85 {
+			verdict = "MISSES"
+		}
+		fmt.Fprintf(w, "ratio trawl --warc/trawl pages/s: %.2f (%s the at-most-15%%-slower target); WARC files %.1f MB\n",
+			rates["trawl --warc"]/rates["trawl"], verdict, mb(r.warcBytes))
 	}
 	if rates["limit"] > 0 && rates["colly"] > 0 {
 		fmt.Fprintf(w, "ratio colly/limit pages/s: %.2f\n", rates["colly"]/rates["limit"])
@@ -426,4 +461,18 @@ func (r *realReport) check(w io.Writer) error {
 	}
 	fmt.Fprintln(w, "check: trawl fetched every reachable URL exactly once")
 	return nil
+}
+
+// dirSize is the total size of the files under dir (0 when it is missing).
+func dirSize(dir string) int64 {
+	var n int64
+	_ = filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			if info, err := d.Info(); err == nil {
+				n += info.Size()
+			}
+		}
+		return nil
+	})
+	return n
 }

@@ -63,7 +63,7 @@ type Crawler struct {
 	seeds []*url.URL
 	rules []*extract.Rule
 	stats stats
-	now   func() time.Time
+	clock clock // the time the scheduler goes by; the wall clock but in tests
 	// health are the rules by which responses speak for a URL or its host.
 	health politeness.HealthConfig
 	traps  *trapGuard
@@ -90,7 +90,7 @@ func newCrawler(cfg Config, st Store, runID int64, log *slog.Logger, seeds []*ur
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	c := &Crawler{cfg: cfg, st: st, runID: runID, log: log, now: time.Now, admit: newAdmission(),
+	c := &Crawler{cfg: cfg, st: st, runID: runID, log: log, clock: wallClock{}, admit: newAdmission(),
 		canon:  urlkey.Canon{DropParams: slices.Clone(cfg.DropParams)},
 		health: politeness.HealthConfig{RetryBase: time.Duration(cfg.RetryBase), MaxRetryAfter: time.Duration(cfg.MaxRetryAfter)},
 		traps:  newTrapGuard(), seeds: seeds}
@@ -108,6 +108,9 @@ func newCrawler(cfg Config, st Store, runID int64, log *slog.Logger, seeds []*ur
 	return c, nil
 }
 
+// now is the crawl's time (see clock).
+func (c *Crawler) now() time.Time { return c.clock.Now() }
+
 // Result is how a run ended.
 type Result struct {
 	Status string // StatusFinished, StatusStopped, ...
@@ -122,13 +125,13 @@ type taskKind int
 const (
 	taskPage   taskKind = iota // fetch a page
 	taskRobots                 // fetch a host's robots.txt
-	taskRecord                 // store an outcome decided without fetching
 )
 
+// task is a request for a fetcher. Outcomes decided without a request go
+// to the writer directly (see dispatcher.decide).
 type task struct {
-	kind    taskKind
-	job     record.Job
-	outcome record.Outcome // for taskRecord
+	kind taskKind
+	job  record.Job
 }
 
 type eventKind int
@@ -150,16 +153,15 @@ type event struct {
 	kind eventKind
 	host string
 	// evFetched
-	fetched    bool // a request was sent (robots-denied jobs send none)
 	status     int
-	class      string
 	latency    time.Duration
 	retryAfter time.Duration
+	// fail is why the request failed (evFetched), or why robots.txt could
+	// not be read (evRobots); nil when it did not.
+	fail *FetchError
 	// evRobots
 	robots       *politeness.Robots
 	robotsStatus politeness.RobotsStatus
-	robotsClass  string // error class when robots.txt could not be read
-	robotsError  string
 	// abandoned: the request was cut short by a stop and records nothing;
 	// its URL stays queued (evFetched, evRobots).
 	abandoned bool
@@ -195,14 +197,19 @@ func (c *Crawler) Run(ctx context.Context) (Result, error) {
 		return Result{Status: StatusFailed}, fmt.Errorf("add seeds: %w", err)
 	}
 
-	d, err := c.newDispatcher(wctx)
-	if err != nil {
-		return Result{Status: StatusFailed}, err
-	}
 	// The fetch context outlives a graceful stop: requests in flight may
 	// finish, for up to stopGrace (see dispatcher.loop).
 	fctx, cancelFetch := context.WithCancel(wctx)
 	defer cancelFetch()
+	tasks := make(chan task, c.cfg.Concurrency)
+	outcomes := make(chan record.Outcome, c.cfg.Concurrency*4)
+	events := make(chan event, c.cfg.Concurrency*4)
+	w := newWriter(c.st, c.runID, c.cfg.RefreshCutoff, outcomes, events, &c.stats)
+	d, err := c.newDispatcher(wctx, tasks, events, w, cancelFetch)
+	if err != nil {
+		return Result{Status: StatusFailed}, err
+	}
+	defer d.reads.stop() // the loop stops it; this, when the run fails before the loop
 	f := newFetcher(fctx, &c.cfg, c.admit)
 	if err := c.req.loadCookies(wctx, c.st); err != nil {
 		return Result{Status: StatusFailed}, err
@@ -226,12 +233,6 @@ func (c *Crawler) Run(ctx context.Context) (Result, error) {
 	f.c.SetCookieJar(c.req.jar)
 	robotsClient := &http.Client{Transport: rt, Jar: c.req.jar, Timeout: time.Duration(c.cfg.Timeout)}
 
-	tasks := make(chan task, c.cfg.Concurrency)
-	outcomes := make(chan record.Outcome, c.cfg.Concurrency*4)
-	events := make(chan event, c.cfg.Concurrency*4)
-	w := newWriter(c.st, c.runID, outcomes, events, &c.stats)
-	w.cutoff = c.cfg.RefreshCutoff
-
 	var workers sync.WaitGroup
 	for range c.cfg.Concurrency {
 		workers.Add(1)
@@ -248,8 +249,7 @@ func (c *Crawler) Run(ctx context.Context) (Result, error) {
 		w.run(wctx)
 	}()
 
-	d.cancelFetch = cancelFetch
-	status, runErr := d.loop(ctx, tasks, events, w)
+	status, runErr := d.loop(ctx)
 
 	close(tasks)
 	// Drain events until the workers and the writer have stopped, so that none
@@ -281,10 +281,6 @@ func (c *Crawler) Run(ctx context.Context) (Result, error) {
 // work runs one task on a fetcher goroutine.
 func (c *Crawler) work(ctx context.Context, f *fetcher, robotsClient *http.Client, t task, outcomes chan<- record.Outcome, events chan<- event) {
 	switch t.kind {
-	case taskRecord:
-		c.logFetch(ctx, t.outcome, false)
-		outcomes <- t.outcome
-		events <- event{kind: evFetched, host: t.job.Host}
 	case taskRobots:
 		origin, err := url.Parse(t.job.Host)
 		if err != nil {
@@ -298,23 +294,24 @@ func (c *Crawler) work(ctx context.Context, f *fetcher, robotsClient *http.Clien
 		if ctx.Err() == nil {
 			c.logRobots(ctx, t.job.Host, string(rs), ev.latency, err)
 		}
+		robotsURL := t.job.Host + "/robots.txt"
 		switch {
 		case err != nil && ctx.Err() != nil:
 			ev.abandoned = true
 		case err != nil:
-			ev.robotsClass, ev.robotsError = classify(err), err.Error()
+			ev.fail = &FetchError{URL: robotsURL, Class: classify(err), Err: err}
 			c.log.Warn("robots.txt unavailable", "host", t.job.Host, "status", rs, "err", err)
 		case rs == politeness.RobotsDisallowAll5xx:
-			ev.robotsClass, ev.robotsError = ClassHTTP5xx, "robots.txt answered with a server error"
+			ev.fail = &FetchError{URL: robotsURL, Class: ClassHTTP5xx, Err: errors.New("robots.txt answered with a server error")}
 		case rs == politeness.RobotsDisallowAllStatus:
-			ev.robotsClass, ev.robotsError = ClassOther, "robots.txt answered with an unexpected status"
+			ev.fail = &FetchError{URL: robotsURL, Class: ClassOther, Err: errors.New("robots.txt answered with an unexpected status")}
 		}
 		events <- ev
 	case taskPage:
 		o, ev := c.fetchPage(f, t.job)
-		if ctx.Err() != nil && o.Fetch != nil && o.Fetch.Status == 0 && o.Fetch.ErrorClass != "" {
+		if ctx.Err() != nil && ev.fail != nil && ev.fail.Status == 0 {
 			// Cut short by a stop: record nothing; the URL stays queued.
-			events <- event{kind: evFetched, host: t.job.Host, fetched: true, abandoned: true, job: t.job}
+			events <- event{kind: evFetched, host: t.job.Host, abandoned: true, job: t.job}
 			return
 		}
 		c.logFetch(ctx, o, true)

@@ -3,6 +3,7 @@ package crawler
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/url"
@@ -26,21 +27,31 @@ const (
 // dispatcher owns the scheduling state. Only its loop goroutine touches it.
 type dispatcher struct {
 	c           *Crawler
-	budget      string // the budget flag that stopped the run, if one did
-	fr          *frontier
+	tasks       chan<- task  // to the fetchers
+	events      <-chan event // from the fetchers and the writer
 	w           *writer
+	reads       *reader // the store reads of the scheduling path
+	cancelFetch func()  // cuts requests in flight short, after a stop's grace
+	budget      string  // the budget flag that stopped the run, if one did
+	fr          *frontier
 	idle        int
 	inflight    int          // requests (pages and robots.txt) in progress
-	awaiting    int          // page and record tasks dispatched but not yet committed
-	cancelFetch func()       // cuts requests in flight short, after a stop's grace
+	awaiting    int          // pages dispatched and outcomes decided, not yet committed
 	parkAtStart []*hostQueue // hosts whose stored pause outlasts --max-retry-after
 	sidePending int          // side writes (host states, skips, sitemaps) not yet committed
 	dispatched  int          // pages requested by this invocation, for --max-pages
 	rng         *rand.Rand
 }
 
-func (c *Crawler) newDispatcher(ctx context.Context) (*dispatcher, error) {
-	d := &dispatcher{c: c, fr: newFrontier(c.cfg.PerHost), idle: c.cfg.Concurrency,
+// newDispatcher builds the scheduler of a run from what the store holds:
+// its hosts, their pages so far and their politeness state. It hands tasks
+// to the fetchers, takes events from them and from w, and cancels the
+// fetches in flight with cancelFetch after a stop's grace. ctx is the
+// run's, which a graceful stop does not cancel; the dispatcher's store
+// reads take it.
+func (c *Crawler) newDispatcher(ctx context.Context, tasks chan<- task, events <-chan event, w *writer, cancelFetch func()) (*dispatcher, error) {
+	d := &dispatcher{c: c, tasks: tasks, events: events, w: w, cancelFetch: cancelFetch,
+		fr: newFrontier(c.cfg.PerHost), idle: c.cfg.Concurrency,
 		rng: rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0x7472776c))}
 	hosts, err := c.st.QueuedHosts(ctx)
 	if err != nil {
@@ -82,6 +93,7 @@ func (c *Crawler) newDispatcher(ctx context.Context) (*dispatcher, error) {
 		return nil, err
 	}
 	c.stats.queued.Store(n)
+	d.reads = newReader(ctx, c.st)
 	return d, nil
 }
 
@@ -92,23 +104,25 @@ func (d *dispatcher) host(key string) *hostQueue {
 }
 
 // loop schedules until the crawl is finished or stopped, and returns the run
-// status.
-func (d *dispatcher) loop(ctx context.Context, tasks chan<- task, events <-chan event, w *writer) (string, error) {
-	d.w = w
+// status. Cancelling ctx stops the crawl gracefully. The reads it started
+// are over when it returns.
+func (d *dispatcher) loop(ctx context.Context) (string, error) {
+	defer d.reads.stop()
 	c := d.c
 	for _, h := range d.parkAtStart {
 		c.log.Warn("host parked", "host", h.key, "reason", h.parkedWhy)
 		d.skipHost(h, ClassParked)
 	}
 	d.parkAtStart = nil
-	timer := time.NewTimer(time.Hour)
+	timer := c.clock.NewTimer(time.Hour)
+	timer.Stop()
 	defer timer.Stop()
 	done := ctx.Done()
 	var deadline <-chan time.Time
 	if c.cfg.MaxDuration > 0 {
-		t := time.NewTimer(time.Duration(c.cfg.MaxDuration))
+		t := c.clock.NewTimer(time.Duration(c.cfg.MaxDuration))
 		defer t.Stop()
-		deadline = t.C
+		deadline = t.C()
 	}
 	stopping, status := false, StatusFinished
 	var runErr error
@@ -118,15 +132,19 @@ func (d *dispatcher) loop(ctx context.Context, tasks chan<- task, events <-chan 
 	// stop (a cron slot ending) is not held up by slow servers for up to
 	// --timeout. A --max-pages stop lets them finish: they are in budget.
 	var grace <-chan time.Time
+	graceTimer := c.clock.NewTimer(stopGrace)
+	graceTimer.Stop()
+	defer graceTimer.Stop()
 	startGrace := func() {
 		if grace == nil {
-			grace = time.After(stopGrace) // collected if never read (Go 1.23)
+			graceTimer.Reset(stopGrace)
+			grace = graceTimer.C()
 		}
 	}
 	for {
 		now := c.now()
 		if !stopping {
-			d.dispatch(now, tasks)
+			d.dispatch(ctx, now)
 			if c.cfg.MaxPages > 0 && d.dispatched >= c.cfg.MaxPages {
 				stopping, status, d.budget = true, StatusStopped, "--max-pages"
 			}
@@ -136,8 +154,9 @@ func (d *dispatcher) loop(ctx context.Context, tasks chan<- task, events <-chan 
 			// acknowledged, and whatever was not committed stays queued.
 			return StatusFailed, runErr
 		}
-		idle := d.fr.peek() == nil && d.inflight == 0 && d.awaiting == 0 && d.sidePending == 0
-		if idle || (stopping && d.inflight == 0 && d.awaiting == 0 && d.sidePending == 0) {
+		quiet := d.inflight == 0 && d.awaiting == 0 && d.sidePending == 0
+		idle := quiet && d.fr.peek() == nil && d.reads.pending == 0
+		if idle || stopping && quiet {
 			if runErr != nil {
 				return StatusFailed, runErr
 			}
@@ -166,15 +185,24 @@ func (d *dispatcher) loop(ctx context.Context, tasks chan<- task, events <-chan 
 		if top := d.fr.peek(); top != nil && d.idle > 0 && !stopping {
 			if wait := top.ready.Sub(now); wait > 0 {
 				timer.Reset(wait)
-				wake = timer.C
+				wake = timer.C()
 			}
 		}
+		if wake != nil && quiet && d.reads.pending == 0 {
+			c.clock.Idle()
+		}
 		select {
-		case ev := <-events:
+		case ev := <-d.events:
 			if ev.kind == evFetched || len(ev.acks) > 0 {
 				confirmRounds = 0 // real progress: the stuck-queue check starts over
 			}
 			if err := d.handle(ev); err != nil {
+				runErr, stopping = err, true
+			}
+		case res := <-d.reads.results:
+			if err := d.afterRead(res); err != nil && runErr == nil {
+				// A store that cannot be read cannot be crawled from:
+				// stop as when it cannot be written.
 				runErr, stopping = err, true
 			}
 		case <-wake:
@@ -184,7 +212,7 @@ func (d *dispatcher) loop(ctx context.Context, tasks chan<- task, events <-chan 
 			startGrace()
 		case <-grace:
 			grace = make(chan time.Time) // never again
-			if d.inflight > 0 && d.cancelFetch != nil {
+			if d.inflight > 0 {
 				c.log.Info("abandoning requests still in flight; their URLs stay queued", "requests", d.inflight)
 				d.cancelFetch()
 			}
@@ -206,7 +234,7 @@ func (d *dispatcher) reloadHosts(ctx context.Context) error {
 	}
 	for _, key := range hosts {
 		h := d.host(key)
-		h.more = true
+		h.setMore()
 		if h.capped {
 			d.skipHost(h, h.cappedReason())
 		}
@@ -216,7 +244,7 @@ func (d *dispatcher) reloadHosts(ctx context.Context) error {
 }
 
 // dispatch hands ready work to idle fetchers.
-func (d *dispatcher) dispatch(now time.Time, tasks chan<- task) {
+func (d *dispatcher) dispatch(ctx context.Context, now time.Time) {
 	for d.idle > 0 {
 		if d.c.cfg.MaxPages > 0 && d.dispatched >= d.c.cfg.MaxPages {
 			return
@@ -225,32 +253,43 @@ func (d *dispatcher) dispatch(now time.Time, tasks chan<- task) {
 		if h == nil || h.ready.After(now) {
 			return
 		}
-		t, ok := d.take(h, now)
+		t, ok := d.take(ctx, h, now)
 		d.fr.fix(h)
 		if !ok {
 			continue
 		}
 		d.idle--
 		d.c.stats.inflight.Store(int64(d.inflight))
-		tasks <- t
+		d.tasks <- t
 	}
 }
 
-// take picks the next task of host h, which is ready.
-func (d *dispatcher) take(h *hostQueue, now time.Time) (task, bool) {
+// take picks the next task of host h, which is ready. It reports false
+// when h has no request to make now: its next URL was decided without one
+// (see decide), it waits for a read of the store, or it is out of work.
+func (d *dispatcher) take(ctx context.Context, h *hostQueue, now time.Time) (task, bool) {
 	cfg := &d.c.cfg
-	if !cfg.IgnoreRobots && (h.robots == nil || now.Sub(h.robotsAt) > robotsMaxAge) && !d.reuseRobots(h, now) {
-		h.robotsBusy = true
-		h.inflight++
-		d.inflight++
-		h.next = now.Add(h.delay)
-		return task{kind: taskRobots, job: record.Job{Host: h.key}}, true
+	h.started = true
+	if !cfg.IgnoreRobots && (h.robots == nil || now.Sub(h.robotsAt) > robotsMaxAge) {
+		if d.reuseRobots(h, now) {
+			d.readAhead(h)
+			return task{}, false // the stored copy is being read
+		}
+		if h.robots == nil || now.Sub(h.robotsAt) > robotsMaxAge {
+			h.robotsBusy = true
+			h.inflight++
+			d.inflight++
+			h.next = now.Add(h.delay)
+			d.readAhead(h) // while robots.txt is fetched
+			return task{kind: taskRobots, job: record.Job{Host: h.key}}, true
+		}
 	}
 	if cfg.MaxPagesPerHost > 0 && h.pages >= cfg.MaxPagesPerHost {
 		h.capped = true
 		d.skipHost(h, ClassHostCap)
 		return task{}, false
 	}
+	d.readAhead(h)
 	// Retries and new URLs take turns, so that URLs failing over and over
 	// never hold back the rest of their host.
 	var job record.Job
@@ -260,10 +299,8 @@ func (d *dispatcher) take(h *hostQueue, now time.Time) (task, bool) {
 	}
 	h.lastRetry = ok
 	if !ok {
-		if len(h.window) == 0 && h.more {
-			d.refill(h)
-		}
 		if len(h.window) == 0 {
+			// The store is being read for more, or there is no more.
 			if job, ok = h.takeRetry(now); !ok {
 				return task{}, false
 			}
@@ -271,40 +308,38 @@ func (d *dispatcher) take(h *hostQueue, now time.Time) (task, bool) {
 		} else {
 			job = h.window[0]
 			h.window = h.window[1:]
+			d.readAhead(h)
 		}
 	}
 	if job.Via == viaSitemap && !cfg.Sitemaps {
 		// A sitemap file an earlier invocation queued, and this one was
 		// given --sitemaps=false: not requested, as in a crawl that never
 		// read sitemaps.
-		d.awaiting++
-		return task{kind: taskRecord, job: job, outcome: record.Outcome{Job: job, State: record.StateSkipped,
-			Reason: ClassSitemapsOff}}, true
+		d.decide(ctx, record.Outcome{Job: job, State: record.StateSkipped, Reason: ClassSitemapsOff})
+		return task{}, false
 	}
 	if wait := job.RetryAt.Sub(now); wait > 0 {
 		// An earlier run was asked to come back later.
 		if d.c.health.Defers(wait) {
-			d.awaiting++
-			return task{kind: taskRecord, job: job, outcome: record.Outcome{Job: job, State: record.StateSkipped,
-				Reason: ClassDeferred, RetryAt: job.RetryAt}}, true
+			d.decide(ctx, record.Outcome{Job: job, State: record.StateSkipped, Reason: ClassDeferred, RetryAt: job.RetryAt})
+			return task{}, false
 		}
 		h.retries = append(h.retries, retryJob{job: job, notBefore: job.RetryAt})
 		return task{}, false
 	}
-	if h.robotsClass != "" {
+	if fe := h.robotsErr; fe != nil {
 		// robots.txt could not be read, which forbids the whole host for now:
 		// a failure of the host, recorded with its cause, and asked again by
 		// the next run.
-		d.awaiting++
-		return task{kind: taskRecord, job: job, outcome: record.Outcome{Job: job, State: record.StateFailed,
-			Reason: h.robotsClass, Fetch: &record.Fetch{At: now, ErrorClass: h.robotsClass,
-				Error: "not requested: robots.txt is unreachable (" + h.robotsError + ")"}}}, true
+		d.decide(ctx, record.Outcome{Job: job, State: record.StateFailed, Reason: fe.Class,
+			Fetch: &record.Fetch{At: now, ErrorClass: fe.Class,
+				Error: "not requested: robots.txt is unreachable (" + fe.Err.Error() + ")"}})
+		return task{}, false
 	}
 	if h.robots != nil {
 		if u, err := url.Parse(job.URL); err == nil && !h.robots.Allowed(cfg.RobotsAgent, u) {
-			d.awaiting++
-			return task{kind: taskRecord, job: job, outcome: record.Outcome{Job: job, State: record.StateSkipped,
-				Reason: ClassRobotsDenied}}, true
+			d.decide(ctx, record.Outcome{Job: job, State: record.StateSkipped, Reason: ClassRobotsDenied})
+			return task{}, false
 		}
 	}
 	h.inflight++
@@ -320,23 +355,59 @@ func (d *dispatcher) take(h *hostQueue, now time.Time) (task, bool) {
 	return task{kind: taskPage, job: job}, true
 }
 
-// refill reads the next window of h's queue from the store.
-func (d *dispatcher) refill(h *hostQueue) {
-	jobs, err := d.c.st.QueuedURLs(context.Background(), h.key, windowSize, h.claimed)
-	if err != nil {
-		// Reading failed; the URLs stay queued in the store and the next
-		// refill or the end-of-run check tries again.
-		d.c.log.Error("read host queue", "host", h.key, "err", err)
-		h.next = d.c.now().Add(time.Second)
+// decide records an outcome the dispatcher decided without a request
+// (robots.txt forbids the URL or cannot be read; the URL's pause outlasts
+// the run). It goes to the writer at once, taking no fetcher's slot, and
+// counts as awaiting its commit like a fetched page.
+func (d *dispatcher) decide(ctx context.Context, o record.Outcome) {
+	d.awaiting++
+	d.c.logFetch(ctx, o, false)
+	d.w.decided(o)
+}
+
+// readAhead starts reading the next URLs of h's queue once its window is
+// half empty, so that the window is refilled before it runs dry and the
+// store is never read on the dispatcher's goroutine. The window holds at
+// most windowSize URLs.
+func (d *dispatcher) readAhead(h *hostQueue) {
+	if !h.more || h.reading || h.capped || len(h.window) > windowSize/2 {
 		return
 	}
-	if len(jobs) < windowSize {
-		h.more = false
+	h.reading = true
+	d.reads.queue(h, windowSize-len(h.window))
+}
+
+// afterRead takes the result of a store read into the scheduling state. A
+// read that failed is the run's failure.
+func (d *dispatcher) afterRead(res readResult) error {
+	d.reads.pending--
+	h := d.host(res.host)
+	defer d.fr.fix(h)
+	switch res.kind {
+	case readQueue:
+		h.reading = false
+		if res.err != nil {
+			return fmt.Errorf("read the queue of %s: %w", res.host, res.err)
+		}
+		if h.capped {
+			return nil // skipped meanwhile: the skip took these URLs too
+		}
+		if len(res.jobs) < res.limit && res.seq == h.moreSeq {
+			h.more = false // none since the read began, either
+		}
+		for _, j := range res.jobs {
+			h.claimed[j.ID] = struct{}{}
+		}
+		h.window = append(h.window, res.jobs...)
+	case readRobots:
+		h.robotsReading = false
+		if res.err != nil || res.body == nil {
+			return nil // fetched again instead
+		}
+		d.installRobots(h, politeness.ParseRobots(res.body), politeness.RobotsOK, res.fetchedAt)
+		d.c.log.Debug("robots.txt reused from the database", "host", h.key, "fetched_at", res.fetchedAt)
 	}
-	for _, j := range jobs {
-		h.claimed[j.ID] = struct{}{}
-	}
-	h.window = append(h.window, jobs...)
+	return nil
 }
 
 // skipHost takes the rest of h's queue out of the crawl with a reason.
@@ -401,15 +472,19 @@ func (d *dispatcher) handle(ev event) error {
 				d.skipHost(h, h.cappedReason())
 				continue
 			}
-			h.more = true
+			h.setMore()
+			if h.started {
+				// Read while the host waits for its delay, not once it may
+				// be asked. A host not yet started reads when it is: a crawl
+				// that discovers many hosts does not hold a window for each
+				// before it gets to them.
+				d.readAhead(h)
+			}
 			d.fr.fix(h)
 		}
 		c.stats.queued.Add(added - int64(len(ev.acks)))
 	case evFetched:
 		d.idle++
-		if !ev.fetched {
-			return nil
-		}
 		h := d.host(ev.host)
 		h.inflight--
 		d.inflight--
@@ -455,7 +530,11 @@ func (d *dispatcher) spaceAfter(h *hostQueue, now time.Time) {
 // the response means for its URL and its host is politeness.Health's call;
 // the dispatcher only schedules by it.
 func (d *dispatcher) afterResponse(h *hostQueue, ev event, now time.Time) {
-	v := h.health.Observe(now, politeness.Response{URL: ev.job.URL, Scope: scopeOf(ev.class),
+	scope := politeness.ScopeNone
+	if ev.fail != nil {
+		scope = ev.fail.Scope()
+	}
+	v := h.health.Observe(now, politeness.Response{URL: ev.job.URL, Scope: scope,
 		RetryAfter: ev.retryAfter, Tries: ev.job.Tries})
 	if !v.RetryAt.IsZero() && !v.Deferred {
 		h.retryAt[ev.job.ID] = v.RetryAt // for the retry, once its attempt is committed
@@ -503,14 +582,17 @@ func (d *dispatcher) afterRobots(h *hostQueue, ev event, now time.Time) {
 		h.robotsStatus = ev.robotsStatus
 		if h.robotsFails >= robotsAttempts {
 			h.robots, h.robotsAt = ev.robots, now
-			h.robotsClass, h.robotsError = cmp.Or(ev.robotsClass, ClassOther), cmp.Or(ev.robotsError, string(ev.robotsStatus))
+			h.robotsErr = ev.fail
+			if h.robotsErr == nil {
+				h.robotsErr = &FetchError{URL: h.key + "/robots.txt", Class: ClassOther, Err: errors.New(string(ev.robotsStatus))}
+			}
 			d.c.log.Warn("robots.txt unreachable; host disallowed for this run", "host", h.key, "status", ev.robotsStatus)
 		} else {
 			h.next = now.Add(politeness.Backoff(max(time.Duration(cfg.RetryBase), time.Second), h.robotsFails, d.rng))
 		}
 	default:
 		h.robotsFails = 0
-		h.robotsClass, h.robotsError = "", ""
+		h.robotsErr = nil
 		d.installRobots(h, ev.robots, ev.robotsStatus, now)
 	}
 	st := d.hostState(h, time.Time{})
@@ -544,29 +626,25 @@ func (d *dispatcher) installRobots(h *hostQueue, rb *politeness.Robots, status p
 // reuseRobots installs the robots.txt an earlier invocation stored for h, if
 // it is younger than robotsMaxAge and was not an unreachable one (those are
 // asked again, RFC 9309 §2.3.1.4), so that a resumed or repeated crawl does
-// not fetch it again. It reports whether it did; it tries once per host.
-func (d *dispatcher) reuseRobots(h *hostQueue, now time.Time) bool {
+// not fetch it again; a stored file is read off the dispatcher's goroutine
+// (see afterRead). It reports whether that read was started; it tries once
+// per host.
+func (d *dispatcher) reuseRobots(h *hostQueue, now time.Time) (reading bool) {
 	st := h.storedRobots
 	h.storedRobots = record.HostState{}
 	if st.RobotsFetchedAt.IsZero() || now.Sub(st.RobotsFetchedAt) > robotsMaxAge || st.RobotsFetchedAt.After(now) {
 		return false
 	}
-	var rb *politeness.Robots
 	switch status := politeness.RobotsStatus(st.RobotsStatus); status {
 	case politeness.RobotsOK:
-		body, err := d.c.st.RobotsBody(context.Background(), h.key)
-		if err != nil || body == nil {
-			return false
-		}
-		rb = politeness.ParseRobots(body)
+		h.robotsReading = true
+		d.reads.robots(h.key, st.RobotsFetchedAt)
+		return true
 	case politeness.RobotsAllowAll4xx, politeness.RobotsRedirectLoop, politeness.RobotsTooManyRedirects:
-		rb = politeness.AllowAll()
-	default:
-		return false
+		d.installRobots(h, politeness.AllowAll(), status, st.RobotsFetchedAt)
+		d.c.log.Debug("robots.txt reused from the database", "host", h.key, "fetched_at", st.RobotsFetchedAt)
 	}
-	d.installRobots(h, rb, politeness.RobotsStatus(st.RobotsStatus), st.RobotsFetchedAt)
-	d.c.log.Debug("robots.txt reused from the database", "host", h.key, "fetched_at", st.RobotsFetchedAt)
-	return true
+	return false
 }
 
 // saveHost stores h's politeness state. A non-zero pauseUntil is a pause

@@ -55,17 +55,40 @@ const (
 	ClassSitemapsOff = "sitemaps-off"
 )
 
-// scopeOf says whom a response of class speaks for: a refused connection or a
-// failed lookup is the host's; server errors, rate limits, resets, timeouts
-// and broken HTTP may be the one URL's.
-func scopeOf(class string) politeness.Scope {
+// failure is what a failed attempt of a class means for its URL and its
+// host.
+type failure struct {
+	// scope says whom the failure speaks for: a refused connection or a
+	// failed lookup is its host's; a server error, a rate limit, a reset, a
+	// timeout or broken HTTP may be the one URL's.
+	scope politeness.Scope
+	// retried: the run tries the URL again, up to --retries. A timeout is
+	// not: it cost a fetcher (and a slot of its host) up to --timeout, and a
+	// page that stalled or dripped that long once mostly does again; the
+	// next run asks again.
+	retried bool
+}
+
+// failureOf is the one list of the failures that may pass, so that another
+// attempt may succeed: the scheduler backs off the URL (and its host, by
+// scope) for them, and retries those it says. Every other class is an
+// answer (a 404, a certificate, a body too large, a URL that cannot be
+// parsed) that says nothing against the host and that no retry within the
+// run changes; a failed URL of any class is asked again by the next run.
+func failureOf(class string) (failure, bool) {
 	switch class {
-	case ClassConnect, ClassDNS:
-		return politeness.ScopeHost
-	case ClassTimeout, ClassReset, ClassProtocol, ClassHTTP5xx, ClassHTTP429:
-		return politeness.ScopeURL
+	case ClassConnect:
+		return failure{scope: politeness.ScopeHost, retried: true}, true
+	case ClassDNS:
+		// Retried only when the resolver says the failure is temporary (see
+		// Retryable): a name that does not exist will not exist in a second.
+		return failure{scope: politeness.ScopeHost, retried: true}, true
+	case ClassReset, ClassProtocol, ClassHTTP5xx, ClassHTTP429:
+		return failure{scope: politeness.ScopeURL, retried: true}, true
+	case ClassTimeout:
+		return failure{scope: politeness.ScopeURL}, true
 	}
-	return politeness.ScopeNone
+	return failure{}, false
 }
 
 // RetrySkipReasons returns the skip reasons that may not hold in a later run (the
@@ -101,23 +124,27 @@ func (e *FetchError) Error() string {
 // Unwrap returns the underlying error.
 func (e *FetchError) Unwrap() error { return e.Err }
 
-// Retryable reports whether trying again within the run may succeed: refused
-// or reset connections, server errors and rate limiting are transient; DNS
-// failures, TLS errors and client errors are not. A timeout is not retried
-// in the run either: it cost a fetcher (and a slot of its host) up to
-// --timeout, and a page that stalled or dripped that long once mostly does
-// again; the next run asks again.
+// Scope says whom the failure speaks for (see failureOf): its host, perhaps
+// only its URL, or nobody (an answer such as a 404 says the host is well).
+func (e *FetchError) Scope() politeness.Scope {
+	f, _ := failureOf(e.Class)
+	return f.scope
+}
+
+// Retryable reports whether the run tries the URL again (see failureOf):
+// refused or reset connections, broken HTTP, server errors, rate limiting
+// and temporary DNS failures are retried; timeouts, names that do not
+// resolve, TLS errors and client errors are not.
 func (e *FetchError) Retryable() bool {
-	switch e.Class {
-	case ClassConnect, ClassReset, ClassProtocol, ClassHTTP429:
-		return true
-	case ClassHTTP5xx:
-		return e.Status == 500 || e.Status == 502 || e.Status == 503 || e.Status == 504
-	case ClassDNS:
+	f, _ := failureOf(e.Class)
+	if !f.retried {
+		return false
+	}
+	if e.Class == ClassDNS {
 		var dnsErr *net.DNSError
 		return errors.As(e.Err, &dnsErr) && dnsErr.IsTemporary
 	}
-	return false
+	return true
 }
 
 // statusClass returns the error class of an HTTP status, empty for success and

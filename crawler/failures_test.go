@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"testing"
 	"time"
 
@@ -307,28 +308,31 @@ func TestStopDoesNotWaitForSlowRequests(t *testing.T) {
 
 // TestSlowPagesDoNotPauseTheHost: two pages that time out on an otherwise
 // healthy host do not hold back the rest of it (each page's own retry has its
-// own back-off; only a run of timeouts pauses the host).
+// own back-off; only a run of timeouts pauses the host). The crawl runs on a
+// clock the test moves, on which the gaps between requests are the
+// scheduler's waits alone.
 func TestSlowPagesDoNotPauseTheHost(t *testing.T) {
-	h := fixtures.MustHost(t, fixtures.HostConfig{}, nil)
+	clk := newFakeClock()
+	mux := http.NewServeMux()
 	links := `<a href="/slow1">s</a><a href="/slow2">s</a>`
 	for i := range 20 {
 		links += fmt.Sprintf(`<a href="/p%d">p</a>`, i)
-		h.Handle(fmt.Sprintf("/p%d", i), fixtures.Status(200, map[string]string{"Content-Type": "text/html"}, "<title>p</title>"))
 	}
-	h.Handle("/{$}", fixtures.Status(200, map[string]string{"Content-Type": "text/html"}, links))
-	h.Handle("/slow1", fixtures.Hang())
-	h.Handle("/slow2", fixtures.Hang())
+	mux.Handle("/{$}", fixtures.Status(200, htmlType, links))
+	mux.Handle("/slow1", fixtures.Hang())
+	mux.Handle("/slow2", fixtures.Hang())
+	h, st := siteOn(t, clk, "", mux)
 	db := testDB(t)
 	cfg := testConfig(h.URL + "/")
 	cfg.PerHost = 2
 	cfg.Retries = 0
 	cfg.Timeout = Duration(200 * time.Millisecond)
 	cfg.RetryBase = Duration(5 * time.Second) // a host pause would show as a gap of 2.5 s or more
-	crawlRun(t, db, cfg)
-	rs := h.Log.Entries()
+	crawlRunOn(t, db, clk, cfg)
+	rs := st.list()
 	var longest time.Duration
 	for i := 1; i < len(rs); i++ {
-		longest = max(longest, rs[i].Start.Sub(rs[i-1].Start))
+		longest = max(longest, rs[i].at.Sub(rs[i-1].at))
 	}
 	if longest >= 2500*time.Millisecond {
 		t.Errorf("the host waited %s between requests after its slow pages, a host-wide back-off", longest)

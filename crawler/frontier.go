@@ -16,6 +16,9 @@ type hostQueue struct {
 	window      []record.Job // in crawl order, not yet dispatched
 	retries     []retryJob   // failed attempts waiting for their back-off
 	more        bool         // the store may hold queued URLs not in window
+	moreSeq     uint64       // counts the commits that queued URLs of the host (see setMore)
+	reading     bool         // the next URLs of the queue are being read
+	started     bool         // taken from the heap at least once in this run
 	inflight    int
 	next        time.Time           // earliest start of the next request
 	claimed     map[int64]struct{}  // ids in window, retries, in flight or awaiting commit
@@ -31,11 +34,11 @@ type hostQueue struct {
 
 	robots         *politeness.Robots // nil until fetched (or when ignored)
 	robotsStatus   politeness.RobotsStatus
-	robotsAt       time.Time // when robots was fetched; refetched after robotsMaxAge
-	robotsBusy     bool      // a robots.txt request is in flight
-	robotsFails    int       // consecutive unreachable robots.txt fetches
-	robotsClass    string    // why robots.txt is unreachable, once given up on
-	robotsError    string
+	robotsAt       time.Time        // when robots was fetched; refetched after robotsMaxAge
+	robotsBusy     bool             // a robots.txt request is in flight
+	robotsReading  bool             // the stored robots.txt is being read
+	robotsFails    int              // consecutive unreachable robots.txt fetches
+	robotsErr      *FetchError      // why robots.txt is unreachable, once given up on
 	storedRobots   record.HostState // robots.txt outcome an earlier invocation stored; zero once used
 	sitemapsQueued bool             // this process has queued the host's sitemaps
 	crawlDelay     time.Duration    // from robots.txt, capped
@@ -56,15 +59,25 @@ func newHostQueue(key string, delay time.Duration, health *politeness.Health) *h
 		health: health, retryAt: map[int64]time.Time{}}
 }
 
+// setMore notes that the store may hold queued URLs of the host not in its
+// window. A read of the queue that began before does not unset it: it may
+// not have seen them.
+func (h *hostQueue) setMore() {
+	h.more = true
+	h.moreSeq++
+}
+
 // hasWork reports whether the host has anything to dispatch now or later.
+// A host waiting for a read of the store has none until the read is in.
 func (h *hostQueue) hasWork() bool {
-	return !h.capped && !h.robotsBusy && (len(h.window) > 0 || len(h.retries) > 0 || h.more)
+	return !h.capped && !h.robotsBusy && !h.robotsReading &&
+		(len(h.window) > 0 || len(h.retries) > 0 || h.more && !h.reading)
 }
 
 // readyAt returns when the host could next start a request.
 func (h *hostQueue) readyAt() time.Time {
 	t := h.next
-	if len(h.window) == 0 && !h.more && len(h.retries) > 0 {
+	if len(h.window) == 0 && (!h.more || h.reading) && len(h.retries) > 0 {
 		earliest := h.retries[0].notBefore
 		for _, r := range h.retries[1:] {
 			if r.notBefore.Before(earliest) {

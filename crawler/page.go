@@ -45,13 +45,13 @@ func (c *Crawler) fetchPage(f *fetcher, job record.Job) (record.Outcome, event) 
 		defer resp.release()
 	}
 	out := record.Outcome{Job: job, NotPage: job.Via == viaSitemap}
-	ev := event{kind: evFetched, host: job.Host, fetched: true, latency: latency, job: job}
+	ev := event{kind: evFetched, host: job.Host, latency: latency, job: job}
 	fr := &record.Fetch{At: start, Duration: latency, Proxy: c.req.proxyName(job.URL)}
 	out.Fetch = fr
 	if err != nil {
 		fe := &FetchError{URL: job.URL, Class: classify(err), Err: err}
 		fr.ErrorClass, fr.Error = fe.Class, err.Error()
-		ev.class = fe.Class
+		ev.fail = fe
 		c.finishFailure(&out, fe)
 		return out, ev
 	}
@@ -87,7 +87,7 @@ func (c *Crawler) fetchPage(f *fetcher, job record.Job) (record.Outcome, event) 
 	if class := statusClass(resp.status); class != "" {
 		fe := &FetchError{URL: job.URL, Status: resp.status, Class: class}
 		fr.ErrorClass, fr.Error = class, http.StatusText(resp.status)
-		ev.class = class
+		ev.fail = fe
 		if resp.status == http.StatusTooManyRequests || resp.status == http.StatusServiceUnavailable {
 			if d, ok := politeness.ParseRetryAfter(resp.header.Get("Retry-After"), c.now()); ok {
 				ev.retryAfter = d

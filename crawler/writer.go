@@ -14,9 +14,10 @@ const maxBatch = 512
 
 // writer is the one goroutine that writes crawl results. Fetchers hand it
 // outcomes over a bounded channel (back-pressure when the disk is slow); the
-// dispatcher hands it host updates through an unbounded side queue so that
-// the dispatcher never blocks on the writer, which itself waits on the
-// dispatcher to read its acknowledgements.
+// dispatcher hands it host updates and the outcomes it decides itself
+// through an unbounded side queue so that the dispatcher never blocks on the
+// writer, which itself waits on the dispatcher to read its
+// acknowledgements.
 type writer struct {
 	st     Store
 	runID  int64
@@ -26,13 +27,15 @@ type writer struct {
 	cutoff time.Time // see record.Batch.Cutoff
 
 	mu     sync.Mutex
-	side   record.Batch // host states, skips and job-less discoveries
+	side   record.Batch // host states, skips, job-less discoveries and decided outcomes
 	sideN  int          // enqueue calls merged into side
 	notify chan struct{}
 }
 
-func newWriter(st Store, runID int64, in <-chan record.Outcome, events chan<- event, s *stats) *writer {
-	return &writer{st: st, runID: runID, in: in, events: events, stats: s, notify: make(chan struct{}, 1)}
+// newWriter returns the writer of run runID, whose batches carry cutoff (see
+// record.Batch.Cutoff).
+func newWriter(st Store, runID int64, cutoff time.Time, in <-chan record.Outcome, events chan<- event, s *stats) *writer {
+	return &writer{st: st, runID: runID, cutoff: cutoff, in: in, events: events, stats: s, notify: make(chan struct{}, 1)}
 }
 
 // enqueue adds host updates, skips and job-less discoveries (sitemaps) to the
@@ -44,6 +47,20 @@ func (w *writer) enqueue(b record.Batch) {
 	w.side.Outcomes = append(w.side.Outcomes, b.Outcomes...)
 	w.sideN++
 	w.mu.Unlock()
+	w.wake()
+}
+
+// decided adds an outcome the dispatcher decided without a request to the
+// next transaction. It never blocks. It is acknowledged like a fetcher's
+// outcome, by its job.
+func (w *writer) decided(o record.Outcome) {
+	w.mu.Lock()
+	w.side.Outcomes = append(w.side.Outcomes, o)
+	w.mu.Unlock()
+	w.wake()
+}
+
+func (w *writer) wake() {
 	select {
 	case w.notify <- struct{}{}:
 	default:
@@ -101,8 +118,8 @@ func (w *writer) run(ctx context.Context) {
 		}
 		w.stats.committed(res)
 		ev := event{kind: evCommitted, newByHost: res.NewByHost, sides: sides}
-		ev.acks = make([]ack, 0, len(batch))
-		for _, o := range batch {
+		ev.acks = make([]ack, 0, len(b.Outcomes))
+		for _, o := range b.Outcomes {
 			if o.Job.ID != 0 {
 				ev.acks = append(ev.acks, ack{job: o.Job, state: o.State})
 			}

@@ -149,9 +149,6 @@ func TestJSONRulesShop(t *testing.T) {
 	if items, miss := rules[0].Extract(h); items != nil || miss != "" {
 		t.Errorf("JSON rule on HTML = %v, %q", items, miss)
 	}
-	if got, err := rules[0].Extractor().Extract(h); got != nil || err != nil {
-		t.Errorf("JSON rule's Extractor on HTML = %v, %v", got, err)
-	}
 	if _, err := json.Marshal(items); err != nil {
 		t.Errorf("items do not encode: %v", err)
 	}

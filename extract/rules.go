@@ -853,38 +853,3 @@ func isBlock(n *html.Node) bool {
 	}
 	return false
 }
-
-// RuleResult is what the Extractor of a Rule returns for a page: the
-// results of Rule.Extract.
-type RuleResult struct {
-	// Items are the complete items, in document order.
-	Items []map[string]any
-	// Miss says why the page yielded fewer items than it should have; ""
-	// when nothing went wrong. See Rule.Extract.
-	Miss string
-}
-
-// Extractor returns r as an Extractor, so that rules can run alongside the
-// other extractors of a page. Its Extract returns nil for a page whose final
-// URL the rule does not match, and a RuleResult otherwise; it never returns
-// an error, since a page that does not fit the rule is a miss, not a
-// failure.
-func (r *Rule) Extractor() Extractor { return ruleExtractor{r} }
-
-// ruleExtractor adapts a Rule to the Extractor interface, whose Extract
-// signature differs from Rule.Extract's.
-type ruleExtractor struct{ r *Rule }
-
-var _ Extractor = ruleExtractor{}
-
-// Name returns the rule's name.
-func (e ruleExtractor) Name() string { return e.r.name }
-
-// Extract runs the rule if it matches the page's URL (and is no JSON rule).
-func (e ruleExtractor) Extract(d *Doc) (any, error) {
-	if e.r.forJSON || d == nil || d.URL == nil || !e.r.Matches(d.URL.String()) {
-		return nil, nil
-	}
-	items, miss := e.r.Extract(d)
-	return RuleResult{Items: items, Miss: miss}, nil
-}

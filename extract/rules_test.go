@@ -553,20 +553,21 @@ func TestRuleDateDefault(t *testing.T) {
 	}
 }
 
-func TestRuleExtractor(t *testing.T) {
+// TestRuleNameMatchAndExtract: what the crawler does with a rule (see
+// crawler.runRules): it labels the items with Name, runs the rule only on
+// pages Matches accepts, and stores both the items and the miss of Extract.
+func TestRuleNameMatchAndExtract(t *testing.T) {
 	rules := mustRules(t, shopRules)
-	e := rules[0].Extractor()
-	if e.Name() != "products" {
-		t.Errorf("Name = %q", e.Name())
+	r := rules[0]
+	if r.Name() != "products" {
+		t.Errorf("Name = %q", r.Name())
 	}
-	got, err := e.Extract(mustParse(t, shopPage, "https://example.com/shop/"))
-	res, ok := got.(RuleResult)
-	if err != nil || !ok || len(res.Items) != 2 || res.Miss == "" {
-		t.Errorf("Extract = %#v, %v", got, err)
+	const shop, blog = "https://example.com/shop/", "https://example.com/blog/"
+	if !r.Matches(shop) || r.Matches(blog) {
+		t.Errorf("Matches(%s) = %v, Matches(%s) = %v; want true, false", shop, r.Matches(shop), blog, r.Matches(blog))
 	}
-	got, err = e.Extract(mustParse(t, shopPage, "https://example.com/blog/"))
-	if got != nil || err != nil {
-		t.Errorf("non-matching page: %#v, %v", got, err)
+	if items, miss := r.Extract(mustParse(t, shopPage, shop)); len(items) != 2 || miss == "" {
+		t.Errorf("Extract = %d items, miss %q; want 2 items and a miss", len(items), miss)
 	}
 }
 

@@ -24,6 +24,42 @@ func scanRun(row interface{ Scan(...any) error }) (*record.Run, error) {
 	return &r, nil
 }
 
+// Runs returns every run, oldest first.
+func (db *DB) Runs(ctx context.Context) ([]*record.Run, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT `+runCols+` FROM runs ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("store: list runs of %s: %w", db.path, err)
+	}
+	defer rows.Close()
+	var runs []*record.Run
+	for rows.Next() {
+		r, err := scanRun(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: list runs of %s: %w", db.path, err)
+		}
+		runs = append(runs, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: list runs of %s: %w", db.path, err)
+	}
+	return runs, nil
+}
+
+// PageTitle returns the title of url's latest page in run runID that
+// answered 200, and false when the run has none.
+func (db *DB) PageTitle(ctx context.Context, runID int64, url string) (string, bool, error) {
+	var title sql.NullString
+	err := db.r.QueryRowContext(ctx, `SELECT title FROM run_pages WHERE run_id = ? AND url = ? AND http_status = 200`,
+		runID, url).Scan(&title)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("store: read the title of %s in %s: %w", url, db.path, err)
+	}
+	return title.String, true, nil
+}
+
 // LastRun returns the newest run, or nil when the database has none.
 func (db *DB) LastRun(ctx context.Context) (*record.Run, error) {
 	r, err := scanRun(db.r.QueryRowContext(ctx, `SELECT `+runCols+` FROM runs ORDER BY id DESC LIMIT 1`))

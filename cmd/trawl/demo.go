@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"embed"
 	"encoding/json"
 	"errors"
@@ -157,47 +156,27 @@ func checkDemoDB(ctx context.Context, path string) error {
 		return nil
 	}
 	defer db.Close()
-	r := db.Reader()
-	rows, err := r.QueryContext(ctx, `SELECT id, config FROM runs ORDER BY id`)
+	runs, err := db.Runs(ctx)
 	if err != nil {
-		return nil // no runs table: nothing crawled yet
-	}
-	type run struct {
-		id     int64
-		config string
-	}
-	var runs []run
-	for rows.Next() {
-		var x run
-		if err := rows.Scan(&x.id, &x.config); err != nil {
-			rows.Close()
-			return &exitError{code: exitFailed, err: fmt.Errorf("%s: %w", path, err)}
-		}
-		runs = append(runs, x)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return &exitError{code: exitFailed, err: fmt.Errorf("%s: %w", path, err)}
+		return nil // an empty file, with no runs table: nothing crawled yet
 	}
 	home := demoHomeTitle()
 	for _, x := range runs {
 		var cfg struct {
 			Seeds []string `json:"seeds"`
 		}
-		_ = json.Unmarshal([]byte(x.config), &cfg)
+		_ = json.Unmarshal(x.Config, &cfg)
 		demo := len(cfg.Seeds) == 1 && isLoopbackRoot(cfg.Seeds[0])
 		if demo {
-			var title sql.NullString
-			err := r.QueryRowContext(ctx, `SELECT f.title FROM fetches f JOIN urls u ON u.id = f.url_id
-				WHERE f.run_id = ? AND u.url = ? AND f.status = 200 ORDER BY f.id DESC LIMIT 1`, x.id, cfg.Seeds[0]).Scan(&title)
-			demo = errors.Is(err, sql.ErrNoRows) || err == nil && title.String == home
+			title, found, err := db.PageTitle(ctx, x.ID, cfg.Seeds[0])
+			demo = err == nil && (!found || title == home)
 		}
 		if !demo {
 			what := "a crawl"
 			if len(cfg.Seeds) > 0 {
 				what = "a crawl of " + cfg.Seeds[0]
 			}
-			return usageErr("%s holds %s (run %d), not the demo's; trawl demo writes only to its own databases: give another --db (the default is trawl-demo.db)", path, what, x.id)
+			return usageErr("%s holds %s (run %d), not the demo's; trawl demo writes only to its own databases: give another --db (the default is trawl-demo.db)", path, what, x.ID)
 		}
 	}
 	return nil
