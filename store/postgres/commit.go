@@ -115,6 +115,7 @@ type commitState struct {
 	// The run's counters this batch adds.
 	pages, errs, retries, bytes int64
 	res                         record.CommitResult
+	released                    []string // hosts handed back (Batch.Releases)
 }
 
 // commitOnce is one attempt at Commit (see retry.go).
@@ -171,6 +172,9 @@ func (db *DB) commitOnce(ctx context.Context, runID int64, b record.Batch) (reco
 	}
 	cs.res.Pages, cs.res.Errors, cs.res.Skipped, cs.res.Bytes = cs.pages, cs.errs, skipped, cs.bytes
 	cs.res.Lost = lost
+	if err := db.releaseIn(ctx, tx, cs, b.Releases); err != nil {
+		return record.CommitResult{}, fmt.Errorf("postgres: release hosts on %s: %w", db.target, err)
+	}
 	if err := db.countCommit(ctx, tx, cs, dropped); err != nil {
 		return record.CommitResult{}, fmt.Errorf("postgres: count commit on %s: %w", db.target, err)
 	}
@@ -192,6 +196,7 @@ func (db *DB) applied(cs *commitState) record.CommitResult {
 	db.seq = cs.seq
 	db.commits++
 	db.forget(cs.res.Lost)
+	db.forget(cs.released)
 	return cs.res
 }
 

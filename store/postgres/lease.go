@@ -177,6 +177,30 @@ func (db *DB) ReleaseHosts(ctx context.Context, hosts []record.HostRelease) erro
 	return nil
 }
 
+// releaseIn hands back, in commit transaction cs, the hosts of releases
+// this worker still holds (checkLeases dropped those taken over); the
+// leases are forgotten once the transaction commits.
+func (db *DB) releaseIn(ctx context.Context, tx pgx.Tx, cs *commitState, releases []record.HostRelease) error {
+	w := db.registration()
+	if w == nil || len(releases) == 0 {
+		return nil
+	}
+	var ids, epochs, waits []int64
+	db.lmu.Lock()
+	for _, r := range releases {
+		if l := db.leases[r.Host]; l != nil {
+			ids, epochs, waits = append(ids, l.id), append(epochs, l.epoch), append(waits, r.Wait.Milliseconds())
+			cs.released = append(cs.released, r.Host)
+		}
+	}
+	db.lmu.Unlock()
+	if len(ids) == 0 {
+		return nil
+	}
+	_, err := tx.Exec(ctx, releaseHosts, w.id, ids, epochs, waits)
+	return err
+}
+
 // renewLeases extends this worker's leases of the hosts it still uses;
 // run with the heartbeat. A host missing from the answer was taken over
 // (this worker was away past its lease) and is given up.
@@ -250,6 +274,9 @@ func (db *DB) checkLeases(ctx context.Context, tx pgx.Tx, b record.Batch) (recor
 	for _, s := range b.Skips {
 		hosts[s.Host] = false
 	}
+	for _, r := range b.Releases {
+		hosts[r.Host] = false
+	}
 	if len(hosts) == 0 {
 		return b, nil, 0, nil
 	}
@@ -304,6 +331,11 @@ func (db *DB) checkLeases(ctx context.Context, tx pgx.Tx, b record.Batch) (recor
 	for _, s := range b.Skips {
 		if hosts[s.Host] {
 			out.Skips = append(out.Skips, s)
+		}
+	}
+	for _, r := range b.Releases {
+		if hosts[r.Host] {
+			out.Releases = append(out.Releases, r)
 		}
 	}
 	return out, lost, dropped, nil

@@ -24,7 +24,14 @@ var (
 // pg is the package's throwaway server; each test gets a database on it.
 var pg pgtest.Server
 
-func TestMain(m *testing.M) { os.Exit(pg.Run(m)) }
+// TestMain runs the tests on a throwaway server, or, started by a shared
+// crawl test as one of its workers, runs that worker (workerMain).
+func TestMain(m *testing.M) {
+	if os.Getenv(envWorkerDSN) != "" {
+		os.Exit(workerMain())
+	}
+	os.Exit(pg.Run(m))
+}
 
 func open(t *testing.T, dsn string, opts ...postgres.Option) *postgres.DB {
 	t.Helper()

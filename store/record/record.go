@@ -247,6 +247,10 @@ type Batch struct {
 	Outcomes []Outcome
 	Hosts    []HostState
 	Skips    []SkipHost
+	// Releases, on a store whose hosts are leased to one worker at a
+	// time, hand hosts back once the batch is stored (the host states and
+	// skips before them in it included). Other stores ignore them.
+	Releases []HostRelease
 	// Cutoff: a URL known from an earlier run is queued again when
 	// rediscovered only if its last fetch is older than Cutoff (or a sitemap
 	// says it changed since). The zero time queues it always.
