@@ -21,6 +21,7 @@ import (
 	"github.com/trawl-crawler/trawl/fixtures"
 	"github.com/trawl-crawler/trawl/store"
 	"github.com/trawl-crawler/trawl/store/postgres"
+	"github.com/trawl-crawler/trawl/store/record"
 )
 
 // The shared-crawl tests run each worker as a process of its own (this
@@ -405,4 +406,42 @@ func diff(got, want []string) string {
 		out = append(out[:20], "... "+strconv.Itoa(len(out)-20)+" more")
 	}
 	return strings.Join(out, "\n")
+}
+
+// TestJoinWithOtherSettings: a worker that joins a running run with a
+// setting that defines the run set otherwise is told the run's, and
+// crawls with it; the run's stored settings stay the first worker's.
+func TestJoinWithOtherSettings(t *testing.T) {
+	ctx := context.Background()
+	dsn := pg.NewDatabase(t)
+	a, b := open(t, dsn), open(t, dsn)
+	seeds := []string{"http://127.0.0.2:1/"}
+	first, err := crawler.Begin(ctx, a, &crawler.Invocation{Config: sharedConfig(seeds)}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close(ctx)
+	// The first worker's first commit (its seeds, as Run makes it) lets
+	// the next one begin.
+	if _, err := a.Commit(ctx, first.RunID, record.Batch{}); err != nil {
+		t.Fatal(err)
+	}
+	var logged strings.Builder
+	cfg := sharedConfig(seeds)
+	cfg.Scope = "domain"
+	joined, err := crawler.Begin(ctx, b, &crawler.Invocation{Config: cfg, Given: []string{"scope"}},
+		slog.New(slog.NewTextHandler(&logged, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer joined.Close(ctx)
+	if joined.RunID != first.RunID || joined.Config.Scope != "host" {
+		t.Errorf("joined run %d with scope %q, want run %d with the run's scope host", joined.RunID, joined.Config.Scope, first.RunID)
+	}
+	if !strings.Contains(logged.String(), "setting not changed") || !strings.Contains(logged.String(), "stored=host given=domain") {
+		t.Errorf("the joining worker was not told the run's setting:\n%s", logged.String())
+	}
+	if got := scalar[string](t, a, `SELECT resumes || ' ' || (config->>'scope') FROM runs`); got != "0 host" {
+		t.Errorf("run after the join: resumes and scope %q", got)
+	}
 }
