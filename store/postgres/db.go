@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -49,6 +50,16 @@ type DB struct {
 	// learns from the worker's commit counter whether it was applied.
 	pending *commitState
 	commits int64 // this registration's commits, as workers.commits
+
+	claimTrips, leaseTrips atomic.Int64 // see LeaseStats
+}
+
+// LeaseStats says what leasing hosts has cost this handle so far: the
+// claim statements it sent, and all its round trips for leases (claims,
+// renewals with the heartbeat, and the lease check that opens a commit;
+// releases ride in commits).
+func (db *DB) LeaseStats() (claims, roundTrips int64) {
+	return db.claimTrips.Load(), db.leaseTrips.Load()
 }
 
 // Option configures Open.

@@ -78,6 +78,8 @@ func (db *DB) ClaimHosts(ctx context.Context, runID int64, n int, gap time.Durat
 	err := db.again(ctx, "claim hosts", func() error {
 		out = out[:0]
 		sent := time.Now()
+		db.claimTrips.Add(1)
+		db.leaseTrips.Add(1)
 		rows, err := db.pool.Query(ctx, claimHosts, n, w.id, db.o.lease.Milliseconds(), gap.Milliseconds(), runID)
 		if err != nil {
 			return err
@@ -219,6 +221,7 @@ func (db *DB) renewLeases(ctx context.Context, w *worker) error {
 		return nil
 	}
 	sent := time.Now()
+	db.leaseTrips.Add(1)
 	rows, err := db.pool.Query(ctx, `UPDATE leases SET expires_at = now() + $2 * interval '1 millisecond'
 		WHERE worker_id = $1 AND host_id = ANY($3::bigint[]) RETURNING host_id, epoch`, w.id, db.o.lease.Milliseconds(), ids)
 	if err != nil {
@@ -291,6 +294,7 @@ func (db *DB) checkLeases(ctx context.Context, tx pgx.Tx, b record.Batch) (recor
 	}
 	db.lmu.Unlock()
 	if len(ids) > 0 {
+		db.leaseTrips.Add(1)
 		rows, err := tx.Query(ctx, `UPDATE leases SET expires_at = greatest(expires_at, now() + $2 * interval '1 millisecond')
 			WHERE worker_id = $1 AND (host_id, epoch) IN (SELECT * FROM unnest($3::bigint[], $4::bigint[]))
 			RETURNING host_id`, w.id, db.o.lease.Milliseconds(), ids, epochs)

