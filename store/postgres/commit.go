@@ -115,7 +115,9 @@ type commitState struct {
 	// The run's counters this batch adds.
 	pages, errs, retries, bytes int64
 	res                         record.CommitResult
-	released                    []string // hosts handed back (Batch.Releases)
+	released                    []string  // hosts handed back (Batch.Releases)
+	extended                    []string  // hosts whose leases the lease check extended
+	checkedAt                   time.Time // when the lease check was sent
 }
 
 // commitOnce is one attempt at Commit (see retry.go).
@@ -133,12 +135,12 @@ func (db *DB) commitOnce(ctx context.Context, runID int64, b record.Batch) (reco
 		return record.CommitResult{}, fmt.Errorf("postgres: begin commit on %s: %w", db.target, err)
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit
-	b, lost, dropped, err := db.checkLeases(ctx, tx, b)
+	cs := &commitState{tx: tx, runID: runID, newIDs: map[int64]struct{}{}, newHosts: map[string]int64{}, seq: db.seq,
+		res: record.CommitResult{NewByHost: map[string]int{}}}
+	b, lost, dropped, err := db.checkLeases(ctx, tx, cs, b)
 	if err != nil {
 		return record.CommitResult{}, fmt.Errorf("postgres: check leases on %s: %w", db.target, err)
 	}
-	cs := &commitState{tx: tx, runID: runID, newIDs: map[int64]struct{}{}, newHosts: map[string]int64{}, seq: db.seq,
-		res: record.CommitResult{NewByHost: map[string]int{}}}
 	now := formatTime(time.Now())
 	for i := range b.Outcomes {
 		if err := db.commitOutcome(ctx, cs, &b.Outcomes[i], b.Cutoff); err != nil {
@@ -197,6 +199,7 @@ func (db *DB) applied(cs *commitState) record.CommitResult {
 	db.commits++
 	db.forget(cs.res.Lost)
 	db.forget(cs.released)
+	db.extended(cs.extended, cs.checkedAt)
 	return cs.res
 }
 

@@ -98,6 +98,10 @@ func Heartbeat(every, lease time.Duration) Option {
 	return func(o *options) { o.heartbeat, o.lease = every, lease }
 }
 
+// idleInTx is the server setting that ends a session idle inside a
+// transaction for longer than it.
+const idleInTx = "idle_in_transaction_session_timeout"
+
 // connectTimeout bounds a connection attempt when the connection string
 // sets none: a server that does not answer is reported, not waited for.
 const connectTimeout = 10 * time.Second
@@ -123,6 +127,13 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 	target := describe(cfg.ConnConfig)
 	if cfg.ConnConfig.ConnectTimeout == 0 {
 		cfg.ConnConfig.ConnectTimeout = connectTimeout
+	}
+	if _, set := cfg.ConnConfig.RuntimeParams[idleInTx]; !set {
+		// A worker paused inside a transaction (stopped, a long GC pause)
+		// would hold its locks, its host leases' among them, until it
+		// woke: the server ends such a session after a lease, so that
+		// another worker can take the hosts over.
+		cfg.ConnConfig.RuntimeParams[idleInTx] = strconv.FormatInt(o.lease.Milliseconds(), 10)
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {

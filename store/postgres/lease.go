@@ -10,6 +10,10 @@ import (
 	"github.com/trawl-crawler/trawl/store/record"
 )
 
+// commitLock is the advisory lock key that serialises the commits of
+// workers that share a run (see checkLeases).
+const commitLock = 0x7472776c00000004 // "trwl", 4
+
 // lease is a host this worker holds (docs/postgres.md): only the holder
 // fetches from a host, so that per-host concurrency and delay hold across
 // workers.
@@ -29,17 +33,17 @@ type lease struct {
 }
 
 // claimHosts hands out up to $1 ready hosts: no live lease (an expired
-// one only once the host's delay has also passed since its expiry, since
-// its holder may have sent a request until then), next_at passed, and
-// queued URLs. FOR UPDATE SKIP LOCKED lets workers claim at once without
+// one, this worker's own included, only once the host's delay has also
+// passed since its expiry, since its holder may have sent a request until
+// then), next_at passed, and queued URLs. FOR UPDATE SKIP LOCKED lets workers claim at once without
 // waiting on each other; the hosts row lock serialises two claims of one
 // host, and the lease insert takes over only an expired lease, so of two
 // claims racing for a host one gets it. Times are the server's clock.
 const claimHosts = `WITH ready AS (
 	SELECT h.id FROM hosts h LEFT JOIN leases l ON l.host_id = h.id
 	WHERE (h.next_at IS NULL OR h.next_at <= now())
-		AND (l.host_id IS NULL OR (l.worker_id <> $2 AND l.expires_at
-			+ greatest($4::bigint, coalesce(h.delay_ms, 0), coalesce(h.crawl_delay_ms, 0)) * interval '1 millisecond' <= now()))
+		AND (l.host_id IS NULL OR l.expires_at
+			+ greatest($4::bigint, coalesce(h.delay_ms, 0), coalesce(h.crawl_delay_ms, 0)) * interval '1 millisecond' <= now())
 		AND EXISTS (SELECT 1 FROM urls u WHERE u.host_id = h.id AND u.state = 'queued')
 	ORDER BY h.next_at NULLS FIRST, h.id
 	LIMIT $1
@@ -222,15 +226,28 @@ func (db *DB) renewLeases(ctx context.Context, w *worker) error {
 	}
 	sent := time.Now()
 	db.leaseTrips.Add(1)
-	rows, err := db.pool.Query(ctx, `UPDATE leases SET expires_at = now() + $2 * interval '1 millisecond'
-		WHERE worker_id = $1 AND host_id = ANY($3::bigint[]) RETURNING host_id, epoch`, w.id, db.o.lease.Milliseconds(), ids)
+	// A lease a commit of this worker has locked is skipped, not waited
+	// for: the commit extends it. It is still this worker's.
+	rows, err := db.pool.Query(ctx, `WITH mine AS (
+			SELECT host_id FROM leases WHERE worker_id = $1 AND host_id = ANY($3::bigint[]) FOR UPDATE SKIP LOCKED
+		), renewed AS (
+			UPDATE leases l SET expires_at = now() + $2 * interval '1 millisecond' FROM mine
+			WHERE l.host_id = mine.host_id RETURNING l.host_id
+		)
+		SELECT l.host_id, l.epoch, l.host_id IN (SELECT host_id FROM renewed) FROM leases l
+		WHERE l.worker_id = $1 AND l.host_id = ANY($3::bigint[])`, w.id, db.o.lease.Milliseconds(), ids)
 	if err != nil {
 		return err
 	}
-	kept := map[int64]int64{}
+	type held struct {
+		epoch   int64
+		renewed bool
+	}
+	kept := map[int64]held{}
 	var id, epoch int64
-	if _, err := pgx.ForEachRow(rows, []any{&id, &epoch}, func() error {
-		kept[id] = epoch
+	var renewed bool
+	if _, err := pgx.ForEachRow(rows, []any{&id, &epoch, &renewed}, func() error {
+		kept[id] = held{epoch, renewed}
 		return nil
 	}); err != nil {
 		return err
@@ -238,8 +255,8 @@ func (db *DB) renewLeases(ctx context.Context, w *worker) error {
 	db.lmu.Lock()
 	defer db.lmu.Unlock()
 	for id, l := range byID {
-		if e, ok := kept[id]; ok && e == l.epoch {
-			if !l.given {
+		if k, ok := kept[id]; ok && k.epoch == l.epoch {
+			if k.renewed && !l.given {
 				l.deadline = db.deadline(sent)
 			}
 			continue
@@ -247,6 +264,18 @@ func (db *DB) renewLeases(ctx context.Context, w *worker) error {
 		l.given = true
 	}
 	return nil
+}
+
+// extended moves the local deadlines of the leases a committed
+// transaction's lease check extended (see checkLeases), sent at sent.
+func (db *DB) extended(hosts []string, sent time.Time) {
+	db.lmu.Lock()
+	defer db.lmu.Unlock()
+	for _, h := range hosts {
+		if l := db.leases[h]; l != nil && !l.given && db.deadline(sent).After(l.deadline) {
+			l.deadline = db.deadline(sent)
+		}
+	}
 }
 
 // checkLeases is the first statement of a commit on a store whose hosts
@@ -257,13 +286,20 @@ func (db *DB) renewLeases(ctx context.Context, w *worker) error {
 // takeover happened either before this check (the work is dropped, and
 // its URLs stay queued for the new holder) or after the commit (which the
 // new holder then sees): nothing is recorded twice.
-func (db *DB) checkLeases(ctx context.Context, tx pgx.Tx, b record.Batch) (record.Batch, []string, int64, error) {
+func (db *DB) checkLeases(ctx context.Context, tx pgx.Tx, cs *commitState, b record.Batch) (record.Batch, []string, int64, error) {
 	w := db.registration()
 	db.lmu.Lock()
 	leasing := db.leasing
 	db.lmu.Unlock()
 	if w == nil || !leasing {
 		return b, nil, 0, nil
+	}
+	// Workers' commits take URL rows in the order their pages found them,
+	// so two commits that found the same new URLs in other orders would
+	// deadlock (and each deadlock costs the server's deadlock_timeout, a
+	// second, to find): commits of a shared run take turns.
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(commitLock)); err != nil {
+		return b, nil, 0, err
 	}
 	hosts := map[string]bool{}
 	for _, o := range b.Outcomes {
@@ -295,6 +331,7 @@ func (db *DB) checkLeases(ctx context.Context, tx pgx.Tx, b record.Batch) (recor
 	db.lmu.Unlock()
 	if len(ids) > 0 {
 		db.leaseTrips.Add(1)
+		cs.checkedAt = time.Now()
 		rows, err := tx.Query(ctx, `UPDATE leases SET expires_at = greatest(expires_at, now() + $2 * interval '1 millisecond')
 			WHERE worker_id = $1 AND (host_id, epoch) IN (SELECT * FROM unnest($3::bigint[], $4::bigint[]))
 			RETURNING host_id`, w.id, db.o.lease.Milliseconds(), ids, epochs)
@@ -304,6 +341,7 @@ func (db *DB) checkLeases(ctx context.Context, tx pgx.Tx, b record.Batch) (recor
 		var id int64
 		if _, err := pgx.ForEachRow(rows, []any{&id}, func() error {
 			hosts[names[id]] = true
+			cs.extended = append(cs.extended, names[id])
 			return nil
 		}); err != nil {
 			return b, nil, 0, err

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"strings"
 	"syscall"
@@ -38,9 +39,23 @@ func (e final) Unwrap() error { return e.err }
 func (db *DB) again(ctx context.Context, what string, fn func() error) error {
 	wait := retryFirst
 	var since time.Time
+	conflicts := 0
 	for {
 		err := fn()
 		var f final
+		if conflict(err) && conflicts < maxConflicts && ctx.Err() == nil {
+			// Another worker's transaction took the same rows in another
+			// order; the server aborted this one, which left nothing.
+			conflicts++
+			t := time.NewTimer(time.Duration(conflicts) * time.Duration(rand.Int64N(int64(10*time.Millisecond))+1))
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return err
+			case <-t.C:
+			}
+			continue
+		}
 		if err == nil || errors.As(err, &f) || !transient(err) || ctx.Err() != nil {
 			if err == nil && !since.IsZero() {
 				slog.Info("database reachable again; going on", "db", db.target, "after", time.Since(since).Round(time.Millisecond))
@@ -64,6 +79,18 @@ func (db *DB) again(ctx context.Context, what string, fn func() error) error {
 	}
 }
 
+// maxConflicts bounds the attempts at a transaction the server aborted
+// for a deadlock or a serialization failure.
+const maxConflicts = 50
+
+// conflict reports whether err is a deadlock or serialization failure:
+// workers' commits that took the same rows (a URL two of them discovered)
+// in opposite orders. The transaction was rolled back, and is tried again.
+func conflict(err error) bool {
+	var pg *pgconn.PgError
+	return errors.As(err, &pg) && (pg.Code == "40P01" || pg.Code == "40001")
+}
+
 // transient reports whether err says the database is away rather than that
 // the request was wrong: no connection could be made, the connection broke,
 // or the server is shutting down, starting up or out of connections.
@@ -75,6 +102,7 @@ func transient(err error) bool {
 	if errors.As(err, &pg) {
 		return strings.HasPrefix(pg.Code, "08") || // connection exception
 			pg.Code == "57P01" || pg.Code == "57P02" || pg.Code == "57P03" || // shutting down, crashed, starting
+			pg.Code == "25P03" || // the session was ended, idle in a transaction past a lease (a paused worker)
 			pg.Code == codeTooManyConnections
 	}
 	var ce *pgconn.ConnectError

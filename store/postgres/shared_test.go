@@ -88,7 +88,11 @@ func workerMain() int {
 		db = sq
 	} else {
 		var err error
-		if pgdb, err = postgres.Open(ctx, os.Getenv(envWorkerDSN), postgres.Heartbeat(sharedHeartbeat, sharedLease)); err != nil {
+		opts := []postgres.Option{postgres.Heartbeat(sharedHeartbeat, sharedLease)}
+		if os.Getenv(envWorkerBench) == "1" {
+			opts = nil // the defaults
+		}
+		if pgdb, err = postgres.Open(ctx, os.Getenv(envWorkerDSN), opts...); err != nil {
 			fmt.Fprintln(os.Stderr, "worker:", err)
 			return 2
 		}
