@@ -170,4 +170,17 @@ func TestLeasesPerHost(t *testing.T) {
 	if n := scalar[int64](t, a, `SELECT count(*) FROM leases l JOIN workers w ON w.id = l.worker_id WHERE w.pid > 0 AND w.stopped_at IS NOT NULL`); n != 0 {
 		t.Errorf("%d leases left by a worker that stopped", n)
 	}
+
+	// A lease of a's own that ran out (a was away) can be claimed again,
+	// by a too: a run with one worker left goes on.
+	if got, err = a.ClaimHosts(ctx, runID, 10, 0); err != nil || len(got) == 0 {
+		t.Fatalf("a's claim after b left = %v, %v", leaseHosts(got), err)
+	}
+	if _, err := a.Pool().Exec(ctx, `UPDATE leases SET expires_at = now() - interval '1 second'`); err != nil {
+		t.Fatal(err)
+	}
+	again, err := a.ClaimHosts(ctx, runID, 10, 0)
+	if err != nil || !slices.Equal(leaseHosts(again), leaseHosts(got)) {
+		t.Fatalf("a's claim of its own expired leases = %v, %v; want %v", leaseHosts(again), err, leaseHosts(got))
+	}
 }
