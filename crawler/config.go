@@ -118,13 +118,18 @@ type Config struct {
 	BasicAuth Secret `json:"basic_auth,omitzero"`
 	Bearer    Secret `json:"bearer,omitzero"`
 	// Proxy is empty for the environment's HTTP_PROXY, HTTPS_PROXY and
-	// NO_PROXY, ProxyNone, or a proxy URL; ProxyAuth is its user:password.
-	Proxy     string `json:"proxy,omitempty"`
-	ProxyAuth Secret `json:"proxy_auth,omitzero"`
+	// NO_PROXY, [ProxyNone], or proxy URLs (see proxyPool); ProxyAuth is
+	// their user:password.
+	Proxy     ProxyList `json:"proxy,omitempty"`
+	ProxyAuth Secret    `json:"proxy_auth,omitzero"`
 	// CACert is a PEM file of certificates trusted besides the system's;
 	// Insecure skips certificate verification altogether.
 	CACert   string `json:"ca_cert,omitempty"`
 	Insecure bool   `json:"insecure,omitempty"`
+
+	// Login is the login step before the crawl (config file only); see
+	// login.go.
+	Login *Login `json:"login,omitempty"`
 
 	// WARC is a directory to write every request and response to as WARC
 	// files, rotated at WARCMaxSize bytes (0: 1 GiB).

@@ -69,6 +69,9 @@ type Crawler struct {
 	traps  *trapGuard
 	req    *requestOptions
 	admit  *admission // memory of the pages being extracted
+	login  *loginStep // nil without a login step
+	// stop ends the run with an error from a fetcher (a failed login).
+	stop context.CancelCauseFunc
 }
 
 // New checks cfg and prepares a crawler for run runID. Begin does this for
@@ -103,6 +106,9 @@ func newCrawler(cfg Config, st Store, runID int64, log *slog.Logger, seeds []*ur
 		return nil, err
 	}
 	if c.req, err = newRequestOptions(&c.cfg, c.seeds); err != nil {
+		return nil, err
+	}
+	if c.login, err = newLoginStep(&c.cfg, c.canon); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -233,6 +239,13 @@ func (c *Crawler) Run(ctx context.Context) (Result, error) {
 	f.c.WithTransport(rt)
 	f.c.SetCookieJar(c.req.jar)
 	robotsClient := &http.Client{Transport: rt, Jar: c.req.jar, Timeout: time.Duration(c.cfg.Timeout)}
+	if c.login != nil {
+		if err := c.firstLogin(wctx, rt); err != nil {
+			return Result{Status: StatusFailed, Stats: c.Stats()}, err
+		}
+	}
+	ctx, c.stop = context.WithCancelCause(ctx)
+	defer c.stop(nil)
 
 	var workers sync.WaitGroup
 	for range c.cfg.Concurrency {
@@ -272,6 +285,10 @@ func (c *Crawler) Run(ctx context.Context) (Result, error) {
 			done = true
 		}
 	}
+	var loginErr *LoginError
+	if errors.As(context.Cause(ctx), &loginErr) && runErr == nil {
+		status, runErr = StatusFailed, loginErr
+	}
 	budget := d.budget
 	if status != StatusStopped {
 		budget = ""
@@ -310,6 +327,18 @@ func (c *Crawler) work(ctx context.Context, f *fetcher, robotsClient *http.Clien
 		events <- ev
 	case taskPage:
 		o, ev := c.fetchPage(f, t.job)
+		if c.login != nil {
+			var logins []record.Outcome
+			var err error
+			o, logins, err = c.login.afterFetch(ctx, o)
+			for _, l := range logins {
+				outcomes <- l
+			}
+			if err != nil {
+				c.log.Error("logging in again failed; stopping", "err", err)
+				c.stop(err)
+			}
+		}
 		if ctx.Err() != nil && ev.fail != nil && ev.fail.Status == 0 {
 			// Cut short by a stop: record nothing; the URL stays queued.
 			events <- event{kind: evFetched, host: t.job.Host, abandoned: true, job: t.job}

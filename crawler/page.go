@@ -46,16 +46,18 @@ func (c *Crawler) fetchPage(f *fetcher, job record.Job) (record.Outcome, event) 
 	}
 	out := record.Outcome{Job: job, NotPage: job.Via == viaSitemap}
 	ev := event{kind: evFetched, host: job.Host, latency: latency, job: job}
-	fr := &record.Fetch{At: start, Duration: latency, Proxy: c.req.proxyName(job.URL)}
+	fr := &record.Fetch{At: start, Duration: latency}
 	out.Fetch = fr
 	if err != nil {
-		fe := &FetchError{URL: job.URL, Class: classify(err), Err: err}
+		fr.Proxy = c.req.usedProxy(job.URL, nil, err)
+		fe := &FetchError{URL: job.URL, Class: fetchClass(err), Err: err}
 		fr.ErrorClass, fr.Error = fe.Class, err.Error()
 		ev.fail = fe
 		c.finishFailure(&out, fe)
 		return out, ev
 	}
 	fr.Proto = takeProto(resp.header)
+	fr.Proxy = c.req.usedProxy(job.URL, resp.header, nil)
 	out.Cookies = receivedCookies(job.URL, resp.header, start)
 	ev.status = resp.status
 	fr.Status = resp.status
@@ -149,7 +151,9 @@ func change(prev record.Previous, status int, hash string) string {
 
 // finishFailure decides between another attempt and giving up.
 func (c *Crawler) finishFailure(out *record.Outcome, fe *FetchError) {
-	if fe.Retryable() && out.Job.Tries < c.cfg.Retries {
+	// No proxy to go through is no fault of the URL's: retried like a
+	// refused connection.
+	if (fe.Retryable() || fe.Class == ClassProxy) && out.Job.Tries < c.cfg.Retries {
 		out.State = record.StateQueued
 		return
 	}

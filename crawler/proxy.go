@@ -15,10 +15,32 @@ import (
 const ProxyNone = "none"
 
 // checkProxy validates Config.Proxy: empty (the environment's HTTP_PROXY,
-// HTTPS_PROXY and NO_PROXY), ProxyNone, or an http, https or socks5 URL
-// without a password (that goes in ProxyAuth, which is never stored).
-func checkProxy(p string) error {
-	if p == "" || p == ProxyNone {
+// HTTPS_PROXY and NO_PROXY), ProxyNone alone, or http, https or socks5 URLs
+// without a password (that goes in ProxyAuth, which is never stored), each
+// once.
+func checkProxy(list ProxyList) error {
+	seen := map[string]bool{}
+	for _, p := range list {
+		if p == ProxyNone && len(list) > 1 {
+			return errors.New("proxy: none means no proxy, and cannot be listed with proxies")
+		}
+		if seen[p] {
+			return fmt.Errorf("proxy %q: listed twice", p)
+		}
+		seen[p] = true
+		if err := checkProxyURL(p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkProxyURL validates one entry of Config.Proxy.
+func checkProxyURL(p string) error {
+	if p == "" {
+		return errors.New("proxy: an empty URL")
+	}
+	if p == ProxyNone {
 		return nil
 	}
 	u, err := url.Parse(p)
@@ -39,23 +61,24 @@ func checkProxy(p string) error {
 	return nil
 }
 
-// newProxy returns the transport's Proxy function. The environment is read
-// when the crawl starts (http.ProxyFromEnvironment reads it once per
-// process); like curl and wget, loopback hosts never go through an
+// newProxy returns the transport's Proxy function for the environment's
+// proxies, or the pool of --proxy; neither for ProxyNone. The environment
+// is read when the crawl starts (http.ProxyFromEnvironment reads it once
+// per process); like curl and wget, loopback hosts never go through an
 // environment proxy, but do through --proxy.
-func newProxy(cfg *Config) (func(*http.Request) (*url.URL, error), error) {
-	if cfg.Proxy == ProxyNone {
-		return nil, nil
+func newProxy(cfg *Config) (func(*http.Request) (*url.URL, error), *proxyPool, error) {
+	if len(cfg.Proxy) == 1 && cfg.Proxy[0] == ProxyNone {
+		return nil, nil, nil
 	}
 	var user *url.Userinfo
 	if !cfg.ProxyAuth.IsZero() {
 		v, err := cfg.ProxyAuth.resolve("proxy_auth")
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		name, pass, ok := strings.Cut(v, ":")
 		if !ok {
-			return nil, errors.New("proxy_auth: want user:password")
+			return nil, nil, errors.New("proxy_auth: want user:password")
 		}
 		user = url.UserPassword(name, pass)
 	}
@@ -68,23 +91,23 @@ func newProxy(cfg *Config) (func(*http.Request) (*url.URL, error), error) {
 		c.User = user
 		return &c
 	}
-	if cfg.Proxy == "" {
+	if len(cfg.Proxy) == 0 {
 		pf := httpproxy.FromEnvironment().ProxyFunc()
 		return func(r *http.Request) (*url.URL, error) {
 			u, err := pf(r.URL)
 			return withUser(u), err
-		}, nil
+		}, nil, nil
 	}
-	u, err := url.Parse(cfg.Proxy)
+	pool, err := newProxyPool(cfg.Proxy, user)
 	if err != nil {
-		return nil, fmt.Errorf("proxy: %w", err)
+		return nil, nil, err
 	}
-	return http.ProxyURL(withUser(u)), nil
+	return proxyFor, pool, nil
 }
 
-// proxyName is the proxy a request for rawURL goes through, as recorded
-// with the fetch: scheme, host and port, never credentials; empty for a
-// direct connection.
+// proxyName is the proxy an environment's proxy setting sends a request
+// for rawURL through, as recorded with the fetch: scheme, host and port,
+// never credentials; empty for a direct connection.
 func (r *requestOptions) proxyName(rawURL string) string {
 	if r.proxy == nil {
 		return ""
@@ -108,6 +131,9 @@ func (r *requestOptions) configure(rt http.RoundTripper) {
 		return
 	}
 	t.Proxy = r.proxy
+	if r.pool != nil {
+		t.OnProxyConnectResponse = onConnectResponse
+	}
 	r.configureTLS(t)
 }
 

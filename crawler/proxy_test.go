@@ -33,7 +33,7 @@ func proxiedSite(t *testing.T) (*fixtures.Proxy, *seen) {
 func TestProxyFlagCarriesEveryRequestAndIsRecorded(t *testing.T) {
 	p, s := proxiedSite(t)
 	cfg := testConfig("http://site.test/")
-	cfg.Proxy = p.URL
+	cfg.Proxy = ProxyList{p.URL}
 	cfg.ProxyAuth = ParseSecret("pu:pp", "")
 	db := testDB(t)
 	crawlRun(t, db, cfg)
@@ -87,7 +87,7 @@ func TestEnvironmentProxy(t *testing.T) {
 	if got := r.proxyName("http://127.0.0.1:8080/"); got != "" {
 		t.Errorf("a loopback host goes through the environment's proxy %q", got)
 	}
-	cfg.Proxy = ProxyNone
+	cfg.Proxy = ProxyList{ProxyNone}
 	if r, _ = newRequestOptions(&cfg, nil); r.proxyName("http://site.test/") != "" {
 		t.Errorf("--proxy none still uses HTTP_PROXY")
 	}
@@ -100,7 +100,7 @@ func TestProxyURLIsChecked(t *testing.T) {
 		{"http://u:secret@127.0.0.1:3128", "--proxy-auth"},
 	} {
 		cfg := testConfig("http://127.0.0.1/")
-		cfg.Proxy = tc.proxy
+		cfg.Proxy = ProxyList{tc.proxy}
 		if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: %v, want %q", tc.proxy, err, tc.want)
 		}
@@ -121,7 +121,7 @@ func TestSOCKS5Proxy(t *testing.T) {
 	defer sp.Close()
 	cfg := testConfig("http://site.test/")
 	cfg.IgnoreRobots = true
-	cfg.Proxy = "socks5://" + sp.Addr
+	cfg.Proxy = ProxyList{"socks5://" + sp.Addr}
 	cfg.ProxyAuth = ParseSecret("su:sp", "")
 	db := testDB(t)
 	crawlRun(t, db, cfg)
@@ -129,7 +129,7 @@ func TestSOCKS5Proxy(t *testing.T) {
 	if got := sp.Targets(); len(got) == 0 || got[0] != "site.test:80" {
 		t.Errorf("SOCKS5 proxy was asked for %v, want site.test:80 (the name, resolved by the proxy)", got)
 	}
-	if n := queryInt(t, db, `SELECT count(*) FROM fetches WHERE status = 200 AND proxy = ?`, cfg.Proxy); n != 1 {
+	if n := queryInt(t, db, `SELECT count(*) FROM fetches WHERE status = 200 AND proxy = ?`, cfg.Proxy[0]); n != 1 {
 		t.Errorf("%d fetches record the SOCKS5 proxy, want 1", n)
 	}
 }

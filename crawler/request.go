@@ -128,6 +128,9 @@ func (c *Config) validateRequest() error {
 	if err := checkProxy(c.Proxy); err != nil {
 		return err
 	}
+	if err := c.validateLogin(); err != nil {
+		return err
+	}
 	if !c.BasicAuth.IsZero() && !c.Bearer.IsZero() {
 		return errors.New("basic-auth and bearer: give one of them, not both")
 	}
@@ -178,6 +181,7 @@ type requestOptions struct {
 	authHosts map[string]bool
 	jar       http.CookieJar
 	proxy     func(*http.Request) (*url.URL, error) // nil: direct
+	pool      *proxyPool                            // the proxies of --proxy; nil: the environment's, or none
 	tls       *tls.Config                           // nil: Go's defaults
 	warc      *warc.Writer                          // nil: no --warc
 	maxBody   int
@@ -224,11 +228,11 @@ func newRequestOptions(cfg *Config, seeds []*url.URL) (*requestOptions, error) {
 	for _, s := range seeds {
 		r.authHosts[urlkey.HostKey(s)] = true
 	}
-	proxy, err := newProxy(cfg)
+	proxy, pool, err := newProxy(cfg)
 	if err != nil {
 		return nil, err
 	}
-	r.proxy = proxy
+	r.proxy, r.pool = proxy, pool
 	if r.tls, err = newTLSConfig(cfg); err != nil {
 		return nil, err
 	}
@@ -290,6 +294,9 @@ func (r *requestOptions) loadCookies(ctx context.Context, st Store) error {
 func (r *requestOptions) wrap(next http.RoundTripper) http.RoundTripper {
 	w := *r
 	w.next = next
+	if r.pool != nil {
+		w.next = &proxyTransport{pool: r.pool, next: next}
+	}
 	return &w
 }
 
@@ -315,11 +322,20 @@ func (r *requestOptions) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	at := time.Now()
 	resp, err := r.next.RoundTrip(req)
+	var proxy string
+	if resp != nil {
+		// The proxy's name is no header the site sent: not archived.
+		proxy = resp.Header.Get(hiddenProxy)
+		resp.Header.Del(hiddenProxy)
+	}
 	r.record(req, resp, at)
 	if resp != nil {
-		// colly's Response has no protocol version: carry it in a header
-		// that fetchPage takes out again.
+		// colly's Response has no protocol version, nor the proxy that
+		// carried it: carry them in headers that fetchPage takes out again.
 		resp.Header.Set(hiddenProto, resp.Proto)
+		if proxy != "" {
+			resp.Header.Set(hiddenProxy, proxy)
+		}
 	}
 	return resp, err
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/url"
 	"slices"
 	"time"
@@ -354,6 +355,18 @@ func ready(run Config, inv *Invocation, st Store, log *slog.Logger) (*Crawler, e
 		if p.given.Inline() && p.run.From == p.given.From {
 			*p.run = *p.given
 		}
+	}
+	if run.Login != nil && given.Login != nil {
+		// The login's values written in the config file, as for the
+		// secrets above: a resume given the file again gets them back.
+		l := *run.Login
+		l.Fields = maps.Clone(l.Fields)
+		for name, v := range given.Login.Fields {
+			if r, ok := l.Fields[name]; ok && v.Inline() && r.From == v.From {
+				l.Fields[name] = v
+			}
+		}
+		run.Login = &l
 	}
 	if err := run.Validate(); err != nil {
 		return nil, &InputError{err}

@@ -88,6 +88,7 @@ type Setting struct {
 
 // Field returns a pointer to the setting's field in c: *string, *int,
 // *int64 (a size in bytes), *float64, *bool, *Duration, *[]string, *Secret,
+// *ProxyList, *Login,
 // *map[string][]string or *[]extract.RuleSpec.
 func (s Setting) Field(c *Config) any { return s.field(c) }
 
@@ -171,9 +172,11 @@ func Settings() []Setting {
 		{Key: "bearer", Class: Tuning, field: func(c *Config) any { return &c.Bearer },
 			Help: "bearer token for the seeds' hosts, or env:VAR or file:PATH holding it (never stored)"},
 		{Key: "proxy", Class: Tuning, Hidden: true, field: func(c *Config) any { return &c.Proxy },
-			Help: "proxy URL (http://, https:// or socks5://host:port), or none; default: HTTP_PROXY, HTTPS_PROXY and NO_PROXY"},
+			Help: "proxy URL (http://, https:// or socks5://host:port), or none; repeatable: a list of proxies, each host's requests through one, a failing proxy rested (see README); default: HTTP_PROXY, HTTPS_PROXY and NO_PROXY"},
 		{Key: "proxy_auth", Class: Tuning, field: func(c *Config) any { return &c.ProxyAuth },
 			Help: "the proxy's user:password, or env:VAR or file:PATH holding it (never stored)"},
+		{Key: "login", Class: Tuning, FileOnly: true, Hidden: true, field: func(c *Config) any { return &c.Login },
+			Help: "a login step before the crawl: the login page's url, its form, the fields to fill in (env:VAR, file:PATH or values), the success condition (see README)"},
 		{Key: "ca_cert", Class: Tuning, Path: true, field: func(c *Config) any { return &c.CACert },
 			Help: "PEM file of CA certificates to trust besides the system's (a company or test CA)"},
 		{Key: "insecure", Class: Tuning, field: func(c *Config) any { return &c.Insecure },

@@ -125,6 +125,11 @@ func sample(t *testing.T, s Setting, c *Config, files map[string]string) {
 		*p = ParseSecret("file:"+files["secret"], ".")
 	case *map[string][]string:
 		*p = map[string][]string{"example.com": {"X-Sample: 1"}}
+	case *ProxyList:
+		*p = ProxyList{"http://sample-proxy.invalid:3128", "socks5://sample-proxy.invalid:1080"}
+	case **Login:
+		*p = &Login{URL: "http://sample-login.invalid/login", Fields: map[string]Secret{"pass": ParseSecret("file:"+files["secret"], ".")},
+			Success: LoginSuccess{Cookie: "sid"}}
 	case *[]extract.RuleSpec:
 		*p = []extract.RuleSpec{{Name: "sample", Fields: []extract.FieldSpec{{Name: "title", CSS: "title"}}}}
 	default:

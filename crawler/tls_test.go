@@ -130,7 +130,7 @@ func TestHTTPSThroughAProxy(t *testing.T) {
 	cfg := testConfig(srv.URL + "/")
 	cfg.IgnoreRobots = true
 	cfg.CACert = ca
-	cfg.Proxy = p.URL
+	cfg.Proxy = ProxyList{p.URL}
 	db := testDB(t)
 	crawlRun(t, db, cfg)
 	reqs := p.Requests()

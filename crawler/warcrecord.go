@@ -93,6 +93,7 @@ func (r *requestOptions) record(req *http.Request, resp *http.Response, at time.
 	rec.write = func(body []byte, truncated bool) {
 		h := resp.Header.Clone()
 		h.Del(hiddenProto)
+		h.Del(hiddenProxy)
 		saved := *resp
 		saved.Header = h
 		if err := r.warc.Write(warc.Exchange{At: at, Request: sent, Response: &saved, Body: body, Truncated: truncated}); err != nil {

@@ -121,7 +121,8 @@ func (w *writer) run(ctx context.Context) {
 		ev := event{kind: evCommitted, newByHost: res.NewByHost, sides: sides, lost: res.Lost}
 		ev.acks = make([]ack, 0, len(b.Outcomes))
 		for _, o := range b.Outcomes {
-			if o.Job.ID != 0 {
+			// The login's fetches were never the dispatcher's to wait for.
+			if o.Job.ID != 0 && o.Job.Via != viaLogin {
 				ev.acks = append(ev.acks, ack{job: o.Job, state: o.State})
 			}
 		}

@@ -73,6 +73,59 @@ func (db *DB) RunLinks(ctx context.Context, runID int64) (*sql.Rows, error) {
 	return rows, nil
 }
 
+// RunItems returns the items (not the misses) of run runID, of rule only
+// when it is not "", in item order: rule, url, run, fetched_at and data.
+// The caller closes the rows.
+func (db *DB) RunItems(ctx context.Context, runID int64, rule string) (*sql.Rows, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT rule, url, run_id AS run, fetched_at, data FROM item_rows
+		WHERE run_id = ?1 AND data IS NOT NULL AND (?2 = '' OR rule = ?2) ORDER BY item_id`, runID, rule)
+	if err != nil {
+		return nil, fmt.Errorf("store: read items of run %d in %s: %w", runID, db.path, err)
+	}
+	return rows, nil
+}
+
+// RunItemFields returns the names of the fields of the items RunItems
+// returns, in the order they first appear (by item, then within the item).
+// SQLite reads the items once more for it; only the names reach Go.
+func (db *DB) RunItemFields(ctx context.Context, runID int64, rule string) ([]string, error) {
+	// One row per name: with min(), SQLite takes the bare column j.id from
+	// the row holding the minimum, so j.id is the name's place in the first
+	// item that has it.
+	return db.strings(ctx, "item fields", `SELECT key FROM (
+		SELECT j.key, min(i.item_id) AS first, j.id AS pos FROM item_rows i, json_each(i.data) j
+		WHERE i.run_id = ?1 AND i.data IS NOT NULL AND json_type(i.data) = 'object' AND (?2 = '' OR i.rule = ?2)
+		GROUP BY j.key)
+		ORDER BY first, pos`, runID, rule)
+}
+
+// RunDiff returns how each URL's page differs between runs a and b (their
+// rows of the run_pages view, whose status counts a 304 that confirmed the
+// stored copy as its 200): url, diff (added, content, not-fetched, same or
+// status), status_a, status_b, title_a, title_b, ordered by diff and url.
+// The caller closes the rows.
+func (db *DB) RunDiff(ctx context.Context, a, b int64) (*sql.Rows, error) {
+	rows, err := db.r.QueryContext(ctx, `
+WITH a AS (SELECT url_id, url, status, content_hash, title FROM run_pages WHERE run_id = ?1),
+	b AS (SELECT url_id, url, status, content_hash, title FROM run_pages WHERE run_id = ?2),
+	d AS (
+		SELECT coalesce(a.url, b.url) AS url,
+			CASE WHEN a.url_id IS NULL THEN 'added'
+				WHEN b.url_id IS NULL THEN 'not-fetched'
+				WHEN a.status IS NOT b.status THEN 'status'
+				WHEN a.content_hash IS NOT b.content_hash THEN 'content'
+				ELSE 'same' END AS diff,
+			a.status AS status_a, b.status AS status_b, a.title AS title_a, b.title AS title_b
+		FROM (SELECT url_id FROM a UNION SELECT url_id FROM b) x
+		LEFT JOIN a ON a.url_id = x.url_id
+		LEFT JOIN b ON b.url_id = x.url_id)
+SELECT * FROM d ORDER BY diff, url`, a, b)
+	if err != nil {
+		return nil, fmt.Errorf("store: compare runs %d and %d in %s: %w", a, b, db.path, err)
+	}
+	return rows, nil
+}
+
 // Rules returns, sorted, the extraction rules that recorded anything (an
 // item or a miss) in any run.
 func (db *DB) Rules(ctx context.Context) ([]string, error) {

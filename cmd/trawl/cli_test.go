@@ -35,7 +35,9 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "build trawl:", err)
 		os.Exit(1)
 	}
-	code := m.Run()
+	// pg.Run runs the tests with a throwaway PostgreSQL server, for those
+	// that ask for one (postgres_test.go).
+	code := pg.Run(m)
 	os.RemoveAll(dir)
 	os.Exit(code)
 }

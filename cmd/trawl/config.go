@@ -51,6 +51,10 @@ func fileHolder(field any) reflect.Type {
 		return reflect.TypeFor[*yamlSize]()
 	case *crawler.Secret:
 		return reflect.TypeFor[*string]()
+	case *crawler.ProxyList:
+		return reflect.TypeFor[yamlProxies]()
+	case **crawler.Login:
+		return reflect.TypeFor[*yamlLogin]()
 	case *[]string, *map[string][]string, *[]extract.RuleSpec:
 		return reflect.TypeOf(field).Elem()
 	}
@@ -323,6 +327,10 @@ func setFromFile(field any, v reflect.Value, dir string, path bool) {
 		*p = v.Interface().(*yamlSize).n
 	case *crawler.Secret:
 		*p = crawler.ParseSecret(*v.Interface().(*string), dir)
+	case *crawler.ProxyList:
+		*p = crawler.ProxyList(v.Interface().(yamlProxies))
+	case **crawler.Login:
+		*p = v.Interface().(*yamlLogin).login(dir)
 	case *string:
 		*p = *v.Interface().(*string)
 		if path && *p != "" && !filepath.IsAbs(*p) {

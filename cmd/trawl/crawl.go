@@ -28,8 +28,13 @@ func (a *app) crawlCmd() *cobra.Command {
 	var o crawlOptions
 	cmd := &cobra.Command{
 		Use:   "crawl [flags] URL...",
-		Short: "Crawl from seed URLs into a SQLite database (resumes an unfinished crawl)",
-		Long: `Crawl from the seed URLs into the SQLite database given by --db.
+		Short: "Crawl from seed URLs into a SQLite or PostgreSQL database (resumes an unfinished crawl)",
+		Long: `Crawl from the seed URLs into the database given by --db: a SQLite file, or
+a PostgreSQL database named by a postgres:// (or postgresql://) URL, as in
+--db postgres://trawl@db.example/crawl. Without --db, the config file's db:
+key, then the TRAWL_DB environment variable, then trawl.db is used. A
+password is best kept out of the URL: PGPASSWORD and ~/.pgpass are read,
+and trawl never prints one.
 
 If the database holds an unfinished crawl (interrupted, killed, stopped by a
 budget), the same command resumes it exactly: its seeds and settings are kept in
@@ -45,6 +50,7 @@ config file reads them the same way.
 
 ` + exitCodesHelp(),
 		Example: `  trawl crawl https://example.com --db site.db
+  trawl crawl https://example.com --db postgres://trawl@localhost/crawl
   trawl crawl --seeds-file seeds.txt --scope domain --max-depth 3 --db site.db
   trawl crawl --db site.db              # resume the crawl stored in site.db`,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -61,6 +67,9 @@ config file reads them the same way.
 				}
 				fc.apply(cmd.Flags(), &cfg, &o)
 				args = append(args, fc.seeds...)
+			}
+			if v := os.Getenv(dbEnv); v != "" && !cmd.Flags().Changed("db") && !slices.Contains(o.fileKeys, "db") {
+				o.db = v
 			}
 			return a.crawl(cmd.Context(), cmd.Flags(), cfg, o, args)
 		},
@@ -251,25 +260,21 @@ func (a *app) crawl(ctx context.Context, flags *pflag.FlagSet, cfg crawler.Confi
 		}
 		return usageErr("%w", asFlagError(flags, err))
 	}
-	if _, err := os.Stat(o.db); errors.Is(err, os.ErrNotExist) && len(seeds) == 0 {
-		return usageErr("no seed URLs and no crawl to resume in %s: give a URL or --seeds-file", o.db)
+	if len(seeds) == 0 && !hasCrawl(ctx, o.db) {
+		return usageErr("no seed URLs and no crawl to resume in %s: give a URL or --seeds-file", dbName(o.db))
 	}
 
-	var opts []store.Option
+	var maxSize int64
 	if o.maxDBSize != "" {
 		n, err := parseSize(o.maxDBSize)
 		if err != nil {
 			return usageErr("--max-db-size: %w", err)
 		}
-		opts = append(opts, store.MaxSize(n))
+		maxSize = n
 	}
-	db, err := store.Open(ctx, o.db, opts...)
+	db, err := openWrite(ctx, o.db, maxSize)
 	if err != nil {
-		var ue *store.UnwritableError
-		if errors.Is(err, store.ErrNotTrawl) || errors.Is(err, store.ErrNewerSchema) || errors.As(err, &ue) {
-			return usageErr("%w", err) // these name the path already
-		}
-		return usageErr("database %s: %w", o.db, err)
+		return err
 	}
 	defer db.Close()
 	cr, err := crawler.Begin(ctx, db, inv, log)
@@ -295,7 +300,7 @@ func (a *app) crawl(ctx context.Context, flags *pflag.FlagSet, cfg crawler.Confi
 	stopProgress()
 
 	runID := cr.RunID
-	a.summary(runID, end.Result, end.Run, o.db)
+	a.summary(runID, end.Result, end.Run, dbName(o.db))
 	switch {
 	case errors.Is(runErr, store.ErrDiskFull):
 		return &exitError{code: exitFailed, err: fmt.Errorf("run %d stopped: the disk (or --max-db-size) is full; nothing committed was lost: free space and run the same command to resume (%w)", runID, runErr)}
@@ -303,8 +308,8 @@ func (a *app) crawl(ctx context.Context, flags *pflag.FlagSet, cfg crawler.Confi
 		return &exitError{code: exitFailed, err: fmt.Errorf("run %d failed: %w; fix the cause and run the same command to resume", runID, runErr)}
 	case end.Status == crawler.StatusInterrupted:
 		name, _ := commandName(a.argv0)
-		a.say(slog.LevelWarn, fmt.Sprintf("interrupted; run the same command again to resume (%s crawl --db %s)", name, shellQuote(o.db)),
-			"run", runID, "db", o.db)
+		a.say(slog.LevelWarn, fmt.Sprintf("interrupted; run the same command again to resume (%s crawl --db %s)", name, shellQuote(dbName(o.db))),
+			"run", runID, "db", dbName(o.db))
 		return &exitError{code: signals.exitCode()}
 	case end.Status == crawler.StatusStopped:
 		// Not an error: a nightly --max-duration ends this way, and -q
@@ -314,18 +319,15 @@ func (a *app) crawl(ctx context.Context, flags *pflag.FlagSet, cfg crawler.Confi
 			budget = "a budget (--max-pages or --max-duration)"
 		}
 		a.say(slog.LevelInfo, "stopped by "+budget+"; run the same command again to continue",
-			"run", runID, "db", o.db, "budget", strings.TrimPrefix(end.Budget, "--"))
+			"run", runID, "db", dbName(o.db), "budget", strings.TrimPrefix(end.Budget, "--"))
 		return &exitError{code: exitStopped}
 	case !end.Succeeded:
 		a.say(slog.LevelError, fmt.Sprintf("run %d finished without a single successful page: every host was unreachable, denied by robots.txt or failing (see the errors view)", runID),
-			"run", runID, "db", o.db)
+			"run", runID, "db", dbName(o.db))
 		return &exitError{code: exitNoSuccess}
 	}
 	return nil
 }
-
-// The SQLite store is what the crawl command hands to crawler.Begin.
-var _ crawler.RunStore = (*store.DB)(nil)
 
 // asFlagError spells err as the flag it is about ("--delay -1s: want zero
 // or more") when it starts with the name of a flag given on the command line:
@@ -386,7 +388,7 @@ func (a *app) summary(runID int64, res crawler.Result, run *record.Run, dbPath s
 
 // lockDB takes the database's run lock for this process (see
 // lockOrFailure for its errors).
-func lockDB(ctx context.Context, db *store.DB) error {
+func lockDB(ctx context.Context, db writeDB) error {
 	if err := db.Lock(ctx); err != nil {
 		return lockOrFailure(err)
 	}

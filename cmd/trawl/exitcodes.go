@@ -36,7 +36,7 @@ func exitCodes() []exitCode {
 	return []exitCode{
 		{exitOK, "success: the crawl finished, or the command did what it was asked"},
 		{exitFailed, "an error ended the command (for example a full disk, or an output file that cannot be written); fix it and run the same command again (a crawl resumes)"},
-		{exitUsage, "bad input (a flag, URL, config file, database path, or a run, rule or stored bodies the database does not have); nothing was changed"},
+		{exitUsage, "bad input (a flag, URL, config file, database path, a PostgreSQL database that cannot be used: unreachable, a refused login, another application's tables; or a run, rule or stored bodies the database does not have); nothing was changed"},
 		{exitStopped, "a budget (`--max-pages`, `--max-duration`) stopped the crawl; run the same command again to continue"},
 		{exitLocked, "another trawl process is working on this database"},
 		{exitNoSuccess, "the run finished without a single successful page (every host unreachable, denied by robots.txt or failing): a dead site, not a finished crawl; a run with some failures among successes exits 0"},

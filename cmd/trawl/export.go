@@ -24,14 +24,17 @@ type exportOptions struct {
 	rule   string // items of this rule only
 	run    int64  // 0: the latest run
 	out    string // "" or "-": stdout
-	format string // jsonl or csv
+	format string // jsonl, csv or sqlite
 }
+
+// formatSQLite is export's format for a copy of the whole database.
+const formatSQLite = "sqlite"
 
 func (a *app) exportCmd() *cobra.Command {
 	var o exportOptions
 	cmd := &cobra.Command{
 		Use:   "export DB",
-		Short: "Write the pages, links or extracted items of a run as JSONL or CSV",
+		Short: "Write the pages, links or extracted items of a run as JSONL or CSV, or the whole database as a SQLite file",
 		Long: `Write what one run of the trawl database DB recorded, one record per line,
 as JSONL (the default) or CSV. Rows are streamed: memory stays flat however
 large the export.
@@ -57,6 +60,12 @@ large the export.
 (data, facts) are embedded as JSON values, integers and reals are numbers and
 NULL is null; in CSV (RFC 4180, header row) NULL is an empty field.
 
+--format sqlite --out FILE copies the whole database, every run and every
+table's rows, into a new trawl SQLite file: a crawl held in PostgreSQL (or
+SQLite) handed on as one file, which trawl query, sqlite3 and a later
+trawl crawl --db FILE read as any trawl database. --what, --rule and --run
+do not apply to it.
+
 --out FILE writes to FILE.tmp and renames it to FILE when the export is
 complete, so FILE is never left half written (Ctrl-C or an error removes
 FILE.tmp and leaves an existing FILE as it was).
@@ -65,9 +74,17 @@ FILE.tmp and leaves an existing FILE as it was).
 		Example: `  trawl export site.db > pages.jsonl
   trawl export site.db --what links --format csv --out links.csv
   trawl export site.db --what items --rule product --out products.jsonl
-  trawl export site.db --what pages --run 2 | jq -r 'select(.status >= 400) | .url'`,
+  trawl export site.db --what pages --run 2 | jq -r 'select(.status >= 400) | .url'
+  trawl export postgres://trawl@db.example/crawl --format sqlite --out crawl.db`,
 		Args: argCount(1, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.format == formatSQLite {
+				for _, name := range []string{"what", "rule", "run"} {
+					if cmd.Flags().Changed(name) {
+						return usageErr("--%s does not apply to --format sqlite, which copies the whole database", name)
+					}
+				}
+			}
 			if cmd.Flags().Changed("run") && o.run < 1 {
 				return usageErr("--run %d: run ids start at 1", o.run)
 			}
@@ -79,30 +96,19 @@ FILE.tmp and leaves an existing FILE as it was).
 	f.StringVar(&o.rule, "rule", "", "with --what items: only the items of this rule")
 	f.Int64Var(&o.run, "run", 0, "run to export (default: the latest run)")
 	f.StringVarP(&o.out, "out", "o", "", "output file, replaced only when the export is complete (default: stdout)")
-	f.StringVarP(&o.format, "format", "f", formatJSONL, "output format: jsonl or csv")
+	f.StringVarP(&o.format, "format", "f", formatJSONL, "output format: jsonl, csv, or sqlite (the whole database as one SQLite file; needs --out)")
 	return cmd
 }
 
-// exportRows returns the rows that o asks for: pages and links through the
-// store, items from the item_rows view.
-func exportRows(ctx context.Context, db *store.DB, o exportOptions) (*sql.Rows, error) {
+// exportRows returns the rows that o asks for.
+func exportRows(ctx context.Context, db exportSource, o exportOptions) (*sql.Rows, error) {
 	switch o.what {
 	case "pages":
 		return db.RunPages(ctx, o.run)
 	case "links":
 		return db.RunLinks(ctx, o.run)
 	}
-	cols := `rule, url, run_id AS run, fetched_at, data`
-	if o.format == formatCSV {
-		cols = `rule, url, run_id AS run, data`
-	}
-	q := `SELECT ` + cols + ` FROM item_rows WHERE run_id = ?1 AND data IS NOT NULL`
-	args := []any{o.run}
-	if o.rule != "" {
-		q += ` AND rule = ?2`
-		args = append(args, o.rule)
-	}
-	return db.Reader().QueryContext(ctx, q+` ORDER BY item_id`, args...)
+	return db.RunItems(ctx, o.run, o.rule)
 }
 
 // isJSONColumn reports whether an exported column holds JSON text, which
@@ -118,8 +124,10 @@ func (a *app) export(ctx context.Context, path string, o exportOptions) error {
 	}
 	switch o.format {
 	case formatJSONL, formatCSV:
+	case formatSQLite:
+		return a.exportSQLite(ctx, path, o)
 	default:
-		return usageErr("--format %q: want jsonl or csv", o.format)
+		return usageErr("--format %q: want jsonl, csv or sqlite", o.format)
 	}
 	if o.rule != "" && o.what != "items" {
 		return usageErr("--rule applies to --what items only")
@@ -194,7 +202,7 @@ func (a *app) export(ctx context.Context, path string, o exportOptions) error {
 		return usageErr("%w", err)
 	}
 	if o.what == "items" && o.format == formatCSV {
-		fields, err := itemFields(ctx, db.Reader(), o)
+		fields, err := db.RunItemFields(ctx, o.run, o.rule)
 		if err != nil {
 			return a.exportFailed(ctx, signals, file, usageErr("export: %w", err))
 		}
@@ -228,6 +236,75 @@ func (a *app) export(ctx context.Context, path string, o exportOptions) error {
 	return nil
 }
 
+// exportSQLite copies the database at path into a new SQLite file, o.out,
+// written as o.out.tmp and renamed into place when complete.
+func (a *app) exportSQLite(ctx context.Context, path string, o exportOptions) error {
+	if o.out == "" || o.out == "-" {
+		return usageErr("--format sqlite writes a database file: give --out FILE")
+	}
+	if st, err := os.Stat(o.out); err == nil && st.IsDir() {
+		return &exitError{code: exitFailed, err: fmt.Errorf("export: %s is a directory", o.out)}
+	}
+	src, err := openReadOnly(ctx, path)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	ctx, signals := a.watchSignals(ctx, nil, true)
+	defer signals.stop()
+
+	tmp := o.out + ".tmp"
+	removeSQLite(tmp) // a stale copy must not be loaded into
+	failed := func(err error) error {
+		removeSQLite(tmp)
+		if ctx.Err() != nil {
+			return &exitError{code: signals.exitCode(), err: fmt.Errorf("export: interrupted; %s was not written", o.out)}
+		}
+		return &exitError{code: exitFailed, err: fmt.Errorf("export: %w", err)}
+	}
+	dst, err := store.Open(ctx, tmp)
+	if err != nil {
+		var ue *store.UnwritableError
+		if errors.As(err, &ue) {
+			err = fmt.Errorf("cannot write %s: %w", o.out, ue.Err)
+		}
+		return failed(err)
+	}
+	counts, err := dst.Load(ctx, src.Reader())
+	if cerr := dst.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return failed(err)
+	}
+	// A log or index beside an old FILE would be read as FILE's.
+	os.Remove(o.out + "-wal")
+	os.Remove(o.out + "-shm")
+	if err := os.Rename(tmp, o.out); err != nil {
+		return failed(err)
+	}
+	var total int64
+	tables := make([]string, 0, len(counts))
+	for t, n := range counts {
+		total += n
+		tables = append(tables, t)
+	}
+	slices.Sort(tables)
+	parts := make([]string, len(tables))
+	for i, t := range tables {
+		parts[i] = fmt.Sprintf("%s=%d", t, counts[t])
+	}
+	fmt.Fprintf(a.stderr, "trawl: exported %d rows of %s to %s (%s)\n", total, dbName(path), o.out, strings.Join(parts, " "))
+	return nil
+}
+
+// removeSQLite removes a SQLite file and the files SQLite keeps beside it.
+func removeSQLite(path string) {
+	for _, suffix := range []string{"", "-wal", "-shm", "-journal"} {
+		os.Remove(path + suffix)
+	}
+}
+
 // exportFailed removes the partial output file and returns err, or the
 // interruption when a signal caused the failure.
 func (a *app) exportFailed(ctx context.Context, signals *signalWatch, file *atomicFile, err error) error {
@@ -248,7 +325,7 @@ func (a *app) exportFailed(ctx context.Context, signals *signalWatch, file *atom
 // ruleExists returns a usage error when no run of the database recorded an
 // item of rule: a misspelt --rule is bad input (exit 2), not an empty export.
 // A rule that exists but matched nothing in the run exports nothing (exit 0).
-func ruleExists(ctx context.Context, db *store.DB, path, rule string) error {
+func ruleExists(ctx context.Context, db exportSource, path, rule string) error {
 	rules, err := db.Rules(ctx)
 	switch {
 	case err != nil:
@@ -263,7 +340,7 @@ func ruleExists(ctx context.Context, db *store.DB, path, rule string) error {
 
 // noItemsHint tells, on stderr, which rules the run has when --rule matched
 // nothing: a misspelt rule name would otherwise look like an empty result.
-func (a *app) noItemsHint(ctx context.Context, db *store.DB, o exportOptions) {
+func (a *app) noItemsHint(ctx context.Context, db exportSource, o exportOptions) {
 	rules, err := db.RunItemRules(ctx, o.run)
 	if err != nil {
 		return
@@ -338,48 +415,26 @@ func (a *atomicFile) abort() {
 	os.Remove(a.f.Name())
 }
 
-// itemFields returns the names of the fields of the items export o selects,
-// in the order they first appear (by item, then within the item). SQLite
-// reads the items once more for it; only the names reach Go.
-func itemFields(ctx context.Context, r *sql.DB, o exportOptions) ([]string, error) {
-	// One row per name: with min(), SQLite takes the bare column j.id from
-	// the row holding the minimum, so j.id is the name's place in the first
-	// item that has it.
-	q := `SELECT j.key, min(i.item_id) AS first, j.id FROM item_rows i, json_each(i.data) j
-		WHERE i.run_id = ?1 AND i.data IS NOT NULL AND json_type(i.data) = 'object'`
-	args := []any{o.run}
-	if o.rule != "" {
-		q += ` AND i.rule = ?2`
-		args = append(args, o.rule)
-	}
-	rows, err := r.QueryContext(ctx, q+` GROUP BY j.key ORDER BY first, j.id`, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var fields []string
-	for rows.Next() {
-		var k string
-		var first, pos int64
-		if err := rows.Scan(&k, &first, &pos); err != nil {
-			return nil, err
-		}
-		fields = append(fields, k)
-	}
-	return fields, rows.Err()
-}
-
 // itemColumns spreads the data column (the last one) of an items export over
-// one column per field, for CSV.
+// one column per field, for CSV, and leaves out fetched_at, which the CSV
+// has no column for.
 type itemColumns struct {
 	w      rowWriter
 	fields []string
+	keep   []int // the columns before data that the CSV has
 	vals   []any
 	obj    map[string]json.RawMessage
 }
 
 func (c *itemColumns) writeHeader(cols []string) error {
-	fixed := cols[:len(cols)-1]
+	var fixed []string
+	c.keep = c.keep[:0]
+	for i, col := range cols[:len(cols)-1] {
+		if col != "fetched_at" {
+			c.keep = append(c.keep, i)
+			fixed = append(fixed, col)
+		}
+	}
 	header := slices.Clone(fixed)
 	for _, f := range c.fields {
 		if slices.Contains(fixed, f) {
@@ -392,11 +447,13 @@ func (c *itemColumns) writeHeader(cols []string) error {
 }
 
 func (c *itemColumns) writeRow(vals []any) error {
-	n := len(vals) - 1
-	copy(c.vals, vals[:n])
+	for j, i := range c.keep {
+		c.vals[j] = vals[i]
+	}
+	n := len(c.keep)
 	clear(c.obj)
 	var data []byte
-	switch v := vals[n].(type) {
+	switch v := vals[len(vals)-1].(type) {
 	case rawJSON:
 		data = []byte(v)
 	case string:

@@ -10,7 +10,6 @@ import (
 
 	"github.com/trawl-crawler/trawl/crawler"
 	"github.com/trawl-crawler/trawl/extract"
-	"github.com/trawl-crawler/trawl/store"
 )
 
 func (a *app) extractCmd() *cobra.Command {
@@ -58,9 +57,9 @@ made before. Nothing is fetched: edit a selector, re-extract, query again.
 			if err != nil {
 				return err
 			}
-			db, err := store.Open(ctx, args[0])
+			db, err := openWrite(ctx, args[0], 0)
 			if err != nil {
-				return usageErr("%w", err)
+				return err
 			}
 			defer db.Close()
 			if err := lockDB(ctx, db); err != nil {
@@ -72,7 +71,7 @@ made before. Nothing is fetched: edit a selector, re-extract, query again.
 				return &exitError{code: exitFailed, err: err}
 			}
 			fmt.Fprintf(a.stdout, "trawl: extract pages=%d items=%d misses=%d failed=%d db=%s\n",
-				res.Pages, res.Items, res.Misses, res.Failed, args[0])
+				res.Pages, res.Items, res.Misses, res.Failed, dbName(args[0]))
 			return nil
 		},
 	}
@@ -84,7 +83,7 @@ made before. Nothing is fetched: edit a selector, re-extract, query again.
 
 // checkBodies returns a usage error when the database at path keeps no
 // bodies to re-extract (of run, when not 0), or does not have run.
-func checkBodies(ctx context.Context, db *store.DB, path string, run int64) error {
+func checkBodies(ctx context.Context, db bodySource, path string, run int64) error {
 	if run != 0 {
 		if err := runsExist(ctx, db, path, run); err != nil {
 			return err
@@ -93,11 +92,11 @@ func checkBodies(ctx context.Context, db *store.DB, path string, run int64) erro
 	has, err := db.HasBodies(ctx, run)
 	switch {
 	case err != nil:
-		return &exitError{code: exitFailed, err: fmt.Errorf("%s: %w", path, err)}
+		return &exitError{code: exitFailed, err: fmt.Errorf("%s: %w", dbName(path), err)}
 	case has:
 		return nil
 	case run != 0:
-		return usageErr("run %d of %s kept no page bodies, so there is nothing to re-extract; crawl with --store-body (store_body: true) to keep them", run, path)
+		return usageErr("run %d of %s kept no page bodies, so there is nothing to re-extract; crawl with --store-body (store_body: true) to keep them", run, dbName(path))
 	}
-	return usageErr("%s keeps no page bodies, so there is nothing to re-extract; crawl with --store-body (store_body: true) to keep them", path)
+	return usageErr("%s keeps no page bodies, so there is nothing to re-extract; crawl with --store-body (store_body: true) to keep them", dbName(path))
 }

@@ -5,14 +5,13 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"sync"
 
 	"github.com/spf13/cobra"
 	"modernc.org/sqlite"
 
-	"github.com/trawl-crawler/trawl/store"
+	"github.com/trawl-crawler/trawl/store/postgres"
 )
 
 func (a *app) queryCmd() *cobra.Command {
@@ -20,7 +19,7 @@ func (a *app) queryCmd() *cobra.Command {
 	var maxWidth int
 	cmd := &cobra.Command{
 		Use:   "query DB [SQL]",
-		Short: "Run a read-only SQL query on a trawl database and print the result",
+		Short: "Run a read-only SQL query on a trawl database (SQLite or PostgreSQL) and print the result",
 		Long: `Run one SQL statement on the trawl database DB and print the result, or,
 without SQL, list the tables and views with what each holds and how many
 rows each table has.
@@ -47,6 +46,14 @@ JSON, integers and reals are numbers, NULL is null, text is a string and a
 BLOB is a base64 string; a column name that repeats gets a suffix (id, id_2).
 In csv and tsv, BLOBs are base64 too.
 
+DB may be a PostgreSQL URL (postgres://user@host/dbname): the query then runs
+in a READ ONLY transaction on a session whose default is read-only, so the
+server refuses any write; SELECT, WITH, VALUES, TABLE, EXPLAIN and SHOW run.
+The tables, columns and views are the same, but the SQL is PostgreSQL's:
+data->>'price' where SQLite has json_extract(data, '$.price'),
+json_array_elements for json_each, string_agg for group_concat (the
+PostgreSQL section of docs/schema.md has example queries).
+
 SQL that starts with a comment ("-- ...") must follow "--", as in
 trawl query site.db -- "-- my query
 SELECT ...". An SQL error, or a statement that would write, is bad input.
@@ -57,7 +64,8 @@ SELECT ...". An SQL error, or a statement that would write, is bad input.
   trawl query site.db "SELECT * FROM broken_links" --format csv > broken.csv
   trawl query site.db "SELECT url, title FROM pages WHERE status = 200" --format jsonl
   trawl query site.db "SELECT rule, json_extract(data, '$.price') AS price FROM items"
-  trawl query site.db "PRAGMA table_info(fetches)"`,
+  trawl query site.db "PRAGMA table_info(fetches)"
+  trawl query postgres://trawl@db.example/crawl "SELECT rule, data->>'price' AS price FROM items"`,
 		Args: argCount(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			switch format {
@@ -79,34 +87,6 @@ SELECT ...". An SQL error, or a statement that would write, is bad input.
 	f.StringVarP(&format, "format", "f", formatTable, "output format: table, csv, tsv, json or jsonl")
 	f.IntVar(&maxWidth, "max-width", defaultCellWidth, "table format: cut cells wider than this many characters (0: no limit)")
 	return cmd
-}
-
-// openReadOnly opens an existing trawl database for reading. Every failure is
-// bad input (exit 2): no file, a directory, a file that is not a trawl
-// database (store.ErrNotTrawl), including an empty one.
-func openReadOnly(ctx context.Context, path string) (*store.DB, error) {
-	db, err := store.OpenReadOnly(ctx, path)
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-		return nil, usageErr("no database at %s", path)
-	case errors.Is(err, store.ErrNotTrawl):
-		return nil, usageErr("%s is %w", path, store.ErrNotTrawl)
-	case err != nil:
-		return nil, usageErr("%w", err)
-	}
-	// store.OpenReadOnly accepts an empty SQLite file, which trawl crawl may
-	// initialise; there is nothing to read in it.
-	var runs int
-	err = db.Reader().QueryRowContext(ctx,
-		`SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'runs'`).Scan(&runs)
-	if err == nil && runs == 0 {
-		err = fmt.Errorf("%s is %w (it has no trawl tables)", path, store.ErrNotTrawl)
-	}
-	if err != nil {
-		db.Close()
-		return nil, usageErr("%w", err)
-	}
-	return db, nil
 }
 
 // readGuard is a SQLite authorizer that lets a connection compile only
@@ -221,12 +201,43 @@ func readOnlyPragma(name, value string) bool {
 	return value == ""
 }
 
-// guardedConn returns a connection of db's read pool on which only reading
-// statements compile, and its guard.
-func guardedConn(ctx context.Context, db *store.DB) (*sql.Conn, *readGuard, error) {
+// readSession is where the user's statement runs: a connection or
+// transaction on which nothing can be written.
+type readSession struct {
+	q interface {
+		QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	}
+	// refused returns the write that err (from the last statement) was
+	// refused for, or "".
+	refused func(err error) string
+	// prepare, when not nil, turns a row's values into what the output
+	// formats expect (PostgreSQL's json arrives as bytes).
+	prepare func(rows *sql.Rows) func([]any)
+	close   func()
+}
+
+// openSession opens a read session on db. On SQLite it is a connection of
+// the read pool with the guard (the authorizer) registered; on PostgreSQL a
+// READ ONLY transaction, on a session whose default_transaction_read_only
+// is on (postgres.OpenReadOnly), which is rolled back when closed: the
+// server refuses every write.
+func openSession(ctx context.Context, db readDB) (*readSession, error) {
+	if _, ok := db.(*postgres.DB); ok {
+		tx, err := db.Reader().BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+		if err != nil {
+			return nil, err
+		}
+		return &readSession{q: tx, close: func() { tx.Rollback() }, prepare: jsonAsText,
+			refused: func(err error) string {
+				if postgres.IsReadOnlyViolation(err) {
+					return "a write (the server refused it: the transaction is read-only)"
+				}
+				return ""
+			}}, nil
+	}
 	conn, err := db.Reader().Conn(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	g := &readGuard{}
 	err = conn.Raw(func(dc any) error {
@@ -238,26 +249,56 @@ func guardedConn(ctx context.Context, db *store.DB) (*sql.Conn, *readGuard, erro
 	})
 	if err != nil {
 		conn.Close()
-		return nil, nil, err
+		return nil, err
 	}
-	return conn, g, nil
+	return &readSession{q: conn, close: func() { conn.Close() }, refused: func(error) string { return g.take() }}, nil
+}
+
+// jsonAsText returns, for rows of PostgreSQL, a prepare function that
+// turns the bytes of json columns into text, which they are; other bytes
+// (bytea) stay a BLOB.
+func jsonAsText(rows *sql.Rows) func([]any) {
+	types, err := rows.ColumnTypes()
+	if err != nil {
+		return nil
+	}
+	var cols []int
+	for i, t := range types {
+		if n := t.DatabaseTypeName(); n == "JSON" || n == "JSONB" {
+			cols = append(cols, i)
+		}
+	}
+	if len(cols) == 0 {
+		return nil
+	}
+	return func(vals []any) {
+		for _, i := range cols {
+			if b, ok := vals[i].([]byte); ok {
+				vals[i] = string(b)
+			}
+		}
+	}
 }
 
 // refusal is the one-line error for a statement that is not a read.
 func refusal(what, path string) error {
+	if isPostgres(path) {
+		return usageErr("query refused: %s: %s is opened read-only; trawl query runs only SELECT, WITH, VALUES, TABLE, EXPLAIN and SHOW statements", what, dbName(path))
+	}
 	return usageErr("query refused: %s: %s is opened read-only; trawl query runs only SELECT, WITH, VALUES, EXPLAIN and read-only PRAGMA statements", what, path)
 }
 
-// checkStatement refuses, before SQLite sees it, SQL that is not exactly one
-// statement of a reading kind. It is the first of three layers: the guard
-// (the authorizer) refuses whatever writes inside an allowed statement, and
-// the connection is opened with query_only.
+// checkStatement refuses, before the database sees it, SQL that is not
+// exactly one statement of a reading kind. It is the first of three
+// layers: on SQLite the guard (the authorizer) refuses whatever writes
+// inside an allowed statement, and the connection is opened with
+// query_only; on PostgreSQL the transaction and the session are read-only.
 func checkStatement(query, path string) error {
 	keyword, n := inspectSQL(query)
 	switch {
 	case n == 0:
 		return usageErr("query: no SQL statement given")
-	case !isReadStatement(keyword):
+	case !isReadStatement(keyword, isPostgres(path)):
 		if keyword == "" {
 			keyword = "this statement"
 		}
@@ -268,13 +309,18 @@ func checkStatement(query, path string) error {
 	return nil
 }
 
-// isReadStatement reports whether a statement starting with keyword may run;
+// isReadStatement reports whether a statement starting with keyword may run
+// (on PostgreSQL when pg);
 // what it does inside (a PRAGMA's value, a WITH ... DELETE) is the guard's
 // business.
-func isReadStatement(keyword string) bool {
+func isReadStatement(keyword string, pg bool) bool {
 	switch keyword {
-	case "SELECT", "WITH", "VALUES", "EXPLAIN", "PRAGMA":
+	case "SELECT", "WITH", "VALUES", "EXPLAIN":
 		return true
+	case "PRAGMA":
+		return !pg
+	case "TABLE", "SHOW":
+		return pg
 	}
 	return false
 }
@@ -323,6 +369,8 @@ func inspectSQL(query string) (keyword string, statements int) {
 		switch c {
 		case '\'', '"', '`':
 			i = skipQuoted(query, i, c)
+		case '$':
+			i = skipDollarQuoted(query, i)
 		case '[':
 			if j := strings.IndexByte(query[i:], ']'); j >= 0 {
 				i += j + 1
@@ -351,6 +399,24 @@ func skipQuoted(query string, i int, quote byte) int {
 	return len(query)
 }
 
+// skipDollarQuoted returns the index after PostgreSQL's dollar-quoted text
+// ($$...$$ or $tag$...$tag$) starting at query[i], or i+1 when the $ does
+// not start one (SQLite's $name parameters, PostgreSQL's $1).
+func skipDollarQuoted(query string, i int) int {
+	j := i + 1
+	for j < len(query) && isWordByte(query[j]) && !(j == i+1 && query[j] >= '0' && query[j] <= '9') {
+		j++
+	}
+	if j >= len(query) || query[j] != '$' {
+		return i + 1
+	}
+	tag := query[i : j+1]
+	if k := strings.Index(query[j+1:], tag); k >= 0 {
+		return j + 1 + k + len(tag)
+	}
+	return len(query)
+}
+
 func isWordByte(c byte) bool {
 	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
 }
@@ -365,19 +431,22 @@ func (a *app) query(ctx context.Context, path, query, format string, topt tableO
 		return err
 	}
 	defer db.Close()
-	conn, guard, err := guardedConn(ctx, db)
+	sess, err := openSession(ctx, db)
 	if err != nil {
 		return &exitError{code: exitFailed, err: fmt.Errorf("query: %w", err)}
 	}
-	defer conn.Close()
+	defer sess.close()
 
 	sqlErr := func(err error) error {
-		if what := guard.take(); what != "" {
+		if what := sess.refused(err); what != "" {
 			return refusal(what, path)
+		}
+		if isPostgres(path) && postgres.IsDialectError(err) {
+			return usageErr("query: %w\n%s", err, dialectNote)
 		}
 		return usageErr("query: %w", err)
 	}
-	rows, err := conn.QueryContext(ctx, query)
+	rows, err := sess.q.QueryContext(ctx, query)
 	if err != nil {
 		return sqlErr(err)
 	}
@@ -386,7 +455,11 @@ func (a *app) query(ctx context.Context, path, query, format string, topt tableO
 	if err != nil {
 		return usageErr("%w", err)
 	}
-	_, readErr, writeErr := copyRows(rows, w, nil)
+	var prepare func([]any)
+	if sess.prepare != nil {
+		prepare = sess.prepare(rows)
+	}
+	_, readErr, writeErr := copyRows(rows, w, prepare)
 	switch {
 	case readErr != nil:
 		return sqlErr(readErr)
@@ -398,6 +471,12 @@ func (a *app) query(ctx context.Context, path, query, format string, topt tableO
 	return nil
 }
 
+// dialectNote follows an SQL error on PostgreSQL, where SQL written for
+// SQLite often fails.
+const dialectNote = `note: this database is PostgreSQL, whose SQL differs from SQLite's: data->>'price' for json_extract(data, '$.price'), ` +
+	`json_array_elements for json_each, string_agg(x, ' ') for group_concat(x, ' '), 'text' in single quotes; ` +
+	`docs/schema.md (PostgreSQL) has example queries`
+
 // tableDescriptions says in one line what each table and view of the trawl
 // schema holds (see store/migrations.go and README.md).
 func tableDescriptions() map[string]string {
@@ -408,8 +487,10 @@ func tableDescriptions() map[string]string {
 		"urls":              "one row per URL ever seen: frontier state, reason, depth, how it was found, last fetch",
 		"fetches":           "one row per HTTP attempt: status, error class, timing, validators, page facts, outlinks (JSON)",
 		"run_lock":          "the trawl process crawling this database now, if any (at most one row)",
+		"workers":           "PostgreSQL: one row per trawl process that crawled the database, with its heartbeat",
 		"items":             "records extracted by user rules: rule, page, data (JSON object) or why the page missed",
 		"bodies":            "stored response bodies (compressed), one per fetch, when bodies are kept",
+		"cookies":           "the crawl's cookie jar: the latest cookie each site set (Set-Cookie), loaded back by a resume or refresh",
 		"pages":             "each URL with its latest fetch",
 		"run_pages":         "pages per run: each URL with its latest fetch in each run (what export --what pages writes)",
 		"run_summary":       "per run, as trawl runs lists it: kind, status, times, counters and changes",
@@ -425,6 +506,35 @@ func tableDescriptions() map[string]string {
 	}
 }
 
+// objectsSQL lists the tables and views of the database, tables first, in
+// the order they were created: name and type ("table" or "view").
+func objectsSQL(pg bool) string {
+	if pg {
+		return `SELECT c.relname::text, CASE WHEN c.relkind IN ('v', 'm') THEN 'view' ELSE 'table' END
+			FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+			WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+			ORDER BY c.relkind IN ('v', 'm'), c.oid`
+	}
+	return `SELECT name, type FROM sqlite_schema
+		WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite\_%' ESCAPE '\'
+		ORDER BY type = 'view', rowid`
+}
+
+// scanOne scans the one row of rows into dest and closes them.
+func scanOne(rows *sql.Rows, dest ...any) error {
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return sql.ErrNoRows
+	}
+	if err := rows.Scan(dest...); err != nil {
+		return err
+	}
+	return rows.Close()
+}
+
 // listTables prints the tables and views of the database with a description
 // and, for tables, the number of rows.
 func (a *app) listTables(ctx context.Context, path, format string, topt tableOptions) error {
@@ -433,17 +543,15 @@ func (a *app) listTables(ctx context.Context, path, format string, topt tableOpt
 		return err
 	}
 	defer db.Close()
-	conn, _, err := guardedConn(ctx, db)
+	sess, err := openSession(ctx, db)
 	if err != nil {
 		return &exitError{code: exitFailed, err: fmt.Errorf("query: %w", err)}
 	}
-	defer conn.Close()
+	defer sess.close()
 
 	type object struct{ name, kind string }
 	var objects []object
-	rows, err := conn.QueryContext(ctx, `SELECT name, type FROM sqlite_schema
-		WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite\_%' ESCAPE '\'
-		ORDER BY type = 'view', rowid`)
+	rows, err := sess.q.QueryContext(ctx, objectsSQL(isPostgres(path)))
 	if err != nil {
 		return usageErr("query: list tables: %w", err)
 	}
@@ -475,7 +583,11 @@ func (a *app) listTables(ctx context.Context, path, format string, topt tableOpt
 		if o.kind == "table" {
 			var n int64
 			q := `SELECT count(*) FROM "` + strings.ReplaceAll(o.name, `"`, `""`) + `"`
-			if err := conn.QueryRowContext(ctx, q).Scan(&n); err != nil {
+			r, err := sess.q.QueryContext(ctx, q)
+			if err == nil {
+				err = scanOne(r, &n)
+			}
+			if err != nil {
 				return usageErr("query: count rows of %s: %w", o.name, err)
 			}
 			count = n

@@ -361,11 +361,12 @@ func TestReadGuardAlone(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	conn, guard, err := guardedConn(ctx, db)
+	sess, err := openSession(ctx, db)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
+	defer sess.close()
+	conn := sess.q
 	for _, q := range writeStatements(dir) {
 		if strings.HasPrefix(q, "SELECT 1;") || q == "REINDEX" {
 			continue // a script; REINDEX of nothing compiles to nothing
@@ -375,7 +376,7 @@ func TestReadGuardAlone(t *testing.T) {
 			err = rows.Err()
 			rows.Close()
 		}
-		what := guard.take()
+		what := sess.refused(err)
 		if err == nil || what == "" {
 			t.Errorf("%s: err %v, refused %q; want refused by the guard", q, err, what)
 		}
@@ -394,11 +395,11 @@ func TestReadGuardAlone(t *testing.T) {
 			t.Errorf("%s: %v", q, err)
 		}
 		rows.Close()
-		if what := guard.take(); what != "" {
+		if what := sess.refused(nil); what != "" {
 			t.Errorf("%s: refused %q", q, what)
 		}
 	}
-	conn.Close()
+	sess.close()
 	db.Close()
 	if fileState(t, path) != before || !slices.Equal(dirNames(t, dir), names) {
 		t.Fatal("the database or its directory changed")

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strconv"
@@ -9,15 +10,16 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/trawl-crawler/trawl/store"
 	"github.com/trawl-crawler/trawl/store/record"
 )
 
-// printSQL runs a canned read-only query and prints it in format. check, when
-// not nil, vets the database (and the query's arguments) first. On a terminal
-// (or with COLUMNS set) a table wider than it loses the columns of dropFirst,
-// in that order, until it fits, and stderr says which.
-func (a *app) printSQL(ctx context.Context, path, format string, dropFirst []string, check func(*store.DB) error, q string, args ...any) error {
+// printRows prints the rows of a canned read-only query in format. check,
+// when not nil, vets the database (and the query's arguments) first;
+// prepare, when not nil, changes each row before it is written. On a
+// terminal (or with COLUMNS set) a table wider than it loses the columns
+// of dropFirst, in that order, until it fits, and stderr says which.
+func (a *app) printRows(ctx context.Context, path, format string, dropFirst []string, check func(readDB) error,
+	query func(readDB) (*sql.Rows, error), prepare func([]any), wrap func(rowWriter) rowWriter) error {
 	switch format {
 	case formatTable, formatCSV, formatTSV, formatJSON, formatJSONL:
 	default:
@@ -33,9 +35,9 @@ func (a *app) printSQL(ctx context.Context, path, format string, dropFirst []str
 			return err
 		}
 	}
-	rows, err := db.Reader().QueryContext(ctx, q, args...)
+	rows, err := query(db)
 	if err != nil {
-		return &exitError{code: exitFailed, err: fmt.Errorf("%s: %w", path, err)}
+		return &exitError{code: exitFailed, err: fmt.Errorf("%s: %w", dbName(path), err)}
 	}
 	defer rows.Close()
 	width := terminalWidth(a.stdout)
@@ -43,12 +45,16 @@ func (a *app) printSQL(ctx context.Context, path, format string, dropFirst []str
 	if err != nil {
 		return usageErr("%w", err)
 	}
-	if _, readErr, writeErr := copyRows(rows, w, nil); readErr != nil {
-		return &exitError{code: exitFailed, err: fmt.Errorf("%s: %w", path, readErr)}
+	tw, _ := w.(*tableWriter)
+	if wrap != nil {
+		w = wrap(w)
+	}
+	if _, readErr, writeErr := copyRows(rows, w, prepare); readErr != nil {
+		return &exitError{code: exitFailed, err: fmt.Errorf("%s: %w", dbName(path), readErr)}
 	} else if writeErr != nil && !errors.Is(writeErr, errTableFull) {
 		return &exitError{code: exitFailed, err: writeErr}
 	}
-	if tw, ok := w.(*tableWriter); ok && len(tw.hidden) > 0 {
+	if tw != nil && len(tw.hidden) > 0 {
 		fmt.Fprintf(a.stderr, "trawl: %d columns left out to fit %d columns (%s); --format csv or jsonl has them all\n",
 			len(tw.hidden), width, strings.Join(tw.hidden, ", "))
 	}
@@ -78,21 +84,31 @@ newly point at a gone page.
 			// A run whose process died (kill -9, a second Ctrl-C, a reboot)
 			// still says "running" until it is resumed; show it as it is.
 			var held bool
-			check := func(db *store.DB) error {
+			check := func(db readDB) error {
 				var err error
 				held, err = db.LockHeld(cmd.Context())
 				return err
 			}
-			// &held is read when the query runs, after check has set it.
-			// The table shows times to the second: nanoseconds made the two
-			// time columns 60 characters of a 186-column table.
-			return a.printSQL(cmd.Context(), args[0], format, runsDropFirst, check, `
-SELECT run_id AS run, kind,
-	CASE WHEN status = 'running' AND NOT ?1 THEN 'interrupted (process gone)' ELSE status END AS status,
-	CASE WHEN ?2 THEN substr(started_at, 1, 19) || 'Z' ELSE started_at END AS started_at,
-	CASE WHEN ?2 THEN substr(finished_at, 1, 19) || 'Z' ELSE finished_at END AS finished_at,
+			query := func(db readDB) (*sql.Rows, error) {
+				return db.Reader().QueryContext(cmd.Context(), `SELECT run_id AS run, kind, status, started_at, finished_at,
 	resumes, pages, errors, skipped, retries, bytes, new, changed, unchanged, gone, newly_broken_links
-FROM run_summary ORDER BY run_id`, &held, format == formatTable)
+FROM run_summary ORDER BY run_id`)
+			}
+			prepare := func(vals []any) {
+				if vals[2] == "running" && !held {
+					vals[2] = "interrupted (process gone)"
+				}
+				if format == formatTable {
+					// Times to the second: nanoseconds made the two time
+					// columns 60 characters of a 186-column table.
+					for _, i := range []int{3, 4} {
+						if t, ok := vals[i].(string); ok {
+							vals[i] = t[:min(len(t), 19)] + "Z"
+						}
+					}
+				}
+			}
+			return a.printRows(cmd.Context(), args[0], format, runsDropFirst, check, query, prepare, nil)
 		},
 	}
 	cmd.Flags().StringVarP(&format, "format", "f", formatTable, "output format: table, csv, tsv, json or jsonl")
@@ -127,30 +143,19 @@ A line on stderr counts the rows --all would add.
 			ra, err1 := strconv.ParseInt(args[1], 10, 64)
 			rb, err2 := strconv.ParseInt(args[2], 10, 64)
 			if err1 != nil || err2 != nil {
-				return usageErr("runs must be numbers (see trawl runs %s)", args[0])
+				return usageErr("runs must be numbers (see trawl runs %s)", dbName(args[0]))
 			}
-			filter := "WHERE diff NOT IN ('same', 'not-fetched')"
-			if all {
-				filter = ""
-			}
-			var hidden struct{ notFetched, same int64 }
-			check := func(db *store.DB) error {
-				if err := runsExist(cmd.Context(), db, args[0], ra, rb); err != nil {
-					return err
-				}
+			check := func(db readDB) error { return runsExist(cmd.Context(), db, args[0], ra, rb) }
+			query := func(db readDB) (*sql.Rows, error) { return db.RunDiff(cmd.Context(), ra, rb) }
+			var hidden diffHidden
+			wrap := func(w rowWriter) rowWriter {
 				if all {
-					return nil
+					return w
 				}
-				err := db.Reader().QueryRowContext(cmd.Context(), diffSQL+`
-SELECT count(*) FILTER (WHERE diff = 'not-fetched'), count(*) FILTER (WHERE diff = 'same') FROM d`, ra, rb).
-					Scan(&hidden.notFetched, &hidden.same)
-				if err != nil {
-					return &exitError{code: exitFailed, err: fmt.Errorf("%s: %w", args[0], err)}
-				}
-				return nil
+				hidden.w = w
+				return &hidden
 			}
-			err := a.printSQL(cmd.Context(), args[0], format, nil, check, diffSQL+`
-SELECT * FROM d `+filter+` ORDER BY diff, url`, ra, rb)
+			err := a.printRows(cmd.Context(), args[0], format, nil, check, query, nil, wrap)
 			if err == nil && hidden.notFetched+hidden.same > 0 {
 				fmt.Fprintf(a.stderr, "trawl: diff: not shown: %d not-fetched and %d same URLs (--all shows them)\n", hidden.notFetched, hidden.same)
 			}
@@ -162,28 +167,32 @@ SELECT * FROM d `+filter+` ORDER BY diff, url`, ra, rb)
 	return cmd
 }
 
-// diffSQL defines d, the difference between the pages of runs ?1 and ?2
-// (their rows of the run_pages view, whose status counts a 304 that
-// confirmed the stored copy as its 200); the statement that follows selects
-// from it.
-const diffSQL = `
-WITH a AS (SELECT url_id, url, status, content_hash, title FROM run_pages WHERE run_id = ?1),
-	b AS (SELECT url_id, url, status, content_hash, title FROM run_pages WHERE run_id = ?2),
-	d AS (
-		SELECT coalesce(a.url, b.url) AS url,
-			CASE WHEN a.url_id IS NULL THEN 'added'
-				WHEN b.url_id IS NULL THEN 'not-fetched'
-				WHEN a.status IS NOT b.status THEN 'status'
-				WHEN a.content_hash IS NOT b.content_hash THEN 'content'
-				ELSE 'same' END AS diff,
-			a.status AS status_a, b.status AS status_b, a.title AS title_a, b.title AS title_b
-		FROM (SELECT url_id FROM a UNION SELECT url_id FROM b) x
-		LEFT JOIN a ON a.url_id = x.url_id
-		LEFT JOIN b ON b.url_id = x.url_id)`
+// diffHidden writes the rows of a diff but those whose diff (the second
+// column) is not-fetched or same, which it counts.
+type diffHidden struct {
+	w                rowWriter
+	notFetched, same int64
+}
+
+func (d *diffHidden) writeHeader(cols []string) error { return d.w.writeHeader(cols) }
+
+func (d *diffHidden) writeRow(vals []any) error {
+	switch vals[1] {
+	case "not-fetched":
+		d.notFetched++
+		return nil
+	case "same":
+		d.same++
+		return nil
+	}
+	return d.w.writeRow(vals)
+}
+
+func (d *diffHidden) close() error { return d.w.close() }
 
 // runsExist returns a usage error naming the database for the first of runs
 // that it does not hold.
-func runsExist(ctx context.Context, db *store.DB, path string, runs ...int64) error {
+func runsExist(ctx context.Context, db runFinder, path string, runs ...int64) error {
 	for _, id := range runs {
 		exists, err := db.HasRun(ctx, id)
 		if err == nil && exists {
@@ -195,11 +204,11 @@ func runsExist(ctx context.Context, db *store.DB, path string, runs ...int64) er
 		}
 		switch {
 		case err != nil:
-			return &exitError{code: exitFailed, err: fmt.Errorf("%s: %w", path, err)}
+			return &exitError{code: exitFailed, err: fmt.Errorf("%s: %w", dbName(path), err)}
 		case latest == nil:
-			return usageErr("no such run %d in %s: it has no runs yet", id, path)
+			return usageErr("no such run %d in %s: it has no runs yet", id, dbName(path))
 		default:
-			return usageErr("no such run %d in %s (the latest is %d; see trawl runs %s)", id, path, latest.ID, path)
+			return usageErr("no such run %d in %s (the latest is %d; see trawl runs %s)", id, dbName(path), latest.ID, dbName(path))
 		}
 	}
 	return nil

@@ -55,7 +55,7 @@ type option struct {
 func options() []option {
 	return []option{
 		{key: "db", def: "trawl.db", field: func(o *crawlOptions) any { return &o.db },
-			help: "SQLite database file to write (created if missing)"},
+			help: "database to write: a SQLite file (created if missing) or a postgres:// URL (default $TRAWL_DB, else trawl.db)"},
 		{key: "config", field: func(o *crawlOptions) any { return &o.config },
 			help:      "YAML config file: any crawl setting (keys as the flags, with _) plus extraction rules; flags override it",
 			notInFile: "config: not allowed in a config file; use --config on the command line"},
@@ -139,6 +139,8 @@ func crawlFlags(f *pflag.FlagSet, cfg *crawler.Config, o *crawlOptions) {
 			f.Var(durationFlag{p}, name, s.Help)
 		case *crawler.Secret:
 			f.Var(secretFlag{p}, name, s.Help)
+		case *crawler.ProxyList:
+			f.Var(proxyFlag{p}, name, s.Help)
 		case *[]string:
 			if s.CommaList {
 				f.StringSliceVar(p, name, *p, s.Help)

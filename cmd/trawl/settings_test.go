@@ -151,6 +151,8 @@ func flagSample(t *testing.T, s crawler.Setting) (flag, yaml string) {
 		return "3s", "3s"
 	case *crawler.Secret:
 		return "env:SAMPLE", "env:SAMPLE"
+	case *crawler.ProxyList:
+		return valid, `["` + valid + `"]`
 	case *[]string:
 		if s.CommaList {
 			return "a,b", "[a, b]"

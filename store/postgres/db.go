@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"net/url"
@@ -15,6 +16,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/trawl-crawler/trawl/store/record"
 )
 
 // DB is a trawl database on PostgreSQL. It is safe for concurrent use; the
@@ -22,7 +25,8 @@ import (
 // the SQLite backend, since Commit is called from one writer goroutine.
 type DB struct {
 	pool   *pgxpool.Pool
-	target string // user@host:port/database, for messages
+	r      *sql.DB // database/sql over pool, for the read commands (see Reader)
+	target string  // user@host:port/database, for messages
 
 	mu      sync.Mutex
 	seen    map[int64]struct{} // ids of the URLs that belong to run seenRun; nil until loaded
@@ -48,7 +52,7 @@ type DB struct {
 
 	// pending is a commit whose COMMIT got no answer: the next attempt
 	// learns from the worker's commit counter whether it was applied.
-	pending *commitState
+	pending func() record.CommitResult
 	commits int64 // this registration's commits, as workers.commits
 
 	claimTrips, leaseTrips atomic.Int64 // see LeaseStats
@@ -139,8 +143,9 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 	if err != nil {
 		return nil, classify(target, err)
 	}
-	db := &DB{pool: pool, target: target, hostID: map[string]int64{}, o: o, leases: map[string]*lease{}}
+	db := &DB{pool: pool, r: stdlib.OpenDBFromPool(pool), target: target, hostID: map[string]int64{}, o: o, leases: map[string]*lease{}}
 	if err := db.setUp(ctx); err != nil {
+		db.r.Close()
 		pool.Close()
 		return nil, err
 	}
@@ -255,6 +260,9 @@ func (db *DB) Close() error {
 	db.mu.Lock()
 	db.seen, db.soft = nil, nil
 	db.mu.Unlock()
+	if cerr := db.r.Close(); err == nil {
+		err = cerr
+	}
 	db.pool.Close()
 	return err
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/trawl-crawler/trawl/store/record"
 )
 
@@ -183,28 +184,29 @@ func (db *DB) ReleaseHosts(ctx context.Context, hosts []record.HostRelease) erro
 	return nil
 }
 
-// releaseIn hands back, in commit transaction cs, the hosts of releases
-// this worker still holds (checkLeases dropped those taken over); the
-// leases are forgotten once the transaction commits.
-func (db *DB) releaseIn(ctx context.Context, tx pgx.Tx, cs *commitState, releases []record.HostRelease) error {
+// queueReleases queues, in a commit's last pipeline, the release of the
+// hosts of releases this worker still holds (checkLeases dropped those
+// taken over), and returns them: their leases are forgotten once the
+// transaction commits.
+func (db *DB) queueReleases(batch *pgx.Batch, releases []record.HostRelease) []string {
 	w := db.registration()
 	if w == nil || len(releases) == 0 {
 		return nil
 	}
 	var ids, epochs, waits []int64
+	var hosts []string
 	db.lmu.Lock()
 	for _, r := range releases {
 		if l := db.leases[r.Host]; l != nil {
 			ids, epochs, waits = append(ids, l.id), append(epochs, l.epoch), append(waits, r.Wait.Milliseconds())
-			cs.released = append(cs.released, r.Host)
+			hosts = append(hosts, r.Host)
 		}
 	}
 	db.lmu.Unlock()
-	if len(ids) == 0 {
-		return nil
+	if len(ids) > 0 {
+		queue(batch, "release hosts", releaseHosts, []any{w.id, ids, epochs, waits}, nil)
 	}
-	_, err := tx.Exec(ctx, releaseHosts, w.id, ids, epochs, waits)
-	return err
+	return hosts
 }
 
 // renewLeases extends this worker's leases of the hosts it still uses;
@@ -278,28 +280,38 @@ func (db *DB) extended(hosts []string, sent time.Time) {
 	}
 }
 
-// checkLeases is the first statement of a commit on a store whose hosts
-// are leased: it locks and extends this worker's leases of the batch's
-// hosts, and drops from the batch what belongs to a host whose lease is
-// gone (taken over after this worker was away past it). The lease rows
-// stay locked until the commit ends, and a takeover must update them, so a
-// takeover happened either before this check (the work is dropped, and
-// its URLs stay queued for the new holder) or after the commit (which the
-// new holder then sees): nothing is recorded twice.
-func (db *DB) checkLeases(ctx context.Context, tx pgx.Tx, cs *commitState, b record.Batch) (record.Batch, []string, int64, error) {
+// leaseCheck is what the lease check of a commit found.
+type leaseCheck struct {
+	batch     record.Batch // the batch without what belongs to hosts taken over
+	lost      []string     // the hosts taken over
+	dropped   int64        // outcomes dropped
+	extended  []string     // hosts whose leases it extended
+	checkedAt time.Time    // when it was sent
+	begun     bool         // it began the transaction
+}
+
+// checkLeases opens a commit on a store whose hosts are leased: it begins
+// the transaction, takes the commit lock, and locks and extends this
+// worker's leases of the batch's hosts, in one pipeline; what belongs to a
+// host whose lease is gone (taken over after this worker was away past it)
+// is dropped from the batch. The lease rows stay locked until the commit
+// ends, and a takeover must update them, so a takeover happened either
+// before this check (the work is dropped, and its URLs stay queued for the
+// new holder) or after the commit (which the new holder then sees):
+// nothing is recorded twice.
+//
+// Workers' commits take URL rows in the order their pages found them, so
+// two commits that found the same new URLs in other orders would deadlock
+// (and each deadlock costs the server's deadlock_timeout, a second, to
+// find): commits of a shared run take turns under the commit lock.
+func (db *DB) checkLeases(ctx context.Context, conn *pgxpool.Conn, b record.Batch) (leaseCheck, error) {
+	lc := leaseCheck{batch: b}
 	w := db.registration()
 	db.lmu.Lock()
 	leasing := db.leasing
 	db.lmu.Unlock()
 	if w == nil || !leasing {
-		return b, nil, 0, nil
-	}
-	// Workers' commits take URL rows in the order their pages found them,
-	// so two commits that found the same new URLs in other orders would
-	// deadlock (and each deadlock costs the server's deadlock_timeout, a
-	// second, to find): commits of a shared run take turns.
-	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(commitLock)); err != nil {
-		return b, nil, 0, err
+		return lc, nil
 	}
 	hosts := map[string]bool{}
 	for _, o := range b.Outcomes {
@@ -316,9 +328,6 @@ func (db *DB) checkLeases(ctx context.Context, tx pgx.Tx, cs *commitState, b rec
 	for _, r := range b.Releases {
 		hosts[r.Host] = false
 	}
-	if len(hosts) == 0 {
-		return b, nil, 0, nil
-	}
 	var ids, epochs []int64
 	names := map[int64]string{}
 	db.lmu.Lock()
@@ -329,38 +338,44 @@ func (db *DB) checkLeases(ctx context.Context, tx pgx.Tx, cs *commitState, b rec
 		}
 	}
 	db.lmu.Unlock()
+	var batch pgx.Batch
+	queue(&batch, "begin", "BEGIN", nil, nil)
+	queue(&batch, "take the commit lock", `SELECT pg_advisory_xact_lock($1)`, []any{int64(commitLock)}, nil)
 	if len(ids) > 0 {
 		db.leaseTrips.Add(1)
-		cs.checkedAt = time.Now()
-		rows, err := tx.Query(ctx, `UPDATE leases SET expires_at = greatest(expires_at, now() + $2 * interval '1 millisecond')
+		lc.checkedAt = time.Now()
+		queue(&batch, "check leases", `UPDATE leases SET expires_at = greatest(expires_at, now() + $2 * interval '1 millisecond')
 			WHERE worker_id = $1 AND (host_id, epoch) IN (SELECT * FROM unnest($3::bigint[], $4::bigint[]))
-			RETURNING host_id`, w.id, db.o.lease.Milliseconds(), ids, epochs)
-		if err != nil {
-			return b, nil, 0, err
-		}
-		var id int64
-		if _, err := pgx.ForEachRow(rows, []any{&id}, func() error {
-			hosts[names[id]] = true
-			cs.extended = append(cs.extended, names[id])
-			return nil
-		}); err != nil {
-			return b, nil, 0, err
-		}
+			RETURNING host_id`, []any{w.id, db.o.lease.Milliseconds(), ids, epochs}, func(br pgx.BatchResults) error {
+			rows, err := br.Query()
+			if err != nil {
+				return err
+			}
+			var id int64
+			_, err = pgx.ForEachRow(rows, []any{&id}, func() error {
+				hosts[names[id]] = true
+				lc.extended = append(lc.extended, names[id])
+				return nil
+			})
+			return err
+		})
 	}
-	var lost []string
+	lc.begun = true
+	if err := conn.SendBatch(ctx, &batch).Close(); err != nil {
+		return lc, err
+	}
 	for h, ok := range hosts {
 		if !ok {
-			lost = append(lost, h)
+			lc.lost = append(lc.lost, h)
 		}
 	}
-	if len(lost) == 0 {
-		return b, nil, 0, nil
+	if len(lc.lost) == 0 {
+		return lc, nil
 	}
-	var dropped int64
 	out := record.Batch{Cutoff: b.Cutoff}
 	for _, o := range b.Outcomes {
 		if o.Job.ID != 0 && !hosts[o.Job.Host] {
-			dropped++
+			lc.dropped++
 			continue
 		}
 		out.Outcomes = append(out.Outcomes, o)
@@ -380,7 +395,8 @@ func (db *DB) checkLeases(ctx context.Context, tx pgx.Tx, cs *commitState, b rec
 			out.Releases = append(out.Releases, r)
 		}
 	}
-	return out, lost, dropped, nil
+	lc.batch = out
+	return lc, nil
 }
 
 // forget drops the leases of hosts a commit found taken over.

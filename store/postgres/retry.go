@@ -145,31 +145,32 @@ func (db *DB) Commit(ctx context.Context, runID int64, b record.Batch) (record.C
 	return res, err
 }
 
-// countCommit adds a commit to the worker's row: its number (the commit
-// counter that settlePending reads), and the pages, errors and dropped
-// outcomes it recorded, which run_workers shows.
-func (db *DB) countCommit(ctx context.Context, tx pgx.Tx, cs *commitState, dropped int64) error {
+// queueCount queues, in a commit's last pipeline, the commit's count in
+// the worker's row: its number (the commit counter that settlePending
+// reads), and the pages, errors and dropped outcomes it recorded, which
+// run_workers shows.
+func (db *DB) queueCount(batch *pgx.Batch, res *record.CommitResult, dropped int64) {
 	w := db.registration()
 	if w == nil {
-		return nil
+		return
 	}
-	_, err := tx.Exec(ctx, `UPDATE workers SET commits = commits + 1, pages = pages + $2, errors = errors + $3,
-		dropped = dropped + $4 WHERE id = $1`, w.id, cs.res.Pages, cs.res.Errors, dropped)
-	return err
+	queue(batch, "count the commit", `UPDATE workers SET commits = commits + 1, pages = pages + $2, errors = errors + $3,
+		dropped = dropped + $4 WHERE id = $1`, []any{w.id, res.Pages, res.Errors, dropped}, nil)
 }
 
 // unanswered handles a failed COMMIT. A transient failure may have come
-// after the server applied the commit: with a registration, the commit is
-// kept pending for settlePending to decide and err is retried; without
-// one there is no telling, and err is final.
-func (db *DB) unanswered(cs *commitState, err error) error {
+// after the server applied the commit: with a registration, the commit
+// (apply, which takes it into the caches) is kept pending for
+// settlePending to decide and err is retried; without one there is no
+// telling, and err is final.
+func (db *DB) unanswered(apply func() record.CommitResult, err error) error {
 	if !transient(err) {
 		return err
 	}
 	if db.registration() == nil {
 		return final{err}
 	}
-	db.pending = cs
+	db.pending = apply
 	return err
 }
 
@@ -177,9 +178,9 @@ func (db *DB) unanswered(cs *commitState, err error) error {
 // worker's commit counter: applied (its result is returned, done) or not
 // (the batch is committed again). Callers hold db.mu.
 func (db *DB) settlePending(ctx context.Context) (record.CommitResult, bool, error) {
-	cs := db.pending
+	apply := db.pending
 	w := db.registration()
-	if cs == nil || w == nil {
+	if apply == nil || w == nil {
 		db.pending = nil
 		return record.CommitResult{}, false, nil
 	}
@@ -189,7 +190,7 @@ func (db *DB) settlePending(ctx context.Context) (record.CommitResult, bool, err
 	}
 	db.pending = nil
 	if n > db.commits {
-		return db.applied(cs), true, nil
+		return apply(), true, nil
 	}
 	return record.CommitResult{}, false, nil
 }

@@ -45,28 +45,12 @@ func str(s string) any {
 	return clean(s)
 }
 
-// num is n as a nullable integer parameter: NULL when zero.
-func num(n int) any {
-	if n == 0 {
-		return nil
-	}
-	return int64(n)
-}
-
 // tim is t as a nullable time parameter: NULL when zero.
 func tim(t time.Time) any {
 	if t.IsZero() {
 		return nil
 	}
 	return formatTime(t)
-}
-
-// millis is d as nullable milliseconds: NULL when zero.
-func millis(d time.Duration) any {
-	if d == 0 {
-		return nil
-	}
-	return d.Milliseconds()
 }
 
 // flag is b as SQLite's 0/1.
@@ -161,3 +145,51 @@ func appendOutlinks(b []byte, links []record.Link) []byte {
 
 // timeOf reads a time written by formatTime, strictly.
 func timeOf(s string) (time.Time, error) { return time.Parse(timeLayout, s) }
+
+// The n* helpers are str, tim and jsonText, and integers and durations, for the typed
+// slices that set-based statements take as arrays: nil is NULL.
+
+// nstr is s as nullable text: nil when empty.
+func nstr(s string) *string {
+	if s == "" {
+		return nil
+	}
+	c := clean(s)
+	return &c
+}
+
+// nint is n as a nullable integer: nil when zero.
+func nint(n int) *int32 {
+	if n == 0 {
+		return nil
+	}
+	v := int32(n)
+	return &v
+}
+
+// ntime is t as a nullable time: nil when zero.
+func ntime(t time.Time) *string {
+	if t.IsZero() {
+		return nil
+	}
+	s := formatTime(t)
+	return &s
+}
+
+// nmillis is d as nullable milliseconds: nil when zero.
+func nmillis(d time.Duration) *int64 {
+	if d == 0 {
+		return nil
+	}
+	v := d.Milliseconds()
+	return &v
+}
+
+// njson is b (JSON) as nullable json text, made storable: nil when b is.
+func njson(b []byte) *string {
+	if b == nil {
+		return nil
+	}
+	s := jsonText(b).(string)
+	return &s
+}
