@@ -175,7 +175,8 @@ type event struct {
 	// evCommitted
 	acks      []ack
 	newByHost map[string]int
-	sides     int // host skips committed
+	sides     int      // host skips committed
+	lost      []string // hosts whose lease another worker took over (HostLeaser)
 	err       error
 }
 

@@ -41,6 +41,7 @@ type dispatcher struct {
 	sidePending int          // side writes (host states, skips, sitemaps) not yet committed
 	dispatched  int          // pages requested by this invocation, for --max-pages
 	rng         *rand.Rand
+	lease       *leasing // the hosts leased to this worker, on a HostLeaser; nil otherwise
 }
 
 // newDispatcher builds the scheduler of a run from what the store holds:
@@ -53,40 +54,11 @@ func (c *Crawler) newDispatcher(ctx context.Context, tasks chan<- task, events <
 	d := &dispatcher{c: c, tasks: tasks, events: events, w: w, cancelFetch: cancelFetch,
 		fr: newFrontier(c.cfg.PerHost), idle: c.cfg.Concurrency,
 		rng: rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0x7472776c))}
-	hosts, err := c.st.QueuedHosts(ctx)
-	if err != nil {
+	if hl, ok := c.st.(HostLeaser); ok {
+		// Hosts come from claims, with their state (see leasing).
+		d.lease = newLeasing(hl, c)
+	} else if err := d.loadHosts(ctx); err != nil {
 		return nil, err
-	}
-	pages, err := c.st.HostPages(ctx, c.runID)
-	if err != nil {
-		return nil, err
-	}
-	states, err := c.st.HostStates(ctx)
-	if err != nil {
-		return nil, err
-	}
-	for _, key := range hosts {
-		h := d.host(key)
-		h.pages = pages[key]
-		if st, ok := states[key]; ok {
-			now := c.now()
-			if limit := time.Duration(c.cfg.MaxRetryAfter); limit > 0 && st.BackoffUntil.Sub(now) > limit {
-				// Still inside a pause longer than this run may wait: parked
-				// again, or the run would sleep until the host allows it.
-				h.capped, h.parked, h.pausedUntil = true, ClassParked, st.BackoffUntil
-				h.parkedWhy = fmt.Sprintf("the host asked for a pause until %s, longer than --max-retry-after %s",
-					st.BackoffUntil.UTC().Format(time.RFC3339), limit)
-				d.parkAtStart = append(d.parkAtStart, h)
-			} else if st.BackoffUntil.After(now) {
-				h.next, h.pausedUntil = st.BackoffUntil, st.BackoffUntil
-			}
-			h.storedRobots = st
-			if c.cfg.AutoThrottle && st.Delay > h.delay {
-				// Start where the throttle left the host, not at full speed.
-				h.delay = min(st.Delay, max(time.Duration(c.cfg.MaxDelay), h.delay))
-			}
-		}
-		d.fr.fix(h)
 	}
 	n, err := c.st.CountQueued(ctx)
 	if err != nil {
@@ -97,10 +69,65 @@ func (c *Crawler) newDispatcher(ctx context.Context, tasks chan<- task, events <
 	return d, nil
 }
 
+// loadHosts schedules every host with queued URLs, with its pages so far
+// in the run and its stored politeness state.
+func (d *dispatcher) loadHosts(ctx context.Context) error {
+	c := d.c
+	hosts, err := c.st.QueuedHosts(ctx)
+	if err != nil {
+		return err
+	}
+	pages, err := c.st.HostPages(ctx, c.runID)
+	if err != nil {
+		return err
+	}
+	states, err := c.st.HostStates(ctx)
+	if err != nil {
+		return err
+	}
+	for _, key := range hosts {
+		h := d.host(key)
+		h.pages = pages[key]
+		if st, ok := states[key]; ok && d.adoptState(h, st) {
+			d.parkAtStart = append(d.parkAtStart, h)
+		}
+		d.fr.fix(h)
+	}
+	return nil
+}
+
+// adoptState takes a host's stored politeness state into h, and reports
+// whether the host is to be parked: still inside a pause longer than this
+// run may wait.
+func (d *dispatcher) adoptState(h *hostQueue, st record.HostState) (park bool) {
+	c := d.c
+	now := c.now()
+	if limit := time.Duration(c.cfg.MaxRetryAfter); limit > 0 && st.BackoffUntil.Sub(now) > limit {
+		// Parked again, or the run would sleep until the host allows it.
+		h.capped, h.parked, h.pausedUntil = true, ClassParked, st.BackoffUntil
+		h.parkedWhy = fmt.Sprintf("the host asked for a pause until %s, longer than --max-retry-after %s",
+			st.BackoffUntil.UTC().Format(time.RFC3339), limit)
+		park = true
+	} else if st.BackoffUntil.After(now) {
+		h.next, h.pausedUntil = st.BackoffUntil, st.BackoffUntil
+	}
+	h.storedRobots = st
+	if c.cfg.AutoThrottle && st.Delay > h.delay {
+		// Start where the throttle left the host, not at full speed.
+		h.delay = min(st.Delay, max(time.Duration(c.cfg.MaxDelay), h.delay))
+	}
+	return park
+}
+
 func (d *dispatcher) host(key string) *hostQueue {
-	return d.fr.host(key, time.Duration(d.c.cfg.Delay), func() *politeness.Health {
+	_, known := d.fr.hosts[key]
+	h := d.fr.host(key, time.Duration(d.c.cfg.Delay), func() *politeness.Health {
 		return politeness.NewHealth(d.c.health, d.rng)
 	})
+	if !known && d.lease != nil {
+		h.unheld = true // until claimed
+	}
+	return h
 }
 
 // loop schedules until the crawl is finished or stopped, and returns the run
@@ -143,6 +170,12 @@ func (d *dispatcher) loop(ctx context.Context) (string, error) {
 	}
 	for {
 		now := c.now()
+		if d.lease != nil {
+			d.releaseIdle(now, false)
+			if !stopping && runErr == nil {
+				d.claim(now)
+			}
+		}
 		if !stopping {
 			d.dispatch(ctx, now)
 			if c.cfg.MaxPages > 0 && d.dispatched >= c.cfg.MaxPages {
@@ -159,6 +192,16 @@ func (d *dispatcher) loop(ctx context.Context) (string, error) {
 		if idle || stopping && quiet {
 			if runErr != nil {
 				return StatusFailed, runErr
+			}
+			if d.lease != nil {
+				st, end, err := d.leasedEnd(ctx, now, stopping, status)
+				if err != nil || end {
+					return st, err
+				}
+				if d.sidePending > 0 {
+					continue // its hosts handed back: once committed, look again
+				}
+				goto wait // others still crawl: claim again later
 			}
 			n, err := c.st.CountQueued(context.WithoutCancel(ctx))
 			if err != nil {
@@ -181,7 +224,11 @@ func (d *dispatcher) loop(ctx context.Context) (string, error) {
 			}
 			continue
 		}
-		var wake <-chan time.Time
+	wait:
+		var wake, claimWake <-chan time.Time
+		if d.lease != nil && !stopping && runErr == nil {
+			claimWake = d.claimWake(now)
+		}
 		if top := d.fr.peek(); top != nil && d.idle > 0 && !stopping {
 			if wait := top.ready.Sub(now); wait > 0 {
 				timer.Reset(wait)
@@ -206,6 +253,7 @@ func (d *dispatcher) loop(ctx context.Context) (string, error) {
 				runErr, stopping = err, true
 			}
 		case <-wake:
+		case <-claimWake:
 		case <-done:
 			done = nil
 			stopping, status = true, StatusInterrupted
@@ -269,6 +317,12 @@ func (d *dispatcher) dispatch(ctx context.Context, now time.Time) {
 // (see decide), it waits for a read of the store, or it is out of work.
 func (d *dispatcher) take(ctx context.Context, h *hostQueue, now time.Time) (task, bool) {
 	cfg := &d.c.cfg
+	if d.lease != nil && !d.lease.st.HoldsHost(h.key) {
+		// The lease ran out (this worker was away past it): another
+		// worker may hold the host now.
+		d.lose(h)
+		return task{}, false
+	}
 	h.started = true
 	if !cfg.IgnoreRobots && (h.robots == nil || now.Sub(h.robotsAt) > robotsMaxAge) {
 		if d.reuseRobots(h, now) {
@@ -381,6 +435,14 @@ func (d *dispatcher) readAhead(h *hostQueue) {
 // read that failed is the run's failure.
 func (d *dispatcher) afterRead(res readResult) error {
 	d.reads.pending--
+	if res.kind == readClaim {
+		if res.err != nil {
+			d.lease.claiming = false
+			return fmt.Errorf("claim hosts: %w", res.err)
+		}
+		d.afterClaim(res)
+		return nil
+	}
 	h := d.host(res.host)
 	defer d.fr.fix(h)
 	switch res.kind {
@@ -447,9 +509,12 @@ func (d *dispatcher) handle(ev event) error {
 	case evCommitted:
 		d.awaiting -= len(ev.acks)
 		d.sidePending -= ev.sides
+		for _, key := range ev.lost {
+			d.lose(d.host(key))
+		}
 		for _, a := range ev.acks {
 			h := d.host(a.job.Host)
-			if a.state != record.StateQueued || h.capped {
+			if a.state != record.StateQueued || h.capped || h.unheld {
 				delete(h.claimed, a.job.ID)
 				delete(h.retryAt, a.job.ID)
 				continue
@@ -468,6 +533,9 @@ func (d *dispatcher) handle(ev event) error {
 		for key, n := range ev.newByHost {
 			added += int64(n)
 			h := d.host(key)
+			if h.unheld {
+				continue // its holder, or its next, reads them
+			}
 			if h.capped {
 				d.skipHost(h, h.cappedReason())
 				continue

@@ -25,6 +25,7 @@ type hostQueue struct {
 	pages       int                 // pages fetched from this host in this run
 	delay       time.Duration       // effective gap between request starts
 	capped      bool                // reached --max-pages-per-host, or parked
+	unheld      bool                // on a HostLeaser: another worker's, or nobody's (see leasing)
 	health      *politeness.Health  // what the host's responses say of it
 	retryAt     map[int64]time.Time // when failed attempts awaiting their commit may be retried
 	lastRetry   bool                // the last task taken was a retry
@@ -70,7 +71,7 @@ func (h *hostQueue) setMore() {
 // hasWork reports whether the host has anything to dispatch now or later.
 // A host waiting for a read of the store has none until the read is in.
 func (h *hostQueue) hasWork() bool {
-	return !h.capped && !h.robotsBusy && !h.robotsReading &&
+	return !h.capped && !h.unheld && !h.robotsBusy && !h.robotsReading &&
 		(len(h.window) > 0 || len(h.retries) > 0 || h.more && !h.reading)
 }
 

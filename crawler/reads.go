@@ -29,6 +29,7 @@ type readKind int
 const (
 	readQueue  readKind = iota // the next URLs of a host's queue
 	readRobots                 // a host's stored robots.txt
+	readClaim                  // hosts leased to this worker (HostLeaser)
 )
 
 // readResult is one read's answer, for the dispatcher's loop.
@@ -42,7 +43,9 @@ type readResult struct {
 	// readRobots
 	body      []byte
 	fetchedAt time.Time
-	err       error
+	// readClaim
+	leases []record.HostLease
+	err    error
 }
 
 // newReader returns a reader whose reads take ctx (the run's: it survives

@@ -45,6 +45,7 @@ func (w *writer) enqueue(b record.Batch) {
 	w.side.Hosts = append(w.side.Hosts, b.Hosts...)
 	w.side.Skips = append(w.side.Skips, b.Skips...)
 	w.side.Outcomes = append(w.side.Outcomes, b.Outcomes...)
+	w.side.Releases = append(w.side.Releases, b.Releases...)
 	w.sideN++
 	w.mu.Unlock()
 	w.wake()
@@ -107,7 +108,7 @@ func (w *writer) run(ctx context.Context) {
 		b, sides := w.takeSide()
 		b.Outcomes = append(b.Outcomes, batch...)
 		b.Cutoff = w.cutoff
-		if failed || (len(b.Outcomes) == 0 && len(b.Hosts) == 0 && len(b.Skips) == 0) {
+		if failed || (len(b.Outcomes) == 0 && len(b.Hosts) == 0 && len(b.Skips) == 0 && len(b.Releases) == 0) {
 			continue
 		}
 		res, err := w.st.Commit(ctx, w.runID, b)
@@ -117,7 +118,7 @@ func (w *writer) run(ctx context.Context) {
 			continue
 		}
 		w.stats.committed(res)
-		ev := event{kind: evCommitted, newByHost: res.NewByHost, sides: sides}
+		ev := event{kind: evCommitted, newByHost: res.NewByHost, sides: sides, lost: res.Lost}
 		ev.acks = make([]ack, 0, len(b.Outcomes))
 		for _, o := range b.Outcomes {
 			// The login's fetches were never the dispatcher's to wait for.

@@ -173,11 +173,9 @@ func (db *DB) loadLocked(ctx context.Context, runID int64) error {
 	return nil
 }
 
-// Commit stores a batch in one transaction: each fetch row, its outlinks,
+// A commit stores a batch in one transaction: each fetch row, its outlinks,
 // the URL's new state, the newly discovered URLs, host states, skipped hosts
-// and the run's counters. Either all of it is stored or none of it. An
-// Outcome with a zero Job only adds its Discovered URLs. Host skips apply
-// after the outcomes, so they also cover URLs the same batch discovered.
+// and the run's counters (see Commit).
 //
 // The batch is planned in memory first (which discoveries are new, their
 // sequence numbers, the rows of each table), then sent as set-based
@@ -186,14 +184,16 @@ func (db *DB) loadLocked(ctx context.Context, runID int64) error {
 // other rows name; everything else; the run's counters, which add up the
 // answers, with the transaction's end. See plan for how the order of single
 // statements is kept.
-func (db *DB) Commit(ctx context.Context, runID int64, b record.Batch) (record.CommitResult, error) {
+//
+// commitOnce is one attempt at it; Commit (retry.go) checks leases and
+// waits out a database that went away around it.
+func (db *DB) commitOnce(ctx context.Context, runID int64, b record.Batch) (record.CommitResult, error) {
 	db.mu.Lock()
 	defer db.mu.Unlock()
-	if err := db.loadLocked(ctx, runID); err != nil {
-		return record.CommitResult{}, err
+	if res, done, err := db.settlePending(ctx); err != nil || done {
+		return res, err
 	}
-	p, err := db.plan(runID, b)
-	if err != nil {
+	if err := db.loadLocked(ctx, runID); err != nil {
 		return record.CommitResult{}, err
 	}
 	conn, err := db.pool.Acquire(ctx)
@@ -212,6 +212,15 @@ func (db *DB) Commit(ctx context.Context, runID int64, b record.Batch) (record.C
 			conn.Exec(rctx, "ROLLBACK") //nolint:errcheck // see above
 		}
 	}()
+	lc, err := db.checkLeases(ctx, conn, b)
+	if err != nil {
+		return record.CommitResult{}, fmt.Errorf("postgres: check leases on %s: %w", db.target, err)
+	}
+	p, err := db.plan(runID, lc.batch)
+	if err != nil {
+		return record.CommitResult{}, err
+	}
+	p.begun = lc.begun
 	if err := db.sendIDs(ctx, conn, p); err != nil {
 		return record.CommitResult{}, err
 	}
@@ -234,6 +243,10 @@ func (db *DB) Commit(ctx context.Context, runID int64, b record.Batch) (record.C
 		queue(&end, fmt.Sprintf("update counters of run %d", runID), updRun,
 			[]any{p.pages, p.errs, p.retries, p.bytes, discovered, p.now, skipped, runID}, nil)
 	}
+	res.Pages, res.Errors, res.Skipped, res.Bytes = p.pages, p.errs, skipped, p.bytes
+	res.Lost = lc.lost
+	released := db.queueReleases(&end, lc.batch.Releases)
+	db.queueCount(&end, res, lc.dropped)
 	queue(&end, "commit", "COMMIT", nil, func(br pgx.BatchResults) error {
 		tag, err := br.Exec()
 		if err == nil && tag.String() != "COMMIT" {
@@ -241,10 +254,24 @@ func (db *DB) Commit(ctx context.Context, runID int64, b record.Batch) (record.C
 		}
 		return err
 	})
+	apply := func() record.CommitResult {
+		db.applied(p)
+		db.commits++
+		db.forget(lc.lost)
+		db.forget(released)
+		db.extended(lc.extended, lc.checkedAt)
+		return *res
+	}
 	if err := conn.SendBatch(ctx, &end).Close(); err != nil {
-		return record.CommitResult{}, fmt.Errorf("postgres: commit on %s: %w", db.target, err)
+		return record.CommitResult{}, db.unanswered(apply, fmt.Errorf("postgres: commit on %s: %w", db.target, err))
 	}
 	committed = true
+	return apply(), nil
+}
+
+// applied adds what committed plan p wrote to the caches. Callers hold
+// db.mu.
+func (db *DB) applied(p *commitPlan) {
 	for id := range p.newIDs {
 		db.seen[id] = struct{}{}
 	}
@@ -258,8 +285,6 @@ func (db *DB) Commit(ctx context.Context, runID int64, b record.Batch) (record.C
 		delete(db.soft, id)
 	}
 	db.seq = p.seq
-	res.Pages, res.Errors, res.Skipped, res.Bytes = p.pages, p.errs, skipped, p.bytes
-	return *res, nil
 }
 
 // rollbackTimeout bounds the rollback of a failed commit, which runs even

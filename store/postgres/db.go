@@ -10,12 +10,14 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/trawl-crawler/trawl/store/record"
 )
 
 // DB is a trawl database on PostgreSQL. It is safe for concurrent use; the
@@ -35,8 +37,33 @@ type DB struct {
 	hostID map[string]int64
 	seq    int64
 
-	w *worker // this process's registration, while Lock holds it
 	o options
+
+	// lmu guards the registration and the leases, apart from mu, which a
+	// commit holds while it runs.
+	lmu     sync.Mutex
+	w       *worker // this process's registration, while Lock holds it
+	leases  map[string]*lease
+	leasing bool // hosts are claimed (ClaimHosts): commits check leases
+	// begin holds the begin lock (see Lock) until the worker starts
+	// crawling, so that of workers starting together one starts or
+	// resumes the run and the others join it.
+	begin *pgxpool.Conn
+
+	// pending is a commit whose COMMIT got no answer: the next attempt
+	// learns from the worker's commit counter whether it was applied.
+	pending func() record.CommitResult
+	commits int64 // this registration's commits, as workers.commits
+
+	claimTrips, leaseTrips atomic.Int64 // see LeaseStats
+}
+
+// LeaseStats says what leasing hosts has cost this handle so far: the
+// claim statements it sent, and all its round trips for leases (claims,
+// renewals with the heartbeat, and the lease check that opens a commit;
+// releases ride in commits).
+func (db *DB) LeaseStats() (claims, roundTrips int64) {
+	return db.claimTrips.Load(), db.leaseTrips.Load()
 }
 
 // Option configures Open.
@@ -45,6 +72,7 @@ type Option func(*options)
 type options struct {
 	heartbeat time.Duration
 	lease     time.Duration
+	outage    time.Duration
 }
 
 // Default worker heartbeat settings.
@@ -55,14 +83,28 @@ const (
 	// DefaultLease is how long after its last heartbeat a worker counts
 	// as gone (killed, its machine off), so that another may take over.
 	DefaultLease = 15 * time.Second
+	// DefaultOutage is how long a running crawl waits for a database that
+	// went away (restarting, unreachable) before it gives up.
+	DefaultOutage = 5 * time.Minute
 )
 
-// Heartbeat sets how often the lock holder's heartbeat is written, and
-// after how long without one it counts as gone (lease must be longer than
-// every; a few heartbeats' worth).
+// Outage sets how long a running crawl waits, retrying with back-off, for
+// a database that went away before its requests fail.
+func Outage(d time.Duration) Option {
+	return func(o *options) { o.outage = d }
+}
+
+// Heartbeat sets how often a worker's heartbeat is written (renewing its
+// host leases too), and after how long without one it and its leases
+// count as gone (lease must be longer than every; a few heartbeats'
+// worth).
 func Heartbeat(every, lease time.Duration) Option {
 	return func(o *options) { o.heartbeat, o.lease = every, lease }
 }
+
+// idleInTx is the server setting that ends a session idle inside a
+// transaction for longer than it.
+const idleInTx = "idle_in_transaction_session_timeout"
 
 // connectTimeout bounds a connection attempt when the connection string
 // sets none: a server that does not answer is reported, not waited for.
@@ -75,7 +117,7 @@ const connectTimeout = 10 * time.Second
 // login is refused, the database does not exist, or it holds another
 // application's tables.
 func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
-	o := options{heartbeat: DefaultHeartbeat, lease: DefaultLease}
+	o := options{heartbeat: DefaultHeartbeat, lease: DefaultLease, outage: DefaultOutage}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -90,11 +132,18 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 	if cfg.ConnConfig.ConnectTimeout == 0 {
 		cfg.ConnConfig.ConnectTimeout = connectTimeout
 	}
+	if _, set := cfg.ConnConfig.RuntimeParams[idleInTx]; !set {
+		// A worker paused inside a transaction (stopped, a long GC pause)
+		// would hold its locks, its host leases' among them, until it
+		// woke: the server ends such a session after a lease, so that
+		// another worker can take the hosts over.
+		cfg.ConnConfig.RuntimeParams[idleInTx] = strconv.FormatInt(o.lease.Milliseconds(), 10)
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, classify(target, err)
 	}
-	db := &DB{pool: pool, r: stdlib.OpenDBFromPool(pool), target: target, hostID: map[string]int64{}, o: o}
+	db := &DB{pool: pool, r: stdlib.OpenDBFromPool(pool), target: target, hostID: map[string]int64{}, o: o, leases: map[string]*lease{}}
 	if err := db.setUp(ctx); err != nil {
 		db.r.Close()
 		pool.Close()

@@ -10,9 +10,9 @@ import (
 	"github.com/trawl-crawler/trawl/store/record"
 )
 
-// RobotsBody returns the robots.txt body last stored for host: nil when
+// robotsBody returns the robots.txt body last stored for host: nil when
 // none is stored, and an empty, non-nil slice for an empty file.
-func (db *DB) RobotsBody(ctx context.Context, host string) ([]byte, error) {
+func (db *DB) robotsBody(ctx context.Context, host string) ([]byte, error) {
 	var body []byte
 	var stored bool
 	err := db.pool.QueryRow(ctx, `SELECT robots_body, robots_body IS NOT NULL FROM hosts WHERE host = $1`, host).
@@ -29,8 +29,8 @@ func (db *DB) RobotsBody(ctx context.Context, host string) ([]byte, error) {
 	return body, nil
 }
 
-// HostStates returns the stored politeness state of every host.
-func (db *DB) HostStates(ctx context.Context) (map[string]record.HostState, error) {
+// hostStates returns the stored politeness state of every host.
+func (db *DB) hostStates(ctx context.Context) (map[string]record.HostState, error) {
 	rows, err := db.pool.Query(ctx, `SELECT host, coalesce(robots_status, ''), coalesce(robots_fetched_at, ''),
 		coalesce(crawl_delay_ms, 0), coalesce(delay_ms, 0), coalesce(backoff_until, ''),
 		coalesce(parked_reason, ''), failures FROM hosts`)
@@ -57,9 +57,9 @@ func (db *DB) HostStates(ctx context.Context) (map[string]record.HostState, erro
 	return out, nil
 }
 
-// HostPages counts, per host, the URLs fetched (done or failed) in run
+// hostPages counts, per host, the URLs fetched (done or failed) in run
 // runID.
-func (db *DB) HostPages(ctx context.Context, runID int64) (map[string]int, error) {
+func (db *DB) hostPages(ctx context.Context, runID int64) (map[string]int, error) {
 	rows, err := db.pool.Query(ctx, `SELECT h.host, count(*) FROM urls u JOIN hosts h ON h.id = u.host_id
 		WHERE u.run_id = $1 AND u.state IN ('done', 'failed') GROUP BY h.host`, runID)
 	if err != nil {

@@ -295,10 +295,42 @@ SELECT r.id AS run_id, r.kind, r.status, r.started_at, r.finished_at, r.resumes,
        c.new, c.changed, c.unchanged, c.gone, c.newly_broken_links
 FROM runs r JOIN run_changes c ON c.run_id = r.id;
 `,
+	// 3: several workers on one crawl (docs/postgres.md). Work is leased per
+	// host: leases holds who may fetch from a host until when (the server's
+	// clock), with the fencing epoch its claim drew from hosts.lease_epoch;
+	// hosts.next_at is when a host handed back may be asked again. A worker
+	// row says which run it joined and what it did there (run_workers).
+	`
+ALTER TABLE hosts ADD COLUMN next_at TIMESTAMPTZ;
+ALTER TABLE hosts ADD COLUMN lease_epoch BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE workers ADD COLUMN run_id BIGINT;
+ALTER TABLE workers ADD COLUMN pages BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE workers ADD COLUMN errors BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE workers ADD COLUMN claims BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE workers ADD COLUMN dropped BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE workers ADD COLUMN commits BIGINT NOT NULL DEFAULT 0;
+
+CREATE TABLE leases (
+	host_id    BIGINT PRIMARY KEY,
+	worker_id  BIGINT NOT NULL,
+	epoch      BIGINT NOT NULL,
+	expires_at TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX leases_worker ON leases(worker_id);
+CREATE INDEX urls_host_run ON urls(host_id, run_id);
+
+CREATE VIEW run_workers AS
+SELECT w.run_id, w.id AS worker_id, w.hostname, w.pid, w.started_at, w.stopped_at,
+       w.pages, w.errors, w.claims, w.dropped,
+       (SELECT count(*) FROM leases l WHERE l.worker_id = w.id AND l.expires_at > now()) AS hosts_held
+FROM workers w WHERE w.run_id IS NOT NULL;
+`,
 }
 
 // SchemaVersion returns the schema version this build of trawl writes on
-// PostgreSQL (its own numbering; version 1 is SQLite's 13, version 2 its 14).
+// PostgreSQL (its own numbering; version 1 is SQLite's 13, version 2 its 14;
+// version 3 adds what several workers on one crawl need, which SQLite has
+// no use for).
 func SchemaVersion() int { return len(migrations) }
 
 // migrationLock is the advisory lock key that serialises migrations, so

@@ -24,7 +24,14 @@ var (
 // pg is the package's throwaway server; each test gets a database on it.
 var pg pgtest.Server
 
-func TestMain(m *testing.M) { os.Exit(pg.Run(m)) }
+// TestMain runs the tests on a throwaway server, or, started by a shared
+// crawl test as one of its workers, runs that worker (workerMain).
+func TestMain(m *testing.M) {
+	if os.Getenv(envWorkerDSN) != "" {
+		os.Exit(workerMain())
+	}
+	os.Exit(pg.Run(m))
+}
 
 func open(t *testing.T, dsn string, opts ...postgres.Option) *postgres.DB {
 	t.Helper()
@@ -72,65 +79,110 @@ func TestOpenMigratesOnceAtOnce(t *testing.T) {
 	}
 }
 
-// TestLockBetweenWorkers: while one worker holds the database another is
-// refused with a *LockError naming it; a worker whose heartbeat ran out,
-// or whose process on this machine has died, is taken over at once.
-func TestLockBetweenWorkers(t *testing.T) {
+// TestWorkersJoin: a second worker's Lock waits while the first decides
+// the run's start (until its first commit), then joins the running run
+// instead of resuming it; while both live, neither may start a second run
+// or give up the queue. A worker whose heartbeat ran out, or whose process
+// on this machine has died, is marked stopped by the next to register.
+func TestWorkersJoin(t *testing.T) {
 	ctx := context.Background()
 	dsn := pg.NewDatabase(t)
 	a, b := open(t, dsn), open(t, dsn)
 	if err := a.Lock(ctx); err != nil {
 		t.Fatal(err)
 	}
-	err := b.Lock(ctx)
-	var le *postgres.LockError
-	host, _ := os.Hostname()
-	if !errors.As(err, &le) || !errors.Is(err, postgres.ErrLocked) || le.PID != os.Getpid() || le.Hostname != host || le.Since.IsZero() {
-		t.Fatalf("second worker's Lock = %#v", err)
+	locked := make(chan error, 1)
+	go func() { locked <- b.Lock(ctx) }()
+	waitFor(t, a, `SELECT count(*) > 0 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`)
+	select {
+	case err := <-locked:
+		t.Fatalf("second Lock returned while the first worker starts the run: %v", err)
+	default:
 	}
-	if err := a.Unlock(ctx); err != nil {
+	run, err := a.StartRun(ctx, "crawl", []byte(`{"delay":"1s"}`))
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := b.Lock(ctx); err != nil {
-		t.Fatalf("Lock after the holder's Unlock: %v", err)
+	if _, err := a.Commit(ctx, run.ID, record.Batch{Outcomes: []record.Outcome{{Discovered: []record.NewURL{
+		{URL: "http://a.test/", Host: "http://a.test:80", Via: "seed"}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-locked; err != nil {
+		t.Fatalf("second Lock: %v", err)
+	}
+	last, err := b.LastRun(ctx)
+	if err != nil || last.ID != run.ID || last.Status != record.RunRunning {
+		t.Fatalf("LastRun for the second worker = %+v, %v", last, err)
+	}
+	if err := b.ResumeRun(ctx, run.ID, []byte(`{"delay":"0s"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if got := scalar[string](t, a, `SELECT resumes || ' ' || (config->>'delay') FROM runs`); got != "0 1s" {
+		t.Errorf("after a join, resumes and config = %q, want the first worker's", got)
+	}
+	if n := scalar[int64](t, a, `SELECT count(*) FROM workers WHERE run_id = $1 AND stopped_at IS NULL`, run.ID); n != 2 {
+		t.Errorf("%d workers joined the run, want 2", n)
+	}
+	var le *postgres.LockError
+	if _, err := b.StartRun(ctx, "crawl", []byte(`{}`)); !errors.As(err, &le) || !errors.Is(err, postgres.ErrLocked) {
+		t.Errorf("StartRun beside a running shared run = %v", err)
+	}
+	if err := b.AbandonQueue(ctx); !errors.As(err, &le) || le.PID != os.Getpid() {
+		t.Errorf("AbandonQueue beside a running shared run = %v", err)
+	}
+	// A worker that stops while another goes on leaves the run running.
+	if err := b.EndRun(ctx, run.ID, record.RunInterrupted); err != nil {
+		t.Fatal(err)
+	}
+	if st := scalar[string](t, a, `SELECT status FROM runs`); st != record.RunRunning {
+		t.Errorf("run %s after one of two workers stopped", st)
 	}
 	if err := b.Unlock(ctx); err != nil {
 		t.Fatal(err)
 	}
-
-	// A worker on another machine, alive by its heartbeat, holds it.
-	if _, err := a.Pool().Exec(ctx, `INSERT INTO workers(hostname, pid, started_at, heartbeat_at, lease_ms)
-		VALUES ('elsewhere', 1, '2026-03-01T10:00:00.000000000Z', now(), 60000)`); err != nil {
+	if err := a.EndRun(ctx, run.ID, record.RunInterrupted); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.Lock(ctx); !errors.As(err, &le) || le.Hostname != "elsewhere" || le.PID != 1 {
-		t.Fatalf("Lock while a remote worker is alive = %v", err)
-	}
-	// Its heartbeat runs out: it is taken over.
-	if _, err := a.Pool().Exec(ctx, `UPDATE workers SET heartbeat_at = now() - interval '2 minutes' WHERE hostname = 'elsewhere'`); err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Lock(ctx); err != nil {
-		t.Fatalf("Lock after the remote worker's lease ran out: %v", err)
-	}
-	if n := scalar[int64](t, a, `SELECT count(*) FROM workers WHERE stopped_at IS NULL`); n != 1 {
-		t.Fatalf("%d live registrations, want 1", n)
+	if st := scalar[string](t, a, `SELECT status FROM runs`); st != record.RunInterrupted {
+		t.Errorf("run %s after the last worker stopped", st)
 	}
 	if err := a.Unlock(ctx); err != nil {
 		t.Fatal(err)
 	}
 
-	// A worker on this machine whose process has exited, heartbeat fresh.
+	// Registrations gone by their heartbeat, or by their process on this
+	// machine, are marked stopped by the next worker to register.
+	host, _ := os.Hostname()
 	cmd := exec.Command("true")
 	if err := cmd.Run(); err != nil {
 		t.Skip("no true(1) to make a dead pid with")
 	}
-	if _, err := a.Pool().Exec(ctx, `INSERT INTO workers(hostname, pid, started_at, heartbeat_at, lease_ms)
-		VALUES ($1, $2, '2026-03-01T10:00:00.000000000Z', now(), 60000)`, host, cmd.Process.Pid); err != nil {
+	if _, err := a.Pool().Exec(ctx, `INSERT INTO workers(hostname, pid, started_at, heartbeat_at, lease_ms) VALUES
+		('elsewhere', 1, '2026-03-01T10:00:00.000000000Z', now() - interval '2 minutes', 60000),
+		('elsewhere', 2, '2026-03-01T10:00:00.000000000Z', now(), 60000),
+		($1, $2, '2026-03-01T10:00:00.000000000Z', now(), 60000)`, host, cmd.Process.Pid); err != nil {
 		t.Fatal(err)
 	}
-	if err := b.Lock(ctx); err != nil {
-		t.Fatalf("Lock after the local holder died: %v", err)
+	if err := a.Lock(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := scalar[string](t, a, `SELECT string_agg(hostname || ':' || pid, ' ' ORDER BY id) FROM workers WHERE stopped_at IS NULL`); got != "elsewhere:2 "+host+":"+strconv.Itoa(os.Getpid()) {
+		t.Fatalf("live registrations = %q", got)
+	}
+}
+
+// waitFor polls q (a boolean query) until it is true, for up to a minute.
+func waitFor(t *testing.T, db *postgres.DB, q string, args ...any) {
+	t.Helper()
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(time.Minute)
+	for !scalar[bool](t, db, q, args...) {
+		select {
+		case <-deadline:
+			t.Fatalf("not true within a minute: %s", q)
+		case <-tick.C:
+		}
 	}
 }
 

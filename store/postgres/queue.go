@@ -9,9 +9,9 @@ import (
 	"github.com/trawl-crawler/trawl/store/record"
 )
 
-// QueuedHosts lists the hosts that have queued URLs, in the order they were
+// queuedHosts lists the hosts that have queued URLs, in the order they were
 // first seen.
-func (db *DB) QueuedHosts(ctx context.Context) ([]string, error) {
+func (db *DB) queuedHosts(ctx context.Context) ([]string, error) {
 	rows, err := db.pool.Query(ctx, `SELECT host FROM hosts h
 		WHERE EXISTS (SELECT 1 FROM urls u WHERE u.host_id = h.id AND u.state = 'queued') ORDER BY id`)
 	if err != nil {
@@ -24,10 +24,10 @@ func (db *DB) QueuedHosts(ctx context.Context) ([]string, error) {
 	return hosts, nil
 }
 
-// QueuedURLs returns up to limit queued URLs of host in crawl order (depth,
+// queuedURLs returns up to limit queued URLs of host in crawl order (depth,
 // then discovery), leaving out the ids in exclude (those the caller already
 // holds), each with its last response from an earlier run.
-func (db *DB) QueuedURLs(ctx context.Context, host string, limit int, exclude map[int64]struct{}) ([]record.Job, error) {
+func (db *DB) queuedURLs(ctx context.Context, host string, limit int, exclude map[int64]struct{}) ([]record.Job, error) {
 	rows, err := db.pool.Query(ctx, `SELECT u.id, u.url, u.depth, u.via, u.tries, u.hops, u.chain, coalesce(u.retry_at, ''),
 			coalesce(f.id, 0), coalesce(f.status, 0), coalesce(f.etag, ''), coalesce(f.last_modified, ''), coalesce(f.content_hash, '')
 		FROM urls u LEFT JOIN fetches f ON f.id = u.last_fetch_id AND f.run_id < u.run_id AND f.status IS NOT NULL
@@ -57,8 +57,8 @@ func (db *DB) QueuedURLs(ctx context.Context, host string, limit int, exclude ma
 	return jobs, nil
 }
 
-// CountQueued returns how many URLs are queued.
-func (db *DB) CountQueued(ctx context.Context) (int64, error) {
+// countQueued returns how many URLs are queued.
+func (db *DB) countQueued(ctx context.Context) (int64, error) {
 	var n int64
 	if err := db.pool.QueryRow(ctx, `SELECT count(*) FROM urls WHERE state = 'queued'`).Scan(&n); err != nil {
 		return 0, fmt.Errorf("postgres: count queue in %s: %w", db.target, err)
@@ -91,6 +91,9 @@ func (db *DB) RequeueStale(ctx context.Context, runID int64, cutoff time.Time, r
 // reason "abandoned"), keeping its history, so that a fresh crawl starts
 // over from the seeds.
 func (db *DB) AbandonQueue(ctx context.Context) error {
+	if err := db.refuseBeside(ctx); err != nil {
+		return err
+	}
 	if _, err := db.pool.Exec(ctx, `UPDATE urls SET state = 'skipped', reason = 'abandoned' WHERE state = 'queued'`); err != nil {
 		return fmt.Errorf("postgres: abandon queue of %s: %w", db.target, err)
 	}

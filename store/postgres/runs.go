@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -46,12 +47,22 @@ func (db *DB) GetRun(ctx context.Context, id int64) (*record.Run, error) {
 }
 
 // StartRun inserts a new running run with the given kind and configuration
-// (JSON).
+// (JSON), joined by this worker. It refuses, with a *LockError, while
+// another live worker works on a running run: a second run beside it
+// would take its frontier.
 func (db *DB) StartRun(ctx context.Context, kind string, config []byte) (*record.Run, error) {
+	if other, err := db.liveOthers(ctx, db.pool, 0); err != nil {
+		return nil, fmt.Errorf("postgres: start run in %s: %w", db.target, err)
+	} else if other != nil {
+		return nil, other
+	}
 	now := formatTime(time.Now())
 	var id int64
 	err := db.pool.QueryRow(ctx, `INSERT INTO runs(started_at, updated_at, status, kind, config) VALUES ($1, $2, 'running', $3, $4)
 		RETURNING id`, now, now, kind, jsonText(config)).Scan(&id)
+	if err == nil {
+		err = db.join(ctx, db.pool, id)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("postgres: start run in %s: %w", db.target, err)
 	}
@@ -59,23 +70,70 @@ func (db *DB) StartRun(ctx context.Context, kind string, config []byte) (*record
 }
 
 // ResumeRun marks run id running again and stores its (possibly
-// overridden) configuration.
+// overridden) configuration. Where other live workers work on the run
+// already, this worker joins it instead: the run, its configuration and
+// its resume count are left as they are (the settings that define the
+// run are the stored ones, which crawler.Begin tells a joining worker
+// about).
 func (db *DB) ResumeRun(ctx context.Context, id int64, config []byte) error {
-	_, err := db.pool.Exec(ctx, `UPDATE runs SET status = 'running', finished_at = NULL, resumes = resumes + 1,
+	other, err := db.liveOthers(ctx, db.pool, id)
+	if err != nil {
+		return fmt.Errorf("postgres: resume run %d in %s: %w", id, db.target, err)
+	}
+	if other != nil {
+		if err := db.join(ctx, db.pool, id); err != nil {
+			return fmt.Errorf("postgres: join run %d in %s: %w", id, db.target, err)
+		}
+		slog.Info("joining the run other workers crawl", "run", id, "worker", other.Worker, "on", other.Hostname)
+		return nil
+	}
+	_, err = db.pool.Exec(ctx, `UPDATE runs SET status = 'running', finished_at = NULL, resumes = resumes + 1,
 		config = $1, updated_at = $2 WHERE id = $3`, jsonText(config), formatTime(time.Now()), id)
+	if err == nil {
+		err = db.join(ctx, db.pool, id)
+	}
 	if err != nil {
 		return fmt.Errorf("postgres: resume run %d in %s: %w", id, db.target, err)
 	}
 	return nil
 }
 
-// EndRun records how run id ended.
+// EndRun records how run id ended. On a run that workers share, only the
+// last worker to leave ends it: a worker that stops (a signal, a budget)
+// while others go on leaves the run running, and a run is finished only
+// when no URL is queued and no other worker holds a host's lease.
 func (db *DB) EndRun(ctx context.Context, id int64, status string) error {
+	other, err := db.liveOthers(ctx, db.pool, id)
+	if err != nil {
+		return fmt.Errorf("postgres: end run %d in %s: %w", id, db.target, err)
+	}
+	if other != nil {
+		if status != record.RunFinished {
+			return nil
+		}
+		done, err := db.RunDone(ctx)
+		if err != nil || !done {
+			return err
+		}
+	}
 	now := formatTime(time.Now())
-	_, err := db.pool.Exec(ctx, `UPDATE runs SET status = $1, finished_at = $2, updated_at = $2 WHERE id = $3`,
+	_, err = db.pool.Exec(ctx, `UPDATE runs SET status = $1, finished_at = $2, updated_at = $2 WHERE id = $3`,
 		status, now, id)
 	if err != nil {
 		return fmt.Errorf("postgres: end run %d in %s: %w", id, db.target, err)
+	}
+	return nil
+}
+
+// refuseBeside returns a *LockError while another live worker works on a
+// running run, for what would take the run's frontier from it.
+func (db *DB) refuseBeside(ctx context.Context) error {
+	other, err := db.liveOthers(ctx, db.pool, 0)
+	if err != nil {
+		return fmt.Errorf("postgres: %s: %w", db.target, err)
+	}
+	if other != nil {
+		return other
 	}
 	return nil
 }

@@ -2,20 +2,24 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/trawl-crawler/trawl/store/record"
 )
 
-// ErrLocked means another live worker holds the database; it is
+// ErrLocked means another live worker works on the database's running
+// run, where this one asked to start another or give up its queue; it is
 // record.ErrLocked, which every backend's lock error matches.
 var ErrLocked = record.ErrLocked
 
-// LockError says which worker holds the database; it matches ErrLocked.
+// LockError names a live worker of the running run that a worker may not
+// take away (a --fresh start, a second run); it matches ErrLocked.
 type LockError struct {
 	Target   string // the database
 	Worker   int64  // workers.id
@@ -44,18 +48,27 @@ type worker struct {
 	done   chan struct{}
 }
 
-// Lock registers this process as the database's worker, with a heartbeat
-// that keeps the registration alive while the process runs. For now a
-// database has one worker at a time: while another registered worker is
-// alive, Lock returns a *LockError naming it. A worker is taken to be gone
-// when its heartbeat is older than its lease (a process killed, a machine
-// switched off) or, on this machine, when its process has died; its
-// registration is then ended and taken over. Calling Lock again on a handle
-// that holds the lock does nothing.
+// beginLock is the advisory lock key a worker holds from Lock until it
+// starts crawling (its first Commit or claim): of workers starting at once,
+// one starts, resumes or refreshes the run and queues its work, and the
+// others find the run running and join it.
+const beginLock = 0x7472776c00000003 // "trwl", 3
+
+// Lock registers this process as a worker of the database, with a
+// heartbeat that keeps the registration (and the worker's host leases)
+// alive while the process runs. Several workers may work on one database
+// at once: they share its running run (see docs/postgres.md). A worker is
+// taken to be gone when its heartbeat is older than its lease (a process
+// killed, a machine switched off) or, on this machine, when its process
+// has died; Lock marks such registrations stopped. Lock then waits for the
+// begin lock, which it holds until this worker starts crawling, so that
+// the run's start is decided by one worker at a time. Calling Lock again
+// on a handle that holds the lock does nothing.
 func (db *DB) Lock(ctx context.Context) error {
-	db.mu.Lock()
-	defer db.mu.Unlock()
-	if db.w != nil {
+	db.lmu.Lock()
+	registered := db.w != nil
+	db.lmu.Unlock()
+	if registered {
 		return nil
 	}
 	host, _ := os.Hostname()
@@ -68,37 +81,32 @@ func (db *DB) Lock(ctx context.Context) error {
 	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(workersLock)); err != nil {
 		return fmt.Errorf("postgres: lock %s: %w", db.target, err)
 	}
-	rows, err := tx.Query(ctx, `SELECT id, pid, hostname, started_at,
+	rows, err := tx.Query(ctx, `SELECT id, pid, hostname,
 		heartbeat_at + lease_ms * interval '1 millisecond' > now() AS alive
 		FROM workers WHERE stopped_at IS NULL ORDER BY id`)
 	if err != nil {
 		return fmt.Errorf("postgres: lock %s: %w", db.target, err)
 	}
-	var holder *LockError
-	var h LockError
-	var since string
+	var gone []int64
+	var id int64
+	var wpid int
+	var whost string
 	var alive bool
-	_, err = pgx.ForEachRow(rows, []any{&h.Worker, &h.PID, &h.Hostname, &since, &alive}, func() error {
+	_, err = pgx.ForEachRow(rows, []any{&id, &wpid, &whost, &alive}, func() error {
 		// A worker on this machine whose process is gone is gone, whatever
 		// its heartbeat says; one on another machine cannot be checked.
-		if holder == nil && alive && (h.Hostname != host || processAlive(h.PID)) {
-			found := h
-			found.Target, found.Since = db.target, parseTime(since)
-			holder = &found
+		if !alive || (whost == host && !processAlive(wpid)) {
+			gone = append(gone, id)
 		}
 		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("postgres: lock %s: %w", db.target, err)
 	}
-	if holder != nil {
-		return holder
-	}
 	now := formatTime(time.Now())
-	if _, err := tx.Exec(ctx, `UPDATE workers SET stopped_at = $1 WHERE stopped_at IS NULL`, now); err != nil {
+	if _, err := tx.Exec(ctx, `UPDATE workers SET stopped_at = $1 WHERE id = ANY($2::bigint[])`, now, gone); err != nil {
 		return fmt.Errorf("postgres: lock %s: %w", db.target, err)
 	}
-	var id int64
 	if err := tx.QueryRow(ctx, `INSERT INTO workers(hostname, pid, started_at, heartbeat_at, lease_ms)
 		VALUES ($1, $2, $3, now(), $4) RETURNING id`, clean(host), pid, now, db.o.lease.Milliseconds()).Scan(&id); err != nil {
 		return fmt.Errorf("postgres: lock %s: %w", db.target, err)
@@ -107,14 +115,54 @@ func (db *DB) Lock(ctx context.Context) error {
 		return fmt.Errorf("postgres: lock %s: %w", db.target, err)
 	}
 	hctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	db.w = &worker{id: id, cancel: cancel, done: make(chan struct{})}
-	go db.heartbeat(hctx, db.w)
+	w := &worker{id: id, cancel: cancel, done: make(chan struct{})}
+	go db.heartbeat(hctx, w)
+	db.lmu.Lock()
+	db.w, db.commits, db.leasing = w, 0, false
+	db.lmu.Unlock()
+	conn, err := db.pool.Acquire(ctx)
+	if err == nil {
+		if _, err = conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, int64(beginLock)); err != nil {
+			conn.Release()
+		}
+	}
+	if err != nil {
+		db.Unlock(context.WithoutCancel(ctx))
+		return fmt.Errorf("postgres: lock %s: wait for the workers starting: %w", db.target, err)
+	}
+	db.lmu.Lock()
+	db.begin = conn
+	db.lmu.Unlock()
 	return nil
 }
 
-// heartbeat writes the worker's heartbeat every interval until ctx ends. A
-// failed write is retried at the next tick: the lease is several
-// heartbeats long, so one lost write (a restarting server) costs nothing.
+// releaseBegin gives up the begin lock, if this handle holds it.
+func (db *DB) releaseBegin() {
+	db.lmu.Lock()
+	conn := db.begin
+	db.begin = nil
+	db.lmu.Unlock()
+	if conn == nil {
+		return
+	}
+	if _, err := conn.Exec(context.Background(), `SELECT pg_advisory_unlock($1)`, int64(beginLock)); err != nil {
+		// The lock ends with its session: drop the connection.
+		conn.Conn().Close(context.Background())
+	}
+	conn.Release()
+}
+
+// registration is this handle's worker, or nil.
+func (db *DB) registration() *worker {
+	db.lmu.Lock()
+	defer db.lmu.Unlock()
+	return db.w
+}
+
+// heartbeat writes the worker's heartbeat, and renews its host leases,
+// every interval until ctx ends. A failed write is retried at the next
+// tick: the lease is several heartbeats long, so one lost write (a
+// restarting server) costs nothing.
 func (db *DB) heartbeat(ctx context.Context, w *worker) {
 	defer close(w.done)
 	t := time.NewTicker(db.o.heartbeat)
@@ -126,33 +174,76 @@ func (db *DB) heartbeat(ctx context.Context, w *worker) {
 		case <-t.C:
 		}
 		tag, err := db.pool.Exec(ctx, `UPDATE workers SET heartbeat_at = now() WHERE id = $1 AND stopped_at IS NULL`, w.id)
+		if err == nil {
+			err = db.renewLeases(ctx, w)
+		}
 		switch {
 		case ctx.Err() != nil:
 			return
 		case err != nil:
 			slog.Warn("worker heartbeat failed", "db", db.target, "worker", w.id, "err", err)
 		case tag.RowsAffected() == 0:
-			// Another worker took over after this one missed its lease.
-			slog.Warn("worker registration was taken over", "db", db.target, "worker", w.id)
+			// Another worker found this one gone after it missed its lease.
+			slog.Warn("worker registration was ended by another worker", "db", db.target, "worker", w.id)
 		}
 	}
 }
 
-// Unlock ends this handle's registration, if it holds one, and stops its
-// heartbeat.
+// Unlock hands back the host leases this handle still holds, ends its
+// registration, if it holds one, and stops its heartbeat.
 func (db *DB) Unlock(ctx context.Context) error {
-	db.mu.Lock()
+	db.releaseBegin()
+	db.lmu.Lock()
 	w := db.w
 	db.w = nil
-	db.mu.Unlock()
+	db.lmu.Unlock()
 	if w == nil {
 		return nil
 	}
 	w.cancel()
 	<-w.done
-	if _, err := db.pool.Exec(ctx, `UPDATE workers SET stopped_at = $1 WHERE id = $2 AND stopped_at IS NULL`,
-		formatTime(time.Now()), w.id); err != nil {
+	err := db.dropLeases(ctx, w)
+	if _, err2 := db.pool.Exec(ctx, `UPDATE workers SET stopped_at = $1 WHERE id = $2 AND stopped_at IS NULL`,
+		formatTime(time.Now()), w.id); err == nil {
+		err = err2
+	}
+	if err != nil {
 		return fmt.Errorf("postgres: unlock %s: %w", db.target, err)
 	}
 	return nil
+}
+
+// liveOthers returns, of the live workers other than this handle's that
+// joined run runID (any run, for 0), the first one, or nil.
+func (db *DB) liveOthers(ctx context.Context, q querier, runID int64) (*LockError, error) {
+	var me int64
+	if w := db.registration(); w != nil {
+		me = w.id
+	}
+	var h LockError
+	var since string
+	err := q.QueryRow(ctx, `SELECT w.id, w.pid, w.hostname, w.started_at FROM workers w JOIN runs r ON r.id = w.run_id
+		WHERE w.stopped_at IS NULL AND w.id <> $1 AND heartbeat_at + lease_ms * interval '1 millisecond' > now()
+			AND r.status = 'running' AND ($2 = 0 OR w.run_id = $2)
+		ORDER BY w.id LIMIT 1`, me, runID).Scan(&h.Worker, &h.PID, &h.Hostname, &since)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	h.Target, h.Since = db.target, parseTime(since)
+	return &h, nil
+}
+
+// join records that this handle's worker works on run runID.
+func (db *DB) join(ctx context.Context, q interface {
+	Exec(context.Context, string, ...any) (pgconn.CommandTag, error)
+}, runID int64) error {
+	w := db.registration()
+	if w == nil {
+		return nil
+	}
+	_, err := q.Exec(ctx, `UPDATE workers SET run_id = $1 WHERE id = $2`, runID, w.id)
+	return err
 }

@@ -192,6 +192,26 @@ type CommitResult struct {
 	// Items counts the items the batch recorded (a rule's miss is not an
 	// item), for the progress line and summary's "items".
 	Items int64
+	// Lost, on a store whose hosts are leased to one worker at a time,
+	// names the hosts whose lease another worker took over: the batch's
+	// outcomes for them were dropped, not recorded, and their URLs stay
+	// queued for the new holder.
+	Lost []string
+}
+
+// HostLease is a host a worker was given to crawl alone (on a store shared
+// by several workers), with what the store knows of it.
+type HostLease struct {
+	Host  string
+	State HostState // its politeness state, as HostStates gives it
+	Pages int       // URLs fetched from it in the run so far, as HostPages counts them
+}
+
+// HostRelease hands a leased host back, with how long from now until it
+// may be asked again (its delay or back-off still to run).
+type HostRelease struct {
+	Host string
+	Wait time.Duration
 }
 
 // HostState is what politeness decided about a host, kept so that it is
@@ -227,6 +247,10 @@ type Batch struct {
 	Outcomes []Outcome
 	Hosts    []HostState
 	Skips    []SkipHost
+	// Releases, on a store whose hosts are leased to one worker at a
+	// time, hand hosts back once the batch is stored (the host states and
+	// skips before them in it included). Other stores ignore them.
+	Releases []HostRelease
 	// Cutoff: a URL known from an earlier run is queued again when
 	// rediscovered only if its last fetch is older than Cutoff (or a sitemap
 	// says it changed since). The zero time queues it always.

@@ -58,6 +58,7 @@ type Server struct {
 	password string
 	runAs    *account // nil: run the programs as this process's user
 	admin    string   // DSN of the postgres maintenance database
+	opts     string   // the server's settings, for a restart
 	skip     string   // why there is no server, when none was found
 	err      error    // why the server did not start, when it should have
 	n        atomic.Int64
@@ -210,13 +211,50 @@ func (s *Server) init() error {
 	// crash test that needs it can restart with the defaults.
 	opts := fmt.Sprintf("-c listen_addresses='' -c unix_socket_directories='%s' -c fsync=off "+
 		"-c synchronous_commit=off -c full_page_writes=off -c max_connections=200 -c shared_buffers=32MB", dir)
-	log := filepath.Join(dir, "server.log")
-	if out, err := s.command("pg_ctl", "start", "-w", "-t", "60", "-D", data, "-l", log, "-o", opts).CombinedOutput(); err != nil {
-		logText, _ := os.ReadFile(log)
-		return fmt.Errorf("pg_ctl start in %s: %w\n%s\n%s", data, err, out, logText)
+	s.opts = opts
+	if err := s.pgStart(); err != nil {
+		return err
 	}
 	s.admin = s.url("postgres").String()
 	return nil
+}
+
+// pgStart starts the server in s.dir and waits until it accepts
+// connections.
+func (s *Server) pgStart() error {
+	data, log := filepath.Join(s.dir, "data"), filepath.Join(s.dir, "server.log")
+	if out, err := s.command("pg_ctl", "start", "-w", "-t", "60", "-D", data, "-l", log, "-o", s.opts).CombinedOutput(); err != nil {
+		logText, _ := os.ReadFile(log)
+		return fmt.Errorf("pg_ctl start in %s: %w\n%s\n%s", data, err, out, logText)
+	}
+	return nil
+}
+
+// Stop stops the server as an administrator's restart does (fast: the
+// connections are ended), keeping its data, for a test of what its
+// clients do while it is away; Start starts it again.
+func (s *Server) Stop(t testing.TB) {
+	t.Helper()
+	s.ready(t)
+	if out, err := s.command("pg_ctl", "stop", "-w", "-m", "fast", "-D", filepath.Join(s.dir, "data")).CombinedOutput(); err != nil {
+		t.Fatalf("pgtest: pg_ctl stop: %v\n%s", err, out)
+	}
+}
+
+// Start starts the server Stop stopped, with its data and settings.
+func (s *Server) Start(t testing.TB) {
+	t.Helper()
+	s.ready(t)
+	if err := s.pgStart(); err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+}
+
+// Restart stops the server and starts it again (see Stop).
+func (s *Server) Restart(t testing.TB) {
+	t.Helper()
+	s.Stop(t)
+	s.Start(t)
 }
 
 // baseDir is where servers' directories go: directly under /tmp where there

@@ -66,3 +66,30 @@ func TestServerRunsUnprivileged(t *testing.T) {
 		t.Fatalf("data directory %s is root's", dataDir)
 	}
 }
+
+// TestRestart: a restart ends the connections open before it, keeps the
+// data, and the server takes new connections after it.
+func TestRestart(t *testing.T) {
+	ctx := context.Background()
+	dsn := pg.NewDatabase(t)
+	c, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	if _, err := c.Exec(ctx, `CREATE TABLE kept (x int)`); err != nil {
+		t.Fatal(err)
+	}
+	pg.Restart(t)
+	if _, err := c.Exec(ctx, `SELECT 1`); err == nil {
+		t.Error("a connection from before the restart still works")
+	}
+	c2, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatalf("connect after the restart: %v", err)
+	}
+	defer c2.Close(ctx)
+	if _, err := c2.Exec(ctx, `SELECT count(*) FROM kept`); err != nil {
+		t.Fatalf("the data did not survive the restart: %v", err)
+	}
+}
