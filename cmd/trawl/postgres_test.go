@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"os"
 	"os/exec"
@@ -241,8 +242,10 @@ func TestPostgresCrawlReadsAsSQLite(t *testing.T) {
 		same(t, sortedLines, "export", "--what", "links", "--format", "csv")
 		same(t, sortedLines, "export", "--what", "items", "--format", "csv")
 		same(t, sortedLines, "export", "--what", "items", "--rule", "page", "--run", "1", "--format", "csv")
-		// Pages: times and durations differ between two crawls; the rest
-		// does not.
+		// Pages: times and durations differ between two crawls, and so
+		// does a URL's depth (the hops to the first page that linked it,
+		// which depends on which of the concurrent fetches committed
+		// first); the rest does not.
 		pages := func(s string) string {
 			var out []string
 			for _, l := range strings.Split(strings.TrimSpace(s), "\n") {
@@ -250,7 +253,7 @@ func TestPostgresCrawlReadsAsSQLite(t *testing.T) {
 				if err := json.Unmarshal([]byte(l), &m); err != nil {
 					t.Fatalf("%q: %v", l, err)
 				}
-				for _, k := range []string{"fetched_at", "duration_ms", "fetch_id", "url_id"} {
+				for _, k := range []string{"fetched_at", "duration_ms", "fetch_id", "url_id", "depth"} {
 					delete(m, k)
 				}
 				b, _ := json.Marshal(m)
@@ -276,8 +279,26 @@ func TestPostgresCrawlReadsAsSQLite(t *testing.T) {
 			return b.String()
 		}
 		same(t, runs, "runs", "--format", "csv")
+		// The one worker of each run, with the pages it recorded: the
+		// run's own count.
+		r := trawl(t, "runs", dsn, "--workers", "--format", "csv")
+		recs, err := csv.NewReader(strings.NewReader(r.stdout)).ReadAll()
+		if r.code != exitOK || err != nil || len(recs) != 3 {
+			t.Fatalf("runs --workers: exit %d, %d rows (%v): %s%s", r.code, len(recs), err, r.stdout, r.stderr)
+		}
+		if h := strings.Join(recs[0], ","); h != "run,worker,hostname,pid,started_at,stopped_at,pages,errors,claims,dropped,hosts_held" {
+			t.Errorf("runs --workers header %s", h)
+		}
+		for i, rec := range recs[1:] {
+			want := scalarPG(t, dsn, fmt.Sprintf(`SELECT pages FROM runs WHERE id = %d`, i+1))
+			if rec[0] != strconv.Itoa(i+1) || rec[5] == "" || rec[6] != strconv.FormatInt(want, 10) || rec[9] != "0" || rec[10] != "0" {
+				t.Errorf("runs --workers row %v: want run %d, stopped, %d pages, nothing dropped or held", rec, i+1, want)
+			}
+		}
+		r = trawl(t, "runs", sq, "--workers")
+		wantOneLineError(t, r, exitUsage, "--workers: "+sq+" is a SQLite database")
 		same(t, nil, "diff", "1", "2", "--all", "--format", "csv")
-		r := trawl(t, "diff", dsn, "1", "9")
+		r = trawl(t, "diff", dsn, "1", "9")
 		noSecret(t, r, secret)
 		wantOneLineError(t, r, exitUsage, "no such run 9 in postgres://trawl@")
 	})

@@ -68,6 +68,7 @@ var runsDropFirst = []string{"newly_broken_links", "retries", "resumes", "skippe
 
 func (a *app) runsCmd() *cobra.Command {
 	var format string
+	var workers bool
 	cmd := &cobra.Command{
 		Use:   "runs DB",
 		Short: "List the crawl runs of a database with their counters and changes",
@@ -76,11 +77,30 @@ started and ended, how often it was resumed, pages, errors, bytes, and, per
 run, how many pages were new, changed, unchanged or gone and how many links
 newly point at a gone page.
 
+With --workers, on a crawl held in PostgreSQL, list instead the workers that
+took part in each run (several trawl crawl processes, on one machine or
+many): the machine and process, when each joined and left, the pages and
+errors it recorded, how many hosts it claimed, how many of its outcomes
+were dropped because another worker had taken their host over, and the
+hosts it holds now. A SQLite crawl has one process per run.
+
 ` + exitCodesHelp(exitOK, exitFailed, exitUsage),
 		Example: `  trawl runs site.db
-  trawl runs site.db --format json`,
+  trawl runs site.db --format json
+  trawl runs postgres://trawl@db.internal/crawl --workers`,
 		Args: argCount(1, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if workers {
+				if !isPostgres(args[0]) {
+					return usageErr("--workers: %s is a SQLite database, crawled by one process per run; workers are the processes that share a crawl on PostgreSQL", args[0])
+				}
+				query := func(db readDB) (*sql.Rows, error) {
+					return db.Reader().QueryContext(cmd.Context(), `SELECT run_id AS run, worker_id AS worker, hostname, pid,
+	started_at, stopped_at, pages, errors, claims, dropped, hosts_held
+FROM run_workers ORDER BY run_id, worker_id`)
+				}
+				return a.printRows(cmd.Context(), args[0], format, nil, nil, query, nil, nil)
+			}
 			// A run whose process died (kill -9, a second Ctrl-C, a reboot)
 			// still says "running" until it is resumed; show it as it is.
 			var held bool
@@ -112,6 +132,7 @@ FROM run_summary ORDER BY run_id`)
 		},
 	}
 	cmd.Flags().StringVarP(&format, "format", "f", formatTable, "output format: table, csv, tsv, json or jsonl")
+	cmd.Flags().BoolVar(&workers, "workers", false, "list the workers of each run (a crawl held in PostgreSQL)")
 	return cmd
 }
 
