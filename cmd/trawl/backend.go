@@ -142,12 +142,12 @@ func openReadOnly(ctx context.Context, db string) (readDB, error) {
 // nothing written: a path that cannot be written, a file or PostgreSQL
 // database of another application, a newer schema, a server that cannot be
 // reached, a refused login. maxSize caps a SQLite file (0: no cap).
-func openWrite(ctx context.Context, db string, maxSize int64) (writeDB, error) {
+func openWrite(ctx context.Context, db string, maxSize int64, pgOpts ...postgres.Option) (writeDB, error) {
 	if isPostgres(db) {
 		if maxSize > 0 {
 			return nil, usageErr("--max-db-size caps a SQLite file; %s is a PostgreSQL database", dbName(db))
 		}
-		pg, err := postgres.Open(ctx, db)
+		pg, err := postgres.Open(ctx, db, pgOpts...)
 		if err != nil {
 			return nil, usageErr("%w", err) // an *OpenError names the database, without the password
 		}

@@ -20,6 +20,7 @@ import (
 	"github.com/trawl-crawler/trawl/crawler"
 	"github.com/trawl-crawler/trawl/crawler/urlkey"
 	"github.com/trawl-crawler/trawl/store"
+	"github.com/trawl-crawler/trawl/store/postgres"
 	"github.com/trawl-crawler/trawl/store/record"
 )
 
@@ -272,7 +273,14 @@ func (a *app) crawl(ctx context.Context, flags *pflag.FlagSet, cfg crawler.Confi
 		}
 		maxSize = n
 	}
-	db, err := openWrite(ctx, o.db, maxSize)
+	lease, heartbeat, err := leaseTimes(o)
+	if err != nil {
+		return usageErr("--%w", err)
+	}
+	if (o.lease != "" || o.heartbeat != "") && !isPostgres(o.db) {
+		return usageErr("--lease and --heartbeat are for workers sharing a PostgreSQL crawl; %s is a SQLite file, crawled by one process", o.db)
+	}
+	db, err := openWrite(ctx, o.db, maxSize, postgres.Heartbeat(heartbeat, lease))
 	if err != nil {
 		return err
 	}

@@ -536,3 +536,23 @@ func TestIsPostgres(t *testing.T) {
 		}
 	}
 }
+
+// TestLeaseSettings: --lease and --heartbeat reach the PostgreSQL backend,
+// a pair that would let a live worker lose its hosts is bad input, and so
+// is either on a SQLite file.
+func TestLeaseSettings(t *testing.T) {
+	dsn := pg.NewDatabase(t)
+	cl := fixtures.MustGenerated(t, fixtures.GenConfig{Hosts: 1, PagesPerHost: 5, Seed: 3})
+	r := trawl(t, append([]string{"crawl", "--db", dsn, "--delay", "0", "-q", "--lease", "9s", "--heartbeat", "3s"}, cl.Seeds()...)...)
+	if r.code != exitOK {
+		t.Fatalf("crawl with --lease 9s --heartbeat 3s: exit %d: %s", r.code, r.stderr)
+	}
+	r = trawl(t, append([]string{"crawl", "--db", dsn, "--lease", "5s", "--heartbeat", "2s"}, cl.Seeds()...)...)
+	wantOneLineError(t, r, exitUsage, "heartbeat 2s is more than a third of lease 5s")
+	sq := filepath.Join(t.TempDir(), "site.db")
+	r = trawl(t, append([]string{"crawl", "--db", sq, "--lease", "30s"}, cl.Seeds()...)...)
+	wantOneLineError(t, r, exitUsage, "--lease and --heartbeat are for workers sharing a PostgreSQL crawl")
+	if _, err := os.Stat(sq); err == nil {
+		t.Errorf("a refused crawl created %s", sq)
+	}
+}

@@ -4,10 +4,12 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/spf13/pflag"
 
 	"github.com/trawl-crawler/trawl/crawler"
+	"github.com/trawl-crawler/trawl/store/postgres"
 )
 
 // The crawl command's flags and config file keys come from two tables: the
@@ -28,6 +30,8 @@ type crawlOptions struct {
 	verbose   bool
 	progress  string
 	maxDBSize string
+	lease     string
+	heartbeat string
 	config    string
 }
 
@@ -72,6 +76,12 @@ func options() []option {
 				_, err := parseSize(o.maxDBSize)
 				return err
 			}},
+		{key: "lease", field: func(o *crawlOptions) any { return &o.lease },
+			help:  "PostgreSQL: how long a worker's hosts stay its own after its last heartbeat; a killed worker's hosts are taken over after it (default 15s)",
+			check: func(o crawlOptions) error { _, _, err := leaseTimes(o); return err }},
+		{key: "heartbeat", field: func(o *crawlOptions) any { return &o.heartbeat },
+			help:  "PostgreSQL: how often a worker renews its registration and its host leases (default 2s; at most a third of --lease)",
+			check: func(o crawlOptions) error { _, _, err := leaseTimes(o); return err }},
 		{key: "log_format", def: "text", field: func(o *crawlOptions) any { return &o.logFormat },
 			help: "log format on stderr: text or json",
 			check: func(o crawlOptions) error {
@@ -180,4 +190,25 @@ func givenSettings(flags *pflag.FlagSet, o crawlOptions) []string {
 	}
 	slices.Sort(given)
 	return slices.Compact(given)
+}
+
+// leaseTimes reads --lease and --heartbeat (each empty for its default),
+// refusing a pair that would let a live worker's hosts expire between two
+// of its heartbeats.
+func leaseTimes(o crawlOptions) (lease, heartbeat time.Duration, err error) {
+	lease, heartbeat = postgres.DefaultLease, postgres.DefaultHeartbeat
+	if o.lease != "" {
+		if lease, err = parseDuration(o.lease); err != nil || lease <= 0 {
+			return 0, 0, fmt.Errorf("lease %q: want a positive duration such as 15s", o.lease)
+		}
+	}
+	if o.heartbeat != "" {
+		if heartbeat, err = parseDuration(o.heartbeat); err != nil || heartbeat <= 0 {
+			return 0, 0, fmt.Errorf("heartbeat %q: want a positive duration such as 2s", o.heartbeat)
+		}
+	}
+	if 3*heartbeat > lease {
+		return 0, 0, fmt.Errorf("heartbeat %s is more than a third of lease %s: a live worker would lose its hosts between heartbeats", heartbeat, lease)
+	}
+	return lease, heartbeat, nil
 }
