@@ -106,3 +106,32 @@ func TestREADMESummaryExampleIsTheDemos(t *testing.T) {
 		t.Fatalf("trawl demo prints\n  %s\nthe README shows\n  %s", got, want)
 	}
 }
+
+// TestCIRunsTheREADMETestCommand: the command README gives for running the
+// tests is the one .ci/run runs, word for word, so that what a newcomer
+// runs is what CI checks.
+func TestCIRunsTheREADMETestCommand(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ci, err := os.ReadFile(filepath.Join("..", "..", ".ci", "run"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("(?s)Run the tests.*?```sh\n([^\n]+)\n```").FindSubmatch(readme)
+	if m == nil {
+		t.Fatal("README has no test command after \"Run the tests\"")
+	}
+	cmd := string(m[1])
+	if !strings.Contains(cmd, "go test -race ./...") {
+		t.Errorf("README's test command %q does not run go test -race ./...", cmd)
+	}
+	found := false
+	for _, line := range strings.Split(string(ci), "\n") {
+		found = found || strings.TrimSpace(line) == cmd
+	}
+	if !found {
+		t.Errorf(".ci/run has no line %q, README's test command", cmd)
+	}
+}
