@@ -185,24 +185,9 @@ func (f *field) jsonValue(x *extraction, v any, explain bool) (any, bool, string
 // value that the field's select selects in v. Incomplete sub-items are left
 // out; the field is missing when none is complete.
 func (f *field) nestedJSON(x *extraction, v any, explain bool) (any, bool, string) {
-	nodes := f.subJP.selectIn(v)
-	if len(nodes) == 0 {
-		return nil, false, explainf(explain, "select %q matched nothing", f.subSelSrc)
-	}
-	subs := make([]map[string]any, 0, len(nodes))
-	why := ""
-	for _, n := range nodes {
-		item, fail := x.jsonItem(n, f.sub, explain && why == "")
-		if fail == "" {
-			subs = append(subs, item)
-		} else if why == "" {
-			why = explainf(explain, "no complete sub-item (%s)", fail)
-		}
-	}
-	if len(subs) == 0 {
-		return nil, false, why
-	}
-	return subs, true, ""
+	return subItems(f, f.subJP.selectIn(v), explain, func(n any, explain bool) (map[string]any, string) {
+		return x.jsonItem(n, f.sub, explain)
+	})
 }
 
 // jsonConvert turns one selected JSON value into the field's value.

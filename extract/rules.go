@@ -620,16 +620,25 @@ func explainf(explain bool, format string, args ...any) string {
 // nestedValue reads the sub-items of a nested field inside el. Incomplete
 // sub-items are left out; the field is missing when none is complete.
 func (f *field) nestedValue(x *extraction, el *html.Node, explain bool) (any, bool, string) {
-	nodes := cascadia.QueryAll(el, f.subSel)
+	return subItems(f, cascadia.QueryAll(el, f.subSel), explain, func(n *html.Node, explain bool) (map[string]any, string) {
+		return x.item(n, f.sub, explain)
+	})
+}
+
+// subItems makes the sub-items of a nested field from the nodes (HTML
+// elements or JSON values) that its select selected, with item reading one.
+// Incomplete sub-items are left out, and the first one's reason kept; the
+// field is missing when none is complete.
+func subItems[N any](f *field, nodes []N, explain bool, item func(N, bool) (map[string]any, string)) (any, bool, string) {
 	if len(nodes) == 0 {
 		return nil, false, explainf(explain, "select %q matched nothing", f.subSelSrc)
 	}
 	subs := make([]map[string]any, 0, len(nodes))
 	why := ""
 	for _, n := range nodes {
-		item, fail := x.item(n, f.sub, explain && why == "")
+		it, fail := item(n, explain && why == "")
 		if fail == "" {
-			subs = append(subs, item)
+			subs = append(subs, it)
 		} else if why == "" {
 			why = explainf(explain, "no complete sub-item (%s)", fail)
 		}
