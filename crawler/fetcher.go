@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/gocolly/colly/v2"
+
+	"github.com/trawl-crawler/trawl/crawler/deflate"
 )
 
 // stallTimeout is how long a response may send nothing (before its headers,
@@ -24,8 +26,9 @@ type response struct {
 	status   int
 	header   http.Header
 	body     []byte
-	reserved int64  // memory admitted for it by its Content-Length
-	release  func() // gives reserved back; never nil
+	reserved int64         // memory admitted for it by its Content-Length
+	release  func()        // gives reserved back; never nil
+	kept     *deflate.Body // body, compressed already for the WARC record; nil: not yet
 }
 
 // fetcher does the HTTP work through one colly collector, configured once. The

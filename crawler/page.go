@@ -1,8 +1,6 @@
 package crawler
 
 import (
-	"bytes"
-	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -39,10 +37,19 @@ func (c *Crawler) fetchPage(f *fetcher, job record.Job) (record.Outcome, event) 
 			hdr.Set("If-Modified-Since", p.LastModified)
 		}
 	}
+	var share string
+	if c.cfg.StoreBody && c.req.warc != nil {
+		hdr, share = c.req.askShare(hdr)
+	}
 	resp, err := f.fetch(job.URL, hdr)
 	latency := c.now().Sub(start)
 	if err == nil {
 		defer resp.release()
+		if share != "" {
+			resp.kept = c.req.takeShare(share, resp.body)
+		}
+	} else if share != "" {
+		c.req.takeShare(share, nil)
 	}
 	out := record.Outcome{Job: job, NotPage: job.Via == viaSitemap}
 	ev := event{kind: evFetched, host: job.Host, latency: latency, job: job}
@@ -348,7 +355,7 @@ func (c *Crawler) extractPage(out *record.Outcome, resp *response) {
 		fr.MainText = rich.MainText
 	}
 	if c.cfg.StoreBody {
-		fr.Body, fr.BodyEncoding = gzipBody(resp.body), "gzip"
+		fr.Body, fr.BodyEncoding = c.keepBody(resp), "gzip"
 	}
 
 	out.Links = make([]record.Link, 0, len(links))
@@ -509,7 +516,7 @@ func (c *Crawler) extractJSON(out *record.Outcome, resp *response) {
 		return
 	}
 	if c.cfg.StoreBody {
-		fr.Body, fr.BodyEncoding = gzipBody(resp.body), "gzip"
+		fr.Body, fr.BodyEncoding = c.keepBody(resp), "gzip"
 	}
 	fr.NoIndex, fr.NoFollow = extract.HeaderRobots(resp.header)
 	out.Items = runJSONRules(c.rules, doc, out.Job.URL)
@@ -541,12 +548,11 @@ func (c *Crawler) extractJSON(out *record.Outcome, resp *response) {
 	}
 }
 
-// gzipBody compresses a body for the bodies table; speed matters more than
-// ratio on the crawl's hot path.
-func gzipBody(b []byte) []byte {
-	var buf bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
-	zw.Write(b)
-	zw.Close()
-	return buf.Bytes()
+// keepBody is resp's body gzipped for the bodies table: from the WARC
+// record's compression of it when there is one, else compressed here.
+func (c *Crawler) keepBody(resp *response) []byte {
+	if resp.kept != nil {
+		return resp.kept.Gzip()
+	}
+	return c.req.zip.Compress(resp.body).Gzip()
 }

@@ -17,11 +17,14 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/net/http/httpguts"
 	"golang.org/x/net/publicsuffix"
 
+	"github.com/trawl-crawler/trawl/crawler/deflate"
 	"github.com/trawl-crawler/trawl/crawler/urlkey"
 	"github.com/trawl-crawler/trawl/crawler/warc"
 	"github.com/trawl-crawler/trawl/store/record"
@@ -186,13 +189,16 @@ type requestOptions struct {
 	warc      *warc.Writer                          // nil: no --warc
 	maxBody   int
 	log       *slog.Logger
+	zip       *deflate.Compressor // the bodies', for the bodies table and the WARC records
+	shared    *sync.Map           // share key → sharedBody, until takeShare
+	shareSeq  *atomic.Uint64
 }
 
 // newRequestOptions reads the request settings of cfg for the seeds: the
 // credential from its environment variable or file, the cookie file.
 func newRequestOptions(cfg *Config, seeds []*url.URL) (*requestOptions, error) {
 	r := &requestOptions{headers: http.Header{}, byHost: map[string]http.Header{}, authHosts: map[string]bool{},
-		maxBody: int(cfg.MaxBody), log: logger(nil)}
+		maxBody: int(cfg.MaxBody), log: logger(nil), zip: new(deflate.Compressor), shared: new(sync.Map), shareSeq: new(atomic.Uint64)}
 	for _, h := range cfg.Header {
 		name, value, _ := parseHeader(h)
 		r.headers.Add(name, value)
@@ -307,9 +313,11 @@ func (r *requestOptions) RoundTrip(req *http.Request) (*http.Response, error) {
 		host = r.byHost[strings.ToLower(req.URL.Hostname())]
 	}
 	auth := r.auth != "" && r.authHosts[urlkey.HostKey(req.URL)]
-	if len(r.headers) > 0 || host != nil || auth {
+	share := req.Header.Get(hiddenShare)
+	if len(r.headers) > 0 || host != nil || auth || share != "" {
 		// A RoundTripper must not change the request it is given.
 		req = req.Clone(req.Context())
+		req.Header.Del(hiddenShare)
 		for k, v := range r.headers {
 			req.Header[k] = v
 		}
@@ -328,7 +336,7 @@ func (r *requestOptions) RoundTrip(req *http.Request) (*http.Response, error) {
 		proxy = resp.Header.Get(hiddenProxy)
 		resp.Header.Del(hiddenProxy)
 	}
-	r.record(req, resp, at)
+	r.record(req, resp, at, share)
 	if resp != nil {
 		// colly's Response has no protocol version, nor the proxy that
 		// carried it: carry them in headers that fetchPage takes out again.

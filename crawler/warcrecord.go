@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/trawl-crawler/trawl/crawler/deflate"
 	"github.com/trawl-crawler/trawl/crawler/warc"
 )
 
@@ -32,7 +33,7 @@ func (c *Crawler) openWARC() (*warc.Writer, error) {
 	}
 	run := strconv.FormatInt(c.runID, 10)
 	return warc.Open(warc.Options{
-		Dir: c.cfg.WARC, MaxSize: size, Prefix: "trawl-run" + run + "-",
+		Dir: c.cfg.WARC, MaxSize: size, Prefix: "trawl-run" + run + "-", Compressor: c.req.zip,
 		Info: map[string]string{
 			"software":               "trawl/" + Version(),
 			"isPartOf":               "trawl run " + run,
@@ -56,6 +57,44 @@ type recording struct {
 	write func(body []byte, truncated bool)
 }
 
+// hiddenShare, on a request, asks for its body compressed once for both the
+// WARC record and the bodies table (--warc with --store-body); its value
+// keys requestOptions.shared. It is taken off before the request is sent.
+const hiddenShare = "X-Trawl-Share"
+
+// sharedBody is a body as archived, compressed.
+type sharedBody struct {
+	raw []byte // as read, to check it is the body colly gave
+	z   *deflate.Body
+}
+
+// askShare adds to hdr (copied) the request for a shared body, and returns
+// its key.
+func (r *requestOptions) askShare(hdr http.Header) (http.Header, string) {
+	key := strconv.FormatUint(r.shareSeq.Add(1), 36)
+	if hdr == nil {
+		hdr = http.Header{}
+	} else {
+		hdr = hdr.Clone()
+	}
+	hdr.Set(hiddenShare, key)
+	return hdr, key
+}
+
+// takeShare returns the compressed body archived for key when it is body,
+// byte for byte (not when colly decoded a gzip response itself, say), and
+// forgets it either way.
+func (r *requestOptions) takeShare(key string, body []byte) *deflate.Body {
+	v, ok := r.shared.LoadAndDelete(key)
+	if !ok {
+		return nil
+	}
+	if s := v.(sharedBody); bytes.Equal(s.raw, body) {
+		return s.z
+	}
+	return nil
+}
+
 func (r *recording) Read(p []byte) (int, error) {
 	n, err := r.ReadCloser.Read(p)
 	if room := r.limit - r.buf.Len(); room > 0 {
@@ -76,8 +115,10 @@ func (r *recording) Close() error {
 	return err
 }
 
-// record arranges for req and resp to be written to the WARC files.
-func (r *requestOptions) record(req *http.Request, resp *http.Response, at time.Time) {
+// record arranges for req and resp to be written to the WARC files, the
+// body compressed on the goroutine that read it; with a share key, that
+// compressed body is kept for takeShare.
+func (r *requestOptions) record(req *http.Request, resp *http.Response, at time.Time, share string) {
 	if r.warc == nil || resp == nil {
 		return
 	}
@@ -96,7 +137,14 @@ func (r *requestOptions) record(req *http.Request, resp *http.Response, at time.
 		h.Del(hiddenProxy)
 		saved := *resp
 		saved.Header = h
-		if err := r.warc.Write(warc.Exchange{At: at, Request: sent, Response: &saved, Body: body, Truncated: truncated}); err != nil {
+		var z *deflate.Body
+		if resp.StatusCode != http.StatusNotModified {
+			z = r.zip.Compress(body)
+			if share != "" {
+				r.shared.Store(share, sharedBody{raw: body, z: z})
+			}
+		}
+		if err := r.warc.Write(warc.Exchange{At: at, Request: sent, Response: &saved, Body: body, Truncated: truncated, Deflated: z}); err != nil {
 			r.log.Error("WARC record not written", "url", req.URL.String(), "err", err)
 		}
 	}

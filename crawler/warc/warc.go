@@ -2,12 +2,14 @@
 // and a response record per fetch (a revisit record for a 304), each record
 // gzipped on its own, files rotated at a size, every file opening with a
 // warcinfo record that names the trawl run. Records are built and written
-// with github.com/nlnwa/gowarc, which computes the block and payload digests.
+// with github.com/nlnwa/gowarc, which computes the block and payload digests
+// and rotates the files; the gzip member of each record is made here
+// (marshaler), so that a response body compressed once (package deflate)
+// is spliced into its record instead of being compressed again.
 package warc
 
 import (
 	"bytes"
-	"compress/gzip"
 	"fmt"
 	"maps"
 	"net/http"
@@ -20,6 +22,8 @@ import (
 	"time"
 
 	"github.com/nlnwa/gowarc/v3"
+
+	"github.com/trawl-crawler/trawl/crawler/deflate"
 )
 
 // Options say where and how to write.
@@ -30,11 +34,15 @@ type Options struct {
 	// trawl run, the database, the seeds.
 	Info   map[string]string
 	Prefix string // file name prefix, e.g. "trawl-run3-"
+	// Compressor compresses what is not given compressed; nil: one of the
+	// writer's own.
+	Compressor *deflate.Compressor
 }
 
 // Writer writes records; safe for concurrent use.
 type Writer struct {
-	w *gowarc.WarcFileWriter
+	w   *gowarc.WarcFileWriter
+	zip *deflate.Compressor
 }
 
 // names makes file names without the library's default pattern, which
@@ -45,7 +53,8 @@ type names struct {
 }
 
 func (n *names) NewWarcfileName() (string, string) {
-	return n.dir, fmt.Sprintf("%s%s-%05d.warc", n.prefix, time.Now().UTC().Format("20060102150405"), n.serial.Add(1))
+	// The library adds no suffix: it compresses nothing itself (marshaler).
+	return n.dir, fmt.Sprintf("%s%s-%05d.warc.gz", n.prefix, time.Now().UTC().Format("20060102150405"), n.serial.Add(1))
 }
 
 var recordOpts = []gowarc.WarcRecordOption{
@@ -69,16 +78,24 @@ func Open(opts Options) (*Writer, error) {
 		return nil, fmt.Errorf("warc: %w", err)
 	}
 	info := opts.Info
+	zip := opts.Compressor
+	if zip == nil {
+		zip = new(deflate.Compressor)
+	}
 	w := gowarc.NewWarcFileWriter(
 		gowarc.WithFileNameGenerator(&names{dir: dir, prefix: opts.Prefix}),
-		gowarc.WithCompression(true),
-		// gowarc compresses and writes on one goroutine per open file:
-		// with one, every fetcher waited on it and --warc cost 41% of the
-		// real-site crawl's speed. A file per core, at gzip's fastest
-		// level (archives are written once and mostly read by index),
-		// keeps both cores busy with pages instead.
+		// Every record is one gzip member all the same, made by marshaler
+		// at deflate.Level (gzip's fastest: archives are written once and
+		// mostly read by index); the library's own compression would
+		// compress a kept body a second time.
+		gowarc.WithCompression(false),
+		gowarc.WithMarshaler(marshaler{zip: zip}),
+		// gowarc writes on one goroutine per open file: with one, every
+		// fetcher waited on it and --warc cost 41% of the real-site
+		// crawl's speed. A file per core keeps both cores busy with pages;
+		// the bodies are compressed on the fetchers' goroutines, before
+		// they reach it.
 		gowarc.WithMaxConcurrentWriters(writers()),
-		gowarc.WithCompressionLevel(gzip.BestSpeed),
 		gowarc.WithMaxFileSize(opts.MaxSize),
 		gowarc.WithRecordOptions(recordOpts...),
 		gowarc.WithWarcInfoFunc(func(rb gowarc.WarcRecordBuilder) error {
@@ -92,7 +109,7 @@ func Open(opts Options) (*Writer, error) {
 			return err
 		}),
 	)
-	return &Writer{w: w}, nil
+	return &Writer{w: w, zip: zip}, nil
 }
 
 // Exchange is one HTTP request and the response to it, as sent and
@@ -105,6 +122,9 @@ type Exchange struct {
 	Body      []byte
 	Truncated bool // the body was cut at the size limit
 	IP        string
+	// Deflated is Body compressed, when the caller has it already (to
+	// keep it as well); nil: Write compresses Body itself.
+	Deflated *deflate.Body
 }
 
 // Write records ex: a request record, and a response record (a revisit
@@ -141,12 +161,25 @@ func (w *Writer) Write(ex Exchange) error {
 	if ex.Truncated {
 		respB.AddWarcHeader(gowarc.WarcTruncated, "length")
 	}
-	if _, err := respB.Write(responseBytes(ex.Response, ex.Body)); err != nil {
+	head := responseHead(ex.Response, len(ex.Body))
+	if _, err := respB.Write(head); err != nil {
+		return err
+	}
+	if _, err := respB.Write(ex.Body); err != nil {
 		return err
 	}
 	respRec, _, err := respB.Build()
 	if err != nil {
 		return fmt.Errorf("warc: response record for %s: %w", uri, err)
+	}
+	if kind == gowarc.Response {
+		// A revisit record's block is the head alone; a response record's
+		// is head and body as given, which the member is made of.
+		body := ex.Deflated
+		if body == nil || body.Len() != len(ex.Body) {
+			body = w.zip.Compress(ex.Body)
+		}
+		respRec = &spliced{WarcRecord: respRec, head: head, body: body}
 	}
 	for _, r := range w.w.Write(reqRec, respRec) {
 		if r.Err != nil {
@@ -174,10 +207,11 @@ func requestBytes(r *http.Request) []byte {
 	return b.Bytes()
 }
 
-// responseBytes is the response as received. HTTP/2 responses are written
-// with an HTTP/1.1 status line, as WARC readers expect one; the version is
-// in trawl's fetches.proto.
-func responseBytes(r *http.Response, body []byte) []byte {
+// responseHead is the status line and headers of the response as received,
+// for a body of n bytes. HTTP/2 responses are written with an HTTP/1.1
+// status line, as WARC readers expect one; the version is in trawl's
+// fetches.proto.
+func responseHead(r *http.Response, n int) []byte {
 	var b bytes.Buffer
 	status := r.Status
 	if status == "" {
@@ -188,11 +222,10 @@ func responseBytes(r *http.Response, body []byte) []byte {
 	if r.Uncompressed {
 		// net/http removed Content-Encoding and decoded the body; the
 		// length is of the decoded body.
-		h.Set("Content-Length", strconv.Itoa(len(body)))
+		h.Set("Content-Length", strconv.Itoa(n))
 	}
 	h.Write(&b) //nolint:errcheck // a bytes.Buffer does not fail
 	b.WriteString("\r\n")
-	b.Write(body)
 	return b.Bytes()
 }
 

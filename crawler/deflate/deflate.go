@@ -1,0 +1,183 @@
+// Package deflate compresses a response body once, into a raw DEFLATE
+// segment that can be framed two ways: as a gzip file of its own (what the
+// bodies table keeps) and spliced, unchanged, into the gzip member of a
+// larger record (a WARC response record, whose headers come before the body
+// in the same member). A crawl that keeps bodies and writes WARC files then
+// compresses each body once instead of twice.
+//
+// The splice is plain DEFLATE (RFC 1951): a stream may be made of blocks
+// from several compressors as long as every part but the last ends on a
+// byte boundary without the final bit, which a sync flush gives. A part made
+// by a fresh compressor refers to nothing before it, so it decodes the same
+// wherever it is put. The gzip trailer (RFC 1952) is the CRC-32 and length
+// of everything the member holds.
+package deflate
+
+import (
+	"encoding/binary"
+	"hash/crc32"
+	"io"
+	"sync"
+	"sync/atomic"
+
+	"github.com/klauspost/compress/flate"
+)
+
+// Level is the compression level of every segment: on a crawl's hot path
+// speed matters more than ratio.
+const Level = flate.BestSpeed
+
+// gzipHeader is a gzip member header with no name, no time and an unknown
+// OS (RFC 1952, 2.3): ten bytes, the same for every member.
+var gzipHeader = []byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff}
+
+// finalBlock is an empty final block with fixed Huffman codes: it ends a
+// stream whose parts all ended with a sync flush.
+var finalBlock = []byte{0x03, 0x00}
+
+// Body is a body compressed once.
+type Body struct {
+	seg []byte // DEFLATE blocks ending in a sync flush, none final
+	crc uint32 // CRC-32 (IEEE) of the uncompressed body
+	n   int    // uncompressed length
+}
+
+// Compressor makes segments; it keeps a pool of flate writers and is safe
+// for concurrent use. Its zero value is ready.
+type Compressor struct {
+	pool   sync.Pool // of *flate.Writer
+	bodies atomic.Int64
+}
+
+// Compressed is how many body bytes Compress has compressed: what a crawl
+// that both keeps bodies and archives them saves is the other half.
+func (c *Compressor) Compressed() int64 { return c.bodies.Load() }
+
+func (c *Compressor) writer(w io.Writer) *flate.Writer {
+	if fw, ok := c.pool.Get().(*flate.Writer); ok {
+		fw.Reset(w)
+		return fw
+	}
+	fw, _ := flate.NewWriter(w, Level) // Level is valid
+	return fw
+}
+
+// segment appends to dst the DEFLATE blocks of p, ending in a sync flush.
+func (c *Compressor) segment(dst *sliceWriter, p []byte) {
+	fw := c.writer(dst)
+	fw.Write(p) //nolint:errcheck // a sliceWriter does not fail
+	fw.Flush()  //nolint:errcheck // a sliceWriter does not fail
+	c.pool.Put(fw)
+}
+
+// Compress compresses body once.
+func (c *Compressor) Compress(body []byte) *Body {
+	sw := sliceWriter{b: make([]byte, 0, len(body)/3+64)}
+	c.segment(&sw, body)
+	c.bodies.Add(int64(len(body)))
+	return &Body{seg: sw.b, crc: crc32.ChecksumIEEE(body), n: len(body)}
+}
+
+// Len is the uncompressed length of the body.
+func (b *Body) Len() int { return b.n }
+
+// Gzip frames b as a gzip file of its own: what `gzip -d` and Go's
+// compress/gzip read back as the body.
+func (b *Body) Gzip() []byte {
+	out := make([]byte, 0, len(gzipHeader)+len(b.seg)+len(finalBlock)+8)
+	out = append(out, gzipHeader...)
+	out = append(out, b.seg...)
+	out = append(out, finalBlock...)
+	return binary.LittleEndian.AppendUint32(binary.LittleEndian.AppendUint32(out, b.crc), uint32(b.n))
+}
+
+// Member writes to w one gzip member holding head, then body (spliced in
+// as compressed), then tail. body may be nil. It returns the uncompressed
+// length of the member's content.
+func (c *Compressor) Member(w io.Writer, head []byte, body *Body, tail []byte) (int64, error) {
+	sw := sliceWriter{b: make([]byte, 0, len(gzipHeader)+len(head)/2+64)}
+	sw.b = append(sw.b, gzipHeader...)
+	c.segment(&sw, head)
+	crc := crc32.ChecksumIEEE(head)
+	n := int64(len(head))
+	if body != nil {
+		if _, err := w.Write(sw.b); err != nil {
+			return 0, err
+		}
+		if _, err := w.Write(body.seg); err != nil {
+			return 0, err
+		}
+		sw.b = sw.b[:0]
+		crc = crc32Combine(crc, body.crc, int64(body.n))
+		n += int64(body.n)
+	}
+	if len(tail) > 0 {
+		c.segment(&sw, tail)
+		crc = crc32.Update(crc, crc32.IEEETable, tail)
+		n += int64(len(tail))
+	}
+	sw.b = append(sw.b, finalBlock...)
+	sw.b = binary.LittleEndian.AppendUint32(binary.LittleEndian.AppendUint32(sw.b, crc), uint32(n))
+	_, err := w.Write(sw.b)
+	return n, err
+}
+
+// sliceWriter appends to a byte slice.
+type sliceWriter struct{ b []byte }
+
+func (s *sliceWriter) Write(p []byte) (int, error) {
+	s.b = append(s.b, p...)
+	return len(p), nil
+}
+
+// crc32Combine is the CRC-32 of A followed by B, given the CRC-32 of A, that
+// of B and B's length: zlib's crc32_combine, which applies len2 zero bytes
+// to crc1 by squaring the GF(2) operator for one zero bit. It saves reading
+// a spliced body again only to check-sum it.
+func crc32Combine(crc1, crc2 uint32, len2 int64) uint32 {
+	if len2 <= 0 {
+		return crc1
+	}
+	var even, odd [32]uint32
+	odd[0] = crc32.IEEE // the operator for one zero bit
+	row := uint32(1)
+	for n := 1; n < 32; n++ {
+		odd[n] = row
+		row <<= 1
+	}
+	gf2Square(&even, &odd) // two zero bits
+	gf2Square(&odd, &even) // four
+	for {
+		gf2Square(&even, &odd)
+		if len2&1 != 0 {
+			crc1 = gf2Times(&even, crc1)
+		}
+		if len2 >>= 1; len2 == 0 {
+			break
+		}
+		gf2Square(&odd, &even)
+		if len2&1 != 0 {
+			crc1 = gf2Times(&odd, crc1)
+		}
+		if len2 >>= 1; len2 == 0 {
+			break
+		}
+	}
+	return crc1 ^ crc2
+}
+
+func gf2Times(mat *[32]uint32, vec uint32) uint32 {
+	var sum uint32
+	for i := 0; vec != 0; i, vec = i+1, vec>>1 {
+		if vec&1 != 0 {
+			sum ^= mat[i]
+		}
+	}
+	return sum
+}
+
+func gf2Square(square, mat *[32]uint32) {
+	for n := range 32 {
+		square[n] = gf2Times(mat, mat[n])
+	}
+}

@@ -1,0 +1,50 @@
+package warc
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+
+	"github.com/nlnwa/gowarc/v3"
+
+	"github.com/trawl-crawler/trawl/crawler/deflate"
+)
+
+// spliced is a response record whose body is already compressed: its
+// block is head followed by the body.
+type spliced struct {
+	gowarc.WarcRecord
+	head []byte
+	body *deflate.Body
+}
+
+// marshaler writes each record as one gzip member, in the layout of
+// gowarc's own marshaler (version line, header fields, a blank line, the
+// block, two CRLFs), with a spliced record's body put in as compressed.
+type marshaler struct{ zip *deflate.Compressor }
+
+var endOfRecord = []byte("\r\n\r\n")
+
+// Marshal implements gowarc.Marshaler; records are never segmented.
+func (m marshaler) Marshal(w io.Writer, rec gowarc.WarcRecord, _ int64) (gowarc.WarcRecord, int64, error) {
+	var head bytes.Buffer
+	fmt.Fprintf(&head, "%s\r\n", rec.Version())
+	if _, err := rec.WarcHeader().Write(&head); err != nil {
+		return nil, 0, err
+	}
+	head.WriteString("\r\n")
+	if s, ok := rec.(*spliced); ok {
+		head.Write(s.head)
+		n, err := m.zip.Member(w, head.Bytes(), s.body, endOfRecord)
+		return nil, n, err
+	}
+	block, err := rec.Block().RawBytes()
+	if err != nil {
+		return nil, 0, err
+	}
+	if _, err := io.Copy(&head, block); err != nil {
+		return nil, 0, err
+	}
+	n, err := m.zip.Member(w, head.Bytes(), nil, endOfRecord)
+	return nil, n, err
+}
