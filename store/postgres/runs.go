@@ -162,12 +162,14 @@ func (db *DB) FirstStartSince(ctx context.Context, t time.Time) (time.Time, erro
 	return first, nil
 }
 
-// RunSucceeded reports whether run id has at least one successful response:
-// a 2xx, or a 304 that confirmed a stored copy.
+// RunSucceeded reports whether run id has at least one successful response
+// for a page: a 2xx, or a 304 that confirmed a stored copy, of a URL that is
+// neither a sitemap file nor the login step's.
 func (db *DB) RunSucceeded(ctx context.Context, id int64) (bool, error) {
 	var ok bool
-	err := db.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM fetches
-		WHERE run_id = $1 AND content_status BETWEEN 200 AND 299)`, id).Scan(&ok)
+	err := db.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM fetches f JOIN urls u ON u.id = f.url_id
+		WHERE f.run_id = $1 AND f.content_status BETWEEN 200 AND 299
+			AND u.via NOT IN ('sitemap', 'login') AND coalesce(u.reason, '') != 'login')`, id).Scan(&ok)
 	if err != nil {
 		return false, fmt.Errorf("postgres: read outcomes of run %d in %s: %w", id, db.target, err)
 	}

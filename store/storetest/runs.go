@@ -109,6 +109,16 @@ func testRunSucceeded(e *env) {
 	e.outcomes(r3.ID, unchanged)
 	eq(e, "after a 304 that confirmed the stored copy", succeeded(r3.ID), true)
 	eq(e, "another run", succeeded(99), false)
+	// A sitemap file or the login step answering 200 is no page crawled.
+	r4 := e.startRun()
+	e.discover(r4.ID, record.NewURL{URL: "http://a.test/sitemap.xml", Host: hostA, Via: "sitemap"},
+		record.NewURL{URL: "http://a.test/login", Host: hostA, Via: "login", Revisit: true}, link("http://a.test/3", 1))
+	sm := done(e.job("http://a.test/sitemap.xml"), t0, 200)
+	sm.NotPage = true
+	login := done(e.job("http://a.test/login"), t0, 200)
+	login.NotPage, login.Reason = true, "login"
+	e.outcomes(r4.ID, sm, login, done(e.job("http://a.test/3"), t0, 503))
+	eq(e, "after a sitemap and a login that answered 200, and a page that failed", succeeded(r4.ID), false)
 }
 
 // testAbandonQueue: abandoning takes every queued URL out of the queue.
