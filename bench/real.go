@@ -408,6 +408,18 @@ func (r *realReport) print(w io.Writer) error {
 	if r.defaults != nil {
 		fmt.Fprintf(w, "trawl with default flags (--per-host 2 --delay 250ms, auto-throttle) for %s: status=%s, %d pages\n",
 			r.opts.defaults, r.defaults.summary["status"], r.defaults.pages)
+		// The delay is the bound of a polite crawl: the next request to a
+		// host goes 250 ms after its last response arrived (spaceAfter), so
+		// a host gets at most 1/(250 ms + its response time) a second.
+		rates, err := hostRates(context.Background(), r.defaults.path)
+		if err != nil {
+			fmt.Fprintf(w, "  per-host rates: %v\n", err)
+		}
+		for _, h := range rates {
+			bound := 1 / (0.25 + h.meanMS/1000)
+			fmt.Fprintf(w, "  %-28s %5d fetches in %6.1f s: %.2f/s; 1/(delay + mean response %.1f ms) = %.2f/s: %.2f of it\n",
+				h.host, h.fetches, h.span, h.rate(), h.meanMS, bound, h.rate()/bound)
+		}
 	}
 	fmt.Fprintln(w, "\nload average (1, 5, 15 min):")
 	for _, l := range r.load {
@@ -475,4 +487,45 @@ func dirSize(dir string) int64 {
 		return nil
 	})
 	return n
+}
+
+// hostRate is how fast one host was fetched, first request to last.
+type hostRate struct {
+	host    string
+	fetches int64
+	span    float64 // seconds from the first fetch's start to the last's
+	meanMS  float64 // mean fetches.duration_ms
+}
+
+func (h hostRate) rate() float64 {
+	if h.span <= 0 {
+		return 0
+	}
+	return float64(h.fetches-1) / h.span
+}
+
+// hostRates reads each host's fetch rate from a crawl's database.
+func hostRates(ctx context.Context, dbPath string) ([]hostRate, error) {
+	db, err := store.OpenReadOnly(ctx, dbPath)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	rows, err := db.Reader().QueryContext(ctx, `SELECT h.host, count(*),
+			(julianday(max(f.fetched_at)) - julianday(min(f.fetched_at))) * 86400, avg(f.duration_ms)
+		FROM fetches f JOIN urls u ON u.id = f.url_id JOIN hosts h ON h.id = u.host_id
+		GROUP BY h.host ORDER BY h.host`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []hostRate
+	for rows.Next() {
+		var h hostRate
+		if err := rows.Scan(&h.host, &h.fetches, &h.span, &h.meanMS); err != nil {
+			return nil, err
+		}
+		out = append(out, h)
+	}
+	return out, rows.Err()
 }
