@@ -3,6 +3,7 @@ package storetest
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/trawl-crawler/trawl/store/record"
@@ -117,8 +118,14 @@ func testRunSucceeded(e *env) {
 	sm.NotPage = true
 	login := done(e.job("http://a.test/login"), t0, 200)
 	login.NotPage, login.Reason = true, "login"
-	e.outcomes(r4.ID, sm, login, done(e.job("http://a.test/3"), t0, 503))
+	failed := done(e.job("http://a.test/3"), t0, 503)
+	sm.Fetch.Change, login.Fetch.Change, failed.Fetch.Change = "new", "new", "new"
+	e.outcomes(r4.ID, sm, login, failed)
 	eq(e, "after a sitemap and a login that answered 200, and a page that failed", succeeded(r4.ID), false)
+	// Neither is a page in the views either.
+	e.want(`SELECT url FROM pages WHERE url IN ('http://a.test/sitemap.xml', 'http://a.test/login', 'http://a.test/3')`, "http://a.test/3")
+	e.want(`SELECT url FROM run_pages WHERE run_id = `+strconv.FormatInt(r4.ID, 10), "http://a.test/3")
+	e.want(`SELECT new FROM run_changes WHERE run_id = `+strconv.FormatInt(r4.ID, 10), "1")
 }
 
 // testAbandonQueue: abandoning takes every queued URL out of the queue.
