@@ -53,6 +53,9 @@ const (
 	// ClassSitemapsOff: a sitemap file that an earlier invocation queued,
 	// not read because this one was given --sitemaps=false.
 	ClassSitemapsOff = "sitemaps-off"
+	// ClassLogout: a link to the site's logout (login.logout), not followed
+	// while the login step keeps a session: it would end it.
+	ClassLogout = "logout"
 )
 
 // failure is what a failed attempt of a class means for its URL and its

@@ -1,6 +1,7 @@
 package crawler
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -38,6 +40,23 @@ type Login struct {
 	// Relogins is how many times an expired session is logged into again
 	// in one invocation; nil means DefaultRelogins.
 	Relogins *int `json:"relogins,omitempty"`
+	// Logout is a regular expression over a link's path and query: links
+	// it matches are not followed (reason logout), since fetching one ends
+	// the session. Empty means DefaultLogout.
+	Logout string `json:"logout,omitempty"`
+}
+
+// DefaultLogout matches the usual logout links: /logout, /log-out,
+// /user/logoff, /signout, ?action=logout, /auth/sign_out.
+const DefaultLogout = `(?i)(^|[/_.?=&-])(log|sign)[-_]?(out|off)([/_.?=&#-]|$)`
+
+// logoutPattern is Logout, compiled.
+func (l *Login) logoutPattern() (*regexp.Regexp, error) {
+	re, err := regexp.Compile(cmp.Or(l.Logout, DefaultLogout))
+	if err != nil {
+		return nil, fmt.Errorf("login: logout %q: %w", l.Logout, err)
+	}
+	return re, nil
 }
 
 // LoginSuccess is how a login is known to have worked; every condition
@@ -105,7 +124,8 @@ func (c *Config) validateLogin() error {
 			return errors.New("login: fields: a field without a name")
 		}
 	}
-	return nil
+	_, err = l.logoutPattern()
+	return err
 }
 
 // LoginError is a login that did not work: Condition names what failed.
@@ -134,6 +154,7 @@ type loginStep struct {
 	client *http.Client // set by Run: the crawl's transport and jar
 	log    *slog.Logger
 	max    int // body bytes read
+	logout *regexp.Regexp
 
 	// action is the form's action at the last login, read by every
 	// fetcher that meets a redirect (so not under mu, which a login holds).
@@ -157,6 +178,9 @@ func newLoginStep(cfg *Config, canon urlkey.Canon) (*loginStep, error) {
 		return nil, fmt.Errorf("login: url %q: %w", l.URL, err)
 	}
 	s := &loginStep{spec: l, values: map[string]string{}, page: page, canon: canon, log: logger(nil), max: int(cfg.MaxBody)}
+	if s.logout, err = l.logoutPattern(); err != nil {
+		return nil, err
+	}
 	for name, sec := range l.Fields {
 		if sec.From == SecretInline && !sec.Inline() {
 			return nil, fmt.Errorf("login: fields: %s: this crawl was started with the value written in the config file, and login values are never stored; "+
@@ -169,6 +193,11 @@ func newLoginStep(cfg *Config, canon urlkey.Canon) (*loginStep, error) {
 		s.values[name] = v
 	}
 	return s, nil
+}
+
+// isLogout reports whether following u would log out.
+func (s *loginStep) isLogout(u *url.URL) bool {
+	return s.logout.MatchString(u.EscapedPath() + "?" + u.RawQuery)
 }
 
 // exchange is one response of the login's requests.

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -24,8 +25,8 @@ const testPassword = "pw-9f3kQ2-never-stored"
 func loginConfig(t *testing.T, srv *httptest.Server, pass string) Config {
 	t.Setenv("TRAWL_TEST_LOGIN_PASS", pass)
 	cfg := testConfig(srv.URL + "/")
-	// Every page links to /logout, which a logged-in crawl must not follow.
-	cfg.Deny = []string{"/logout$"}
+	// Every page links to /logout, which ends the session: the login step
+	// keeps the crawl off it by itself (DefaultLogout).
 	cfg.Login = &Login{URL: srv.URL + "/login", Form: "form#login",
 		Fields:  map[string]Secret{"user": ParseSecret("ann", ""), "pass": ParseSecret("env:TRAWL_TEST_LOGIN_PASS", "")},
 		Success: LoginSuccess{Cookie: "sid", Absent: "form#login"}}
@@ -90,6 +91,9 @@ func TestLoginCrawlsProtectedPages(t *testing.T) {
 	logins := site.Logins()
 	if len(logins) != 1 || !logins[0].OK {
 		t.Fatalf("the site saw logins %+v, want one that worked", logins)
+	}
+	if n := queryInt(t, db, `SELECT count(*) FROM urls WHERE url LIKE '%/logout' AND state = 'skipped' AND reason = ?`, ClassLogout); n != 1 {
+		t.Errorf("/logout is not recorded as skipped for reason %s", ClassLogout)
 	}
 	f := logins[0].Form
 	if f["csrf"] == nil || f["csrf"][0] == "" || f["remember"][0] != "yes" || f["user"][0] != "ann" || f["q"] != nil {
@@ -177,6 +181,7 @@ func TestLoginSettingsAreChecked(t *testing.T) {
 		{func(l *Login) { l.Success = LoginSuccess{} }, "login: success: give a cookie"},
 		{func(l *Login) { l.Form = "form[" }, "login: form: bad CSS selector"},
 		{func(l *Login) { l.Fields = nil }, "login: fields"},
+		{func(l *Login) { l.Logout = "(" }, `login: logout "(": error parsing regexp`},
 	} {
 		cfg := testConfig("http://127.0.0.1/")
 		cfg.Login = &Login{URL: "http://127.0.0.1/login", Fields: map[string]Secret{"u": ParseSecret("a", "")}, Success: LoginSuccess{Cookie: "sid"}}
@@ -224,4 +229,26 @@ func TestReloginFailureStopsTheRun(t *testing.T) {
 		t.Errorf("the failed login again is not recorded as login 2")
 	}
 	assertNoPassword(t, path, log)
+}
+
+func TestDefaultLogoutMatchesLogoutLinksOnly(t *testing.T) {
+	l := &loginStep{}
+	var err error
+	if l.logout, err = (&Login{}).logoutPattern(); err != nil {
+		t.Fatal(err)
+	}
+	for raw, want := range map[string]bool{
+		"/logout": true, "/log-out": true, "/user/logoff": true, "/SignOut": true, "/auth/sign_out": true,
+		"/index.php?action=logout": true, "/logout.php": true, "/account/logout/": true,
+		"/login": false, "/catalog/outdoor": false, "/blog/offers": false, "/dialog-off": false,
+		"/log/output": false, "/signup": false, "/": false,
+	} {
+		u, err := url.Parse("http://a.test" + raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := l.isLogout(u); got != want {
+			t.Errorf("isLogout(%s) = %v, want %v", raw, got, want)
+		}
+	}
 }

@@ -267,6 +267,8 @@ func (c *Crawler) discover(u *url.URL, job record.Job, depth int, via string) re
 		n.Skip = ClassOutOfScope
 	case c.cfg.MaxDepth > 0 && depth > c.cfg.MaxDepth:
 		n.Skip = ClassMaxDepth
+	case c.login != nil && c.login.isLogout(u):
+		n.Skip = ClassLogout
 	}
 	return n
 }
