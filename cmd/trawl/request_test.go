@@ -179,11 +179,11 @@ func TestEnvironmentProxyAndWARC(t *testing.T) {
 	if n != 1 {
 		t.Errorf("%d fetches record proxy %s, want 1", n, p.URL)
 	}
-	// A run writes a file per core at a time: robots.txt and the page may
-	// be in one file or in two, all named for run 1.
+	// A run writes one file at a time: robots.txt and the page are in one
+	// file, named for run 1.
 	files, _ := filepath.Glob(filepath.Join(dir, "warcs", "trawl-run1-*.warc.gz"))
 	all, _ := filepath.Glob(filepath.Join(dir, "warcs", "*"))
-	if len(files) == 0 || len(files) > 2 || len(all) != len(files) {
-		t.Errorf("WARC files %v, want one or two of run 1", all)
+	if len(files) != 1 || len(all) != len(files) {
+		t.Errorf("WARC files %v, want one of run 1", all)
 	}
 }

@@ -43,7 +43,7 @@ func TestKeptBodyIsSplicedIntoItsRecord(t *testing.T) {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	// Records go to one file per core, in turn: read them all.
+	// Read every file, however many the writer made.
 	names, _ := filepath.Glob(filepath.Join(dir, "*.warc.gz"))
 	var raw []byte
 	for _, name := range names {

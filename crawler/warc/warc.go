@@ -10,17 +10,19 @@ package warc
 
 import (
 	"bytes"
+	"crypto/rand"
 	"fmt"
 	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/nlnwa/gowarc/v3"
 
 	"github.com/trawl-crawler/trawl/crawler/deflate"
@@ -60,6 +62,7 @@ func (n *names) NewWarcfileName() (string, string) {
 var recordOpts = []gowarc.WarcRecordOption{
 	gowarc.WithAddMissingDigest(true),
 	gowarc.WithAddMissingRecordId(true),
+	gowarc.WithRecordIdFunc(newRecordID),
 	gowarc.WithAddMissingContentLength(true),
 	gowarc.WithFixDigest(false),
 	// SHA-1 in base32 is what CDX indexes and wayback replay tools expect
@@ -90,12 +93,12 @@ func Open(opts Options) (*Writer, error) {
 		// compress a kept body a second time.
 		gowarc.WithCompression(false),
 		gowarc.WithMarshaler(marshaler{zip: zip}),
-		// gowarc writes on one goroutine per open file: with one, every
-		// fetcher waited on it and --warc cost 41% of the real-site
-		// crawl's speed. A file per core keeps both cores busy with pages;
-		// the bodies are compressed on the fetchers' goroutines, before
-		// they reach it.
-		gowarc.WithMaxConcurrentWriters(writers()),
+		// One file at a time: Write hands records over one exchange at a
+		// time (builderMu), and what is left to do then is little, as the
+		// bodies were compressed on the fetchers' goroutines (with the
+		// library compressing each record on its file's one goroutine,
+		// --warc cost 41% of the real-site crawl's speed).
+		gowarc.WithMaxConcurrentWriters(1),
 		gowarc.WithMaxFileSize(opts.MaxSize),
 		gowarc.WithRecordOptions(recordOpts...),
 		gowarc.WithWarcInfoFunc(func(rb gowarc.WarcRecordBuilder) error {
@@ -127,11 +130,42 @@ type Exchange struct {
 	Deflated *deflate.Body
 }
 
+// builderMu serialises gowarc's record builders: each one made sets a
+// package variable of github.com/google/uuid (EnableRandPool in gowarc's
+// defaultWarcRecordOptions) without synchronisation, a data race between
+// any two made at once. It is the one lock for every builder in the
+// process, and so a package variable: the file writer makes one too (a
+// file's warcinfo record, when Write creates a file), which is why Write
+// holds it while handing records over. Record ids come from newRecordID,
+// which reads nothing of uuid's.
+var builderMu sync.Mutex
+
+// newRecordID is a record id as gowarc makes them (a random UUID's URN),
+// without the pool flag its default reads.
+func newRecordID() (string, error) {
+	id, err := uuid.NewRandomFromReader(rand.Reader)
+	if err != nil {
+		return "", err
+	}
+	return id.URN(), nil
+}
+
+// newBuilders makes the builders of one exchange's two records.
+func newBuilders(resp gowarc.RecordType) (req, res gowarc.WarcRecordBuilder) {
+	builderMu.Lock()
+	defer builderMu.Unlock()
+	return gowarc.NewRecordBuilder(gowarc.Request, recordOpts...), gowarc.NewRecordBuilder(resp, recordOpts...)
+}
+
 // Write records ex: a request record, and a response record (a revisit
 // record for a 304 Not Modified) concurrent to it.
 func (w *Writer) Write(ex Exchange) error {
 	uri := ex.Request.URL.String()
-	reqB := gowarc.NewRecordBuilder(gowarc.Request, recordOpts...)
+	kind := gowarc.Response
+	if ex.Response.StatusCode == http.StatusNotModified {
+		kind = gowarc.Revisit
+	}
+	reqB, respB := newBuilders(kind)
 	reqB.AddWarcHeader(gowarc.WarcTargetURI, uri)
 	reqB.AddWarcHeaderTime(gowarc.WarcDate, ex.At)
 	reqB.AddWarcHeader(gowarc.ContentType, "application/http;msgtype=request")
@@ -142,11 +176,6 @@ func (w *Writer) Write(ex Exchange) error {
 	if err != nil {
 		return fmt.Errorf("warc: request record for %s: %w", uri, err)
 	}
-	kind := gowarc.Response
-	if ex.Response.StatusCode == http.StatusNotModified {
-		kind = gowarc.Revisit
-	}
-	respB := gowarc.NewRecordBuilder(kind, recordOpts...)
 	respB.AddWarcHeader(gowarc.WarcTargetURI, uri)
 	respB.AddWarcHeaderTime(gowarc.WarcDate, ex.At)
 	respB.AddWarcHeader(gowarc.ContentType, "application/http;msgtype=response")
@@ -181,6 +210,8 @@ func (w *Writer) Write(ex Exchange) error {
 		}
 		respRec = &spliced{WarcRecord: respRec, head: head, body: body}
 	}
+	builderMu.Lock()
+	defer builderMu.Unlock()
 	for _, r := range w.w.Write(reqRec, respRec) {
 		if r.Err != nil {
 			return fmt.Errorf("warc: write %s: %w", uri, r.Err)
@@ -228,7 +259,3 @@ func responseHead(r *http.Response, n int) []byte {
 	b.WriteString("\r\n")
 	return b.Bytes()
 }
-
-// writers is how many WARC files are written at once: one per core, at
-// most four, so that compression never holds up the fetchers.
-func writers() int { return min(runtime.NumCPU(), 4) }
