@@ -357,7 +357,7 @@ func TestEveryCrawlFlagIsAConfigKey(t *testing.T) {
 func TestEveryCrawlFlagTakesEffectOnResume(t *testing.T) {
 	notStored := map[string]bool{"config": true, "fresh": true, "help": true, "db": true, "seeds-file": true,
 		"log-format": true, "quiet": true, "verbose": true, "progress": true, "max-db-size": true,
-		"lease": true, "heartbeat": true, // the worker's own, each invocation's
+		"lease": true, "heartbeat": true, "db-outage": true, // the worker's own, each invocation's
 		"max-pages": true, "max-duration": true, // budgets: always the invocation's
 		"store-body": true, "store-text": true, // extraction: kept (keepExtraction)
 	}

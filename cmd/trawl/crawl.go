@@ -280,7 +280,14 @@ func (a *app) crawl(ctx context.Context, flags *pflag.FlagSet, cfg crawler.Confi
 	if (o.lease != "" || o.heartbeat != "") && !isPostgres(o.db) {
 		return usageErr("--lease and --heartbeat are for workers sharing a PostgreSQL crawl; %s is a SQLite file, crawled by one process", o.db)
 	}
-	db, err := openWrite(ctx, o.db, maxSize, postgres.Heartbeat(heartbeat, lease))
+	outage, err := dbOutage(o)
+	if err != nil {
+		return usageErr("--%w", err)
+	}
+	if o.dbOutage != "" && !isPostgres(o.db) {
+		return usageErr("--db-outage is for a crawl on PostgreSQL, a server that may go away for a while; %s is a SQLite file", o.db)
+	}
+	db, err := openWrite(ctx, o.db, maxSize, postgres.Heartbeat(heartbeat, lease), postgres.Outage(outage))
 	if err != nil {
 		return err
 	}

@@ -32,6 +32,7 @@ type crawlOptions struct {
 	maxDBSize string
 	lease     string
 	heartbeat string
+	dbOutage  string
 	config    string
 }
 
@@ -82,6 +83,12 @@ func options() []option {
 		{key: "heartbeat", field: func(o *crawlOptions) any { return &o.heartbeat },
 			help:  "PostgreSQL: how often a worker renews its registration and its host leases (default 2s; at most a third of --lease)",
 			check: func(o crawlOptions) error { _, _, err := leaseTimes(o); return err }},
+		{key: "db_outage", field: func(o *crawlOptions) any { return &o.dbOutage },
+			help: "PostgreSQL: how long a running crawl waits for a database that went away (a restart, a failover) before it stops, resumable (default 5m)",
+			check: func(o crawlOptions) error {
+				_, err := dbOutage(o)
+				return err
+			}},
 		{key: "log_format", def: "text", field: func(o *crawlOptions) any { return &o.logFormat },
 			help: "log format on stderr: text or json",
 			check: func(o crawlOptions) error {
@@ -190,6 +197,18 @@ func givenSettings(flags *pflag.FlagSet, o crawlOptions) []string {
 	}
 	slices.Sort(given)
 	return slices.Compact(given)
+}
+
+// dbOutage reads --db-outage (empty for its default).
+func dbOutage(o crawlOptions) (time.Duration, error) {
+	if o.dbOutage == "" {
+		return postgres.DefaultOutage, nil
+	}
+	d, err := parseDuration(o.dbOutage)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("db_outage %q: want a positive duration such as 5m", o.dbOutage)
+	}
+	return d, nil
 }
 
 // leaseTimes reads --lease and --heartbeat (each empty for its default),
