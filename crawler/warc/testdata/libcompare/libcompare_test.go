@@ -82,11 +82,11 @@ type writer struct {
 }
 
 var writers = []writer{
-	{"nlnwa/gzip=default", func(dir string, pages []page) error { return writeNlnwa(dir, pages, gzip.DefaultCompression) }},
-	{"nlnwa/gzip=1", func(dir string, pages []page) error { return writeNlnwa(dir, pages, gzip.BestSpeed) }},
-	{"ia-rotator/gzip=default", writeIARotator},
-	{"ia-writer/gzip=default", func(dir string, pages []page) error { return writeIAWriter(dir, pages, gzip.DefaultCompression) }},
-	{"ia-writer/gzip=1", func(dir string, pages []page) error { return writeIAWriter(dir, pages, gzip.BestSpeed) }},
+	{"lib=nlnwa/gzip=default", func(dir string, pages []page) error { return writeNlnwa(dir, pages, gzip.DefaultCompression) }},
+	{"lib=nlnwa/gzip=1", func(dir string, pages []page) error { return writeNlnwa(dir, pages, gzip.BestSpeed) }},
+	{"lib=ia-rotator/gzip=default", writeIARotator},
+	{"lib=ia-writer/gzip=default", func(dir string, pages []page) error { return writeIAWriter(dir, pages, gzip.DefaultCompression) }},
+	{"lib=ia-writer/gzip=1", func(dir string, pages []page) error { return writeIAWriter(dir, pages, gzip.BestSpeed) }},
 }
 
 // nlnwaNames names files without nlnwa/gowarc's default generator, which
