@@ -2,12 +2,10 @@ package warc
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -98,58 +96,6 @@ func TestWriteAndReadBack(t *testing.T) {
 	for _, e := range b {
 		if !strings.HasSuffix(e.Name(), ".warc.gz") {
 			t.Errorf("unexpected file %s (an unfinished file left open?)", e.Name())
-		}
-	}
-}
-
-// TestWarcioReadsTheFiles reads the files with a second, independent
-// implementation: warcio (npm), run with node. It runs where
-// TRAWL_WARCIO_DIR names a directory whose node_modules holds warcio
-// (npm install warcio there).
-func TestWarcioReadsTheFiles(t *testing.T) {
-	modDir := os.Getenv("TRAWL_WARCIO_DIR")
-	if modDir == "" {
-		t.Skip("TRAWL_WARCIO_DIR not set: no warcio to read with")
-	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Skip("no node")
-	}
-	dir := t.TempDir()
-	w, err := Open(Options{Dir: dir, MaxSize: 1 << 20, Info: map[string]string{"trawl-run": "1"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	u, _ := url.Parse("http://example.test/a")
-	req := &http.Request{Method: "GET", URL: u, Header: http.Header{}}
-	body := []byte("<html>hello warcio</html>")
-	if err := w.Write(Exchange{At: time.Now(), Request: req, Response: &http.Response{StatusCode: 200, Status: "200 OK",
-		Header: http.Header{"Content-Type": {"text/html"}}}, Body: body}); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	files, _ := filepath.Glob(filepath.Join(dir, "*.warc.gz"))
-	script, _ := filepath.Abs("testdata/warcio-read.mjs")
-	// node resolves "warcio" from the script's directory upwards: copy
-	// the script next to the node_modules.
-	local := filepath.Join(modDir, "trawl-warcio-read.mjs")
-	src, _ := os.ReadFile(script)
-	if err := os.WriteFile(local, src, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	defer os.Remove(local)
-	out, err := exec.Command(node, append([]string{local}, files...)...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("warcio: %v\n%s", err, out)
-	}
-	got := string(out)
-	t.Log(got)
-	for _, want := range []string{`"type":"warcinfo"`, `"type":"request","uri":"http://example.test/a"`,
-		`"type":"response","uri":"http://example.test/a","status":200,"payloadDigest":"sha1:`, fmt.Sprintf(`"bodyLength":%d`, len(body))} {
-		if !strings.Contains(got, want) {
-			t.Errorf("warcio output lacks %s:\n%s", want, got)
 		}
 	}
 }
