@@ -81,6 +81,9 @@ func (c *Compressor) Compress(body []byte) *Body {
 // Len is the uncompressed length of the body.
 func (b *Body) Len() int { return b.n }
 
+// Size is the compressed length of the body, without gzip's framing.
+func (b *Body) Size() int { return len(b.seg) }
+
 // Gzip frames b as a gzip file of its own: what `gzip -d` and Go's
 // compress/gzip read back as the body.
 func (b *Body) Gzip() []byte {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"sync/atomic"
 
 	"github.com/nlnwa/gowarc/v3"
 
@@ -21,12 +22,29 @@ type spliced struct {
 // marshaler writes each record as one gzip member, in the layout of
 // gowarc's own marshaler (version line, header fields, a blank line, the
 // block, two CRLFs), with a spliced record's body put in as compressed.
-type marshaler struct{ zip *deflate.Compressor }
+type marshaler struct {
+	zip     *deflate.Compressor
+	written *atomic.Int64 // bytes written to files, for Writer's rotation
+}
+
+// counter counts what goes through it.
+type counter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *counter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
 
 var endOfRecord = []byte("\r\n\r\n")
 
 // Marshal implements gowarc.Marshaler; records are never segmented.
-func (m marshaler) Marshal(w io.Writer, rec gowarc.WarcRecord, _ int64) (gowarc.WarcRecord, int64, error) {
+func (m marshaler) Marshal(out io.Writer, rec gowarc.WarcRecord, _ int64) (gowarc.WarcRecord, int64, error) {
+	w := &counter{w: out}
+	defer func() { m.written.Add(w.n) }()
 	var head bytes.Buffer
 	fmt.Fprintf(&head, "%s\r\n", rec.Version())
 	if _, err := rec.WarcHeader().Write(&head); err != nil {

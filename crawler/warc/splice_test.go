@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -111,4 +112,77 @@ func readPayloads(t *testing.T, name string) (payloads [][]byte) {
 		rec.Close()
 	}
 	return payloads
+}
+
+// TestRotationKeepsExchangesWholeAndFilesUnderTheSize: a new file is begun
+// before an exchange would take the open one past MaxSize, so no file
+// passes it (none holds an exchange larger than it) and a request and its
+// response are always in one file.
+func TestRotationKeepsExchangesWholeAndFilesUnderTheSize(t *testing.T) {
+	dir := t.TempDir()
+	const max = 6000
+	w, err := Open(Options{Dir: dir, MaxSize: max})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse("http://example.test/r")
+	req := &http.Request{Method: "GET", URL: u, Header: http.Header{}}
+	resp := &http.Response{StatusCode: 200, Status: "200 OK", Header: http.Header{"Content-Type": {"text/plain"}}}
+	for i := range 30 {
+		// Bodies that do not compress: each exchange takes 1 to 2 KB.
+		body := make([]byte, 800+40*i)
+		for j := range body {
+			body[j] = byte(j*7919 + i*104729)
+		}
+		if err := w.Write(Exchange{At: time.Now(), Request: req, Response: resp, Body: body}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	names, _ := filepath.Glob(filepath.Join(dir, "*.warc.gz"))
+	if len(names) < 5 {
+		t.Fatalf("%d files for about 45 KB at %d bytes a file", len(names), max)
+	}
+	for _, name := range names {
+		st, err := os.Stat(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Size() > max {
+			t.Errorf("%s: %d bytes, past the %d of MaxSize", filepath.Base(name), st.Size(), max)
+		}
+		var ids, concurrent []string
+		r, err := gowarc.NewWarcFileReader(name, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for {
+			rec, err := r.Next()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			h := rec.WarcRecord.WarcHeader()
+			switch rec.WarcRecord.Type() {
+			case gowarc.Request:
+				ids = append(ids, h.Get(gowarc.WarcRecordID))
+			case gowarc.Response:
+				concurrent = append(concurrent, h.Get(gowarc.WarcConcurrentTo))
+			}
+			rec.Close()
+		}
+		r.Close()
+		if len(ids) != len(concurrent) {
+			t.Errorf("%s: %d requests and %d responses", filepath.Base(name), len(ids), len(concurrent))
+		}
+		for _, c := range concurrent {
+			if !slices.Contains(ids, c) {
+				t.Errorf("%s: a response whose request %s is in another file", filepath.Base(name), c)
+			}
+		}
+	}
 }

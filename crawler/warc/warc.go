@@ -45,6 +45,10 @@ type Options struct {
 type Writer struct {
 	w   *gowarc.WarcFileWriter
 	zip *deflate.Compressor
+	max int64 // Options.MaxSize
+	// written counts the bytes of the open file (marshaler adds to it);
+	// Write reads and resets it under builderMu.
+	written *atomic.Int64
 }
 
 // names makes file names without the library's default pattern, which
@@ -85,6 +89,7 @@ func Open(opts Options) (*Writer, error) {
 	if zip == nil {
 		zip = new(deflate.Compressor)
 	}
+	written := new(atomic.Int64)
 	w := gowarc.NewWarcFileWriter(
 		gowarc.WithFileNameGenerator(&names{dir: dir, prefix: opts.Prefix}),
 		// Every record is one gzip member all the same, made by marshaler
@@ -92,14 +97,17 @@ func Open(opts Options) (*Writer, error) {
 		// mostly read by index); the library's own compression would
 		// compress a kept body a second time.
 		gowarc.WithCompression(false),
-		gowarc.WithMarshaler(marshaler{zip: zip}),
+		gowarc.WithMarshaler(marshaler{zip: zip, written: written}),
 		// One file at a time: Write hands records over one exchange at a
 		// time (builderMu), and what is left to do then is little, as the
 		// bodies were compressed on the fetchers' goroutines (with the
 		// library compressing each record on its file's one goroutine,
 		// --warc cost 41% of the real-site crawl's speed).
 		gowarc.WithMaxConcurrentWriters(1),
-		gowarc.WithMaxFileSize(opts.MaxSize),
+		// The library decides to rotate record by record, which can put
+		// a response in another file than its request; Write rotates
+		// between exchanges instead.
+		gowarc.WithMaxFileSize(0),
 		gowarc.WithRecordOptions(recordOpts...),
 		gowarc.WithWarcInfoFunc(func(rb gowarc.WarcRecordBuilder) error {
 			var b bytes.Buffer
@@ -112,7 +120,7 @@ func Open(opts Options) (*Writer, error) {
 			return err
 		}),
 	)
-	return &Writer{w: w, zip: zip}, nil
+	return &Writer{w: w, zip: zip, max: opts.MaxSize, written: written}, nil
 }
 
 // Exchange is one HTTP request and the response to it, as sent and
@@ -129,6 +137,10 @@ type Exchange struct {
 	// keep it as well); nil: Write compresses Body itself.
 	Deflated *deflate.Body
 }
+
+// maxWARCHead bounds a record's WARC header fields as trawl writes them
+// (the URI is at most a few KiB), for the rotation's estimate.
+const maxWARCHead = 8 << 10
 
 // builderMu serialises gowarc's record builders: each one made sets a
 // package variable of github.com/google/uuid (EnableRandPool in gowarc's
@@ -169,7 +181,8 @@ func (w *Writer) Write(ex Exchange) error {
 	reqB.AddWarcHeader(gowarc.WarcTargetURI, uri)
 	reqB.AddWarcHeaderTime(gowarc.WarcDate, ex.At)
 	reqB.AddWarcHeader(gowarc.ContentType, "application/http;msgtype=request")
-	if _, err := reqB.Write(requestBytes(ex.Request)); err != nil {
+	reqHead := requestBytes(ex.Request)
+	if _, err := reqB.Write(reqHead); err != nil {
 		return err
 	}
 	reqRec, _, err := reqB.Build()
@@ -210,8 +223,22 @@ func (w *Writer) Write(ex Exchange) error {
 		}
 		respRec = &spliced{WarcRecord: respRec, head: head, body: body}
 	}
+	// What the exchange adds to a file, at most: its heads uncompressed
+	// and its body as compressed.
+	size := int64(len(reqHead)+len(head)) + 2*maxWARCHead
+	if s, ok := respRec.(*spliced); ok {
+		size += int64(s.body.Size())
+	} else {
+		size += int64(len(ex.Body))
+	}
 	builderMu.Lock()
 	defer builderMu.Unlock()
+	if n := w.written.Load(); w.max > 0 && n > 0 && n+size > w.max {
+		if err := w.w.Rotate(); err != nil {
+			return fmt.Errorf("warc: rotate before %s: %w", uri, err)
+		}
+		w.written.Store(0)
+	}
 	for _, r := range w.w.Write(reqRec, respRec) {
 		if r.Err != nil {
 			return fmt.Errorf("warc: write %s: %w", uri, r.Err)
