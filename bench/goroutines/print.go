@@ -1,0 +1,103 @@
+package main
+
+import (
+	"cmp"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"golang.org/x/exp/trace"
+)
+
+// print writes the report: the window's totals, then every goroutine that
+// ran alone in its group (a serial part of the program) and then the
+// groups of several (pools of workers, connections).
+func (r *report) print(out io.Writer, all bool) error {
+	win := r.window()
+	if win <= 0 {
+		return fmt.Errorf("the trace spans no time")
+	}
+	groups := r.groups()
+	var running, syscall, runnable time.Duration
+	for _, g := range r.gs {
+		running += g.in[trace.GoRunning]
+		syscall += g.in[trace.GoSyscall]
+		runnable += g.in[trace.GoRunnable]
+	}
+	cores := func(d time.Duration) string { return fmt.Sprintf("%.2f", d.Seconds()/win.Seconds()) }
+	pct := func(d time.Duration) string { return fmt.Sprintf("%.1f%%", 100*d.Seconds()/win.Seconds()) }
+	fmt.Fprintf(out, "window %.2f s, %d goroutines, %d Ps\n", win.Seconds(), len(r.gs), r.procs)
+	fmt.Fprintf(out, "Ps running: %s of %d; goroutines running %s, in syscalls %s, runnable %s (goroutines at once, on average)\n\n",
+		cores(r.procBusy), r.procs, cores(running), cores(syscall), cores(runnable))
+
+	slices.SortFunc(groups, func(a, b *group) int {
+		return cmp.Or(cmp.Compare(b.sum(trace.GoRunning)+b.sum(trace.GoSyscall), a.sum(trace.GoRunning)+a.sum(trace.GoSyscall)),
+			strings.Compare(a.start, b.start))
+	})
+
+	fmt.Fprintln(out, "Single goroutines, % of the window (busy = running + syscall):")
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "%7s %7s %7s %8s %7s\trole\tstart function\twhere\n", "busy", "running", "syscall", "runnable", "blocked")
+	hidden := 0
+	for _, gr := range groups {
+		if len(gr.members) != 1 {
+			continue
+		}
+		g := gr.members[0]
+		if !all && gr.role == "" && g.busy() < win/100 {
+			hidden++
+			continue
+		}
+		fmt.Fprintf(tw, "%7s %7s %7s %8s %7s\t%s\t%s\t%s\n", pct(g.busy()), pct(g.in[trace.GoRunning]), pct(g.in[trace.GoSyscall]),
+			pct(g.in[trace.GoRunnable]), pct(g.in[trace.GoWaiting]), cmp.Or(gr.role, "-"), gr.start, why(g, win))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if hidden > 0 {
+		fmt.Fprintf(out, "(%d more, each busy under 1%% of the window: -all lists them)\n", hidden)
+	}
+
+	fmt.Fprintln(out, "\nGroups of goroutines started alike: the group's time in goroutines at once, on average; busy of one member, % of the window:")
+	tw = tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "%5s %7s %7s %8s %7s %9s %8s\trole\tstart function\n", "n", "running", "syscall", "runnable", "blocked", "busy mean", "busy max")
+	for _, gr := range groups {
+		if len(gr.members) == 1 {
+			continue
+		}
+		var most time.Duration
+		for _, g := range gr.members {
+			most = max(most, g.busy())
+		}
+		busy := gr.sum(trace.GoRunning) + gr.sum(trace.GoSyscall)
+		fmt.Fprintf(tw, "%5d %7s %7s %8s %7s %9s %8s\t%s\t%s\n", len(gr.members), cores(gr.sum(trace.GoRunning)), cores(gr.sum(trace.GoSyscall)),
+			cores(gr.sum(trace.GoRunnable)), cores(gr.sum(trace.GoWaiting)), pct(busy/time.Duration(len(gr.members))), pct(most), cmp.Or(gr.role, "-"), gr.start)
+	}
+	return tw.Flush()
+}
+
+// why lists the three largest reasons g was blocked, and its three largest
+// syscall sites, as shares of the window.
+func why(g *goroutine, win time.Duration) string {
+	top := func(m map[string]time.Duration) string {
+		var parts []string
+		for _, k := range topKeys(m, 3) {
+			if m[k] < win/1000 {
+				break
+			}
+			parts = append(parts, fmt.Sprintf("%s %.1f%%", k, 100*m[k].Seconds()/win.Seconds()))
+		}
+		return strings.Join(parts, ", ")
+	}
+	var parts []string
+	if s := top(g.waits); s != "" {
+		parts = append(parts, "blocked: "+s)
+	}
+	if s := top(g.sysWait); s != "" {
+		parts = append(parts, "syscalls: "+s)
+	}
+	return strings.Join(parts, "; ")
+}
