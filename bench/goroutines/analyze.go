@@ -62,6 +62,14 @@ func (g *goroutine) startFunc() string {
 
 func (g *goroutine) busy() time.Duration { return g.in[trace.GoRunning] + g.in[trace.GoSyscall] }
 
+func (g *goroutine) sampleCount() int {
+	n := 0
+	for _, c := range g.samples {
+		n += c
+	}
+	return n
+}
+
 // stackInfo is what a stack says about its goroutine.
 type stackInfo struct {
 	role   int
@@ -107,12 +115,14 @@ func analyze(in io.Reader) (*report, error) {
 			r.start, first = t, false
 		}
 		r.end = max(r.end, t)
+		if ev.Kind() == trace.EventStackSample {
+			r.samples++
+		}
 		if id := ev.Goroutine(); id != trace.NoGoroutine && ev.Stack() != trace.NoStack {
 			g := r.g(id)
 			r.noteStack(g, ev.Stack(), stacks)
 			if ev.Kind() == trace.EventStackSample {
 				g.samples[ev.Stack()]++
-				r.samples++
 			}
 		}
 		if ev.Kind() != trace.EventStateTransition {
@@ -235,7 +245,9 @@ func describe(s trace.Stack) stackInfo {
 	n := 0
 	for f := range s.Frames() {
 		n++
-		last = f.Func
+		if f.Func != "runtime.goexit" { // CPU profile stacks end in it
+			last = f.Func
+		}
 		if info.site == "" && !kernelSide(f.Func) && !libcInside(f.Func) {
 			info.site = f.Func
 		}

@@ -5,6 +5,7 @@ package main
 import (
 	"bytes"
 	"crypto/sha256"
+	"runtime/pprof"
 	"runtime/trace"
 	"strings"
 	"sync"
@@ -18,13 +19,24 @@ import (
 // spin, sleepInSyscall and block are goroutines whose states the test
 // knows: started before the trace, as a crawl's goroutines are before its
 // window, and each in one state for all of it.
-func spin(rounds int, done chan<- struct{}) {
+func spin(cpu time.Duration, done chan<- struct{}) {
 	sum := sha256.Sum256(nil)
-	for range rounds {
-		sum = sha256.Sum256(sum[:])
+	for start := processCPU(); processCPU()-start < cpu; {
+		for range 10_000 {
+			sum = sha256.Sum256(sum[:])
+		}
 	}
 	_ = sum
 	close(done)
+}
+
+// processCPU is the CPU time this process has used.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		panic(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func sleepInSyscall(fd int, wg *sync.WaitGroup) {
@@ -56,19 +68,23 @@ func TestAnalyzeKnownGoroutines(t *testing.T) {
 	for range 3 {
 		go block(release, &wg)
 	}
-	// Enough hashing for a few hundred milliseconds: the window is as long
-	// as it takes.
-	const rounds = 1_000_000
+	// The window is as long as the spinner takes to use this much CPU,
+	// which the CPU profile taken meanwhile samples 30 times, give or take.
+	const spinCPU = 300 * time.Millisecond
 
-	var buf bytes.Buffer
+	var buf, prof bytes.Buffer
+	if err := pprof.StartCPUProfile(&prof); err != nil {
+		t.Fatal(err)
+	}
 	if err := trace.Start(&buf); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	go spin(rounds, spun)
+	go spin(spinCPU, spun)
 	<-spun
 	took := time.Since(start)
 	trace.Stop()
+	pprof.StopCPUProfile()
 	close(release)
 	if _, err := syscall.Write(fds[1], []byte{1}); err != nil {
 		t.Fatal(err)
@@ -132,8 +148,15 @@ func TestAnalyzeKnownGoroutines(t *testing.T) {
 		}
 	}
 
+	if gr := byStart[pkg+"spin"]; gr != nil {
+		// Most of the CPU profile's samples in the window are the spinner's.
+		if n := gr.members[0].sampleCount(); r.samples < 10 || n < r.samples/2 {
+			t.Errorf("spin has %d of the window's %d CPU profile samples, want most of 10 or more", n, r.samples)
+		}
+	}
+
 	var out bytes.Buffer
-	if err := r.print(&out, false); err != nil {
+	if err := r.print(&out, false, 100); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{pkg + "spin", pkg + "sleepInSyscall", pkg + "block"} {

@@ -32,6 +32,7 @@ func main() {
 	all := flag.Bool("all", false, "list every single goroutine, not only those busy 1% of the window or more")
 	stacks := flag.String("stacks", "", "comma-separated roles or start functions (writer,dispatcher) to show where their time went")
 	top := flag.Int("top", 20, "with -stacks, how many functions and stacks to show")
+	hz := flag.Int("hz", 100, "the CPU profile's sampling rate, when the trace has its samples (go test -cpuprofile: 100)")
 	flag.Usage = func() {
 		fmt.Fprintln(flag.CommandLine.Output(), "usage: goroutines [-all] [-stacks role,...] trace.out")
 		flag.PrintDefaults()
@@ -45,13 +46,17 @@ func main() {
 	if *stacks != "" {
 		names = strings.Split(*stacks, ",")
 	}
-	if err := run(flag.Arg(0), *all, names, *top, os.Stdout); err != nil {
+	if *hz <= 0 {
+		fmt.Fprintln(os.Stderr, "goroutines: -hz must be positive")
+		os.Exit(2)
+	}
+	if err := run(flag.Arg(0), *all, names, *top, *hz, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "goroutines:", err)
 		os.Exit(1)
 	}
 }
 
-func run(path string, all bool, stacks []string, top int, out io.Writer) error {
+func run(path string, all bool, stacks []string, top, hz int, out io.Writer) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err
@@ -61,7 +66,7 @@ func run(path string, all bool, stacks []string, top int, out io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	if err := rep.print(out, all); err != nil {
+	if err := rep.print(out, all, hz); err != nil {
 		return err
 	}
 	for _, name := range stacks {

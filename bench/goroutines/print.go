@@ -15,7 +15,12 @@ import (
 // print writes the report: the window's totals, then every goroutine that
 // ran alone in its group (a serial part of the program) and then the
 // groups of several (pools of workers, connections).
-func (r *report) print(out io.Writer, all bool) error {
+//
+// The trace counts a goroutine as running while it holds a P, whether or
+// not the kernel runs its thread: on a machine busy with other processes
+// that is more than its CPU time. When the trace holds a CPU profile's
+// samples (hz a second), the cpu columns give that CPU time.
+func (r *report) print(out io.Writer, all bool, hz int) error {
 	win := r.window()
 	if win <= 0 {
 		return fmt.Errorf("the trace spans no time")
@@ -30,17 +35,28 @@ func (r *report) print(out io.Writer, all bool) error {
 	cores := func(d time.Duration) string { return fmt.Sprintf("%.2f", d.Seconds()/win.Seconds()) }
 	pct := func(d time.Duration) string { return fmt.Sprintf("%.1f%%", 100*d.Seconds()/win.Seconds()) }
 	fmt.Fprintf(out, "window %.2f s, %d goroutines, %d Ps\n", win.Seconds(), len(r.gs), r.procs)
-	fmt.Fprintf(out, "Ps running: %s of %d; goroutines running %s, in syscalls %s, runnable %s (goroutines at once, on average)\n\n",
+	fmt.Fprintf(out, "Ps running: %s of %d; goroutines running %s, in syscalls %s, runnable %s (goroutines at once, on average)\n",
 		cores(r.procBusy), r.procs, cores(running), cores(syscall), cores(runnable))
+	sampled := func(n int) time.Duration { return time.Duration(n) * time.Second / time.Duration(hz) }
+	cpuCol := func(n int, f func(time.Duration) string) string {
+		if r.samples == 0 {
+			return "-"
+		}
+		return f(sampled(n))
+	}
+	if r.samples > 0 {
+		fmt.Fprintf(out, "CPU profile: %d samples, %s cores (at %d Hz)\n", r.samples, cores(sampled(r.samples)), hz)
+	}
+	fmt.Fprintln(out)
 
 	slices.SortFunc(groups, func(a, b *group) int {
 		return cmp.Or(cmp.Compare(b.sum(trace.GoRunning)+b.sum(trace.GoSyscall), a.sum(trace.GoRunning)+a.sum(trace.GoSyscall)),
 			strings.Compare(a.start, b.start))
 	})
 
-	fmt.Fprintln(out, "Single goroutines, % of the window (busy = running + syscall):")
+	fmt.Fprintln(out, "Single goroutines, % of the window (busy = running + syscall; cpu = CPU profile samples):")
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "%7s %7s %7s %8s %7s\trole\tstart function\twhere\n", "busy", "running", "syscall", "runnable", "blocked")
+	fmt.Fprintf(tw, "%7s %7s %7s %8s %7s %6s\trole\tstart function\twhere\n", "busy", "running", "syscall", "runnable", "blocked", "cpu")
 	hidden := 0
 	for _, gr := range groups {
 		if len(gr.members) != 1 {
@@ -51,8 +67,8 @@ func (r *report) print(out io.Writer, all bool) error {
 			hidden++
 			continue
 		}
-		fmt.Fprintf(tw, "%7s %7s %7s %8s %7s\t%s\t%s\t%s\n", pct(g.busy()), pct(g.in[trace.GoRunning]), pct(g.in[trace.GoSyscall]),
-			pct(g.in[trace.GoRunnable]), pct(g.in[trace.GoWaiting]), cmp.Or(gr.role, "-"), gr.start, why(g, win))
+		fmt.Fprintf(tw, "%7s %7s %7s %8s %7s %6s\t%s\t%s\t%s\n", pct(g.busy()), pct(g.in[trace.GoRunning]), pct(g.in[trace.GoSyscall]),
+			pct(g.in[trace.GoRunnable]), pct(g.in[trace.GoWaiting]), cpuCol(g.sampleCount(), pct), cmp.Or(gr.role, "-"), gr.start, why(g, win))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -63,7 +79,7 @@ func (r *report) print(out io.Writer, all bool) error {
 
 	fmt.Fprintln(out, "\nGroups of goroutines started alike: the group's time in goroutines at once, on average; busy of one member, % of the window:")
 	tw = tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "%5s %7s %7s %8s %7s %9s %8s\trole\tstart function\n", "n", "running", "syscall", "runnable", "blocked", "busy mean", "busy max")
+	fmt.Fprintf(tw, "%5s %7s %7s %8s %7s %6s %9s %8s\trole\tstart function\n", "n", "running", "syscall", "runnable", "blocked", "cpu", "busy mean", "busy max")
 	for _, gr := range groups {
 		if len(gr.members) == 1 {
 			continue
@@ -73,8 +89,12 @@ func (r *report) print(out io.Writer, all bool) error {
 			most = max(most, g.busy())
 		}
 		busy := gr.sum(trace.GoRunning) + gr.sum(trace.GoSyscall)
-		fmt.Fprintf(tw, "%5d %7s %7s %8s %7s %9s %8s\t%s\t%s\n", len(gr.members), cores(gr.sum(trace.GoRunning)), cores(gr.sum(trace.GoSyscall)),
-			cores(gr.sum(trace.GoRunnable)), cores(gr.sum(trace.GoWaiting)), pct(busy/time.Duration(len(gr.members))), pct(most), cmp.Or(gr.role, "-"), gr.start)
+		n := 0
+		for _, g := range gr.members {
+			n += g.sampleCount()
+		}
+		fmt.Fprintf(tw, "%5d %7s %7s %8s %7s %6s %9s %8s\t%s\t%s\n", len(gr.members), cores(gr.sum(trace.GoRunning)), cores(gr.sum(trace.GoSyscall)),
+			cores(gr.sum(trace.GoRunnable)), cores(gr.sum(trace.GoWaiting)), cpuCol(n, cores), pct(busy/time.Duration(len(gr.members))), pct(most), cmp.Or(gr.role, "-"), gr.start)
 	}
 	return tw.Flush()
 }
