@@ -20,10 +20,11 @@ import (
 // BenchmarkCrawl runs trawl's crawler in process, the way `trawl crawl` does,
 // over the benchmark's generated site, so that it can be profiled (the trawl
 // binary has no pprof flag). The site has TRAWL_BENCH_PAGES pages (default
-// 20000) on 4 hosts; concurrency 16, 4 per host, no delay. Set
-// TRAWL_BENCH_THROTTLE=1 to keep the auto-throttle on, and TRAWL_BENCH_LINGER
-// (a duration) to delay every commit, which makes batches larger.
-// TRAWL_BENCH_HEAPPROFILE=file writes the in-use heap at the end of the crawl,
+// 20000) on 4 hosts, 10-30 KB pages with 20-60 links (TRAWL_BENCH_LONGTAIL=1:
+// the long-tailed site of `go run ./bench`); concurrency 16, 4 per host, no
+// delay. Set TRAWL_BENCH_THROTTLE=1 to keep the auto-throttle on, and
+// TRAWL_BENCH_LINGER (a duration) to delay every commit, which makes batches
+// larger. TRAWL_BENCH_HEAPPROFILE=file writes the in-use heap at the end of the crawl,
 // while the crawler and the store are still alive. TRAWL_BENCH_TRACE=file
 // writes an execution trace of a window of the first crawl, from
 // TRAWL_BENCH_TRACE_START (default 5s) after it began, for
@@ -62,10 +63,9 @@ func BenchmarkCrawl(b *testing.B) {
 		}
 		cfg.PerHost, cfg.AutoThrottle = 8, true
 	} else {
-		cl := fixtures.MustGenerated(b, fixtures.GenConfig{
-			Hosts: 4, PagesPerHost: pages / 4, Seed: 1, DisableLog: true,
-			BrokenPermille: 10, RedirectPermille: 10, CrossHostPermille: 50,
-		})
+		// The uniform site unless asked for `go run ./bench`'s long tail.
+		site := options{pages: pages, hosts: 4, uniform: os.Getenv("TRAWL_BENCH_LONGTAIL") != "1"}.site()
+		cl := fixtures.MustGenerated(b, site)
 		cfg.Seeds = cl.Seeds()
 	}
 	var linger time.Duration

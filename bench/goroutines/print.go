@@ -79,7 +79,7 @@ func (r *report) print(out io.Writer, all bool, hz int) error {
 
 	fmt.Fprintln(out, "\nGroups of goroutines started alike: the group's time in goroutines at once, on average; busy of one member, % of the window:")
 	tw = tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "%5s %7s %7s %8s %7s %6s %9s %8s\trole\tstart function\n", "n", "running", "syscall", "runnable", "blocked", "cpu", "busy mean", "busy max")
+	fmt.Fprintf(tw, "%5s %7s %7s %8s %7s %6s %9s %8s\trole\tstart function\tblocked on\n", "n", "running", "syscall", "runnable", "blocked", "cpu", "busy mean", "busy max")
 	for _, gr := range groups {
 		if len(gr.members) == 1 {
 			continue
@@ -93,8 +93,20 @@ func (r *report) print(out io.Writer, all bool, hz int) error {
 		for _, g := range gr.members {
 			n += g.sampleCount()
 		}
-		fmt.Fprintf(tw, "%5d %7s %7s %8s %7s %6s %9s %8s\t%s\t%s\n", len(gr.members), cores(gr.sum(trace.GoRunning)), cores(gr.sum(trace.GoSyscall)),
-			cores(gr.sum(trace.GoRunnable)), cores(gr.sum(trace.GoWaiting)), cpuCol(n, cores), pct(busy/time.Duration(len(gr.members))), pct(most), cmp.Or(gr.role, "-"), gr.start)
+		waits := map[string]time.Duration{}
+		for _, g := range gr.members {
+			for k, d := range g.waits {
+				waits[k] += d
+			}
+		}
+		var on []string
+		for _, k := range topKeys(waits, 3) {
+			if waits[k] >= win/100 {
+				on = append(on, k+" "+cores(waits[k]))
+			}
+		}
+		fmt.Fprintf(tw, "%5d %7s %7s %8s %7s %6s %9s %8s\t%s\t%s\t%s\n", len(gr.members), cores(gr.sum(trace.GoRunning)), cores(gr.sum(trace.GoSyscall)),
+			cores(gr.sum(trace.GoRunnable)), cores(gr.sum(trace.GoWaiting)), cpuCol(n, cores), pct(busy/time.Duration(len(gr.members))), pct(most), cmp.Or(gr.role, "-"), gr.start, strings.Join(on, ", "))
 	}
 	return tw.Flush()
 }
