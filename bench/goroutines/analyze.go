@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"io"
 	"strings"
@@ -40,6 +41,7 @@ type goroutine struct {
 	bottom  string // the last frame of a stack that was not cut short
 	role    int    // index into roles; len(roles) for none
 	in      [trace.GoSyscall + 1]time.Duration
+	starts  int                      // times it went from runnable to running
 	waits   map[string]time.Duration // blocked time by reason
 	sysWait map[string]time.Duration // syscall time by call site
 	// Blocked and syscall time by stack, and the CPU profile's samples of
@@ -163,7 +165,10 @@ func analyze(in io.Reader) (*report, error) {
 					break
 				}
 			}
-			g.reason, g.site, g.stack = st.Reason, site, stack
+			if from == trace.GoRunnable && to == trace.GoRunning {
+				g.starts++
+			}
+			g.reason, g.site, g.stack = cmp.Or(st.Reason, "(no reason given)"), site, stack
 			g.state, g.since = to, t
 		case trace.ResourceProc:
 			from, to := st.Proc()

@@ -54,9 +54,10 @@ func (r *report) print(out io.Writer, all bool, hz int) error {
 			strings.Compare(a.start, b.start))
 	})
 
-	fmt.Fprintln(out, "Single goroutines, % of the window (busy = running + syscall; cpu = CPU profile samples):")
+	fmt.Fprintln(out, "Single goroutines, % of the window (busy = running + syscall; cpu = CPU profile samples;")
+	fmt.Fprintln(out, "starts = times it was given a P, wait = its mean wait for one, runnable / starts):")
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "%7s %7s %7s %8s %7s %6s\trole\tstart function\twhere\n", "busy", "running", "syscall", "runnable", "blocked", "cpu")
+	fmt.Fprintf(tw, "%7s %7s %7s %8s %7s %6s %7s %7s\trole\tstart function\twhere\n", "busy", "running", "syscall", "runnable", "blocked", "cpu", "starts", "wait")
 	hidden := 0
 	for _, gr := range groups {
 		if len(gr.members) != 1 {
@@ -67,8 +68,12 @@ func (r *report) print(out io.Writer, all bool, hz int) error {
 			hidden++
 			continue
 		}
-		fmt.Fprintf(tw, "%7s %7s %7s %8s %7s %6s\t%s\t%s\t%s\n", pct(g.busy()), pct(g.in[trace.GoRunning]), pct(g.in[trace.GoSyscall]),
-			pct(g.in[trace.GoRunnable]), pct(g.in[trace.GoWaiting]), cpuCol(g.sampleCount(), pct), cmp.Or(gr.role, "-"), gr.start, why(g, win))
+		wait := "-"
+		if g.starts > 0 {
+			wait = fmt.Sprintf("%.0fµs", float64(g.in[trace.GoRunnable].Microseconds())/float64(g.starts))
+		}
+		fmt.Fprintf(tw, "%7s %7s %7s %8s %7s %6s %7d %7s\t%s\t%s\t%s\n", pct(g.busy()), pct(g.in[trace.GoRunning]), pct(g.in[trace.GoSyscall]),
+			pct(g.in[trace.GoRunnable]), pct(g.in[trace.GoWaiting]), cpuCol(g.sampleCount(), pct), g.starts, wait, cmp.Or(gr.role, "-"), gr.start, why(g, win))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
