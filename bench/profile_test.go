@@ -20,13 +20,18 @@ import (
 // BenchmarkCrawl runs trawl's crawler in process, the way `trawl crawl` does,
 // over the benchmark's generated site, so that it can be profiled (the trawl
 // binary has no pprof flag). The site has TRAWL_BENCH_PAGES pages (default
-// 20000) on 4 hosts; concurrency 16, 4 per host, no delay. Set
-// TRAWL_BENCH_THROTTLE=1 to keep the auto-throttle on, and TRAWL_BENCH_LINGER
-// (a duration) to delay every commit, which makes batches larger.
-// TRAWL_BENCH_HEAPPROFILE=file writes the in-use heap at the end of the crawl,
-// while the crawler and the store are still alive. The fixture servers run
-// in the same process, so their functions (package fixtures, net/http's server
-// side) appear in the profile too.
+// 20000) on 4 hosts, 10-30 KB pages with 20-60 links (TRAWL_BENCH_LONGTAIL=1:
+// the long-tailed site of `go run ./bench`); concurrency 16, 4 per host, no
+// delay. Set TRAWL_BENCH_THROTTLE=1 to keep the auto-throttle on, and
+// TRAWL_BENCH_LINGER (a duration) to delay every commit, which makes batches
+// larger. TRAWL_BENCH_HEAPPROFILE=file writes the in-use heap at the end of the crawl,
+// while the crawler and the store are still alive. TRAWL_BENCH_TRACE=file
+// writes an execution trace of a window of the first crawl, from
+// TRAWL_BENCH_TRACE_START (default 5s) after it began, for
+// TRAWL_BENCH_TRACE_FOR (default 5s), for bench/goroutines to read. The
+// fixture servers run in the same process, so their functions (package
+// fixtures, net/http's server side) appear in the profile and the trace too,
+// and in the process's CPU per wall second that it reports (cpu/wall).
 //
 //	go test -run '^$' -bench Crawl -benchtime 1x -cpuprofile cpu.out ./bench
 //	go tool pprof -top cpu.out
@@ -58,10 +63,9 @@ func BenchmarkCrawl(b *testing.B) {
 		}
 		cfg.PerHost, cfg.AutoThrottle = 8, true
 	} else {
-		cl := fixtures.MustGenerated(b, fixtures.GenConfig{
-			Hosts: 4, PagesPerHost: pages / 4, Seed: 1, DisableLog: true,
-			BrokenPermille: 10, RedirectPermille: 10, CrossHostPermille: 50,
-		})
+		// The uniform site unless asked for `go run ./bench`'s long tail.
+		site := options{pages: pages, hosts: 4, uniform: os.Getenv("TRAWL_BENCH_LONGTAIL") != "1"}.site()
+		cl := fixtures.MustGenerated(b, site)
 		cfg.Seeds = cl.Seeds()
 	}
 	var linger time.Duration
@@ -72,11 +76,13 @@ func BenchmarkCrawl(b *testing.B) {
 		}
 		linger = d
 	}
+	tracePath := os.Getenv("TRAWL_BENCH_TRACE")
+	traceStart, traceFor := envDuration(b, "TRAWL_BENCH_TRACE_START", 5*time.Second), envDuration(b, "TRAWL_BENCH_TRACE_FOR", 5*time.Second)
 	ctx := context.Background()
 	var total, commits, outcomes int64
-	var commitTime time.Duration
+	var commitTime, cpu, wall time.Duration
 	b.ResetTimer()
-	for range b.N {
+	for i := range b.N {
 		b.StopTimer()
 		db, err := store.Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
 		if err != nil {
@@ -95,8 +101,18 @@ func BenchmarkCrawl(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		var tw *traceWindow
+		if tracePath != "" && i == 0 {
+			tw = startTraceWindow(tracePath, traceStart, traceFor)
+		}
 		b.StartTimer()
+		u0, t0 := selfUsage(), time.Now()
 		res, err := c.Run(ctx)
+		wall += time.Since(t0)
+		cpu += selfUsage().cpu() - u0.cpu()
+		if tw != nil {
+			reportWindow(b, tw.finish(), tracePath)
+		}
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -118,11 +134,39 @@ func BenchmarkCrawl(b *testing.B) {
 	}
 	b.ReportMetric(float64(total)/float64(b.N), "pages/op")
 	b.ReportMetric(float64(total)/b.Elapsed().Seconds(), "pages/s")
+	b.ReportMetric(cpu.Seconds()/wall.Seconds(), "cpu/wall")
 	b.ReportMetric(float64(commits)/float64(b.N), "commits/op")
 	if commits > 0 {
 		b.ReportMetric(float64(outcomes)/float64(commits), "outcomes/commit")
 		b.ReportMetric(float64(commitTime.Microseconds())/float64(commits), "µs/commit")
 	}
+}
+
+// envDuration is the duration in the environment variable name, or def.
+func envDuration(b *testing.B, name string, def time.Duration) time.Duration {
+	v := os.Getenv(name)
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		b.Fatalf("%s=%q: want a duration such as 5s", name, v)
+	}
+	return d
+}
+
+// reportWindow says what the traced window measured, and fails the
+// benchmark when there is no trace to read.
+func reportWindow(b *testing.B, w windowResult, path string) {
+	switch {
+	case w.err != nil:
+		b.Fatalf("trace %s: %v", path, w.err)
+	case !w.traced:
+		b.Fatalf("no trace written to %s: the crawl ended before TRAWL_BENCH_TRACE_START", path)
+	}
+	b.Logf("trace %s: %.2f s of wall, process CPU %.2f s (%.2f cores), load average %s before, %s after",
+		path, w.wall.Seconds(), w.cpu.Seconds(), w.cpu.Seconds()/w.wall.Seconds(), w.loadBefore, w.loadAfter)
+	b.ReportMetric(w.cpu.Seconds()/w.wall.Seconds(), "window-cpu/wall")
 }
 
 // writeHeapProfile writes the in-use heap, after a collection, to path.
