@@ -68,6 +68,9 @@ func BenchmarkCrawl(b *testing.B) {
 		cl := fixtures.MustGenerated(b, site)
 		cfg.Seeds = cl.Seeds()
 	}
+	if os.Getenv("TRAWL_BENCH_WARC") == "1" {
+		cfg.WARC = b.TempDir() // the cost of --warc, in the profile
+	}
 	var linger time.Duration
 	if v := os.Getenv("TRAWL_BENCH_LINGER"); v != "" {
 		d, err := time.ParseDuration(v)

@@ -131,6 +131,11 @@ func (r *requestOptions) record(req *http.Request, resp *http.Response, at time.
 		}
 	}
 	rec := &recording{ReadCloser: resp.Body, limit: r.maxBody}
+	if n := resp.ContentLength; n > 0 {
+		// One buffer of the announced size rather than doublings and their
+		// copies; a server that sends more only makes it grow.
+		rec.buf.Grow(int(min(n, int64(r.maxBody))))
+	}
 	rec.write = func(body []byte, truncated bool) {
 		h := resp.Header.Clone()
 		h.Del(hiddenProto)

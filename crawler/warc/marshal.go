@@ -17,6 +17,7 @@ type spliced struct {
 	gowarc.WarcRecord
 	head []byte
 	body *deflate.Body
+	raw  []byte // the body uncompressed
 }
 
 // marshaler writes each record as one gzip member, in the layout of
@@ -53,7 +54,7 @@ func (m marshaler) Marshal(out io.Writer, rec gowarc.WarcRecord, _ int64) (gowar
 	head.WriteString("\r\n")
 	if s, ok := rec.(*spliced); ok {
 		head.Write(s.head)
-		n, err := m.zip.Member(w, head.Bytes(), s.body, endOfRecord)
+		n, err := m.zip.Member(w, head.Bytes(), s.body, s.raw, endOfRecord)
 		return nil, n, err
 	}
 	block, err := rec.Block().RawBytes()
@@ -63,6 +64,6 @@ func (m marshaler) Marshal(out io.Writer, rec gowarc.WarcRecord, _ int64) (gowar
 	if _, err := io.Copy(&head, block); err != nil {
 		return nil, 0, err
 	}
-	n, err := m.zip.Member(w, head.Bytes(), nil, endOfRecord)
+	n, err := m.zip.Member(w, head.Bytes(), nil, nil, endOfRecord)
 	return nil, n, err
 }

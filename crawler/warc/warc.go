@@ -221,7 +221,7 @@ func (w *Writer) Write(ex Exchange) error {
 		if body == nil || body.Len() != len(ex.Body) {
 			body = w.zip.Compress(ex.Body)
 		}
-		respRec = &spliced{WarcRecord: respRec, head: head, body: body}
+		respRec = &spliced{WarcRecord: respRec, head: head, body: body, raw: ex.Body}
 	}
 	// What the exchange adds to a file, at most: its heads uncompressed
 	// and its body as compressed.
