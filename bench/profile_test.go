@@ -22,7 +22,8 @@ import (
 // binary has no pprof flag). The site has TRAWL_BENCH_PAGES pages (default
 // 20000) on 4 hosts, 10-30 KB pages with 20-60 links (TRAWL_BENCH_LONGTAIL=1:
 // the long-tailed site of `go run ./bench`); concurrency 16, 4 per host, no
-// delay. Set TRAWL_BENCH_THROTTLE=1 to keep the auto-throttle on, and
+// delay. Set TRAWL_BENCH_THROTTLE=1 to keep the auto-throttle on,
+// TRAWL_BENCH_WARC=1 to write WARC files as --warc does, and
 // TRAWL_BENCH_LINGER (a duration) to delay every commit, which makes batches
 // larger. TRAWL_BENCH_HEAPPROFILE=file writes the in-use heap at the end of the crawl,
 // while the crawler and the store are still alive. TRAWL_BENCH_TRACE=file
