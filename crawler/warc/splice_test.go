@@ -71,9 +71,9 @@ func TestKeptBodyIsSplicedIntoItsRecord(t *testing.T) {
 	}
 }
 
-// readPayloads reads a WARC file with gowarc, digests checked, and returns
-// the payloads of its response records.
-func readPayloads(t *testing.T, name string) (payloads [][]byte) {
+// eachRecord reads a WARC file with gowarc's strict reader, reports a
+// record that fails validation or its digests, and calls fn for each.
+func eachRecord(t *testing.T, name string, fn func(gowarc.WarcRecord)) {
 	t.Helper()
 	r, err := gowarc.NewWarcFileReader(name, 0, gowarc.WithStrictValidation())
 	if err != nil {
@@ -83,7 +83,7 @@ func readPayloads(t *testing.T, name string) (payloads [][]byte) {
 	for {
 		rec, err := r.Next()
 		if errors.Is(err, io.EOF) {
-			break
+			return
 		}
 		if err != nil {
 			t.Fatal(err)
@@ -94,23 +94,32 @@ func readPayloads(t *testing.T, name string) (payloads [][]byte) {
 		if v, err := rec.WarcRecord.ValidateDigest(); err != nil || len(v) > 0 {
 			t.Errorf("digest of %s: %v %v", rec.WarcRecord.Type(), v, err)
 		}
-		if rec.WarcRecord.Type() == gowarc.Response {
-			pb, ok := rec.WarcRecord.Block().(gowarc.PayloadBlock)
-			if !ok {
-				t.Fatalf("response block %T has no payload", rec.WarcRecord.Block())
-			}
-			pr, err := pb.PayloadBytes()
-			if err != nil {
-				t.Fatal(err)
-			}
-			p, err := io.ReadAll(pr)
-			if err != nil {
-				t.Fatal(err)
-			}
-			payloads = append(payloads, p)
-		}
+		fn(rec.WarcRecord)
 		rec.Close()
 	}
+}
+
+// readPayloads returns the payloads of a WARC file's response records.
+func readPayloads(t *testing.T, name string) (payloads [][]byte) {
+	t.Helper()
+	eachRecord(t, name, func(rec gowarc.WarcRecord) {
+		if rec.Type() != gowarc.Response {
+			return
+		}
+		pb, ok := rec.Block().(gowarc.PayloadBlock)
+		if !ok {
+			t.Fatalf("response block %T has no payload", rec.Block())
+		}
+		pr, err := pb.PayloadBytes()
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := io.ReadAll(pr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		payloads = append(payloads, p)
+	})
 	return payloads
 }
 
@@ -154,28 +163,15 @@ func TestRotationKeepsExchangesWholeAndFilesUnderTheSize(t *testing.T) {
 			t.Errorf("%s: %d bytes, past the %d of MaxSize", filepath.Base(name), st.Size(), max)
 		}
 		var ids, concurrent []string
-		r, err := gowarc.NewWarcFileReader(name, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for {
-			rec, err := r.Next()
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			h := rec.WarcRecord.WarcHeader()
-			switch rec.WarcRecord.Type() {
+		eachRecord(t, name, func(rec gowarc.WarcRecord) {
+			h := rec.WarcHeader()
+			switch rec.Type() {
 			case gowarc.Request:
 				ids = append(ids, h.Get(gowarc.WarcRecordID))
 			case gowarc.Response:
 				concurrent = append(concurrent, h.Get(gowarc.WarcConcurrentTo))
 			}
-			rec.Close()
-		}
-		r.Close()
+		})
 		if len(ids) != len(concurrent) {
 			t.Errorf("%s: %d requests and %d responses", filepath.Base(name), len(ids), len(concurrent))
 		}
