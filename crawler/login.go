@@ -46,9 +46,11 @@ type Login struct {
 	Logout string `json:"logout,omitempty"`
 }
 
-// DefaultLogout matches the usual logout links: /logout, /log-out,
-// /user/logoff, /signout, ?action=logout, /auth/sign_out.
-const DefaultLogout = `(?i)(^|[/_.?=&-])(log|sign)[-_]?(out|off)([/_.?=&#-]|$)`
+// DefaultLogout matches the usual logout links, a whole path segment or
+// query value: /logout, /log-out, /user/logoff, /signout.php,
+// ?action=logout, /auth/sign_out; not an article's slug such as
+// /how-to-log-out-of-gmail.
+const DefaultLogout = `(?i)(^|/)(log|sign)[-_]?(out|off)(\.[a-z]+)?/?(\?|$)|[?&=](log|sign)[-_]?(out|off)(&|$)`
 
 // logoutPattern is Logout, compiled.
 func (l *Login) logoutPattern() (*regexp.Regexp, error) {

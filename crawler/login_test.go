@@ -242,6 +242,8 @@ func TestDefaultLogoutMatchesLogoutLinksOnly(t *testing.T) {
 		"/index.php?action=logout": true, "/logout.php": true, "/account/logout/": true,
 		"/login": false, "/catalog/outdoor": false, "/blog/offers": false, "/dialog-off": false,
 		"/log/output": false, "/signup": false, "/": false,
+		"/blog/how-to-log-out-of-gmail": false, "/forum/cant-sign-out-on-ios": false, "/docs/sign-off-checklist": false,
+		"/?logout": true, "/a?x=1&signout": true,
 	} {
 		u, err := url.Parse("http://a.test" + raw)
 		if err != nil {

@@ -108,6 +108,11 @@ func TestWARCRecordsEveryExchange(t *testing.T) {
 					t.Errorf("payload digest %q, want %q", r.header.Get(gowarc.WarcPayloadDigest), want)
 				}
 				sawPage = bytes.HasSuffix(r.block, []byte(page))
+				// The Content-Type as the server sent it, not as colly was
+				// shown it while reading the body.
+				if !bytes.Contains(r.block, []byte("Content-Type: text/html; charset=utf-8\r\n")) || bytes.Contains(r.block, []byte("X-Trawl")) {
+					t.Errorf("response record for / does not hold the server's Content-Type:\n%s", r.block[:bytes.Index(r.block, []byte("\r\n\r\n"))])
+				}
 			}
 			if uri == srv.URL+"/big" {
 				sawTruncated = r.header.Get(gowarc.WarcTruncated) == "length" && bytes.HasSuffix(r.block, []byte(big[:1000]))

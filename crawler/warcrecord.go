@@ -51,6 +51,7 @@ func (c *Crawler) openWARC() (*warc.Writer, error) {
 type recording struct {
 	io.ReadCloser
 	buf   bytes.Buffer
+	size  int // the announced length, up to limit: the buffer's first size
 	limit int
 	eof   bool
 	done  bool
@@ -96,6 +97,13 @@ func (r *requestOptions) takeShare(key string, body []byte) *deflate.Body {
 }
 
 func (r *recording) Read(p []byte) (int, error) {
+	if r.size > 0 {
+		// One buffer of the announced size rather than doublings and their
+		// copies, made at the first read: after the fetcher's admission
+		// has let the body in (a server that sends more makes it grow).
+		r.buf.Grow(r.size)
+		r.size = 0
+	}
 	n, err := r.ReadCloser.Read(p)
 	if room := r.limit - r.buf.Len(); room > 0 {
 		r.buf.Write(p[:min(n, room)])
@@ -132,14 +140,19 @@ func (r *requestOptions) record(req *http.Request, resp *http.Response, at time.
 	}
 	rec := &recording{ReadCloser: resp.Body, limit: r.maxBody}
 	if n := resp.ContentLength; n > 0 {
-		// One buffer of the announced size rather than doublings and their
-		// copies; a server that sends more only makes it grow.
-		rec.buf.Grow(int(min(n, int64(r.maxBody))))
+		rec.size = int(min(n, int64(r.maxBody)))
 	}
 	rec.write = func(body []byte, truncated bool) {
 		h := resp.Header.Clone()
 		h.Del(hiddenProto)
 		h.Del(hiddenProxy)
+		if ct := h.Get(hiddenContentType); ct != "" {
+			// colly reads the body with the charset hidden (newFetcher), and
+			// the body is closed before the header is put back: archive the
+			// Content-Type the server sent.
+			h.Set("Content-Type", ct)
+			h.Del(hiddenContentType)
+		}
 		saved := *resp
 		saved.Header = h
 		var z *deflate.Body

@@ -373,9 +373,9 @@ SELECT r.id AS run_id, r.kind, r.status, r.started_at, r.finished_at, r.resumes,
        c.new, c.changed, c.unchanged, c.gone, c.newly_broken_links
 FROM runs r JOIN run_changes c ON c.run_id = r.id;
 `,
-	// 15: the login step's URLs (reason login: the login page, the form's
-	// action) are not pages either, as sitemap files are not: pages,
-	// run_pages and run_changes leave both out.
+	// 15: the login step's URLs (via or reason login: the login page, the
+	// form's action) are not pages either, as sitemap files are not:
+	// pages, run_pages, run_changes and RunSucceeded leave both out.
 	`
 DROP VIEW pages;
 DROP VIEW run_pages;
@@ -390,7 +390,7 @@ SELECT u.id AS url_id, u.url, h.host, u.depth, u.state, u.reason, u.via, u.lastm
 FROM urls u
 JOIN hosts h ON h.id = u.host_id
 JOIN fetches f ON f.id = u.last_fetch_id
-WHERE u.via != 'sitemap' AND coalesce(u.reason, '') != 'login';
+WHERE u.via NOT IN ('sitemap', 'login') AND coalesce(u.reason, '') != 'login';
 
 CREATE VIEW run_pages AS
 SELECT u.id AS url_id, u.url, h.host, u.depth, u.state, u.reason, u.via, u.lastmod, u.gone_run,
@@ -402,15 +402,15 @@ SELECT u.id AS url_id, u.url, h.host, u.depth, u.state, u.reason, u.via, u.lastm
 FROM fetches f
 JOIN urls u ON u.id = f.url_id
 JOIN hosts h ON h.id = u.host_id
-WHERE u.via != 'sitemap' AND coalesce(u.reason, '') != 'login'
+WHERE u.via NOT IN ('sitemap', 'login') AND coalesce(u.reason, '') != 'login'
 	AND f.id = (SELECT max(g.id) FROM fetches g WHERE g.url_id = f.url_id AND g.run_id = f.run_id);
 
 CREATE VIEW run_changes AS
 SELECT r.id AS run_id, r.kind, r.status, r.started_at,
-	(SELECT count(*) FROM fetches f JOIN urls u ON u.id = f.url_id WHERE f.run_id = r.id AND u.via != 'sitemap' AND coalesce(u.reason, '') != 'login' AND f.change = 'new') AS new,
-	(SELECT count(*) FROM fetches f JOIN urls u ON u.id = f.url_id WHERE f.run_id = r.id AND u.via != 'sitemap' AND coalesce(u.reason, '') != 'login' AND f.change = 'changed') AS changed,
-	(SELECT count(*) FROM fetches f JOIN urls u ON u.id = f.url_id WHERE f.run_id = r.id AND u.via != 'sitemap' AND coalesce(u.reason, '') != 'login' AND f.change = 'unchanged') AS unchanged,
-	(SELECT count(*) FROM fetches f JOIN urls u ON u.id = f.url_id WHERE f.run_id = r.id AND u.via != 'sitemap' AND coalesce(u.reason, '') != 'login' AND f.change = 'gone') AS gone,
+	(SELECT count(*) FROM fetches f JOIN urls u ON u.id = f.url_id WHERE f.run_id = r.id AND u.via NOT IN ('sitemap', 'login') AND coalesce(u.reason, '') != 'login' AND f.change = 'new') AS new,
+	(SELECT count(*) FROM fetches f JOIN urls u ON u.id = f.url_id WHERE f.run_id = r.id AND u.via NOT IN ('sitemap', 'login') AND coalesce(u.reason, '') != 'login' AND f.change = 'changed') AS changed,
+	(SELECT count(*) FROM fetches f JOIN urls u ON u.id = f.url_id WHERE f.run_id = r.id AND u.via NOT IN ('sitemap', 'login') AND coalesce(u.reason, '') != 'login' AND f.change = 'unchanged') AS unchanged,
+	(SELECT count(*) FROM fetches f JOIN urls u ON u.id = f.url_id WHERE f.run_id = r.id AND u.via NOT IN ('sitemap', 'login') AND coalesce(u.reason, '') != 'login' AND f.change = 'gone') AS gone,
 	(SELECT count(*) FROM links l JOIN fetches f ON f.url_id = l.to_id AND f.run_id = r.id AND f.change = 'gone') AS newly_broken_links
 FROM runs r;
 `,

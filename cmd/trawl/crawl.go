@@ -282,7 +282,7 @@ func (a *app) crawl(ctx context.Context, flags *pflag.FlagSet, cfg crawler.Confi
 	}
 	outage, err := dbOutage(o)
 	if err != nil {
-		return usageErr("--%w", err)
+		return usageErr("--db-outage %q: %w", o.dbOutage, err)
 	}
 	if o.dbOutage != "" && !isPostgres(o.db) {
 		return usageErr("--db-outage is for a crawl on PostgreSQL, a server that may go away for a while; %s is a SQLite file", o.db)

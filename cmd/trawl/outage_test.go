@@ -22,7 +22,8 @@ import (
 func TestDatabaseOutageSetting(t *testing.T) {
 	dsn := pg.NewDatabase(t)
 	arrived, release := make(chan struct{}), make(chan struct{})
-	var once sync.Once
+	var once, released sync.Once
+	unblock := func() { released.Do(func() { close(release) }) }
 	h := fixtures.MustHost(t, fixtures.HostConfig{}, nil)
 	h.Handle("/{$}", fixtures.Status(200, map[string]string{"Content-Type": "text/html"}, `<title>home</title><a href="/slow">slow</a>`))
 	h.Handle("/slow", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -40,27 +41,36 @@ func TestDatabaseOutageSetting(t *testing.T) {
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
+	stopped := false
+	// Registered after the fixture's own cleanup, so run before it: the
+	// handler is let go and the child ended before the server closes, and
+	// the database is back for the tests after this one.
+	t.Cleanup(func() {
+		unblock()
+		cmd.Process.Kill()
+		if stopped {
+			pg.Start(t)
+		}
+	})
 	select {
 	case <-arrived:
 	case err := <-exited:
-		close(release)
 		t.Fatalf("trawl exited before fetching /slow: %v\n%s", err, stderr.String())
 	case <-time.After(time.Minute):
-		close(release)
 		t.Fatal("trawl never asked for /slow")
 	}
 	// The server goes away while /slow is in flight: its outcome cannot be
 	// committed.
+	stopped = true
 	pg.Stop(t)
-	close(release)
+	unblock()
 	var err error
 	select {
 	case err = <-exited:
 	case <-time.After(2 * time.Minute):
-		cmd.Process.Kill()
-		pg.Start(t)
 		t.Fatalf("trawl did not give up on the database after --db-outage 1s:\n%s", stderr.String())
 	}
+	stopped = false
 	pg.Start(t)
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() != exitFailed {
@@ -81,5 +91,5 @@ func TestDatabaseOutageSetting(t *testing.T) {
 	r = trawl(t, "crawl", "--db", sq, "--db-outage", "30s", h.URL+"/")
 	wantOneLineError(t, r, exitUsage, "--db-outage is for a crawl on PostgreSQL")
 	r = trawl(t, "crawl", "--db", dsn, "--db-outage", "soon", h.URL+"/")
-	wantOneLineError(t, r, exitUsage, `db_outage "soon": want a positive duration`)
+	wantOneLineError(t, r, exitUsage, `--db-outage "soon": want a positive duration`)
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -86,8 +87,10 @@ func options() []option {
 		{key: "db_outage", field: func(o *crawlOptions) any { return &o.dbOutage },
 			help: "PostgreSQL: how long a running crawl waits for a database that went away (a restart, a failover) before it stops, resumable (default 5m)",
 			check: func(o crawlOptions) error {
-				_, err := dbOutage(o)
-				return err
+				if _, err := dbOutage(o); err != nil {
+					return fmt.Errorf("db_outage %q: %w", o.dbOutage, err)
+				}
+				return nil
 			}},
 		{key: "log_format", def: "text", field: func(o *crawlOptions) any { return &o.logFormat },
 			help: "log format on stderr: text or json",
@@ -206,7 +209,7 @@ func dbOutage(o crawlOptions) (time.Duration, error) {
 	}
 	d, err := parseDuration(o.dbOutage)
 	if err != nil || d <= 0 {
-		return 0, fmt.Errorf("db_outage %q: want a positive duration such as 5m", o.dbOutage)
+		return 0, errors.New("want a positive duration such as 5m")
 	}
 	return d, nil
 }
