@@ -69,14 +69,12 @@ type sharedBody struct {
 	z   *deflate.Body
 }
 
-// askShare adds to hdr (copied) the request for a shared body, and returns
-// its key.
+// askShare adds to hdr, the request's own headers (nil for none), the
+// request for a shared body, and returns its key.
 func (r *requestOptions) askShare(hdr http.Header) (http.Header, string) {
 	key := strconv.FormatUint(r.shareSeq.Add(1), 36)
 	if hdr == nil {
 		hdr = http.Header{}
-	} else {
-		hdr = hdr.Clone()
 	}
 	hdr.Set(hiddenShare, key)
 	return hdr, key
