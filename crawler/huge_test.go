@@ -11,7 +11,7 @@ import (
 )
 
 // A page above hugePage is scanned rather than parsed into a tree, and still
-// gives its title, facts and links.
+// gives its title, facts and links, and a reason for a link it cannot follow.
 func TestHugePageKeepsItsFactsAndLinks(t *testing.T) {
 	var b strings.Builder
 	b.WriteString(`<html lang="en"><head><title>Huge  page</title><meta name="description" content="big">` +
@@ -19,7 +19,7 @@ func TestHugePageKeepsItsFactsAndLinks(t *testing.T) {
 	for i := 0; b.Len() <= hugePage+1000; i++ {
 		fmt.Fprintf(&b, "<div class=item><h2>Item %d</h2><p>Some words about item %d.</p></div>\n", i, i)
 	}
-	b.WriteString(`<a href="small.html">small</a></main></body></html>`)
+	b.WriteString(`<a href="small.html">small</a><a href="mailto:list@example.test">mail</a></main></body></html>`)
 	site := fstest.MapFS{
 		"index.html": {Data: []byte(`<title>Index</title><a href="huge.html">huge</a>`)},
 		"huge.html":  {Data: []byte(b.String())},
@@ -45,5 +45,8 @@ func TestHugePageKeepsItsFactsAndLinks(t *testing.T) {
 	}
 	if n := queryInt(t, db, `SELECT count(*) FROM fetches f JOIN urls u ON u.id = f.url_id WHERE u.url = ? AND f.status = 200`, h.URL+"/small.html"); n != 1 {
 		t.Errorf("the huge page's link was fetched %d times, want 1", n)
+	}
+	if n := queryInt(t, db, `SELECT count(*) FROM urls WHERE url = 'mailto:list@example.test' AND reason = ?`, ClassScheme); n != 1 {
+		t.Errorf("the huge page's mailto link has %d rows with reason %s, want 1", n, ClassScheme)
 	}
 }

@@ -317,13 +317,9 @@ func (c *Crawler) extractPage(out *record.Outcome, resp *response) {
 	if more := min(cost(int64(len(resp.body)), true, tree)-resp.reserved, parseBudget-held); more > 0 {
 		defer c.admit.acquire(more)()
 	}
-	var (
-		p     extract.Page
-		rich  extract.RichFacts
-		links []extract.Link
-	)
-	var doc *extract.Doc
+	var found *extract.Extracted
 	if tree {
+		var doc *extract.Doc
 		doc, err = extract.Parse(resp.body, fr.ContentType, pageURL)
 		if extract.TooDeep(err) {
 			// Browsers parse pages nested deeper than the parser's 512
@@ -334,16 +330,13 @@ func (c *Crawler) extractPage(out *record.Outcome, resp *response) {
 			fr.ErrorClass, fr.Error = ClassParse, err.Error()
 			return
 		}
-		p, rich, links = extract.Extract(doc)
+		found = extract.Extract(doc)
 		out.Items = runRules(c.rules, doc, out.Job.URL)
-	} else {
-		sc, err := extract.Scan(resp.body, fr.ContentType, pageURL)
-		if err != nil {
-			fr.ErrorClass, fr.Error = ClassParse, err.Error()
-			return
-		}
-		p, rich, links = sc.Page, sc.Rich, sc.Links
+	} else if found, err = extract.Scan(resp.body, fr.ContentType, pageURL); err != nil {
+		fr.ErrorClass, fr.Error = ClassParse, err.Error()
+		return
 	}
+	p, rich, links := found.Page, found.Rich, found.Links
 	fr.Title, fr.Description, fr.Canonical, fr.Lang = p.Title, p.Description, p.Canonical, p.Lang
 	fr.MetaRobots, fr.Charset = p.Robots, p.Charset
 	hNoIndex, hNoFollow := extract.HeaderRobots(resp.header)
@@ -413,8 +406,8 @@ func (c *Crawler) extractPage(out *record.Outcome, resp *response) {
 		}
 	}
 	out.Discovered = append(out.Discovered, unusable...)
-	if !fr.NoFollow && doc != nil { // a huge page's scan reports followable links only
-		for _, l := range extract.UnfollowedLinks(doc) {
+	if !fr.NoFollow {
+		for _, l := range found.Unfollowed {
 			err := error(urlkey.ErrSyntax)
 			if l.Scheme != "" {
 				err = urlkey.ErrScheme

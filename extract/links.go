@@ -52,15 +52,18 @@ type Link struct {
 func Links(d *Doc) []Link {
 	visit, done := linksVisitor(d)
 	walk(d.root(), visit)
-	return done()
+	links, _ := done()
+	return links
 }
 
 // linksVisitor returns Links as a tree visitor and the function that
-// returns the links after the walk (see factsVisitor).
-func linksVisitor(d *Doc) (visit func(*html.Node) bool, done func() []Link) {
+// returns the links, and the hrefs UnfollowedLinks reports, after the walk
+// (see factsVisitor).
+func linksVisitor(d *Doc) (visit func(*html.Node) bool, done func() ([]Link, []Unfollowed)) {
 	var (
-		links []Link
-		text  = collapser{limit: maxLinkText} // one buffer reused for every link
+		links      []Link
+		unfollowed unfollowedSet
+		text       = collapser{limit: maxLinkText} // one buffer reused for every link
 	)
 	visit = func(n *html.Node) bool {
 		if !isHTML(n) {
@@ -79,6 +82,7 @@ func linksVisitor(d *Doc) (visit func(*html.Node) bool, done func() []Link) {
 		}
 		u, ok := d.resolve(href)
 		if !ok {
+			unfollowed.note(href)
 			return true
 		}
 		l := Link{URL: u}
@@ -102,7 +106,7 @@ func linksVisitor(d *Doc) (visit func(*html.Node) bool, done func() []Link) {
 		links = append(links, l)
 		return true
 	}
-	return visit, func() []Link { return links }
+	return visit, func() ([]Link, []Unfollowed) { return links, unfollowed.out }
 }
 
 // anchorText writes the text of the <a> element n into c, falling back to

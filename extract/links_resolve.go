@@ -79,7 +79,11 @@ func escapePath(href string) string {
 // pathEscapes reports whether c in a path must be percent-encoded for
 // net/url to keep the path as written.
 func pathEscapes(c byte) bool {
-	return c <= ' ' || c >= 0x7f || strings.IndexByte("\"<>\\^`{|}", c) >= 0
+	switch c {
+	case '"', '<', '>', '\\', '^', '`', '{', '|', '}':
+		return true // a switch, not strings.IndexByte: this runs for every byte of every href
+	}
+	return c <= ' ' || c >= 0x7f
 }
 
 // plainHref reports whether net/url resolves href against base as a browser

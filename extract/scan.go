@@ -15,12 +15,14 @@ import (
 // a million unclosed tags costs no more than a page of nested ones.
 const maxScanDepth = 1024
 
-// Scanned is what Scan finds in a page: the same facts, rich facts and
-// links as Facts, Rich and Links on its Doc, without building the tree.
-type Scanned struct {
-	Page  Page
-	Rich  RichFacts
-	Links []Link
+// Extracted is what Extract finds in a parsed page and Scan in a page's
+// tokens: its facts, rich facts and links as Facts, Rich, Links and
+// UnfollowedLinks give them.
+type Extracted struct {
+	Page       Page
+	Rich       RichFacts
+	Links      []Link
+	Unfollowed []Unfollowed
 }
 
 // Scan extracts a page's facts, rich facts and links in one pass of the
@@ -39,14 +41,14 @@ type Scanned struct {
 //     any, else of the whole body, leaving out what MainText leaves out by
 //     tag, role and hidden attributes, but without the density heuristic and
 //     class-name rules, which need the tree.
-func Scan(body []byte, contentType string, pageURL *url.URL) (*Scanned, error) {
+func Scan(body []byte, contentType string, pageURL *url.URL) (*Extracted, error) {
 	if pageURL == nil {
 		return nil, errors.New("extract: scan: nil page URL")
 	}
 	text, name := DecodeHTML(body, contentType)
 	s := &scanner{
 		d:       &Doc{URL: pageURL, Base: pageURL, Charset: name},
-		out:     &Scanned{Page: Page{Charset: name}},
+		out:     &Extracted{Page: Page{Charset: name}},
 		heading: collapser{limit: maxHeadingText},
 		anchor:  collapser{limit: maxLinkText},
 	}
@@ -66,7 +68,9 @@ type open struct {
 
 type scanner struct {
 	d   *Doc
-	out *Scanned
+	out *Extracted
+
+	unfollowed unfollowedSet
 
 	stack    []open
 	skip     int // open elements with skip set
@@ -165,7 +169,9 @@ func (s *scanner) start(tok *html.Token, selfClosing bool) {
 	case atom.A:
 		s.endAnchor()
 		if href, ok := attr(n, "href"); ok {
-			if u, ok := s.d.resolve(href); ok {
+			if u, ok := s.d.resolve(href); !ok {
+				s.unfollowed.note(href)
+			} else {
 				s.link = &Link{URL: u}
 				s.link.Rel, s.link.NoFollow = relOf(n)
 				s.anchor.reset()
@@ -175,7 +181,9 @@ func (s *scanner) start(tok *html.Token, selfClosing bool) {
 		}
 	case atom.Area:
 		if href, ok := attr(n, "href"); ok {
-			if u, ok := s.d.resolve(href); ok {
+			if u, ok := s.d.resolve(href); !ok {
+				s.unfollowed.note(href)
+			} else {
 				l := Link{URL: u}
 				l.Rel, l.NoFollow = relOf(n)
 				alt, _ := attr(n, "alt")
@@ -408,6 +416,7 @@ func (s *scanner) headLink(n *html.Node) {
 func (s *scanner) finish() {
 	s.endHeading()
 	s.endAnchor()
+	s.out.Unfollowed = s.unfollowed.out
 	p := &s.out.Page
 	if p.Lang == "" {
 		p.Lang = s.metaLang

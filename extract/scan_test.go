@@ -24,7 +24,7 @@ about things">
 </head>
 <body>
 <nav><a href="/">Home</a> <a href="a.html" rel="Next  NoFollow">Next</a></nav>
-<template><a href="hidden.html">no</a><h1>no</h1></template>
+<template><a href="hidden.html">no</a><a href="javascript:hidden()">no</a><h1>no</h1></template>
 <svg><a href="svg.html"><title>icon</title></a></svg>
 <main>
 <h1>Chapter <em>one</em></h1>
@@ -53,6 +53,9 @@ func TestScanMatchesTheTreeExtractors(t *testing.T) {
 	}
 	if want := Links(d); !reflect.DeepEqual(s.Links, want) {
 		t.Errorf("Links:\n got %+v\nwant %+v", s.Links, want)
+	}
+	if want := UnfollowedLinks(d); !reflect.DeepEqual(s.Unfollowed, want) || len(want) != 2 {
+		t.Errorf("Unfollowed:\n got %+v\nwant %+v (two: mailto and javascript)", s.Unfollowed, want)
 	}
 	want := Rich(d)
 	want.MainText, want.WordCount = "", 0
@@ -103,9 +106,10 @@ func TestExtractIsFactsRichAndLinks(t *testing.T) {
 	u, _ := url.Parse("http://example.test/book/page.html")
 	for _, page := range []string{scanPage, `<p>no head <a href="x">x</a><h1>H</h1>`, ""} {
 		d, _ := Parse([]byte(page), "text/html", u)
-		p, r, l := Extract(d)
-		if !reflect.DeepEqual(p, Facts(d)) || !reflect.DeepEqual(r, Rich(d)) || !reflect.DeepEqual(l, Links(d)) {
-			t.Errorf("Extract(%.40q) differs from Facts, Rich and Links:\n%+v\n%+v\n%+v", page, p, r, l)
+		e := Extract(d)
+		if !reflect.DeepEqual(e.Page, Facts(d)) || !reflect.DeepEqual(e.Rich, Rich(d)) || !reflect.DeepEqual(e.Links, Links(d)) ||
+			!reflect.DeepEqual(e.Unfollowed, UnfollowedLinks(d)) {
+			t.Errorf("Extract(%.40q) differs from Facts, Rich, Links and UnfollowedLinks:\n%+v", page, e)
 		}
 	}
 }
