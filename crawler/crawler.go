@@ -69,6 +69,7 @@ type Crawler struct {
 	traps  *trapGuard
 	req    *requestOptions
 	admit  *admission // memory of the pages being extracted
+	hrefs  *extract.HrefCache // the links' resolutions, for every page's extraction
 	login  *loginStep // nil without a login step
 	// stop ends the run with an error from a fetcher (a failed login).
 	stop context.CancelCauseFunc
@@ -96,7 +97,8 @@ func newCrawler(cfg Config, st Store, runID int64, log *slog.Logger, seeds []*ur
 	c := &Crawler{cfg: cfg, st: st, runID: runID, log: log, clock: wallClock{}, admit: newAdmission(),
 		canon:  urlkey.Canon{DropParams: slices.Clone(cfg.DropParams)},
 		health: politeness.HealthConfig{RetryBase: time.Duration(cfg.RetryBase), MaxRetryAfter: time.Duration(cfg.MaxRetryAfter)},
-		traps:  newTrapGuard(), seeds: seeds}
+		traps:  newTrapGuard(), seeds: seeds,
+		hrefs: extract.NewHrefCache(hrefCacheEntries)}
 	scope, err := urlkey.NewScope(cfg.Scope, c.seeds, cfg.Allow, cfg.Deny)
 	if err != nil {
 		return nil, err
@@ -208,6 +210,10 @@ func (c *Crawler) Run(ctx context.Context) (Result, error) {
 	// finish, for up to stopGrace (see dispatcher.loop).
 	fctx, cancelFetch := context.WithCancel(wctx)
 	defer cancelFetch()
+	defer func() {
+		hits, misses := c.hrefs.Stats()
+		c.log.Debug("href resolutions", "cached", hits, "resolved", misses, "held", c.hrefs.Len())
+	}()
 	tasks := make(chan task, c.cfg.Concurrency)
 	outcomes := make(chan record.Outcome, c.cfg.Concurrency*4)
 	events := make(chan event, c.cfg.Concurrency*4)

@@ -294,6 +294,10 @@ func clipURL(s string) string {
 	return strings.ToValidUTF8(s[:maxURLLength], "") + "…"
 }
 
+// hrefCacheEntries bounds the crawl's cache of resolved hrefs (see
+// extract.HrefCache): about 200 bytes an entry.
+const hrefCacheEntries = 32 << 10
+
 // extractPage extracts an HTML page's facts and links once, from one parsed
 // tree, or for a huge page from one tokenizer pass (see admit.go), and
 // records them.
@@ -330,9 +334,10 @@ func (c *Crawler) extractPage(out *record.Outcome, resp *response) {
 			fr.ErrorClass, fr.Error = ClassParse, err.Error()
 			return
 		}
+		doc.UseHrefCache(c.hrefs)
 		found = extract.Extract(doc)
 		out.Items = runRules(c.rules, doc, out.Job.URL)
-	} else if found, err = extract.Scan(resp.body, fr.ContentType, pageURL); err != nil {
+	} else if found, err = extract.Scan(resp.body, fr.ContentType, pageURL, c.hrefs); err != nil {
 		fr.ErrorClass, fr.Error = ClassParse, err.Error()
 		return
 	}

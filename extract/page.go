@@ -36,6 +36,16 @@ type Doc struct {
 	// Charset is the canonical name of the encoding the body was decoded
 	// from, as reported by DecodeHTML.
 	Charset string
+
+	hrefs *HrefCache // see UseHrefCache; nil resolves every href
+	dir   string     // the cache's key for this page's base (dirKey)
+}
+
+// UseHrefCache makes the extractors of d look its hrefs up in c, and add
+// to it what they resolve. It must be called before d is read, from the
+// goroutine that parsed it; c may be shared by many Docs.
+func (d *Doc) UseHrefCache(c *HrefCache) {
+	d.hrefs, d.dir = c, dirKey(d.base(), d.Charset)
 }
 
 // Parse decodes body to UTF-8 (see DecodeHTML) and parses it once into a Doc.
@@ -132,6 +142,21 @@ func (d *Doc) resolve(href string) (string, bool) {
 	if s, ok := scheme(href); ok && !strings.EqualFold(s, "http") && !strings.EqualFold(s, "https") {
 		return "", false // decided without parsing: javascript: hrefs can be long
 	}
+	if d.hrefs == nil || !cacheable(href) {
+		return d.resolveNew(href)
+	}
+	var buf [256]byte
+	key := append(append(buf[:0], d.dir...), href...)
+	if r, ok := d.hrefs.get(key); ok {
+		return r.url, r.ok
+	}
+	u, ok := d.resolveNew(href)
+	d.hrefs.put(key, hrefResult{u, ok})
+	return u, ok
+}
+
+// resolveNew is resolve without the cache.
+func (d *Doc) resolveNew(href string) (string, bool) {
 	u := d.resolveHref(d.base(), href) // a new URL; nothing is shared
 	if u == nil || (u.Scheme != "http" && u.Scheme != "https") || !d.browserForm(u) {
 		return "", false

@@ -41,7 +41,10 @@ type Extracted struct {
 //     any, else of the whole body, leaving out what MainText leaves out by
 //     tag, role and hidden attributes, but without the density heuristic and
 //     class-name rules, which need the tree.
-func Scan(body []byte, contentType string, pageURL *url.URL) (*Extracted, error) {
+//
+// hrefs, when not nil, is the cache its hrefs are resolved through (see
+// Doc.UseHrefCache).
+func Scan(body []byte, contentType string, pageURL *url.URL, hrefs *HrefCache) (*Extracted, error) {
 	if pageURL == nil {
 		return nil, errors.New("extract: scan: nil page URL")
 	}
@@ -51,6 +54,9 @@ func Scan(body []byte, contentType string, pageURL *url.URL) (*Extracted, error)
 		out:     &Extracted{Page: Page{Charset: name}},
 		heading: collapser{limit: maxHeadingText},
 		anchor:  collapser{limit: maxLinkText},
+	}
+	if hrefs != nil {
+		s.d.UseHrefCache(hrefs)
 	}
 	s.run(html.NewTokenizer(bytes.NewReader(text)))
 	return s.out, nil
@@ -153,6 +159,9 @@ func (s *scanner) start(tok *html.Token, selfClosing bool) {
 			s.haveBase = true
 			if b := baseURL(&html.Node{Type: html.DocumentNode, FirstChild: n, LastChild: n}, s.d.URL); b != nil {
 				s.d.Base = b
+				if s.d.hrefs != nil {
+					s.d.UseHrefCache(s.d.hrefs)
+				}
 			}
 		}
 	case atom.Meta:

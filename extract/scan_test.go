@@ -44,7 +44,7 @@ func TestScanMatchesTheTreeExtractors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := Scan([]byte(scanPage), "text/html", u)
+	s, err := Scan([]byte(scanPage), "text/html", u, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,12 +80,12 @@ func TestScanMatchesTheTreeExtractors(t *testing.T) {
 // The main text of a scanned page is its <main>, less what is hidden.
 func TestScanMainText(t *testing.T) {
 	u, _ := url.Parse("http://example.test/")
-	s, _ := Scan([]byte(scanPage), "", u)
+	s, _ := Scan([]byte(scanPage), "", u, nil)
 	want := "Chapter one\n\nFirst paragraph with a link to b.\n\nSecond\n\nline\n\nmailjs"
 	if s.Rich.MainText != want || s.Rich.WordCount != 12 {
 		t.Errorf("MainText = %q (%d words), want %q", s.Rich.MainText, s.Rich.WordCount, want)
 	}
-	s, _ = Scan([]byte(`<body><nav>Menu</nav><p>Only <b>this</b></p><script>x()</script><p hidden>not</p></body>`), "", u)
+	s, _ = Scan([]byte(`<body><nav>Menu</nav><p>Only <b>this</b></p><script>x()</script><p hidden>not</p></body>`), "", u, nil)
 	if s.Rich.MainText != "Only this" {
 		t.Errorf("without <main>: MainText = %q, want the body's text less boilerplate", s.Rich.MainText)
 	}
@@ -95,7 +95,7 @@ func TestScanMainText(t *testing.T) {
 func TestScanDeepPage(t *testing.T) {
 	u, _ := url.Parse("http://example.test/")
 	page := "<title>deep</title>" + strings.Repeat("<div><span>", 100000) + `<a href="/x">x</a>`
-	s, _ := Scan([]byte(page), "", u)
+	s, _ := Scan([]byte(page), "", u, nil)
 	if s.Page.Title != "deep" || len(s.Links) != 1 || s.Links[0].URL != "http://example.test/x" {
 		t.Errorf("Scan = %+v, %+v", s.Page, s.Links)
 	}
