@@ -68,9 +68,9 @@ type Crawler struct {
 	health politeness.HealthConfig
 	traps  *trapGuard
 	req    *requestOptions
-	admit  *admission // memory of the pages being extracted
+	admit  *admission         // memory of the pages being extracted
 	hrefs  *extract.HrefCache // the links' resolutions, for every page's extraction
-	login  *loginStep // nil without a login step
+	login  *loginStep         // nil without a login step
 	// stop ends the run with an error from a fetcher (a failed login).
 	stop context.CancelCauseFunc
 }
