@@ -7,10 +7,57 @@ package store
 // bare uint64 slots costs 10 to 20 bytes an id and holds no pointers for the
 // garbage collector to scan.
 //
-// Ids are prefixes of SHA-256 digests, so their low bits are already uniform
-// and index the table directly. Slot value 0 means empty; the id 0 (possible,
-// if unlikely) is kept in a flag of its own.
+// Ids are prefixes of SHA-256 digests, so their bits are already uniform:
+// the top ones choose one of idSetTables tables, the low ones index it
+// directly. The tables grow one at a time, so that while one doubles the set
+// holds its old and new copies only, not a second copy of the whole set (at
+// a million pages the set is 32 MB, and one table doubling would hold 48).
 type idSet struct {
+	tables [idSetTables]idTable
+}
+
+// idSetTables is the number of tables; a power of two, 1<<idSetShift.
+const (
+	idSetShift  = 6
+	idSetTables = 1 << idSetShift
+)
+
+func (s *idSet) table(id int64) *idTable { return &s.tables[uint64(id)>>(64-idSetShift)] }
+
+func (s *idSet) has(id int64) bool { return s.table(id).has(id) }
+
+func (s *idSet) add(id int64) { s.table(id).add(id) }
+
+// free releases the tables; the set is empty afterwards.
+func (s *idSet) free() {
+	if s == nil {
+		return
+	}
+	for i := range s.tables {
+		s.tables[i].free()
+	}
+}
+
+func (s *idSet) len() int {
+	n := 0
+	for i := range s.tables {
+		n += s.tables[i].len()
+	}
+	return n
+}
+
+// slotBytes is the memory the set's slots take.
+func (s *idSet) slotBytes() int {
+	n := 0
+	for i := range s.tables {
+		n += 8 * len(s.tables[i].slots)
+	}
+	return n
+}
+
+// idTable is one open-addressing table of the set. Slot value 0 means
+// empty; the id 0 (possible, if unlikely) is kept in a flag of its own.
+type idTable struct {
 	slots   []uint64
 	mapped  bool // slots live outside the Go heap (see allocSlots)
 	n       int  // ids in slots (not counting zero)
@@ -20,7 +67,7 @@ type idSet struct {
 // idSetMinSlots is the smallest table; it must be a power of two.
 const idSetMinSlots = 1 << 10
 
-func (s *idSet) has(id int64) bool {
+func (s *idTable) has(id int64) bool {
 	if id == 0 {
 		return s.hasZero
 	}
@@ -38,7 +85,7 @@ func (s *idSet) has(id int64) bool {
 	}
 }
 
-func (s *idSet) add(id int64) {
+func (s *idTable) add(id int64) {
 	if id == 0 {
 		s.hasZero = true
 		return
@@ -54,7 +101,7 @@ func (s *idSet) add(id int64) {
 }
 
 // insert places v, reporting whether it was new.
-func (s *idSet) insert(v uint64) bool {
+func (s *idTable) insert(v uint64) bool {
 	mask := uint64(len(s.slots) - 1)
 	for i := v & mask; ; i = (i + 1) & mask {
 		switch s.slots[i] {
@@ -67,7 +114,7 @@ func (s *idSet) insert(v uint64) bool {
 	}
 }
 
-func (s *idSet) grow() {
+func (s *idTable) grow() {
 	old, oldMapped := s.slots, s.mapped
 	s.slots, s.mapped = allocSlots(max(idSetMinSlots, 2*len(old)))
 	for _, v := range old {
@@ -78,16 +125,13 @@ func (s *idSet) grow() {
 	freeSlots(old, oldMapped)
 }
 
-// free releases the table; the set is empty afterwards.
-func (s *idSet) free() {
-	if s == nil {
-		return
-	}
+// free releases the table; it is empty afterwards.
+func (s *idTable) free() {
 	freeSlots(s.slots, s.mapped)
-	*s = idSet{}
+	*s = idTable{}
 }
 
-func (s *idSet) len() int {
+func (s *idTable) len() int {
 	if s.hasZero {
 		return s.n + 1
 	}
