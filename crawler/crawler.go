@@ -211,8 +211,8 @@ func (c *Crawler) Run(ctx context.Context) (Result, error) {
 	fctx, cancelFetch := context.WithCancel(wctx)
 	defer cancelFetch()
 	defer func() {
-		hits, misses := c.hrefs.Stats()
-		c.log.Debug("href resolutions", "cached", hits, "resolved", misses, "held", c.hrefs.Len())
+		hits, misses, held := c.hrefs.Stats()
+		c.log.Debug("href resolutions", "cached", hits, "resolved", misses, "held", held)
 	}()
 	tasks := make(chan task, c.cfg.Concurrency)
 	outcomes := make(chan record.Outcome, c.cfg.Concurrency*4)

@@ -5,7 +5,6 @@ import (
 	"net/url"
 	"strings"
 	"sync"
-	"sync/atomic"
 )
 
 // HrefCache remembers what hrefs resolved to, across the pages of a crawl,
@@ -29,8 +28,6 @@ type HrefCache struct {
 	seed   maphash.Seed
 	max    int // entries a shard holds before it is emptied
 	shards [hrefShards]hrefShard
-	hits   atomic.Int64
-	misses atomic.Int64
 }
 
 const hrefShards = 16
@@ -38,6 +35,9 @@ const hrefShards = 16
 type hrefShard struct {
 	mu sync.Mutex
 	m  map[string]hrefResult
+	// hits and misses are counted under mu, which is held anyway: shared
+	// atomic counters would be one contended cache line for every href.
+	hits, misses int64
 }
 
 // hrefResult is a resolution: the URL, or ok false for an href that gives no
@@ -57,21 +57,16 @@ func NewHrefCache(entries int) *HrefCache {
 	return c
 }
 
-// Len returns the number of resolutions held.
-func (c *HrefCache) Len() int {
-	n := 0
+// Stats returns how many look-ups found a resolution, how many did not,
+// and how many resolutions the cache holds.
+func (c *HrefCache) Stats() (hits, misses int64, held int) {
 	for i := range c.shards {
 		s := &c.shards[i]
 		s.mu.Lock()
-		n += len(s.m)
+		hits, misses, held = hits+s.hits, misses+s.misses, held+len(s.m)
 		s.mu.Unlock()
 	}
-	return n
-}
-
-// Stats returns how many look-ups found a resolution and how many did not.
-func (c *HrefCache) Stats() (hits, misses int64) {
-	return c.hits.Load(), c.misses.Load()
+	return hits, misses, held
 }
 
 func (c *HrefCache) shard(key []byte) *hrefShard {
@@ -82,12 +77,12 @@ func (c *HrefCache) get(key []byte) (hrefResult, bool) {
 	s := c.shard(key)
 	s.mu.Lock()
 	r, ok := s.m[string(key)] // no allocation: the conversion is only looked up
-	s.mu.Unlock()
 	if ok {
-		c.hits.Add(1)
+		s.hits++
 	} else {
-		c.misses.Add(1)
+		s.misses++
 	}
+	s.mu.Unlock()
 	return r, ok
 }
 
