@@ -389,20 +389,20 @@ func (c *Crawler) extractPage(out *record.Outcome, resp *response) {
 	}
 	if len(followed) > 0 {
 		// The page's text for content identity: its title, main text and
-		// link texts (a list page's text is mostly in its links).
-		var text strings.Builder
-		text.WriteString(p.Title)
-		text.WriteByte('\n')
-		text.WriteString(rich.MainText)
+		// link texts (a list page's text is mostly in its links), up to
+		// about 64 KB.
+		text := make([]string, 0, 2+len(links))
+		text = append(text, p.Title, rich.MainText)
+		size := len(p.Title) + 1 + len(rich.MainText)
 		for _, l := range links {
-			if text.Len() > 64<<10 {
+			if size > 64<<10 {
 				break
 			}
-			text.WriteByte('\n')
-			text.WriteString(l.Text)
+			text = append(text, l.Text)
+			size += 1 + len(l.Text)
 		}
 		verdicts := c.traps.traps(pageSignals{host: out.Job.Host, url: out.Job.URL, chain: out.Job.Chain,
-			text: text.String(), links: followed})
+			text: text, links: followed})
 		for i, v := range verdicts {
 			n := &out.Discovered[first+i]
 			n.Chain = v.chain

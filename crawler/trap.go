@@ -2,11 +2,8 @@ package crawler
 
 import (
 	"hash/maphash"
-	"net/url"
 	"strings"
 	"sync"
-
-	"github.com/trawl-crawler/trawl/store/record"
 )
 
 // Crawler traps (a calendar, session ids, an ever deeper path, endless query
@@ -70,7 +67,7 @@ func newTrapGuard() *trapGuard {
 type pageSignals struct {
 	host, url string
 	chain     int      // the page's own chain (record.Job.Chain)
-	text      string   // title, main text and link texts
+	text      []string // title, main text and link texts: its content, read as if joined by newlines
 	links     []string // canonical URLs of its followed links, distinct
 }
 
@@ -82,33 +79,47 @@ type linkVerdict struct {
 
 // traps returns the verdicts on p's links that are traps or carry a chain,
 // by index in p.links, and records what p says for the pages after it.
+//
+// It runs for every page with links, on every link: it allocates nothing
+// per link, and hashes outside its lock, which every fetcher takes.
 func (g *trapGuard) traps(p pageSignals) map[int]linkVerdict {
 	shape := urlShape(p.url)
-	out := map[int]linkVerdict{}
+	var out map[int]linkVerdict
+	verdict := func(i int, v linkVerdict) {
+		if out == nil {
+			out = map[int]linkVerdict{}
+		}
+		out[i] = v
+	}
 	var same []int
 	origin := authority(p.url)
+	var idBuf [128]uint64
+	ids := idBuf[:0]
 	for i, l := range p.links {
+		// The table of recent links is this process's own and lossy: a
+		// seeded 64-bit hash serves it as well as the stored URL id, at a
+		// fraction of a SHA-256.
+		ids = append(ids, maphash.String(g.seed, l)|1) // never 0, the empty slot
 		if pathological(l) {
-			out[i] = linkVerdict{trap: true}
+			verdict(i, linkVerdict{trap: true})
 			continue
 		}
-		if l != p.url && authority(l) == origin && urlShape(l) == shape {
+		if l != p.url && authority(l) == origin && sameShape(l, shape) {
 			same = append(same, i)
 		}
 	}
-	sig := maskDigits(p.text)
+	key := g.textKey(p.host, shape, p.text)
 
 	g.mu.Lock()
 	novel := 0
-	for _, l := range p.links {
-		id := uint64(record.URLID(l)) | 1 // never 0, the empty slot
+	for _, id := range ids {
 		slot := &g.recent[id&(recentSlots-1)]
 		if *slot != id {
 			novel++
 			*slot = id
 		}
 	}
-	dups := g.bump(p.host, shape, sig)
+	dups := g.bump(key)
 	g.mu.Unlock()
 
 	fruitless := novel < minNovel
@@ -118,27 +129,52 @@ func (g *trapGuard) traps(p pageSignals) map[int]linkVerdict {
 	chain := p.chain + 1
 	trap := dups > dupLimit || chain > chainLimit // copies beyond copyLimit are beyond dupLimit too
 	for _, i := range same {
-		out[i] = linkVerdict{trap: trap, chain: chain}
+		verdict(i, linkVerdict{trap: trap, chain: chain})
 	}
 	return out
 }
 
-// bump counts one more page of shape on host with text, and returns the
-// count. Callers hold g.mu.
-func (g *trapGuard) bump(host, shape, text string) uint32 {
+// textKey hashes host, shape and the text parts joined by newlines with
+// every run of ASCII digits made one 0 (see maskDigits), without building
+// the masked text.
+func (g *trapGuard) textKey(host, shape string, text []string) uint64 {
 	var h maphash.Hash
 	h.SetSeed(g.seed)
 	h.WriteString(host)
 	h.WriteByte(0)
 	h.WriteString(shape)
 	h.WriteByte(0)
-	h.WriteString(text)
-	k := h.Sum64()
-	if _, ok := g.counts[k]; !ok && len(g.counts) >= maxCounts {
+	for k, s := range text {
+		if k > 0 {
+			h.WriteByte('\n')
+		}
+		for i := 0; i < len(s); {
+			j := i
+			for j < len(s) && !isDigit(s[j]) {
+				j++
+			}
+			h.WriteString(s[i:j])
+			if j == len(s) {
+				break
+			}
+			h.WriteByte('0')
+			for j < len(s) && isDigit(s[j]) {
+				j++
+			}
+			i = j
+		}
+	}
+	return h.Sum64()
+}
+
+// bump counts one more page under key (see textKey), and returns the
+// count. Callers hold g.mu.
+func (g *trapGuard) bump(key uint64) uint32 {
+	if _, ok := g.counts[key]; !ok && len(g.counts) >= maxCounts {
 		clear(g.counts)
 	}
-	g.counts[k]++
-	return g.counts[k]
+	g.counts[key]++
+	return g.counts[key]
 }
 
 // authority returns the scheme and authority of an absolute URL.
@@ -153,16 +189,21 @@ func authority(u string) string {
 	return u
 }
 
+// pathAndQuery returns what follows u's authority ("/" when nothing does).
+func pathAndQuery(u string) string {
+	if i := strings.Index(u, "://"); i >= 0 {
+		if j := strings.IndexByte(u[i+3:], '/'); j >= 0 {
+			return u[i+3+j:]
+		}
+		return "/"
+	}
+	return u
+}
+
 // urlShape is u's path with runs of digits made 0 and its query, if any,
 // made "?": the URLs one template produces share it.
 func urlShape(u string) string {
-	if i := strings.Index(u, "://"); i >= 0 {
-		if j := strings.IndexByte(u[i+3:], '/'); j >= 0 {
-			u = u[i+3+j:]
-		} else {
-			u = "/"
-		}
-	}
+	u = pathAndQuery(u)
 	query := false
 	if i := strings.IndexByte(u, '?'); i >= 0 {
 		u, query = u[:i], true
@@ -174,6 +215,38 @@ func urlShape(u string) string {
 	return s
 }
 
+// sameShape reports whether urlShape(u) == shape, without building u's.
+func sameShape(u, shape string) bool {
+	p := pathAndQuery(u)
+	query := false
+	if i := strings.IndexByte(p, '?'); i >= 0 {
+		p, query = p[:i], true
+	}
+	j := 0
+	for i := 0; i < len(p); j++ {
+		c := p[i]
+		i++
+		if isDigit(c) {
+			for i < len(p) && isDigit(p[i]) {
+				i++
+			}
+			c = '0'
+		}
+		if j >= len(shape) || shape[j] != c {
+			return false
+		}
+	}
+	if query {
+		if j >= len(shape) || shape[j] != '?' {
+			return false
+		}
+		j++
+	}
+	return j == len(shape)
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
 // maskDigits replaces each run of ASCII digits in s with one 0.
 func maskDigits(s string) string {
 	var b strings.Builder
@@ -181,7 +254,7 @@ func maskDigits(s string) string {
 	inDigits := false
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if c >= '0' && c <= '9' {
+		if isDigit(c) {
 			if !inDigits {
 				b.WriteByte('0')
 			}
@@ -196,13 +269,28 @@ func maskDigits(s string) string {
 
 // pathological reports whether rawURL's path has more than maxSegments
 // segments, or a segment or group of up to three segments repeated three
-// times in a row (/a/a/a/, /x/y/x/y/x/y/).
+// times in a row (/a/a/a/, /x/y/x/y/x/y/). rawURL is canonical, so its path
+// is as written; the segments are substrings of it, held on the stack.
 func pathological(rawURL string) bool {
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		return false
+	p := pathAndQuery(rawURL)
+	if i := strings.IndexAny(p, "?#"); i >= 0 {
+		p = p[:i]
 	}
-	segs := strings.Split(strings.Trim(u.EscapedPath(), "/"), "/")
+	p = strings.Trim(p, "/")
+	var buf [maxSegments + 1]string
+	segs := buf[:0]
+	for {
+		if len(segs) == len(buf) {
+			return true // more than maxSegments
+		}
+		i := strings.IndexByte(p, '/')
+		if i < 0 {
+			segs = append(segs, p)
+			break
+		}
+		segs = append(segs, p[:i])
+		p = p[i+1:]
+	}
 	if len(segs) > maxSegments {
 		return true
 	}

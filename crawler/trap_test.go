@@ -24,6 +24,55 @@ func TestURLShape(t *testing.T) {
 	}
 }
 
+// TestSameShapeIsURLShape: the allocation-free comparison agrees with
+// comparing urlShape's strings, on every pair of a set of URLs that share
+// shapes, prefixes of shapes and digits in every place.
+func TestSameShapeIsURLShape(t *testing.T) {
+	urls := []string{
+		"http://h", "http://h/", "http://h/a", "http://h/a/", "http://h/a1", "http://h/a12",
+		"http://h/a1b", "http://h/a?", "http://h/a?x=1", "http://h/a1?y", "http://h:81/a7",
+		"http://h/0", "http://h/00/9", "http://h/0/0", "http://h/calendar/2026/01",
+		"http://h/calendar/1999/12?d=3", "http://h/calendar/0/0", "http://h/v2/page-10.html",
+		"http://h/v2/page-1.html?x=1", "http://h/v/page-.html", "https://g/a1",
+	}
+	for _, u := range urls {
+		for _, v := range urls {
+			shape := urlShape(v)
+			if got, want := sameShape(u, shape), urlShape(u) == shape; got != want {
+				t.Errorf("sameShape(%q, %q) = %v, want %v", u, shape, got, want)
+			}
+		}
+	}
+}
+
+// TestTextKeyMasksDigits: two texts share a key exactly when they are the
+// same with digit runs masked, however the text is cut into parts.
+func TestTextKeyMasksDigits(t *testing.T) {
+	g := newTrapGuard()
+	texts := [][]string{
+		{"Month 1", "No events"},
+		{"Month 12", "No events"},
+		{"Month 12\nNo events"},
+		{"Month 1", "No events 2026"},
+		{"Month ", "1", "No events"},
+		{"Month 0", "No events"},
+		{"Month", "No events"},
+		{"", "Month 7", "No events"},
+		{"Month 1\n", "No events"},
+	}
+	for _, a := range texts {
+		for _, b := range texts {
+			same := maskDigits(strings.Join(a, "\n")) == maskDigits(strings.Join(b, "\n"))
+			if got := g.textKey("h", "/s", a) == g.textKey("h", "/s", b); got != same {
+				t.Errorf("textKey(%q) == textKey(%q): %v, want %v", a, b, got, same)
+			}
+		}
+	}
+	if g.textKey("h", "/s", texts[0]) == g.textKey("h2", "/s", texts[0]) {
+		t.Error("two hosts share a text key")
+	}
+}
+
 func TestPathological(t *testing.T) {
 	for in, want := range map[string]bool{
 		"http://h/a/a/":                              false,
@@ -61,7 +110,7 @@ func TestTrapGuardOnLiteralPages(t *testing.T) {
 	for m := 1; m <= 200 && trappedAt == 0; m++ {
 		links := append([]string{fmt.Sprintf("%s/cal/%d", host, m-1), fmt.Sprintf("%s/cal/%d", host, m+1)}, nav...)
 		got := g.traps(pageSignals{host: host, url: fmt.Sprintf("%s/cal/%d", host, m), chain: chain,
-			text: fmt.Sprintf("Month %s\nNo events in month %s", strings.Repeat("I", m), strings.Repeat("I", m)), links: links})
+			text: []string{fmt.Sprintf("Month %s\nNo events in month %s", strings.Repeat("I", m), strings.Repeat("I", m))}, links: links})
 		if got[2].trap || got[3].trap {
 			t.Fatalf("month %d: navigation links marked as traps", m)
 		}
@@ -79,7 +128,7 @@ func TestTrapGuardOnLiteralPages(t *testing.T) {
 			links = append(links, fmt.Sprintf("%s/product/%d", host, n*50+i))
 		}
 		got := g.traps(pageSignals{host: host, url: fmt.Sprintf("%s/list/%d", host, n),
-			text: fmt.Sprintf("Page %d\nitem %s", n, strings.Repeat("x", n)), links: links})
+			text: []string{fmt.Sprintf("Page %d\nitem %s", n, strings.Repeat("x", n))}, links: links})
 		for i, v := range got {
 			if v.trap || v.chain != 0 {
 				t.Fatalf("list page %d: link %d: %+v", n, i, v)
@@ -90,7 +139,7 @@ func TestTrapGuardOnLiteralPages(t *testing.T) {
 	for n := 1; n <= 100 && trappedAt == 0; n++ {
 		links := append([]string{fmt.Sprintf("%s/search?n=%d&a=1", host, n), fmt.Sprintf("%s/search?n=%d&b=1", host, n),
 			fmt.Sprintf("%s/search?n=%d&c=1", host, n)}, nav...)
-		if got := g.traps(pageSignals{host: host, url: fmt.Sprintf("%s/search?n=%d", host, n), text: "Search\nNo results", links: links}); got[0].trap {
+		if got := g.traps(pageSignals{host: host, url: fmt.Sprintf("%s/search?n=%d", host, n), text: []string{"Search", "No results"}, links: links}); got[0].trap {
 			trappedAt = n
 		}
 	}
