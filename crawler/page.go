@@ -259,18 +259,67 @@ func (c *Crawler) redirect(out *record.Outcome, location string) {
 
 // discover builds the frontier entry for a URL found by job.
 func (c *Crawler) discover(u *url.URL, job record.Job, depth int, via string) record.NewURL {
-	n := record.NewURL{URL: u.String(), Host: urlkey.HostKey(u), Depth: depth, Via: via, ParentID: job.ID}
+	return c.discovered(c.judge(u), job, depth, via)
+}
+
+// urlFacts is what a canonical URL says of itself, on whichever page it is
+// found: its text, its host, and the decisions that depend on nothing else.
+type urlFacts struct {
+	url    string // canonical; cut at maxURLLength (see clipURL)
+	host   string // urlkey.HostKey
+	skip   string // ClassTooLong or ClassOutOfScope, else ""
+	logout bool   // the login step's logout pattern matches
+}
+
+// judge takes the decisions on u that depend on u alone.
+func (c *Crawler) judge(u *url.URL) urlFacts {
+	f := urlFacts{url: u.String(), host: urlkey.HostKey(u)}
 	switch {
-	case len(n.URL) > maxURLLength:
-		n.URL, n.Skip = clipURL(n.URL), ClassTooLong
+	case len(f.url) > maxURLLength:
+		f.url, f.skip = clipURL(f.url), ClassTooLong
 	case !c.scope.InScope(u):
-		n.Skip = ClassOutOfScope
+		f.skip = ClassOutOfScope
+	}
+	f.logout = c.login != nil && c.login.isLogout(u)
+	return f
+}
+
+// discovered builds the frontier entry for a URL found by job at depth.
+func (c *Crawler) discovered(f urlFacts, job record.Job, depth int, via string) record.NewURL {
+	n := record.NewURL{URL: f.url, Host: f.host, Depth: depth, Via: via, ParentID: job.ID, Skip: f.skip}
+	switch {
+	case n.Skip != "":
 	case c.cfg.MaxDepth > 0 && depth > c.cfg.MaxDepth:
 		n.Skip = ClassMaxDepth
-	case c.login != nil && c.login.isLogout(u):
+	case f.logout:
 		n.Skip = ClassLogout
 	}
 	return n
+}
+
+// linkEntry is a link's canonicalisation as the crawl's memo keeps it.
+type linkEntry struct {
+	urlFacts
+	err error // the link is no URL trawl can fetch
+}
+
+// linkFacts canonicalises raw, a link's URL as extracted, and judges it,
+// through the crawl's memo: sites repeat their links from page to page,
+// and canonicalising every one of them again was 2% of a real-site crawl's
+// CPU.
+func (c *Crawler) linkFacts(raw string) (urlFacts, error) {
+	if e, ok := c.links.GetString(raw); ok {
+		return e.urlFacts, e.err
+	}
+	var e linkEntry
+	u, err := c.canon.Canonical(raw)
+	if err != nil {
+		e.err = err
+	} else {
+		e.urlFacts = c.judge(u)
+	}
+	c.links.Put(raw, e)
+	return e.urlFacts, e.err
 }
 
 // unfetchable records raw, a link or Location found by job that is no URL
@@ -298,6 +347,10 @@ func clipURL(s string) string {
 // extract.HrefCache): about 310 bytes an entry with rust-doc's keys and
 // URLs (measured in the heap), so at most about 10 MB.
 const hrefCacheEntries = 32 << 10
+
+// linkMemoEntries bounds the crawl's memo of canonicalised links
+// (Crawler.linkFacts).
+const linkMemoEntries = 32 << 10
 
 // extractPage extracts an HTML page's facts and links once, from one parsed
 // tree, or for a huge page from one tokenizer pass (see admit.go), and
@@ -365,27 +418,23 @@ func (c *Crawler) extractPage(out *record.Outcome, resp *response) {
 	var followed []string        // canonical, aligned with out.Discovered[first:]
 	var unusable []record.NewURL // links that are no URL trawl can fetch
 	for _, l := range links {
-		u, err := c.canon.Canonical(l.URL)
+		f, err := c.linkFacts(l.URL)
 		if err != nil {
 			if !fr.NoFollow {
 				unusable = append(unusable, c.unfetchable(l.URL, err, out.Job, viaLink))
 			}
 			continue
 		}
-		s := u.String()
-		if len(s) > maxURLLength {
-			s = clipURL(s)
-		}
-		out.Links = append(out.Links, record.Link{URL: s, Text: l.Text, Rel: l.Rel})
+		out.Links = append(out.Links, record.Link{URL: f.url, Text: l.Text, Rel: l.Rel})
 		if fr.NoFollow {
 			continue
 		}
-		if _, dup := seen[s]; dup {
+		if _, dup := seen[f.url]; dup {
 			continue
 		}
-		seen[s] = struct{}{}
-		followed = append(followed, s)
-		out.Discovered = append(out.Discovered, c.discover(u, out.Job, out.Job.Depth+1, viaLink))
+		seen[f.url] = struct{}{}
+		followed = append(followed, f.url)
+		out.Discovered = append(out.Discovered, c.discovered(f, out.Job, out.Job.Depth+1, viaLink))
 	}
 	if len(followed) > 0 {
 		// The page's text for content identity: its title, main text and

@@ -230,3 +230,44 @@ func TestOneShapeSiteIsCrawledWhole(t *testing.T) {
 		t.Errorf("%d URLs not done", n)
 	}
 }
+
+// A link judged through the crawl's memo is judged as without it, the
+// second time as the first: canonical text, host, and the skips that
+// depend on the URL alone; the depth, which depends on the page, is not
+// remembered.
+func TestLinkFactsThroughTheMemo(t *testing.T) {
+	cfg := testConfig("http://in.test/")
+	cfg.MaxDepth = 3
+	c, err := New(cfg, testDB(t), 1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	links := []string{
+		"http://in.test/a/../b?utm_source=x", "HTTP://IN.TEST:80/b", "http://out.test/",
+		"http://in.test/" + strings.Repeat("x", maxURLLength), "mailto:x@in.test", "http://in.test:99999/",
+	}
+	for round := range 2 {
+		for _, raw := range links {
+			f, err := c.linkFacts(raw)
+			u, werr := c.canon.Canonical(raw)
+			if (err != nil) != (werr != nil) {
+				t.Fatalf("round %d, %q: error %v, want %v", round, raw, err, werr)
+			}
+			if err != nil {
+				continue
+			}
+			if want := c.judge(u); f != want {
+				t.Errorf("round %d, %q: %+v, want %+v", round, raw, f, want)
+			}
+			for _, depth := range []int{1, 4} {
+				got, want := c.discovered(f, record.Job{ID: 7}, depth, viaLink), c.discover(u, record.Job{ID: 7}, depth, viaLink)
+				if got != want {
+					t.Errorf("round %d, %q at depth %d: %+v, want %+v", round, raw, depth, got, want)
+				}
+			}
+		}
+	}
+	if hits, misses, _ := c.links.Stats(); hits != int64(len(links)) || misses != int64(len(links)) {
+		t.Errorf("%d hits and %d misses, want %d of each", hits, misses, len(links))
+	}
+}

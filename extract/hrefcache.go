@@ -1,10 +1,10 @@
 package extract
 
 import (
-	"hash/maphash"
 	"net/url"
 	"strings"
-	"sync"
+
+	"github.com/trawl-crawler/trawl/extract/memo"
 )
 
 // HrefCache remembers what hrefs resolved to, across the pages of a crawl,
@@ -21,23 +21,10 @@ import (
 // on the rest of the base (empty, query-only, fragment-only) are never
 // cached.
 //
-// The cache is bounded: each of its shards is emptied when it reaches its
-// share of the entries, which costs a burst of misses, never memory. It is
-// safe for concurrent use by the goroutines that extract pages.
+// The cache is bounded (see memo.Memo) and safe for concurrent use by the
+// goroutines that extract pages.
 type HrefCache struct {
-	seed   maphash.Seed
-	max    int // entries a shard holds before it is emptied
-	shards [hrefShards]hrefShard
-}
-
-const hrefShards = 16
-
-type hrefShard struct {
-	mu sync.Mutex
-	m  map[string]hrefResult
-	// hits and misses are counted under mu, which is held anyway: shared
-	// atomic counters would be one contended cache line for every href.
-	hits, misses int64
+	m *memo.Memo[hrefResult]
 }
 
 // hrefResult is a resolution: the URL, or ok false for an href that gives no
@@ -48,53 +35,14 @@ type hrefResult struct {
 }
 
 // NewHrefCache returns a cache of about entries resolutions (at least one
-// per shard).
+// per shard of memo.Memo).
 func NewHrefCache(entries int) *HrefCache {
-	c := &HrefCache{seed: maphash.MakeSeed(), max: max(1, entries/hrefShards)}
-	for i := range c.shards {
-		c.shards[i].m = make(map[string]hrefResult)
-	}
-	return c
+	return &HrefCache{m: memo.New[hrefResult](entries)}
 }
 
 // Stats returns how many look-ups found a resolution, how many did not,
 // and how many resolutions the cache holds.
-func (c *HrefCache) Stats() (hits, misses int64, held int) {
-	for i := range c.shards {
-		s := &c.shards[i]
-		s.mu.Lock()
-		hits, misses, held = hits+s.hits, misses+s.misses, held+len(s.m)
-		s.mu.Unlock()
-	}
-	return hits, misses, held
-}
-
-func (c *HrefCache) shard(key []byte) *hrefShard {
-	return &c.shards[maphash.Bytes(c.seed, key)%hrefShards]
-}
-
-func (c *HrefCache) get(key []byte) (hrefResult, bool) {
-	s := c.shard(key)
-	s.mu.Lock()
-	r, ok := s.m[string(key)] // no allocation: the conversion is only looked up
-	if ok {
-		s.hits++
-	} else {
-		s.misses++
-	}
-	s.mu.Unlock()
-	return r, ok
-}
-
-func (c *HrefCache) put(key []byte, r hrefResult) {
-	s := c.shard(key)
-	s.mu.Lock()
-	if len(s.m) >= c.max {
-		clear(s.m)
-	}
-	s.m[string(key)] = r
-	s.mu.Unlock()
-}
+func (c *HrefCache) Stats() (hits, misses int64, held int) { return c.m.Stats() }
 
 // cacheable reports whether href (cleaned) resolves alike from every page
 // of a directory.

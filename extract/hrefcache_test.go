@@ -4,6 +4,8 @@ import (
 	"net/url"
 	"reflect"
 	"testing"
+
+	"github.com/trawl-crawler/trawl/extract/memo"
 )
 
 // Links resolved through a shared cache are the links resolved without one,
@@ -42,14 +44,14 @@ func TestHrefCacheGivesTheSameLinks(t *testing.T) {
 
 // A full shard is emptied, not grown: the cache stays within its bound.
 func TestHrefCacheIsBounded(t *testing.T) {
-	cache := NewHrefCache(hrefShards * 4)
+	cache := NewHrefCache(memo.Shards * 4)
 	u, _ := url.Parse("http://example.test/")
 	for i := range 1000 {
 		d, _ := Parse([]byte(`<a href="p`+string(rune('a'+i%26))+`/`+url.PathEscape(string(rune(0x100+i)))+`">x</a>`), "", u)
 		d.UseHrefCache(cache)
 		Links(d)
 	}
-	if _, _, n := cache.Stats(); n > hrefShards*4 || n == 0 {
-		t.Errorf("cache holds %d resolutions, want 1 to %d", n, hrefShards*4)
+	if _, _, n := cache.Stats(); n > memo.Shards*4 || n == 0 {
+		t.Errorf("cache holds %d resolutions, want 1 to %d", n, memo.Shards*4)
 	}
 }

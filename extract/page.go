@@ -147,11 +147,11 @@ func (d *Doc) resolve(href string) (string, bool) {
 	}
 	var buf [256]byte
 	key := append(append(buf[:0], d.dir...), href...)
-	if r, ok := d.hrefs.get(key); ok {
+	if r, ok := d.hrefs.m.Get(key); ok {
 		return r.url, r.ok
 	}
 	u, ok := d.resolveNew(href)
-	d.hrefs.put(key, hrefResult{u, ok})
+	d.hrefs.m.Put(string(key), hrefResult{u, ok})
 	return u, ok
 }
 
