@@ -12,6 +12,19 @@ import (
 // outcomes queue up and the next commit takes them all.
 const maxBatch = 512
 
+// Part of a commit's cost is the same however many outcomes it holds (the
+// transaction's begin and end, the WAL frames of the pages every commit
+// touches: the run's counters, the hosts'), so the writer waits up to
+// lingerWait for lingerBatch outcomes before it commits fewer. On the crawl
+// of four real documentation sites (bench/README.md), commits took 2.7
+// outcomes each without the wait and 8.8 with it, and the writer's CPU fell
+// from 3.75 to 3.31 s. The wait is short beside a fetch: an outcome
+// committed later is acknowledged later and, on a kill, fetched again.
+const (
+	lingerBatch = 16
+	lingerWait  = 2 * time.Millisecond
+)
+
 // writer is the one goroutine that writes crawl results. Fetchers hand it
 // outcomes over a bounded channel (back-pressure when the disk is slow); the
 // dispatcher hands it host updates and the outcomes it decides itself
@@ -76,6 +89,25 @@ func (w *writer) takeSide() (record.Batch, int) {
 	return b, n
 }
 
+// linger adds to batch what arrives within lingerWait, up to lingerBatch
+// outcomes, and reports whether in was closed.
+func (w *writer) linger(batch []record.Outcome) ([]record.Outcome, bool) {
+	t := time.NewTimer(lingerWait)
+	defer t.Stop()
+	for len(batch) < lingerBatch {
+		select {
+		case o, ok := <-w.in:
+			if !ok {
+				return batch, true
+			}
+			batch = append(batch, o)
+		case <-t.C:
+			return batch, false
+		}
+	}
+	return batch, false
+}
+
 // run commits until in is closed and drained. After a failed commit it keeps
 // draining (so fetchers never block) but writes nothing more: the uncommitted
 // URLs stay queued for the next run.
@@ -104,6 +136,9 @@ func (w *writer) run(ctx context.Context) {
 			default:
 				break drain
 			}
+		}
+		if !closed && len(batch) > 0 && len(batch) < lingerBatch {
+			batch, closed = w.linger(batch)
 		}
 		b, sides := w.takeSide()
 		b.Outcomes = append(b.Outcomes, batch...)
