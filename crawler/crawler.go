@@ -14,7 +14,6 @@ import (
 
 	"github.com/trawl-crawler/trawl/crawler/urlkey"
 	"github.com/trawl-crawler/trawl/extract"
-	"github.com/trawl-crawler/trawl/extract/memo"
 	"github.com/trawl-crawler/trawl/politeness"
 	"github.com/trawl-crawler/trawl/store/record"
 )
@@ -69,10 +68,9 @@ type Crawler struct {
 	health politeness.HealthConfig
 	traps  *trapGuard
 	req    *requestOptions
-	admit  *admission            // memory of the pages being extracted
-	hrefs  *extract.HrefCache    // the links' resolutions, for every page's extraction
-	links  *memo.Memo[linkEntry] // the links' canonical forms (see linkFacts)
-	login  *loginStep            // nil without a login step
+	admit  *admission         // memory of the pages being extracted
+	hrefs  *extract.HrefCache // the links' resolutions, for every page's extraction
+	login  *loginStep         // nil without a login step
 	// stop ends the run with an error from a fetcher (a failed login).
 	stop context.CancelCauseFunc
 }
@@ -100,7 +98,7 @@ func newCrawler(cfg Config, st Store, runID int64, log *slog.Logger, seeds []*ur
 		canon:  urlkey.Canon{DropParams: slices.Clone(cfg.DropParams)},
 		health: politeness.HealthConfig{RetryBase: time.Duration(cfg.RetryBase), MaxRetryAfter: time.Duration(cfg.MaxRetryAfter)},
 		traps:  newTrapGuard(), seeds: seeds,
-		hrefs: extract.NewHrefCache(hrefCacheEntries), links: memo.New[linkEntry](linkMemoEntries)}
+		hrefs: extract.NewHrefCache(hrefCacheEntries)}
 	scope, err := urlkey.NewScope(cfg.Scope, c.seeds, cfg.Allow, cfg.Deny)
 	if err != nil {
 		return nil, err
@@ -215,8 +213,6 @@ func (c *Crawler) Run(ctx context.Context) (Result, error) {
 	defer func() {
 		hits, misses, held := c.hrefs.Stats()
 		c.log.Debug("href resolutions", "cached", hits, "resolved", misses, "held", held)
-		hits, misses, held = c.links.Stats()
-		c.log.Debug("link canonicalisations", "cached", hits, "canonicalised", misses, "held", held)
 	}()
 	tasks := make(chan task, c.cfg.Concurrency)
 	outcomes := make(chan record.Outcome, c.cfg.Concurrency*4)
