@@ -273,7 +273,12 @@ type urlFacts struct {
 
 // judge takes the decisions on u that depend on u alone.
 func (c *Crawler) judge(u *url.URL) urlFacts {
-	f := urlFacts{url: u.String(), host: urlkey.HostKey(u)}
+	return c.judgeKeys(u, u.String(), urlkey.HostKey(u))
+}
+
+// judgeKeys is judge for a u whose text s and host key are known.
+func (c *Crawler) judgeKeys(u *url.URL, s, host string) urlFacts {
+	f := urlFacts{url: s, host: host}
 	switch {
 	case len(f.url) > maxURLLength:
 		f.url, f.skip = clipURL(f.url), ClassTooLong
@@ -305,11 +310,11 @@ func (c *Crawler) discovered(f urlFacts, job record.Job, depth int, via string) 
 // documentation sites, 27.4–28.8 trawl CPU s in four runs with it,
 // 25.5–27.6 without), and it added 5–10 MB to the peak.
 func (c *Crawler) linkFacts(raw string) (urlFacts, error) {
-	u, err := c.canon.Canonical(raw)
+	u, s, host, err := c.canon.Keys(raw)
 	if err != nil {
 		return urlFacts{}, err
 	}
-	return c.judge(u), nil
+	return c.judgeKeys(u, s, host), nil
 }
 
 // unfetchable records raw, a link or Location found by job that is no URL

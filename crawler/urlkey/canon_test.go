@@ -254,6 +254,9 @@ func checkCanonical(t *testing.T, c Canon, in, s string) {
 	if u.String() != s {
 		t.Fatalf("Canonical(%q).String() = %q; String gave %q", in, u.String(), s)
 	}
+	if ku, ks, kh, err := c.Keys(in); err != nil || ks != s || kh != HostKey(u) || ku.String() != s {
+		t.Fatalf("Keys(%q) = %q, %q, %q, %v; want %q, %q", in, ku, ks, kh, err, s, HostKey(u))
+	}
 	again, err := c.String(s)
 	if err != nil || again != s {
 		t.Fatalf("not idempotent: String(%q) = %q, %v", s, again, err)

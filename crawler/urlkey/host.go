@@ -16,9 +16,13 @@ import (
 // still lands in the right queue; a scheme other than http or https with no
 // explicit port gets no port.
 func HostKey(u *url.URL) string {
-	scheme := strings.ToLower(u.Scheme)
-	host := strings.ToLower(u.Host)
-	if u.Port() != "" {
+	return hostKey(strings.ToLower(u.Scheme), strings.ToLower(u.Host), u.Port() != "")
+}
+
+// hostKey is HostKey of a lower-case scheme and host; hasPort says whether
+// host ends in a port.
+func hostKey(scheme, host string, hasPort bool) string {
+	if hasPort {
 		return scheme + "://" + host
 	}
 	host = strings.TrimSuffix(host, ":") // "example.com:" has an empty port
