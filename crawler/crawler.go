@@ -217,7 +217,7 @@ func (c *Crawler) Run(ctx context.Context) (Result, error) {
 	tasks := make(chan task, c.cfg.Concurrency)
 	outcomes := make(chan record.Outcome, c.cfg.Concurrency*4)
 	events := make(chan event, c.cfg.Concurrency*4)
-	w := newWriter(c.st, c.runID, c.cfg.RefreshCutoff, outcomes, events, &c.stats)
+	w := newWriter(c.st, c.runID, c.cfg.RefreshCutoff, c.cfg.Concurrency, outcomes, events, &c.stats)
 	d, err := c.newDispatcher(wctx, tasks, events, w, cancelFetch)
 	if err != nil {
 		return Result{Status: StatusFailed}, err

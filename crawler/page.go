@@ -268,7 +268,7 @@ type urlFacts struct {
 	url    string // canonical; cut at maxURLLength (see clipURL)
 	host   string // urlkey.HostKey
 	skip   string // ClassTooLong or ClassOutOfScope, else ""
-	logout bool   // the login step's logout pattern matches
+	logout bool   // the login step's logout pattern matches (asked only when skip is "")
 }
 
 // judge takes the decisions on u that depend on u alone.
@@ -285,7 +285,8 @@ func (c *Crawler) judgeKeys(u *url.URL, s, host string) urlFacts {
 	case !c.scope.InScope(u):
 		f.skip = ClassOutOfScope
 	}
-	f.logout = c.login != nil && c.login.isLogout(u)
+	// A skipped URL is never fetched: whether it would log out is moot.
+	f.logout = f.skip == "" && c.login != nil && c.login.isLogout(u)
 	return f
 }
 

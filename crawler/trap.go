@@ -38,15 +38,15 @@ import (
 // row, or that have more than maxSegments segments, are traps whatever the
 // page, as in Heritrix's PathologicalPathDecideRule.
 //
-// All state is bounded: a lossy table of recently linked URL ids shared by
-// all hosts, and text counters in a map that starts over when it fills (a
+// All state is bounded: a lossy table of recently linked URLs (seeded
+// 64-bit hashes) shared by all hosts, and text counters in a map that starts over when it fills (a
 // trap is noticed again within its next pages). It is safe for concurrent
 // use.
 type trapGuard struct {
 	mu     sync.Mutex
 	seed   maphash.Seed
-	recent []uint64          // direct-mapped by id: URL ids linked recently (0 = empty)
-	counts map[uint64]uint32 // hash(host, shape, text) -> pages
+	recent []uint64          // direct-mapped by hash: URLs linked recently (0 = empty)
+	counts map[uint64]uint32 // textKey(host, shape, text) -> pages
 }
 
 const (

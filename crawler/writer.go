@@ -19,7 +19,9 @@ const maxBatch = 512
 // of four real documentation sites (bench/README.md), commits took 2.7
 // outcomes each without the wait and 8.8 with it, and the writer's CPU fell
 // from 3.75 to 3.31 s. The wait is short beside a fetch: an outcome
-// committed later is acknowledged later and, on a kill, fetched again.
+// committed later is acknowledged later and, on a kill, fetched again. A
+// crawl of fewer fetchers than lingerBatch waits for as many outcomes as it
+// has fetchers: with one, it never waits.
 const (
 	lingerBatch = 16
 	lingerWait  = 2 * time.Millisecond
@@ -32,12 +34,13 @@ const (
 // writer, which itself waits on the dispatcher to read its
 // acknowledgements.
 type writer struct {
-	st     Store
-	runID  int64
-	in     <-chan record.Outcome
-	events chan<- event
-	stats  *stats
-	cutoff time.Time // see record.Batch.Cutoff
+	st      Store
+	runID   int64
+	in      <-chan record.Outcome
+	events  chan<- event
+	stats   *stats
+	cutoff  time.Time // see record.Batch.Cutoff
+	lingerN int       // outcomes worth waiting lingerWait for: lingerBatch, or the fetchers if fewer
 
 	mu     sync.Mutex
 	side   record.Batch // host states, skips, job-less discoveries and decided outcomes
@@ -46,9 +49,9 @@ type writer struct {
 }
 
 // newWriter returns the writer of run runID, whose batches carry cutoff (see
-// record.Batch.Cutoff).
-func newWriter(st Store, runID int64, cutoff time.Time, in <-chan record.Outcome, events chan<- event, s *stats) *writer {
-	return &writer{st: st, runID: runID, cutoff: cutoff, in: in, events: events, stats: s, notify: make(chan struct{}, 1)}
+// record.Batch.Cutoff), for a crawl of fetchers fetchers.
+func newWriter(st Store, runID int64, cutoff time.Time, fetchers int, in <-chan record.Outcome, events chan<- event, s *stats) *writer {
+	return &writer{st: st, runID: runID, cutoff: cutoff, lingerN: min(lingerBatch, fetchers), in: in, events: events, stats: s, notify: make(chan struct{}, 1)}
 }
 
 // enqueue adds host updates, skips and job-less discoveries (sitemaps) to the
@@ -89,12 +92,12 @@ func (w *writer) takeSide() (record.Batch, int) {
 	return b, n
 }
 
-// linger adds to batch what arrives within lingerWait, up to lingerBatch
+// linger adds to batch what arrives within lingerWait, up to w.lingerN
 // outcomes, and reports whether in was closed.
 func (w *writer) linger(batch []record.Outcome) ([]record.Outcome, bool) {
 	t := time.NewTimer(lingerWait)
 	defer t.Stop()
-	for len(batch) < lingerBatch {
+	for len(batch) < w.lingerN {
 		select {
 		case o, ok := <-w.in:
 			if !ok {
@@ -137,7 +140,7 @@ func (w *writer) run(ctx context.Context) {
 				break drain
 			}
 		}
-		if !closed && len(batch) > 0 && len(batch) < lingerBatch {
+		if !closed && len(batch) > 0 && len(batch) < w.lingerN {
 			batch, closed = w.linger(batch)
 		}
 		b, sides := w.takeSide()
