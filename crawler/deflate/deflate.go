@@ -118,26 +118,14 @@ func (b *Body) Gzip() []byte {
 	return binary.LittleEndian.AppendUint32(binary.LittleEndian.AppendUint32(out, b.crc), uint32(b.n))
 }
 
-// storeHead is the longest head a member keeps uncompressed. A WARC
-// record's head (its header fields, and the HTTP head) is about 700 bytes
-// that compress to about 450: a compressor spends 12 µs on it, most of
-// them building Huffman tables for so few bytes (1.3 of the 8 CPU seconds
-// --warc added to the real-site crawl), to save a few percent of the file.
-const storeHead = 4 << 10
-
 // Member writes to w one gzip member holding head, then body (spliced in
 // as compressed: raw is the body uncompressed, which b was made of), then
 // tail. body may be nil. It returns the uncompressed length of the
-// member's content. A head of up to storeHead bytes is stored, not
-// compressed.
+// member's content.
 func (c *Compressor) Member(w io.Writer, head []byte, body *Body, raw, tail []byte) (int64, error) {
-	sw := sliceWriter{b: make([]byte, 0, len(gzipHeader)+min(len(head), storeHead)+len(tail)+64)}
+	sw := sliceWriter{b: make([]byte, 0, len(gzipHeader)+len(head)/2+64)}
 	sw.b = append(sw.b, gzipHeader...)
-	if len(head) <= storeHead {
-		stored(&sw, head)
-	} else {
-		c.segment(&sw, head)
-	}
+	c.segment(&sw, head)
 	crc := crc32.ChecksumIEEE(head)
 	n := int64(len(head))
 	if body != nil {

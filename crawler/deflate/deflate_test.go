@@ -71,20 +71,12 @@ func TestMemberSplicesTheBodyBetweenHeadAndTail(t *testing.T) {
 			t.Errorf("body %d: the two members read back as %d bytes, want %d", i, len(got), 2*len(one))
 		}
 	}
-	// A head short enough to be stored, and one long enough to be
-	// compressed (a request record's block with a form's body).
-	long := bytes.Repeat([]byte("X-Long: a header line repeated\r\n"), 400)
-	for _, h := range [][]byte{head, long} {
-		var file bytes.Buffer
-		if _, err := c.Member(&file, h, nil, nil, nil); err != nil {
-			t.Fatal(err)
-		}
-		if got := gunzip(t, file.Bytes()); !bytes.Equal(got, h) {
-			t.Errorf("a member of a %d-byte head without body and tail read back as %d bytes", len(h), len(got))
-		}
-		if len(h) > storeHead && file.Len() > len(h)/2 {
-			t.Errorf("a %d-byte head of one repeated line took %d bytes: it was not compressed", len(h), file.Len())
-		}
+	var file bytes.Buffer
+	if _, err := c.Member(&file, head, nil, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := gunzip(t, file.Bytes()); !bytes.Equal(got, head) {
+		t.Errorf("a member without body and tail read back as %q", got)
 	}
 }
 
