@@ -75,20 +75,6 @@ func (c *Memo[V]) Get(key []byte) (V, bool) {
 	return v, ok
 }
 
-// GetString is Get for a key held as a string.
-func (c *Memo[V]) GetString(key string) (V, bool) {
-	s := &c.shards[maphash.String(c.seed, key)%Shards]
-	s.mu.Lock()
-	v, ok := s.m[key]
-	if ok {
-		s.hits++
-	} else {
-		s.misses++
-	}
-	s.mu.Unlock()
-	return v, ok
-}
-
 // Put stores v under key, emptying key's shard first when it is full.
 func (c *Memo[V]) Put(key string, v V) {
 	s := &c.shards[maphash.String(c.seed, key)%Shards]
