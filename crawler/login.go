@@ -162,6 +162,13 @@ type loginStep struct {
 	// fetcher that meets a redirect (so not under mu, which a login holds).
 	action atomic.Pointer[url.URL]
 
+	// gate is held shared by every page fetch and alone by a login in
+	// the crawl, so that no page fetched meanwhile spends the new session:
+	// a site that ends a session after a few requests (or on a second
+	// use of its first token) saw fetchers take them between the login's
+	// submit and its check, and the login fail.
+	gate sync.RWMutex
+
 	mu     sync.Mutex
 	at     time.Time // when the last login succeeded
 	logins int       // in this invocation
@@ -483,7 +490,9 @@ func (l *loginStep) afterFetch(ctx context.Context, o record.Outcome) (record.Ou
 		}
 		return o, nil, nil
 	}
+	l.gate.Lock()
 	outs, err := l.login(ctx, why)
+	l.gate.Unlock()
 	if err != nil {
 		l.failed = true
 		return requeued(o, "session expired; logging in again failed: queued again"), outs, err

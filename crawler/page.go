@@ -41,7 +41,13 @@ func (c *Crawler) fetchPage(f *fetcher, job record.Job) (record.Outcome, event) 
 	if c.cfg.StoreBody && c.req.warc != nil {
 		hdr, share = c.req.askShare(hdr)
 	}
+	if c.login != nil {
+		c.login.gate.RLock()
+	}
 	resp, err := f.fetch(job.URL, hdr)
+	if c.login != nil {
+		c.login.gate.RUnlock()
+	}
 	latency := c.now().Sub(start)
 	if err == nil {
 		defer resp.release()
