@@ -98,7 +98,7 @@ func newCrawler(cfg Config, st Store, runID int64, log *slog.Logger, seeds []*ur
 		canon:  urlkey.Canon{DropParams: slices.Clone(cfg.DropParams)},
 		health: politeness.HealthConfig{RetryBase: time.Duration(cfg.RetryBase), MaxRetryAfter: time.Duration(cfg.MaxRetryAfter)},
 		traps:  newTrapGuard(), seeds: seeds,
-		hrefs: extract.NewHrefCache(hrefCacheEntries)}
+		hrefs: extract.NewHrefCache(hrefCacheBytes)}
 	scope, err := urlkey.NewScope(cfg.Scope, c.seeds, cfg.Allow, cfg.Deny)
 	if err != nil {
 		return nil, err

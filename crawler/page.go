@@ -345,10 +345,9 @@ func clipURL(s string) string {
 	return strings.ToValidUTF8(s[:maxURLLength], "") + "…"
 }
 
-// hrefCacheEntries bounds the crawl's cache of resolved hrefs (see
-// extract.HrefCache): about 310 bytes an entry with rust-doc's keys and
-// URLs (measured in the heap), so at most about 10 MB.
-const hrefCacheEntries = 32 << 10
+// hrefCacheBytes bounds the crawl's cache of resolved hrefs (see
+// extract.HrefCache): with rust-doc's keys and URLs, about 50,000 of them.
+const hrefCacheBytes = 8 << 20
 
 // extractPage extracts an HTML page's facts and links once, from one parsed
 // tree, or for a huge page from one tokenizer pass (see admit.go), and

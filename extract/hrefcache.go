@@ -24,20 +24,13 @@ import (
 // The cache is bounded (see memo.Memo) and safe for concurrent use by the
 // goroutines that extract pages.
 type HrefCache struct {
-	m *memo.Memo[hrefResult]
+	m *memo.Memo // href's key -> the URL, or "" for an href that gives no crawlable URL
 }
 
-// hrefResult is a resolution: the URL, or ok false for an href that gives no
-// crawlable URL.
-type hrefResult struct {
-	url string
-	ok  bool
-}
-
-// NewHrefCache returns a cache of about entries resolutions (at least one
-// per shard of memo.Memo).
-func NewHrefCache(entries int) *HrefCache {
-	return &HrefCache{m: memo.New[hrefResult](entries)}
+// NewHrefCache returns a cache of about size bytes of keys and URLs (see
+// memo.New).
+func NewHrefCache(size int) *HrefCache {
+	return &HrefCache{m: memo.New(size)}
 }
 
 // Stats returns how many look-ups found a resolution, how many did not,

@@ -147,11 +147,14 @@ func (d *Doc) resolve(href string) (string, bool) {
 	}
 	var buf [256]byte
 	key := append(append(buf[:0], d.dir...), href...)
-	if r, ok := d.hrefs.m.Get(key); ok {
-		return r.url, r.ok
+	if u, ok := d.hrefs.m.Get(key); ok {
+		return u, u != ""
 	}
 	u, ok := d.resolveNew(href)
-	d.hrefs.m.Put(string(key), hrefResult{u, ok})
+	if !ok {
+		u = "" // what the cache holds for no URL
+	}
+	d.hrefs.m.Put(string(key), u)
 	return u, ok
 }
 
