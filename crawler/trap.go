@@ -39,9 +39,9 @@ import (
 // page, as in Heritrix's PathologicalPathDecideRule.
 //
 // All state is bounded: a lossy table of recently linked URLs (seeded
-// 64-bit hashes) shared by all hosts, and text counters in a map that starts over when it fills (a
-// trap is noticed again within its next pages). It is safe for concurrent
-// use.
+// 64-bit hashes) shared by all hosts, and text counters in a map that
+// starts over when it fills (a trap is noticed again within its next
+// pages). It is safe for concurrent use.
 type trapGuard struct {
 	mu     sync.Mutex
 	seed   maphash.Seed
@@ -80,8 +80,9 @@ type linkVerdict struct {
 // traps returns the verdicts on p's links that are traps or carry a chain,
 // by index in p.links, and records what p says for the pages after it.
 //
-// It runs for every page with links, on every link: it allocates nothing
-// per link, and hashes outside its lock, which every fetcher takes.
+// It runs for every page with links, on every link: it builds no string
+// per link (a page of more than 128 links grows one slice of hashes), and
+// hashes outside its lock, which every fetcher takes.
 func (g *trapGuard) traps(p pageSignals) map[int]linkVerdict {
 	shape := urlShape(p.url)
 	var out map[int]linkVerdict
