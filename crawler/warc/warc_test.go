@@ -82,6 +82,12 @@ func TestWriteAndReadBack(t *testing.T) {
 		if types[i] == "response" && !h.Has(gowarc.WarcPayloadDigest) {
 			t.Errorf("response record without WARC-Payload-Digest: %v", h)
 		}
+		if types[i] != "warcinfo" && !h.Has(gowarc.WarcBlockDigest) {
+			t.Errorf("%s record without WARC-Block-Digest: %v", types[i], h)
+		}
+		if types[i] == "response" && h.Get(gowarc.WarcPayloadDigest) != digest(body) {
+			t.Errorf("response payload digest %q, want SHA-1 of the body %q", h.Get(gowarc.WarcPayloadDigest), digest(body))
+		}
 		if types[i] == "revisit" && h.Get(gowarc.WarcProfile) != gowarc.ProfileServerNotModifiedV1_1 {
 			t.Errorf("revisit profile %q", h.Get(gowarc.WarcProfile))
 		}
