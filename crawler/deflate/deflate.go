@@ -125,7 +125,11 @@ func (b *Body) Gzip() []byte {
 func (c *Compressor) Member(w io.Writer, head []byte, body *Body, raw, tail []byte) (int64, error) {
 	sw := sliceWriter{b: make([]byte, 0, len(gzipHeader)+len(head)/2+64)}
 	sw.b = append(sw.b, gzipHeader...)
-	c.segment(&sw, head)
+	if len(head) <= maxFixed {
+		sw.b = fixed(sw.b, head)
+	} else {
+		c.segment(&sw, head)
+	}
 	crc := crc32.ChecksumIEEE(head)
 	n := int64(len(head))
 	if body != nil {
