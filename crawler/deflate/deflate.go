@@ -18,6 +18,7 @@ import (
 	"hash/crc32"
 	"io"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -52,9 +53,10 @@ type Body struct {
 // an exchange), which cost a third of its speed. Compression is CPU work,
 // so a goroutine waiting for a writer waits for a CPU it would not have had.
 type Compressor struct {
-	once   sync.Once
-	free   chan *flate.Writer // nil entries are writers not made yet
-	bodies atomic.Int64
+	once    sync.Once
+	free    chan *flate.Writer // nil entries are writers not made yet
+	bodies  atomic.Int64
+	members sync.Pool // *[]byte: Member's buffers
 }
 
 // Compressed is how many body bytes Compress has compressed: what a crawl
@@ -121,9 +123,20 @@ func (b *Body) Gzip() []byte {
 // Member writes to w one gzip member holding head, then body (spliced in
 // as compressed: raw is the body uncompressed, which b was made of), then
 // tail. body may be nil. It returns the uncompressed length of the
-// member's content.
+// member's content. The member goes to w in one Write: a WARC file is
+// written record by record, and four writes an exchange were as many
+// system calls.
 func (c *Compressor) Member(w io.Writer, head []byte, body *Body, raw, tail []byte) (int64, error) {
-	sw := sliceWriter{b: make([]byte, 0, len(gzipHeader)+len(head)/2+64)}
+	bp, _ := c.members.Get().(*[]byte)
+	if bp == nil {
+		bp = new([]byte)
+	}
+	defer c.members.Put(bp)
+	size := len(gzipHeader) + len(head) + 64 + len(tail)
+	if body != nil {
+		size += len(body.seg)
+	}
+	sw := sliceWriter{b: slices.Grow((*bp)[:0], size)}
 	sw.b = append(sw.b, gzipHeader...)
 	if len(head) <= maxFixed {
 		sw.b = fixed(sw.b, head)
@@ -133,13 +146,7 @@ func (c *Compressor) Member(w io.Writer, head []byte, body *Body, raw, tail []by
 	crc := crc32.ChecksumIEEE(head)
 	n := int64(len(head))
 	if body != nil {
-		if _, err := w.Write(sw.b); err != nil {
-			return 0, err
-		}
-		if _, err := w.Write(body.seg); err != nil {
-			return 0, err
-		}
-		sw.b = sw.b[:0]
+		sw.b = append(sw.b, body.seg...)
 		// Reading the body again is cheaper than combining the two CRCs
 		// (crc32.Update runs at memory speed; zlib's crc32_combine took
 		// 57 µs a body).
@@ -154,8 +161,15 @@ func (c *Compressor) Member(w io.Writer, head []byte, body *Body, raw, tail []by
 	sw.b = append(sw.b, finalBlock...)
 	sw.b = binary.LittleEndian.AppendUint32(binary.LittleEndian.AppendUint32(sw.b, crc), uint32(n))
 	_, err := w.Write(sw.b)
+	if cap(sw.b) <= maxMemberBuffer {
+		*bp = sw.b[:0]
+	}
 	return n, err
 }
+
+// maxMemberBuffer bounds the buffers Member keeps for the next member: a
+// huge page's is let go.
+const maxMemberBuffer = 1 << 20
 
 // sliceWriter appends to a byte slice.
 type sliceWriter struct{ b []byte }
