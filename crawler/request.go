@@ -192,13 +192,14 @@ type requestOptions struct {
 	zip       *deflate.Compressor // the bodies', for the bodies table and the WARC records
 	shared    *sync.Map           // share key → sharedBody, until takeShare
 	shareSeq  *atomic.Uint64
+	bodyBufs  *sync.Pool // *[]byte: the WARC recordings' body buffers
 }
 
 // newRequestOptions reads the request settings of cfg for the seeds: the
 // credential from its environment variable or file, the cookie file.
 func newRequestOptions(cfg *Config, seeds []*url.URL) (*requestOptions, error) {
 	r := &requestOptions{headers: http.Header{}, byHost: map[string]http.Header{}, authHosts: map[string]bool{},
-		maxBody: int(cfg.MaxBody), log: logger(nil), zip: new(deflate.Compressor), shared: new(sync.Map), shareSeq: new(atomic.Uint64)}
+		maxBody: int(cfg.MaxBody), log: logger(nil), zip: new(deflate.Compressor), shared: new(sync.Map), shareSeq: new(atomic.Uint64), bodyBufs: new(sync.Pool)}
 	for _, h := range cfg.Header {
 		name, value, _ := parseHeader(h)
 		r.headers.Add(name, value)

@@ -133,3 +133,63 @@ func TestWARCRecordsEveryExchange(t *testing.T) {
 		t.Errorf("records %v in %d files, want 4 requests, 3 responses, 1 revisit and a warcinfo per file, two runs' files at least", count, len(files))
 	}
 }
+
+// TestWARCPayloadsAreTheBodiesServed crawls pages of many sizes at once,
+// so that the body buffers the archiving recycles are reused while other
+// pages are read, and checks that each response record holds exactly the
+// body its URL served.
+func TestWARCPayloadsAreTheBodiesServed(t *testing.T) {
+	const pages = 60
+	body := func(i int) string {
+		// Sizes from a few bytes to 200 KB, past the buffers' first size,
+		// each page's text its own.
+		var b strings.Builder
+		fmt.Fprintf(&b, "<html><body><p>page %d</p>", i)
+		if i+1 < pages {
+			fmt.Fprintf(&b, `<a href="/p/%d">next</a><a href="/p/%d">skip</a>`, i+1, min(i+7, pages-1))
+		}
+		for j := range (i * i * 61) % 200_000 / 40 {
+			fmt.Fprintf(&b, "<i>%d.%d</i>", i, j)
+		}
+		b.WriteString("</body></html>")
+		return b.String()
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var i int
+		if _, err := fmt.Sscanf(r.URL.Path, "/p/%d", &i); err != nil || i < 0 || i >= pages {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html")
+		if i%2 == 0 {
+			// Half the pages chunked, without a length to size a buffer by.
+			w.(http.Flusher).Flush()
+		}
+		fmt.Fprint(w, body(i))
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	cfg := testConfig(srv.URL + "/p/0")
+	cfg.WARC = dir
+	cfg.PerHost = 8
+	crawlRun(t, testDB(t), cfg)
+	seen := map[string]bool{}
+	for _, r := range readWARCs(t, dir) {
+		uri := r.header.Get(gowarc.WarcTargetURI)
+		var i int
+		if r.typ != "response" || strings.HasSuffix(uri, "/robots.txt") {
+			continue
+		}
+		if _, err := fmt.Sscanf(strings.TrimPrefix(uri, srv.URL), "/p/%d", &i); err != nil {
+			t.Errorf("response record for %s", uri)
+			continue
+		}
+		seen[uri] = true
+		if !bytes.HasSuffix(r.block, []byte("\r\n\r\n"+body(i))) {
+			t.Errorf("%s: the record's block (%d bytes) does not end in the page's %d bytes", uri, len(r.block), len(body(i)))
+		}
+	}
+	if len(seen) != pages {
+		t.Errorf("%d pages archived, want %d", len(seen), pages)
+	}
+}

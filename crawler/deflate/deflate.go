@@ -57,6 +57,7 @@ type Compressor struct {
 	free    chan *flate.Writer // nil entries are writers not made yet
 	bodies  atomic.Int64
 	members sync.Pool // *[]byte: Member's buffers
+	segs    sync.Pool // *[]byte: segments given back by Recycle
 }
 
 // Compressed is how many body bytes Compress has compressed: what a crawl
@@ -98,10 +99,27 @@ func stored(dst *sliceWriter, p []byte) {
 
 // Compress compresses body once.
 func (c *Compressor) Compress(body []byte) *Body {
-	sw := sliceWriter{b: make([]byte, 0, len(body)/3+64)}
+	var sw sliceWriter
+	if bp, _ := c.segs.Get().(*[]byte); bp != nil {
+		sw.b = (*bp)[:0]
+	}
+	sw.b = slices.Grow(sw.b, len(body)/3+64)
 	c.segment(&sw, body)
 	c.bodies.Add(int64(len(body)))
 	return &Body{seg: sw.b, crc: crc32.ChecksumIEEE(body), n: len(body)}
+}
+
+// Recycle gives b's memory back for a later Compress: b must not be used
+// again, nor anything made of it but what Member wrote. A crawl with
+// --warc compresses every body for its record and, unless the bodies are
+// kept, is done with the result once the record is written.
+func (c *Compressor) Recycle(b *Body) {
+	if b == nil || cap(b.seg) > maxMemberBuffer {
+		return
+	}
+	seg := b.seg[:0]
+	b.seg = nil
+	c.segs.Put(&seg)
 }
 
 // Len is the uncompressed length of the body.
