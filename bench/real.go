@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -50,6 +51,7 @@ type realOptions struct {
 	only        string
 	trawlArgs   string
 	defaults    time.Duration
+	rounds      int
 }
 
 // runRealCommand is `go run ./bench real [flags]`.
@@ -63,6 +65,7 @@ func runRealCommand(ctx context.Context, args []string, w io.Writer) error {
 	fs.BoolVar(&o.install, "install", true, "apt-get install the documentation packages that are missing")
 	fs.StringVar(&o.only, "only", "", "comma-separated subset of limit,colly,trawl,warc,defaults (default: limit,colly,trawl)")
 	fs.StringVar(&o.trawlArgs, "trawl-args", "", "extra flags for trawl crawl, space-separated")
+	fs.IntVar(&o.rounds, "rounds", 1, "measure this many times, every other round in the opposite order, and print each ratio's median")
 	fs.DurationVar(&o.defaults, "defaults-for", 2*time.Minute, "with -only defaults: how long trawl with default flags runs (--max-duration)")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: go run ./bench real [flags]")
@@ -110,7 +113,6 @@ func runRealCommand(ctx context.Context, args []string, w io.Writer) error {
 		seeds = append(seeds, h.URL+"/")
 	}
 
-	rep := &realReport{opts: o, args: os.Args, seeds: seeds, load: []loadSample{sampleLoad("start")}}
 	bins := map[string]string{}
 	for name, pkg := range map[string]string{"limit": "./bench/limit", "colly": "./bench/baseline", "trawl": "./cmd/trawl"} {
 		if !want[name] && !(name == "trawl" && (want["defaults"] || want["warc"])) {
@@ -121,79 +123,133 @@ func runRealCommand(ctx context.Context, args []string, w io.Writer) error {
 			return err
 		}
 	}
-	if want["limit"] {
-		fmt.Fprintln(os.Stderr, "bench real: fetch+parse limit...")
-		out := filepath.Join(dir, "limit-urls.tsv")
-		args := append([]string{"-concurrency", fmt.Sprint(o.concurrency), "-out", out}, seeds...)
-		res, err := runChild(ctx, bins["limit"], args, filepath.Join(dir, "limit.stderr"), o.timeout)
+	if o.rounds < 1 {
+		o.rounds = 1
+	}
+	var reps []*realReport
+	for round := range o.rounds {
+		// Odd rounds run the crawlers in the opposite order (A B, B A, ...),
+		// so that a machine whose speed drifts favours none of them.
+		rdir := filepath.Join(dir, fmt.Sprintf("round%d", round+1))
+		if err := os.Mkdir(rdir, 0o755); err != nil {
+			return err
+		}
+		rep, err := measureReal(ctx, o, want, bins, rdir, seeds, round%2 == 1)
 		if err != nil {
 			return err
 		}
-		rep.limit = res
-		rep.limitSummary = parseSummary(res.stdout, "limit: ")
-		if rep.reachable, err = readReachable(out); err != nil {
+		if err := rep.print(w); err != nil {
 			return err
 		}
-		rep.load = append(rep.load, sampleLoad("after limit"))
+		reps = append(reps, rep)
+	}
+	if len(reps) > 1 {
+		printRounds(w, reps)
+	}
+	return nil
+}
+
+// measureReal runs the crawlers of want once, in order or reversed, with
+// their files in dir.
+func measureReal(ctx context.Context, o realOptions, want map[string]bool, bins map[string]string, dir string, seeds []string, reverse bool) (*realReport, error) {
+	rep := &realReport{opts: o, args: os.Args, seeds: seeds, load: []loadSample{sampleLoad("start")}}
+	var steps []func() error
+	if want["limit"] {
+		steps = append(steps, func() error {
+			fmt.Fprintln(os.Stderr, "bench real: fetch+parse limit...")
+			out := filepath.Join(dir, "limit-urls.tsv")
+			args := append([]string{"-concurrency", fmt.Sprint(o.concurrency), "-out", out}, seeds...)
+			res, err := runChild(ctx, bins["limit"], args, filepath.Join(dir, "limit.stderr"), o.timeout)
+			if err != nil {
+				return err
+			}
+			rep.limit = res
+			rep.limitSummary = parseSummary(res.stdout, "limit: ")
+			if rep.reachable, err = readReachable(out); err != nil {
+				return err
+			}
+			rep.load = append(rep.load, sampleLoad("after limit"))
+			return nil
+		})
 	}
 	if want["colly"] {
-		fmt.Fprintln(os.Stderr, "bench real: colly baseline...")
-		b, err := runBaseline(ctx, options{concurrency: o.concurrency, timeout: o.timeout}, bins["colly"], filepath.Join(dir, "colly.stderr"), seeds)
-		if err != nil {
-			return err
-		}
-		rep.colly = b
-		rep.load = append(rep.load, sampleLoad("after colly"))
+		steps = append(steps, func() error {
+			fmt.Fprintln(os.Stderr, "bench real: colly baseline...")
+			b, err := runBaseline(ctx, options{concurrency: o.concurrency, timeout: o.timeout}, bins["colly"], filepath.Join(dir, "colly.stderr"), seeds)
+			if err != nil {
+				return err
+			}
+			rep.colly = b
+			rep.load = append(rep.load, sampleLoad("after colly"))
+			return nil
+		})
 	}
 	if want["trawl"] {
-		fmt.Fprintln(os.Stderr, "bench real: trawl...")
-		db := filepath.Join(dir, "trawl.db")
-		args := []string{"crawl", "--db", db, "--delay", "0", "--per-host", fmt.Sprint(o.perHost),
-			"--concurrency", fmt.Sprint(o.concurrency), "--quiet", "--progress", "never"}
-		args = append(append(args, strings.Fields(o.trawlArgs)...), seeds...)
-		res, err := runChild(ctx, bins["trawl"], args, filepath.Join(dir, "trawl.stderr"), o.timeout)
-		if err != nil {
-			return err
-		}
-		rep.trawl = parseTrawl(ctx, res, db)
-		rep.trawlURLs, rep.trawlFetches, err = fetchedURLs(ctx, db)
-		if err != nil {
-			return err
-		}
-		rep.load = append(rep.load, sampleLoad("after trawl"))
+		steps = append(steps, func() error {
+			fmt.Fprintln(os.Stderr, "bench real: trawl...")
+			db := filepath.Join(dir, "trawl.db")
+			args := []string{"crawl", "--db", db, "--delay", "0", "--per-host", fmt.Sprint(o.perHost),
+				"--concurrency", fmt.Sprint(o.concurrency), "--quiet", "--progress", "never"}
+			args = append(append(args, strings.Fields(o.trawlArgs)...), seeds...)
+			res, err := runChild(ctx, bins["trawl"], args, filepath.Join(dir, "trawl.stderr"), o.timeout)
+			if err != nil {
+				return err
+			}
+			rep.trawl = parseTrawl(ctx, res, db)
+			rep.trawlURLs, rep.trawlFetches, err = fetchedURLs(ctx, db)
+			if err != nil {
+				return err
+			}
+			rep.load = append(rep.load, sampleLoad("after trawl"))
+			return nil
+		})
 	}
 	if want["warc"] {
-		// The same crawl as trawl's, writing every exchange to WARC files
-		// too, so that the cost of --warc is a ratio of this run.
-		fmt.Fprintln(os.Stderr, "bench real: trawl --warc...")
-		db := filepath.Join(dir, "warc.db")
-		warcDir := filepath.Join(dir, "warc")
-		args := []string{"crawl", "--db", db, "--delay", "0", "--per-host", fmt.Sprint(o.perHost),
-			"--concurrency", fmt.Sprint(o.concurrency), "--quiet", "--progress", "never", "--warc", warcDir}
-		args = append(append(args, strings.Fields(o.trawlArgs)...), seeds...)
-		res, err := runChild(ctx, bins["trawl"], args, filepath.Join(dir, "warc.stderr"), o.timeout)
-		if err != nil {
-			return err
-		}
-		rep.warc = parseTrawl(ctx, res, db)
-		if _, rep.warcFetches, err = fetchedURLs(ctx, db); err != nil {
-			return err
-		}
-		rep.warcBytes = dirSize(warcDir)
-		rep.load = append(rep.load, sampleLoad("after warc"))
+		steps = append(steps, func() error {
+			// The same crawl as trawl's, writing every exchange to WARC files
+			// too, so that the cost of --warc is a ratio of this run.
+			fmt.Fprintln(os.Stderr, "bench real: trawl --warc...")
+			db := filepath.Join(dir, "warc.db")
+			warcDir := filepath.Join(dir, "warc")
+			args := []string{"crawl", "--db", db, "--delay", "0", "--per-host", fmt.Sprint(o.perHost),
+				"--concurrency", fmt.Sprint(o.concurrency), "--quiet", "--progress", "never", "--warc", warcDir}
+			args = append(append(args, strings.Fields(o.trawlArgs)...), seeds...)
+			res, err := runChild(ctx, bins["trawl"], args, filepath.Join(dir, "warc.stderr"), o.timeout)
+			if err != nil {
+				return err
+			}
+			rep.warc = parseTrawl(ctx, res, db)
+			if _, rep.warcFetches, err = fetchedURLs(ctx, db); err != nil {
+				return err
+			}
+			rep.warcBytes = dirSize(warcDir)
+			rep.load = append(rep.load, sampleLoad("after warc"))
+			return nil
+		})
 	}
 	if want["defaults"] {
-		fmt.Fprintln(os.Stderr, "bench real: trawl with default flags...")
-		db := filepath.Join(dir, "defaults.db")
-		args := []string{"crawl", "--db", db, "--quiet", "--progress", "never", "--max-duration", o.defaults.String()}
-		args = append(args, seeds...)
-		res, err := runChild(ctx, bins["trawl"], args, filepath.Join(dir, "defaults.stderr"), o.defaults+time.Minute)
-		if err != nil {
-			return err
-		}
-		rep.defaults = parseTrawl(ctx, res, db)
+		steps = append(steps, func() error {
+			fmt.Fprintln(os.Stderr, "bench real: trawl with default flags...")
+			db := filepath.Join(dir, "defaults.db")
+			args := []string{"crawl", "--db", db, "--quiet", "--progress", "never", "--max-duration", o.defaults.String()}
+			args = append(args, seeds...)
+			res, err := runChild(ctx, bins["trawl"], args, filepath.Join(dir, "defaults.stderr"), o.defaults+time.Minute)
+			if err != nil {
+				return err
+			}
+			rep.defaults = parseTrawl(ctx, res, db)
+			return nil
+		})
 	}
-	return rep.print(w)
+	if reverse {
+		slices.Reverse(steps)
+	}
+	for _, step := range steps {
+		if err := step(); err != nil {
+			return nil, err
+		}
+	}
+	return rep, nil
 }
 
 // ensureDocs installs the documentation packages whose document root is
@@ -528,4 +584,102 @@ func hostRates(ctx context.Context, dbPath string) ([]hostRate, error) {
 		out = append(out, h)
 	}
 	return out, rows.Err()
+}
+
+// roundRatio is one of the ratios printRounds reports.
+type roundRatio struct {
+	name string
+	of   func(r *realReport) (float64, bool)
+}
+
+// rate is a crawler's pages/s; ok is false when it did not run.
+func rate(c *childResult, pages int64) (float64, bool) {
+	if c == nil || c.wall <= 0 {
+		return 0, false
+	}
+	return float64(pages) / c.wall.Seconds(), true
+}
+
+// cpuPerPage is a crawler's CPU seconds per page.
+func cpuPerPage(c *childResult, pages int64) (float64, bool) {
+	if c == nil || pages <= 0 {
+		return 0, false
+	}
+	return c.usage.cpu().Seconds() / float64(pages), true
+}
+
+func (r *realReport) limitPages() int64 {
+	n, _ := strconv.ParseInt(r.limitSummary["responses"], 10, 64)
+	return n
+}
+
+func quotient(a float64, aok bool, b float64, bok bool) (float64, bool) {
+	if !aok || !bok || b == 0 {
+		return 0, false
+	}
+	return a / b, true
+}
+
+var roundRatios = []roundRatio{
+	{"trawl/limit pages/s", func(r *realReport) (float64, bool) {
+		if r.trawl == nil || r.limit == nil {
+			return 0, false
+		}
+		t, tok := rate(r.trawl.child, int64(r.trawlFetches))
+		l, lok := rate(r.limit, r.limitPages())
+		return quotient(t, tok, l, lok)
+	}},
+	{"trawl/colly pages/s", func(r *realReport) (float64, bool) {
+		if r.trawl == nil || r.colly == nil {
+			return 0, false
+		}
+		t, tok := rate(r.trawl.child, int64(r.trawlFetches))
+		c, cok := rate(r.colly.child, r.colly.get("responses"))
+		return quotient(t, tok, c, cok)
+	}},
+	{"trawl/limit CPU per page", func(r *realReport) (float64, bool) {
+		if r.trawl == nil || r.limit == nil {
+			return 0, false
+		}
+		t, tok := cpuPerPage(r.trawl.child, int64(r.trawlFetches))
+		l, lok := cpuPerPage(r.limit, r.limitPages())
+		return quotient(t, tok, l, lok)
+	}},
+	{"trawl --warc/trawl pages/s", func(r *realReport) (float64, bool) {
+		if r.trawl == nil || r.warc == nil {
+			return 0, false
+		}
+		wr, wok := rate(r.warc.child, int64(r.warcFetches))
+		t, tok := rate(r.trawl.child, int64(r.trawlFetches))
+		return quotient(wr, wok, t, tok)
+	}},
+	{"trawl --warc/trawl CPU per page", func(r *realReport) (float64, bool) {
+		if r.trawl == nil || r.warc == nil {
+			return 0, false
+		}
+		wc, wok := cpuPerPage(r.warc.child, int64(r.warcFetches))
+		t, tok := cpuPerPage(r.trawl.child, int64(r.trawlFetches))
+		return quotient(wc, wok, t, tok)
+	}},
+}
+
+// printRounds prints each ratio of every round, and its median: on a
+// machine whose speed moves from minute to minute (other tenants), one
+// round's ratio is not a measurement.
+func printRounds(w io.Writer, reps []*realReport) {
+	fmt.Fprintf(w, "\n%d rounds (every other one in the opposite order):\n", len(reps))
+	for _, rr := range roundRatios {
+		var vs []float64
+		var cells []string
+		for _, rep := range reps {
+			if v, ok := rr.of(rep); ok {
+				vs = append(vs, v)
+				cells = append(cells, fmt.Sprintf("%.2f", v))
+			}
+		}
+		if len(vs) == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "  %-32s median %.2f  (%s)\n", rr.name, median(vs), strings.Join(cells, ", "))
+	}
 }
