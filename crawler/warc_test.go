@@ -141,14 +141,18 @@ func TestWARCRecordsEveryExchange(t *testing.T) {
 func TestWARCPayloadsAreTheBodiesServed(t *testing.T) {
 	const pages = 60
 	body := func(i int) string {
-		// Sizes from a few bytes to 200 KB, past the buffers' first size,
-		// each page's text its own.
+		// Sizes from a few bytes to about 70 KB, and every 20th page over
+		// 1 MB (a buffer the pools let go), each page's text its own.
 		var b strings.Builder
 		fmt.Fprintf(&b, "<html><body><p>page %d</p>", i)
 		if i+1 < pages {
 			fmt.Fprintf(&b, `<a href="/p/%d">next</a><a href="/p/%d">skip</a>`, i+1, min(i+7, pages-1))
 		}
-		for j := range (i * i * 61) % 200_000 / 40 {
+		n := (i * i * 61) % 200_000 / 40
+		if i%20 == 19 {
+			n = 110_000
+		}
+		for j := range n {
 			fmt.Fprintf(&b, "<i>%d.%d</i>", i, j)
 		}
 		b.WriteString("</body></html>")

@@ -114,7 +114,7 @@ func (c *Compressor) Compress(body []byte) *Body {
 // --warc compresses every body for its record and, unless the bodies are
 // kept, is done with the result once the record is written.
 func (c *Compressor) Recycle(b *Body) {
-	if b == nil || cap(b.seg) > maxMemberBuffer {
+	if b == nil || cap(b.seg) > maxRecycled {
 		return
 	}
 	seg := b.seg[:0]
@@ -185,9 +185,14 @@ func (c *Compressor) Member(w io.Writer, head []byte, body *Body, raw, tail []by
 	return n, err
 }
 
-// maxMemberBuffer bounds the buffers Member keeps for the next member: a
-// huge page's is let go.
-const maxMemberBuffer = 1 << 20
+// maxMemberBuffer bounds the buffers Member keeps for the next member, and
+// maxRecycled the segments Recycle keeps for the next Compress: a huge
+// page's are let go, so that a pool does not hold megabytes for small
+// bodies.
+const (
+	maxMemberBuffer = 1 << 20
+	maxRecycled     = 1 << 20
+)
 
 // sliceWriter appends to a byte slice.
 type sliceWriter struct{ b []byte }

@@ -2,10 +2,12 @@
 // and a response record per fetch (a revisit record for a 304), each record
 // gzipped on its own, files rotated at a size, every file opening with a
 // warcinfo record that names the trawl run. Records are built and written
-// with github.com/nlnwa/gowarc, which computes the block and payload digests
-// and rotates the files; the gzip member of each record is made here
-// (marshaler), so that a response body compressed once (package deflate)
-// is spliced into its record instead of being compressed again.
+// with github.com/nlnwa/gowarc, which makes the records' ids, writes the
+// warcinfo records and the files; an exchange's Content-Length and digests
+// are computed here, once each, and its records are built without the
+// library's checks (exchangeOpts). The gzip member of each record is made
+// here too (marshaler), so that a response body compressed once (package
+// deflate) is spliced into its record instead of being compressed again.
 package warc
 
 import (
@@ -200,7 +202,8 @@ func (w *Writer) Write(ex Exchange) error {
 	reqHead := requestBytes(ex.Request)
 	reqB.AddWarcHeaderInt(gowarc.ContentLength, len(reqHead))
 	reqB.AddWarcHeader(gowarc.WarcBlockDigest, digest(reqHead))
-	// A GET has no payload: the digest of nothing, as the library gives.
+	// The block is the head alone (a form's body is not archived): the
+	// payload is empty, and its digest that of nothing, as the library gave.
 	reqB.AddWarcHeader(gowarc.WarcPayloadDigest, digest(nil))
 	if _, err := reqB.Write(reqHead); err != nil {
 		return err
