@@ -186,12 +186,12 @@ func (c *Compressor) Member(w io.Writer, head []byte, body *Body, raw, tail []by
 }
 
 // maxMemberBuffer bounds the buffers Member keeps for the next member, and
-// maxRecycled the segments Recycle keeps for the next Compress: a huge
-// page's are let go, so that a pool does not hold megabytes for small
-// bodies.
+// maxRecycled the segments Recycle keeps for the next Compress: a large
+// page's are let go, so that the pools (a buffer or two a fetcher) do not
+// hold megabytes for small bodies.
 const (
-	maxMemberBuffer = 1 << 20
-	maxRecycled     = 1 << 20
+	maxMemberBuffer = 256 << 10
+	maxRecycled     = 256 << 10
 )
 
 // sliceWriter appends to a byte slice.
