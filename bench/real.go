@@ -586,34 +586,56 @@ func hostRates(ctx context.Context, dbPath string) ([]hostRate, error) {
 	return out, rows.Err()
 }
 
-// roundRatio is one of the ratios printRounds reports.
+// roundRatio is one of the ratios printRounds reports: crawler a's figure
+// over crawler b's, pages/s or CPU per page.
 type roundRatio struct {
-	name string
-	of   func(r *realReport) (float64, bool)
+	a, b string
+	cpu  bool // CPU per page; false: pages/s
 }
 
-// rate is a crawler's pages/s; ok is false when it did not run.
-func rate(c *childResult, pages int64) (float64, bool) {
-	if c == nil || c.wall <= 0 {
-		return 0, false
+func (rr roundRatio) name() string {
+	what := "pages/s"
+	if rr.cpu {
+		what = "CPU per page"
 	}
-	return float64(pages) / c.wall.Seconds(), true
+	return fmt.Sprintf("%s/%s %s", crawlerNames[rr.a], crawlerNames[rr.b], what)
 }
 
-// cpuPerPage is a crawler's CPU seconds per page.
-func cpuPerPage(c *childResult, pages int64) (float64, bool) {
-	if c == nil || pages <= 0 {
-		return 0, false
+// crawlerNames are the crawlers' names in the report.
+var crawlerNames = map[string]string{"limit": "limit", "colly": "colly", "trawl": "trawl", "warc": "trawl --warc"}
+
+// run returns the child and the pages of one of the round's crawlers (a key
+// of crawlerNames); ok is false when it did not run.
+func (r *realReport) run(name string) (c *childResult, pages int64, ok bool) {
+	switch {
+	case name == "limit" && r.limit != nil:
+		n, _ := strconv.ParseInt(r.limitSummary["responses"], 10, 64)
+		return r.limit, n, true
+	case name == "colly" && r.colly != nil:
+		return r.colly.child, r.colly.get("responses"), true
+	case name == "trawl" && r.trawl != nil:
+		return r.trawl.child, int64(r.trawlFetches), true
+	case name == "warc" && r.warc != nil:
+		return r.warc.child, int64(r.warcFetches), true
 	}
-	return c.usage.cpu().Seconds() / float64(pages), true
+	return nil, 0, false
 }
 
-func (r *realReport) limitPages() int64 {
-	n, _ := strconv.ParseInt(r.limitSummary["responses"], 10, 64)
-	return n
-}
-
-func quotient(a float64, aok bool, b float64, bok bool) (float64, bool) {
+// of is the ratio in round r; ok is false when either crawler did not run.
+func (rr roundRatio) of(r *realReport) (float64, bool) {
+	figure := func(name string) (float64, bool) {
+		c, pages, ok := r.run(name)
+		switch {
+		case !ok || pages <= 0 || c.wall <= 0:
+			return 0, false
+		case rr.cpu:
+			return c.usage.cpu().Seconds() / float64(pages), true
+		default:
+			return float64(pages) / c.wall.Seconds(), true
+		}
+	}
+	a, aok := figure(rr.a)
+	b, bok := figure(rr.b)
 	if !aok || !bok || b == 0 {
 		return 0, false
 	}
@@ -621,46 +643,8 @@ func quotient(a float64, aok bool, b float64, bok bool) (float64, bool) {
 }
 
 var roundRatios = []roundRatio{
-	{"trawl/limit pages/s", func(r *realReport) (float64, bool) {
-		if r.trawl == nil || r.limit == nil {
-			return 0, false
-		}
-		t, tok := rate(r.trawl.child, int64(r.trawlFetches))
-		l, lok := rate(r.limit, r.limitPages())
-		return quotient(t, tok, l, lok)
-	}},
-	{"trawl/colly pages/s", func(r *realReport) (float64, bool) {
-		if r.trawl == nil || r.colly == nil {
-			return 0, false
-		}
-		t, tok := rate(r.trawl.child, int64(r.trawlFetches))
-		c, cok := rate(r.colly.child, r.colly.get("responses"))
-		return quotient(t, tok, c, cok)
-	}},
-	{"trawl/limit CPU per page", func(r *realReport) (float64, bool) {
-		if r.trawl == nil || r.limit == nil {
-			return 0, false
-		}
-		t, tok := cpuPerPage(r.trawl.child, int64(r.trawlFetches))
-		l, lok := cpuPerPage(r.limit, r.limitPages())
-		return quotient(t, tok, l, lok)
-	}},
-	{"trawl --warc/trawl pages/s", func(r *realReport) (float64, bool) {
-		if r.trawl == nil || r.warc == nil {
-			return 0, false
-		}
-		wr, wok := rate(r.warc.child, int64(r.warcFetches))
-		t, tok := rate(r.trawl.child, int64(r.trawlFetches))
-		return quotient(wr, wok, t, tok)
-	}},
-	{"trawl --warc/trawl CPU per page", func(r *realReport) (float64, bool) {
-		if r.trawl == nil || r.warc == nil {
-			return 0, false
-		}
-		wc, wok := cpuPerPage(r.warc.child, int64(r.warcFetches))
-		t, tok := cpuPerPage(r.trawl.child, int64(r.trawlFetches))
-		return quotient(wc, wok, t, tok)
-	}},
+	{"trawl", "limit", false}, {"trawl", "colly", false}, {"trawl", "limit", true},
+	{"warc", "trawl", false}, {"warc", "trawl", true},
 }
 
 // printRounds prints each ratio of every round, and its median: on a
@@ -680,6 +664,6 @@ func printRounds(w io.Writer, reps []*realReport) {
 		if len(vs) == 0 {
 			continue
 		}
-		fmt.Fprintf(w, "  %-32s median %.2f  (%s)\n", rr.name, median(vs), strings.Join(cells, ", "))
+		fmt.Fprintf(w, "  %-32s median %.2f  (%s)\n", rr.name(), median(vs), strings.Join(cells, ", "))
 	}
 }
