@@ -18,8 +18,8 @@ func round(pages int, trawlWall, trawlCPU, warcWall, warcCPU time.Duration) *rea
 
 func TestRoundRatiosAndTheirMedians(t *testing.T) {
 	reps := []*realReport{
-		round(1000, 10*time.Second, 20*time.Second, 20*time.Second, 30*time.Second), // 0.50, CPU 1.50
-		round(1000, 10*time.Second, 20*time.Second, 10*time.Second, 22*time.Second), // 1.00, CPU 1.10
+		round(1000, 10*time.Second, 20*time.Second, 20*time.Second, 30*time.Second),         // 0.50, CPU 1.50
+		round(1000, 10*time.Second, 20*time.Second, 10*time.Second, 22*time.Second),         // 1.00, CPU 1.10
 		round(1000, 10*time.Second, 20*time.Second, 12500*time.Millisecond, 24*time.Second), // 0.80, CPU 1.20
 	}
 	var out bytes.Buffer
