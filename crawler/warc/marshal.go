@@ -11,13 +11,14 @@ import (
 	"github.com/trawl-crawler/trawl/crawler/deflate"
 )
 
-// spliced is a response record whose body is already compressed: its
-// block is head followed by the body.
+// spliced is a record whose block is head followed by body, compressed
+// already (nil: the block is the head alone), and never copied into the
+// record's builder.
 type spliced struct {
 	gowarc.WarcRecord
 	head []byte
-	body *deflate.Body
-	raw  []byte // the body uncompressed
+	body *deflate.Body // nil: none
+	raw  []byte        // the body uncompressed
 }
 
 // marshaler writes each record as one gzip member, in the layout of
