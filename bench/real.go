@@ -149,6 +149,15 @@ func runRealCommand(ctx context.Context, args []string, w io.Writer) error {
 	return nil
 }
 
+// crawlArgs is the command line of the measured trawl crawl into db: no
+// delay, -per-host and -concurrency, then extra, -trawl-args and the seeds.
+func (o realOptions) crawlArgs(db string, seeds []string, extra ...string) []string {
+	args := []string{"crawl", "--db", db, "--delay", "0", "--per-host", fmt.Sprint(o.perHost),
+		"--concurrency", fmt.Sprint(o.concurrency), "--quiet", "--progress", "never"}
+	args = append(append(args, extra...), strings.Fields(o.trawlArgs)...)
+	return append(args, seeds...)
+}
+
 // measureReal runs the crawlers of want once, in order or reversed, with
 // their files in dir.
 func measureReal(ctx context.Context, o realOptions, want map[string]bool, bins map[string]string, dir string, seeds []string, reverse bool) (*realReport, error) {
@@ -188,10 +197,7 @@ func measureReal(ctx context.Context, o realOptions, want map[string]bool, bins 
 		steps = append(steps, func() error {
 			fmt.Fprintln(os.Stderr, "bench real: trawl...")
 			db := filepath.Join(dir, "trawl.db")
-			args := []string{"crawl", "--db", db, "--delay", "0", "--per-host", fmt.Sprint(o.perHost),
-				"--concurrency", fmt.Sprint(o.concurrency), "--quiet", "--progress", "never"}
-			args = append(append(args, strings.Fields(o.trawlArgs)...), seeds...)
-			res, err := runChild(ctx, bins["trawl"], args, filepath.Join(dir, "trawl.stderr"), o.timeout)
+			res, err := runChild(ctx, bins["trawl"], o.crawlArgs(db, seeds), filepath.Join(dir, "trawl.stderr"), o.timeout)
 			if err != nil {
 				return err
 			}
@@ -211,10 +217,7 @@ func measureReal(ctx context.Context, o realOptions, want map[string]bool, bins 
 			fmt.Fprintln(os.Stderr, "bench real: trawl --warc...")
 			db := filepath.Join(dir, "warc.db")
 			warcDir := filepath.Join(dir, "warc")
-			args := []string{"crawl", "--db", db, "--delay", "0", "--per-host", fmt.Sprint(o.perHost),
-				"--concurrency", fmt.Sprint(o.concurrency), "--quiet", "--progress", "never", "--warc", warcDir}
-			args = append(append(args, strings.Fields(o.trawlArgs)...), seeds...)
-			res, err := runChild(ctx, bins["trawl"], args, filepath.Join(dir, "warc.stderr"), o.timeout)
+			res, err := runChild(ctx, bins["trawl"], o.crawlArgs(db, seeds, "--warc", warcDir), filepath.Join(dir, "warc.stderr"), o.timeout)
 			if err != nil {
 				return err
 			}

@@ -62,12 +62,6 @@ type recording struct {
 	write func(body []byte, truncated bool) bool
 }
 
-// maxRecycled bounds the body buffers kept for later responses: a larger
-// page's is let go. The pool holds about one a fetcher, and at 1 MiB the
-// real-site crawl with --warc peaked at 154.4 MB in one of three runs; most
-// pages are far smaller (their mean is 23 KB).
-const maxRecycled = 256 << 10
-
 // hiddenShare, on a request, asks for its body compressed once for both the
 // WARC record and the bodies table (--warc with --store-body); its value
 // keys requestOptions.shared. It is taken off before the request is sent.
@@ -126,7 +120,7 @@ func (r *recording) Close() error {
 	err := r.ReadCloser.Close()
 	if !r.done {
 		r.done = true
-		if r.write(r.buf, !r.eof) && cap(r.buf) <= maxRecycled {
+		if r.write(r.buf, !r.eof) && cap(r.buf) <= deflate.MaxPooled {
 			b := r.buf[:0]
 			r.buf = nil
 			r.pool.Put(&b)
@@ -185,8 +179,8 @@ func (r *requestOptions) record(req *http.Request, resp *http.Response, at time.
 			return false
 		}
 		// Written: neither is used again. Recycling the body's two
-		// buffers, as read and compressed, spares the collector 740 MB of
-		// the real-site crawl's allocations.
+		// buffers, as read and compressed, spares the collector a copy of
+		// every body and of its compression.
 		r.zip.Recycle(z)
 		return true
 	}

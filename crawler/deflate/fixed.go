@@ -8,7 +8,7 @@ import (
 // A record's head (WARC header fields and the HTTP head, under 1 KB) is
 // compressed on its own for each gzip member. klauspost's and the standard
 // library's compressors both build a dynamic Huffman table for every block,
-// however small: 20–35 µs for a 760-byte head (BenchmarkHeadKlauspost), two
+// however small: 19–41 µs for a 760-byte head (BenchmarkHeadKlauspost), two
 // heads an exchange, 2.2 of the 12 CPU s that --warc added to the
 // real-site crawl on a slow machine. Below maxFixed, fixed writes one block
 // with the fixed codes of RFC 1951 (3.2.6) and greedy LZ77 matches, which
