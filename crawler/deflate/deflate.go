@@ -21,13 +21,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
-
-	"github.com/klauspost/compress/flate"
 )
-
-// Level is the compression level of every segment: on a crawl's hot path
-// speed matters more than ratio.
-const Level = flate.BestSpeed
 
 // gzipHeader is a gzip member header with no name, no time and an unknown
 // OS (RFC 1952, 2.3): ten bytes, the same for every member.
@@ -47,14 +41,16 @@ type Body struct {
 // Compressor makes segments; it is safe for concurrent use. Its zero value
 // is ready.
 //
-// It keeps one flate writer per CPU (GOMAXPROCS) for good and lends them
-// out: a writer is about 480 KB, and a sync.Pool, emptied by every garbage
-// collection, had a crawl with --warc allocate one for most segments (five
+// It keeps one encoder per CPU (GOMAXPROCS) for good and lends them out:
+// an encoder is about 400 KB (its match finder's table, its tokens, its
+// Huffman table), and a sync.Pool, emptied by every garbage collection,
+// had a crawl with --warc allocate a compressor for most segments (five
 // an exchange), which cost a third of its speed. Compression is CPU work,
-// so a goroutine waiting for a writer waits for a CPU it would not have had.
+// so a goroutine waiting for an encoder waits for a CPU it would not have
+// had. Keeping an encoder also keeps its table (see shared.go).
 type Compressor struct {
 	once    sync.Once
-	free    chan *flate.Writer // nil entries are writers not made yet
+	free    chan *encoder // nil entries are encoders not made yet
 	bodies  atomic.Int64
 	members sync.Pool // *[]byte: Member's buffers
 	segs    sync.Pool // *[]byte: segments given back by Recycle
@@ -67,21 +63,19 @@ func (c *Compressor) Compressed() int64 { return c.bodies.Load() }
 // segment appends to dst the DEFLATE blocks of p, ending in a sync flush.
 func (c *Compressor) segment(dst *sliceWriter, p []byte) {
 	c.once.Do(func() {
-		c.free = make(chan *flate.Writer, max(runtime.GOMAXPROCS(0), 1))
+		c.free = make(chan *encoder, max(runtime.GOMAXPROCS(0), 1))
 		for range cap(c.free) {
 			c.free <- nil
 		}
 	})
-	fw := <-c.free
-	if fw == nil {
-		fw, _ = flate.NewWriter(dst, Level) // Level is valid
-	} else {
-		fw.Reset(dst)
+	e := <-c.free
+	if e == nil {
+		e = new(encoder)
 	}
-	fw.Write(p) //nolint:errcheck // a sliceWriter does not fail
-	fw.Flush()  //nolint:errcheck // a sliceWriter does not fail
-	fw.Reset(nil)
-	c.free <- fw
+	w := bitWriter{b: dst.b}
+	e.compress(&w, p)
+	dst.b = w.b
+	c.free <- e
 }
 
 // stored appends to dst p as stored (uncompressed) DEFLATE blocks, none

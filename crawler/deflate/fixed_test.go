@@ -106,7 +106,7 @@ func BenchmarkHeadFixed(b *testing.B) {
 
 func BenchmarkHeadKlauspost(b *testing.B) {
 	var buf bytes.Buffer
-	w, _ := kflate.NewWriter(&buf, Level)
+	w, _ := kflate.NewWriter(&buf, kflate.BestSpeed)
 	for b.Loop() {
 		buf.Reset()
 		w.Reset(&buf)

@@ -117,8 +117,8 @@ func Open(opts Options) (*Writer, error) {
 	w := gowarc.NewWarcFileWriter(
 		gowarc.WithFileNameGenerator(&names{dir: dir, prefix: opts.Prefix}),
 		// Every record is one gzip member all the same, made by marshaler
-		// at deflate.Level (gzip's fastest: archives are written once and
-		// mostly read by index); the library's own compression would
+		// with package deflate's fast encoder (archives are written once
+		// and mostly read by index); the library's own compression would
 		// compress a kept body a second time.
 		gowarc.WithCompression(false),
 		gowarc.WithMarshaler(marshaler{zip: zip, written: written}),
