@@ -69,13 +69,22 @@ func (c *Compressor) segment(dst *sliceWriter, p []byte) {
 		}
 	})
 	e := <-c.free
+	done := false
+	defer func() {
+		if !done {
+			// A panic left e half-way through a body: a fresh encoder
+			// replaces it, and the others waiting are not left waiting.
+			e = nil
+		}
+		c.free <- e
+	}()
 	if e == nil {
 		e = new(encoder)
 	}
 	w := bitWriter{b: dst.b}
 	e.compress(&w, p)
 	dst.b = w.b
-	c.free <- e
+	done = true
 }
 
 // stored appends to dst p as stored (uncompressed) DEFLATE blocks, none

@@ -91,6 +91,7 @@ type encoder struct {
 	litFreq  [numLitLen]uint32
 	distFreq [numDist]uint32
 	since    int
+	builds   int // tables built, for the tests
 }
 
 // A token is a literal (below 256) or a match: bits 0–8 its length symbol,
@@ -174,7 +175,9 @@ func (e *encoder) tokenize(p []byte, start, end int) {
 		h := hash6(cv)
 		cand := int(hash[h]) - base
 		hash[h] = int32(s + base)
-		if cand < 0 || s-cand > window || uint32(cv) != load32(p, cand) {
+		// cand may be at or past s: a match extended backwards and cut at
+		// maxMatch ends before where the scan had hashed.
+		if cand < 0 || uint(s-cand-1) >= window || uint32(cv) != load32(p, cand) {
 			// Skip faster through what does not match.
 			s += 1 + (s-emit)>>5
 			continue
@@ -254,6 +257,7 @@ func (e *encoder) rebuild() {
 	}
 	e.t = newTable(lit[:], dist[:], e.t)
 	e.since = 0
+	e.builds++
 }
 
 // newTable builds the codes of the two alphabets' frequencies, all
