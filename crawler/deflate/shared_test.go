@@ -167,9 +167,8 @@ func huffmanCost(freq []uint32) uint64 {
 	for _, f := range freq {
 		q = append(q, uint64(f))
 	}
-	var cost uint64
-	for len(q) > 1 {
-		// Two smallest, by scanning: the test's sizes are small.
+	// The two smallest, by scanning: the test's sizes are small.
+	popMin := func() uint64 {
 		a := 0
 		for i := range q {
 			if q[i] < q[a] {
@@ -178,14 +177,11 @@ func huffmanCost(freq []uint32) uint64 {
 		}
 		x := q[a]
 		q = append(q[:a], q[a+1:]...)
-		b := 0
-		for i := range q {
-			if q[i] < q[b] {
-				b = i
-			}
-		}
-		y := q[b]
-		q = append(q[:b], q[b+1:]...)
+		return x
+	}
+	var cost uint64
+	for len(q) > 1 {
+		x, y := popMin(), popMin()
 		cost += x + y
 		q = append(q, x+y)
 	}
