@@ -87,19 +87,6 @@ func (c *Compressor) segment(dst *sliceWriter, p []byte) {
 	done = true
 }
 
-// stored appends to dst p as stored (uncompressed) DEFLATE blocks, none
-// final: for a few bytes, cheaper than a compressor and hardly larger.
-func stored(dst *sliceWriter, p []byte) {
-	for {
-		n := min(len(p), 0xffff)
-		dst.b = append(dst.b, 0, byte(n), byte(n>>8), ^byte(n), ^byte(n>>8))
-		dst.b = append(dst.b, p[:n]...)
-		if p = p[n:]; len(p) == 0 {
-			return
-		}
-	}
-}
-
 // Compress compresses body once.
 func (c *Compressor) Compress(body []byte) *Body {
 	var sw sliceWriter
@@ -175,7 +162,9 @@ func (c *Compressor) Member(w io.Writer, head []byte, body *Body, raw, tail []by
 		n += int64(len(raw))
 	}
 	if len(tail) > 0 {
-		stored(&sw, tail)
+		w := bitWriter{b: sw.b}
+		w.stored(tail)
+		sw.b = w.b
 		crc = crc32.Update(crc, crc32.IEEETable, tail)
 		n += int64(len(tail))
 	}

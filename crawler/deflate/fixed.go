@@ -91,6 +91,30 @@ func (w *bitWriter) align() {
 
 func (w *bitWriter) sym(c fixedCode) { w.put(uint64(c.code), uint(c.n)) }
 
+// syncFlush ends what was written on a byte boundary, as a sync flush
+// does: an empty stored block (three header bits, padding to the byte,
+// LEN 0 and NLEN 0xffff).
+func (w *bitWriter) syncFlush() {
+	w.put(0, 3)
+	w.align()
+	w.b = append(w.b, 0, 0, 0xff, 0xff)
+}
+
+// stored writes p as stored blocks, none final: for a few bytes, or bytes
+// a table cannot code, cheaper than a compressor and hardly larger.
+func (w *bitWriter) stored(p []byte) {
+	for {
+		n := min(len(p), 0xffff)
+		w.put(0, 3) // BFINAL 0, BTYPE 00
+		w.align()
+		w.b = append(w.b, byte(n), byte(n>>8), ^byte(n), ^byte(n>>8))
+		w.b = append(w.b, p[:n]...)
+		if p = p[n:]; len(p) == 0 {
+			return
+		}
+	}
+}
+
 // code returns the index of the last base not above v.
 func code(base []uint16, v uint16) int {
 	i := len(base) - 1
@@ -142,9 +166,6 @@ func fixed(dst []byte, p []byte) []byte {
 		i += n
 	}
 	w.sym(fixedLit[endOfData])
-	// An empty stored block: three header bits, padding to the byte, then
-	// LEN 0 and NLEN 0xffff.
-	w.put(0, 3)
-	w.align()
-	return append(w.b, 0, 0, 0xff, 0xff)
+	w.syncFlush()
+	return w.b
 }

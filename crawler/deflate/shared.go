@@ -76,7 +76,7 @@ func distCode(d int) uint8 {
 type table struct {
 	lit  [numLitLen]fixedCode
 	dist [numDist]fixedCode
-	head []byte // the header's bits, LSB first, headBits of them
+	head []byte // the header's bits, LSB first, hbit of them
 	hbit uint
 }
 
@@ -129,11 +129,11 @@ func (e *encoder) compress(w *bitWriter, p []byte) {
 			e.rebuild()
 		}
 		// Few matches (under one byte in 16 saved, as klauspost's test
-		// goes) may mean a body the table cannot code: a binary one, say.
+		// goes) may mean a body the table cannot code (a binary one, say),
+		// which is then stored.
 		if len(e.toks) > (end-start)-(end-start)>>4 && e.cost() >= 8*(end-start) {
-			// Incompressible with this table (a binary body, say): stored.
 			if open {
-				w.put(uint64(e.t.lit[endOfData].code), uint(e.t.lit[endOfData].n))
+				w.sym(e.t.lit[endOfData])
 				open = false
 			}
 			w.stored(p[start:end])
@@ -146,13 +146,10 @@ func (e *encoder) compress(w *bitWriter, p []byte) {
 		e.t.write(w, e.toks)
 	}
 	if open {
-		w.put(uint64(e.t.lit[endOfData].code), uint(e.t.lit[endOfData].n))
+		w.sym(e.t.lit[endOfData])
 	}
 	e.base += len(p)
-	// The sync flush: an empty stored block, LEN 0 and NLEN 0xffff.
-	w.put(0, 3)
-	w.align()
-	w.b = append(w.b, 0, 0, 0xff, 0xff)
+	w.syncFlush()
 }
 
 // tokenize finds p[start:end]'s matches (which may reach back before
@@ -328,7 +325,7 @@ func newTable(litFreq, distFreq []uint32, old *table) *table {
 		w.put(uint64(clLens[s]), 3)
 	}
 	for _, s := range seq {
-		w.put(uint64(cl[s.sym].code), uint(cl[s.sym].n))
+		w.sym(cl[s.sym])
 		if s.sym == 16 {
 			w.put(uint64(s.extra), 2)
 		}
@@ -347,20 +344,6 @@ func countNonzero(f []uint32) int {
 		}
 	}
 	return n
-}
-
-// stored writes p as stored blocks, none final.
-func (w *bitWriter) stored(p []byte) {
-	for {
-		n := min(len(p), 0xffff)
-		w.put(0, 3) // BFINAL 0, BTYPE 00
-		w.align()
-		w.b = append(w.b, byte(n), byte(n>>8), ^byte(n), ^byte(n>>8))
-		w.b = append(w.b, p[:n]...)
-		if p = p[n:]; len(p) == 0 {
-			return
-		}
-	}
 }
 
 // header writes t's block header.
@@ -382,8 +365,7 @@ func (t *table) header(w *bitWriter) {
 func (t *table) write(w *bitWriter, toks []uint32) {
 	for _, tok := range toks {
 		if tok <= 0xff {
-			c := t.lit[tok]
-			w.put(uint64(c.code), uint(c.n))
+			w.sym(t.lit[tok])
 			continue
 		}
 		s := tok & 0x1ff
