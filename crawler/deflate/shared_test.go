@@ -2,9 +2,18 @@ package deflate
 
 import (
 	"bytes"
+	"hash/crc32"
 	"math/rand/v2"
 	"testing"
 )
+
+// sharedBody codes p with e, as Compress does a body under largeBody
+// (these tests give the encoder large bodies too).
+func sharedBody(e *encoder, p []byte) *Body {
+	var w bitWriter
+	e.compress(&w, p)
+	return &Body{seg: w.b, crc: crc32.ChecksumIEEE(p), n: len(p)}
+}
 
 // sharedInputs are what an encoder's table must code although it was built
 // from other bodies: pages whose matches reach across the 64 KB chunks,
@@ -38,11 +47,11 @@ func sharedInputs() [][]byte {
 // that its table is built, kept and rebuilt, and reads each back with the
 // standard library's inflater.
 func TestSharedTableCodesEveryBody(t *testing.T) {
-	var c Compressor
+	var e encoder
 	inputs := sharedInputs()
 	for round := range 6 {
 		for i, p := range inputs {
-			b := c.Compress(p)
+			b := sharedBody(&e, p)
 			if got := inflate(t, b.seg); !bytes.Equal(got, p) {
 				t.Fatalf("round %d, input %d (%d bytes): read back %d bytes, not the input", round, i, len(p), len(got))
 			}
@@ -51,15 +60,9 @@ func TestSharedTableCodesEveryBody(t *testing.T) {
 			}
 		}
 	}
-	builds := 0
-	for range cap(c.free) {
-		if e := <-c.free; e != nil {
-			builds += e.builds
-		}
-	}
 	// The inputs are about 1.5 million symbols: several tables' worth.
-	if builds < 3 {
-		t.Errorf("%d tables built, want a first one and rebuilds", builds)
+	if e.builds < 3 {
+		t.Errorf("%d tables built, want a first one and rebuilds", e.builds)
 	}
 }
 
@@ -82,15 +85,15 @@ func TestSharedMatchBackExtendedPastItsLength(t *testing.T) {
 // TestSharedCompressesHTMLAndStoresRandomBytes: what a table from other
 // pages gives a page, and that a body it cannot code is stored, not grown.
 func TestSharedCompressesHTMLAndStoresRandomBytes(t *testing.T) {
-	var c Compressor
+	var e encoder
 	in := sharedInputs()
 	page, random := in[7], in[9]
-	c.Compress(page) // the table is built from this page
-	if n := c.Compress(page).Size(); n > len(page)/4 {
+	sharedBody(&e, page) // the table is built from this page
+	if n := sharedBody(&e, page).Size(); n > len(page)/4 {
 		t.Errorf("a list page compressed to %d of %d bytes", n, len(page))
 	}
 	// A chunk is two stored blocks of five bytes' header, then the flush.
-	if n := c.Compress(random).Size(); n > len(random)+10*(len(random)/chunk+1)+5 {
+	if n := sharedBody(&e, random).Size(); n > len(random)+10*(len(random)/chunk+1)+5 {
 		t.Errorf("random bytes came out as %d bytes from %d", n, len(random))
 	}
 }
@@ -203,9 +206,9 @@ func FuzzShared(f *testing.F) {
 		from := r.IntN(len(b))
 		f.Add(append(b, b[from:from+r.IntN(len(b)-from)+1]...))
 	}
-	var c Compressor
+	var e encoder
 	f.Fuzz(func(t *testing.T, p []byte) {
-		if got := inflate(t, c.Compress(p).seg); !bytes.Equal(got, p) {
+		if got := inflate(t, sharedBody(&e, p).seg); !bytes.Equal(got, p) {
 			t.Fatalf("%d bytes read back as %d", len(p), len(got))
 		}
 	})
