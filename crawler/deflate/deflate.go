@@ -21,8 +21,6 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
-
-	"github.com/klauspost/compress/flate"
 )
 
 // gzipHeader is a gzip member header with no name, no time and an unknown
@@ -45,8 +43,7 @@ type Body struct {
 //
 // It keeps one encoder per CPU (GOMAXPROCS) for good and lends them out:
 // an encoder is about 400 KB (its match finder's table, its tokens, its
-// Huffman table; 800 KB more once it has coded a body of largeBody or
-// more, klauspost's writer), and a sync.Pool, emptied by every garbage collection,
+// Huffman table), and a sync.Pool, emptied by every garbage collection,
 // had a crawl with --warc allocate a compressor for most segments (five
 // an exchange), which cost a third of its speed. Compression is CPU work,
 // so a goroutine waiting for an encoder waits for a CPU it would not have
@@ -84,21 +81,9 @@ func (c *Compressor) segment(dst *sliceWriter, p []byte) {
 	if e == nil {
 		e = new(encoder)
 	}
-	if len(p) >= largeBody {
-		// A large body pays for a table of its own, and there klauspost's
-		// level 1 is the faster coder (see largeBody).
-		if e.large == nil {
-			e.large, _ = flate.NewWriter(dst, flate.BestSpeed) // the level is valid
-		} else {
-			e.large.Reset(dst)
-		}
-		e.large.Write(p) //nolint:errcheck // a sliceWriter does not fail
-		e.large.Flush()  //nolint:errcheck // a sync flush: the segment ends on a byte, not final
-	} else {
-		w := bitWriter{b: dst.b}
-		e.compress(&w, p)
-		dst.b = w.b
-	}
+	w := bitWriter{b: dst.b}
+	e.compress(&w, p)
+	dst.b = w.b
 	done = true
 }
 

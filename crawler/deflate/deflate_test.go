@@ -27,7 +27,7 @@ func gunzip(t *testing.T, b []byte) []byte {
 
 // bodies are inputs of the shapes a crawl meets: empty, tiny, text that
 // compresses, random bytes that do not, more than one flate window, and
-// either side of largeBody, where the coder changes.
+// either side of a chunk's end.
 func bodies() [][]byte {
 	r := rand.New(rand.NewPCG(1, 2))
 	random := make([]byte, 200_000)
@@ -36,7 +36,7 @@ func bodies() [][]byte {
 	}
 	html := bytes.Repeat([]byte("<p class=x>Some <a href='/a/b'>words</a> of a page.</p>\n"), 20_000)
 	return [][]byte{nil, []byte("x"), []byte("<html><title>t</title></html>"), random, html,
-		html[:largeBody-1], html[:largeBody], random[:largeBody-1], random[:largeBody]}
+		html[:chunk-1], html[:chunk+1], random[:chunk-1], random[:chunk+1]}
 }
 
 func TestGzipReadsBackAsTheBody(t *testing.T) {

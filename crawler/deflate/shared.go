@@ -4,8 +4,6 @@ import (
 	"encoding/binary"
 	"math/bits"
 	"slices"
-
-	"github.com/klauspost/compress/flate"
 )
 
 // A crawl's bodies are alike: one site's pages share their markup, and the
@@ -37,14 +35,6 @@ const (
 	// the last ended, which leaves old entries out of reach without
 	// clearing the table.
 	hashBase = window + 1
-	// largeBody is the size from which a body is coded by klauspost's
-	// level 1 instead, with a table made for each of its blocks. A table
-	// kept from body to body is what makes small bodies cheap; from about
-	// 64 KB on, its cost is spread thin and the two coders are even on
-	// real pages, while on the generated site's pages (words drawn at
-	// random, so short matches) of 64–256 KB klauspost's was 1.27–1.36
-	// times as fast (BenchmarkSizes).
-	largeBody = 64 << 10
 )
 
 // clOrder is the order in which a block header gives the code length
@@ -102,8 +92,6 @@ type encoder struct {
 	distFreq [numDist]uint32
 	since    int
 	builds   int // tables built, for the tests
-	// large codes the bodies of largeBody or more; nil until one comes.
-	large *flate.Writer
 }
 
 // A token is a literal (below 256) or a match: bits 0–8 its length symbol,

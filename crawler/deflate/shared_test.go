@@ -7,8 +7,8 @@ import (
 	"testing"
 )
 
-// sharedBody codes p with e, as Compress does a body under largeBody
-// (these tests give the encoder large bodies too).
+// sharedBody codes p with e, as Compress does, with an encoder the test
+// holds (and can count the tables of).
 func sharedBody(e *encoder, p []byte) *Body {
 	var w bitWriter
 	e.compress(&w, p)
