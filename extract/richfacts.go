@@ -112,10 +112,13 @@ func richVisitor(d *Doc) (visit func(*html.Node) bool, done func() RichFacts) {
 		case atom.Template:
 			return false
 		case atom.H1, atom.H2, atom.H3, atom.H4, atom.H5, atom.H6:
+			level := n.Data // the parser lower-cases tag names: "h1"
+			if len(f.Headings[level]) >= maxHeadingLevel {
+				return false // an API reference has thousands: their text is not read
+			}
 			heading.reset()
 			heading.writeNode(n)
-			level := n.Data // the parser lower-cases tag names: "h1"
-			if len(heading.buf) > 0 && len(f.Headings[level]) < maxHeadingLevel {
+			if len(heading.buf) > 0 {
 				if f.Headings == nil {
 					f.Headings = make(map[string][]string)
 				}
