@@ -14,6 +14,7 @@ import (
 
 	"github.com/trawl-crawler/trawl/crawler/urlkey"
 	"github.com/trawl-crawler/trawl/extract"
+	"github.com/trawl-crawler/trawl/extract/memo"
 	"github.com/trawl-crawler/trawl/politeness"
 	"github.com/trawl-crawler/trawl/store/record"
 )
@@ -70,6 +71,7 @@ type Crawler struct {
 	req    *requestOptions
 	admit  *admission         // memory of the pages being extracted
 	hrefs  *extract.HrefCache // the links' resolutions, for every page's extraction
+	links  *memo.Memo         // the links' facts, encoded (see linkFacts)
 	login  *loginStep         // nil without a login step
 	// stop ends the run with an error from a fetcher (a failed login).
 	stop context.CancelCauseFunc
@@ -98,7 +100,7 @@ func newCrawler(cfg Config, st Store, runID int64, log *slog.Logger, seeds []*ur
 		canon:  urlkey.Canon{DropParams: slices.Clone(cfg.DropParams)},
 		health: politeness.HealthConfig{RetryBase: time.Duration(cfg.RetryBase), MaxRetryAfter: time.Duration(cfg.MaxRetryAfter)},
 		traps:  newTrapGuard(), seeds: seeds,
-		hrefs: extract.NewHrefCache(hrefCacheBytes)}
+		hrefs: extract.NewHrefCache(hrefCacheBytes), links: memo.New(linkMemoBytes)}
 	scope, err := urlkey.NewScope(cfg.Scope, c.seeds, cfg.Allow, cfg.Deny)
 	if err != nil {
 		return nil, err

@@ -309,21 +309,62 @@ func (c *Crawler) discovered(f urlFacts, job record.Job, depth int, via string) 
 	return n
 }
 
-// linkFacts canonicalises raw, a link's URL as extracted, and judges it.
+// linkFacts canonicalises raw, a link's URL as extracted, and judges it,
+// through the crawl's memo of links (see linkMemoBytes): sites repeat their
+// links from page to page, and canonicalising one cost about a
+// microsecond, 2.2 million times on the four documentation sites. The
+// facts depend on the URL and the crawl's settings alone. A link that is
+// no URL trawl can fetch is not remembered (it is rare, and its error is
+// not a string).
 //
-// A crawl-wide memo of these (sites repeat their links) was tried and
-// measured: the collector marking its 32,768 long-lived entries on every
-// cycle cost more CPU than the canonicalisations it saved (on the four
-// documentation sites, 27.4–28.8 trawl CPU s in four runs with it,
-// 25.5–27.6 without), and it added 5–10 MB to the peak. A second one, a
-// memo.Memo of 4 MB, which holds no pointers, measured even: trawl's CPU a
-// page was 1.28 times the limit's with it and without (three runs each).
+// Two memos were tried before this one: a map of 32,768 urlFacts, which the
+// collector marked on every cycle (it cost more than it saved, and 5-10 MB
+// of peak), and a memo.Memo measured end to end only, where a few per cent
+// are lost in the noise of a crawl (trawl's CPU a page was 1.28 times the
+// limit's with it and without).
 func (c *Crawler) linkFacts(raw string) (urlFacts, error) {
+	if v, ok := c.links.GetString(raw); ok {
+		return decodeFacts(v, raw), nil
+	}
 	u, s, host, err := c.canon.Keys(raw)
 	if err != nil {
 		return urlFacts{}, err
 	}
-	return c.judgeKeys(u, s, host), nil
+	f := c.judgeKeys(u, s, host)
+	c.links.Put(raw, encodeFacts(f, raw))
+	return f, nil
+}
+
+// linkMemoBytes bounds the crawl's memo of links (see linkFacts): about
+// 100 bytes a link, so some 35,000 of them, against the 24,133 URLs of the
+// four documentation sites.
+const linkMemoBytes = 4 << 20
+
+// encodeFacts is f as linkFacts remembers it for the link raw: the
+// canonical URL (empty when it is raw itself, the usual case), the host,
+// the skip and whether it logs out, separated by NULs, which none of them
+// holds (a canonical URL percent-encodes them).
+func encodeFacts(f urlFacts, raw string) string {
+	u := f.url
+	if u == raw {
+		u = ""
+	}
+	logout := "0"
+	if f.logout {
+		logout = "1"
+	}
+	return u + "\x00" + f.host + "\x00" + f.skip + "\x00" + logout
+}
+
+// decodeFacts reverses encodeFacts.
+func decodeFacts(v, raw string) urlFacts {
+	u, v, _ := strings.Cut(v, "\x00")
+	host, v, _ := strings.Cut(v, "\x00")
+	skip, logout, _ := strings.Cut(v, "\x00")
+	if u == "" {
+		u = raw
+	}
+	return urlFacts{url: u, host: host, skip: skip, logout: logout == "1"}
 }
 
 // unfetchable records raw, a link or Location found by job that is no URL

@@ -1,6 +1,7 @@
 // Package memo owns a bounded, concurrent memo of string results by string
 // key: the crawl-wide caches that spare extractors work repeated from page
-// to page (an href resolved from a directory: extract.HrefCache).
+// to page (an href resolved from a directory: extract.HrefCache; a link's
+// canonical form and the crawler's decisions on it).
 //
 // What a memo holds lives as long as the crawl, and a garbage collector
 // that had to mark it would do so on every cycle: on a crawl of real
@@ -74,14 +75,24 @@ func (c *Memo) shard(h uint64) *shard { return &c.shards[h%Shards] }
 
 // Get returns the value stored under key, if any.
 func (c *Memo) Get(key []byte) (string, bool) {
-	h := maphash.Bytes(c.seed, key)
+	return c.get(maphash.Bytes(c.seed, key), key, "")
+}
+
+// GetString is Get for a key held as a string, which it does not copy.
+func (c *Memo) GetString(key string) (string, bool) {
+	return c.get(maphash.String(c.seed, key), nil, key)
+}
+
+// get returns the value of the entry of hash h whose key is kb or, when kb
+// is nil, ks.
+func (c *Memo) get(h uint64, kb []byte, ks string) (string, bool) {
 	s := c.shard(h)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if off, ok := s.index[h]; ok {
 		e := s.arena[off:]
 		n, w := binary.Uvarint(e)
-		if k := e[w : w+int(n)]; bytes.Equal(k, key) {
+		if k := e[w : w+int(n)]; kb != nil && bytes.Equal(k, kb) || kb == nil && string(k) == ks {
 			e = e[w+int(n):]
 			n, w = binary.Uvarint(e)
 			s.hits++

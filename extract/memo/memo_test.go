@@ -7,7 +7,8 @@ import (
 	"testing"
 )
 
-// What is put is found again, and counted; an empty value is a value.
+// What is put is found again, by a key given as bytes or as a string, and
+// counted; an empty value is a value.
 func TestMemoFindsWhatWasPut(t *testing.T) {
 	m := New(1 << 16)
 	for i := range 100 {
@@ -20,14 +21,23 @@ func TestMemoFindsWhatWasPut(t *testing.T) {
 			t.Errorf("Get(%q) = %q, %v; want %q, true", k, v, ok, "v"+strconv.Itoa(i))
 		}
 	}
+	for i := range 100 {
+		k := "k" + strconv.Itoa(i)
+		if v, ok := m.GetString(k); !ok || v != "v"+strconv.Itoa(i) {
+			t.Errorf("GetString(%q) = %q, %v; want %q, true", k, v, ok, "v"+strconv.Itoa(i))
+		}
+	}
+	if _, ok := m.GetString("k1x"); ok {
+		t.Error("GetString found an absent key")
+	}
 	if v, ok := m.Get([]byte("empty")); !ok || v != "" {
 		t.Errorf(`Get("empty") = %q, %v; want "", true`, v, ok)
 	}
 	if _, ok := m.Get([]byte("absent")); ok {
 		t.Error("an absent key was found")
 	}
-	if hits, misses, held := m.Stats(); hits != 101 || misses != 1 || held != 101 {
-		t.Errorf("Stats() = %d, %d, %d; want 101, 1, 101", hits, misses, held)
+	if hits, misses, held := m.Stats(); hits != 201 || misses != 2 || held != 101 {
+		t.Errorf("Stats() = %d, %d, %d; want 201, 2, 101", hits, misses, held)
 	}
 }
 
