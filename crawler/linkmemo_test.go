@@ -3,6 +3,8 @@ package crawler
 import (
 	"strings"
 	"testing"
+
+	"github.com/trawl-crawler/trawl/store/record"
 )
 
 // TestLinkFactsAreTheSameRemembered: a link's facts read back from the
@@ -31,6 +33,9 @@ func TestLinkFactsAreTheSameRemembered(t *testing.T) {
 			t.Fatalf("%s: %v", raw, err)
 		}
 		want := c.judgeKeys(u, s, host)
+		if want.id != record.URLID(want.url) {
+			t.Errorf("%s: id %d, not the id of %s", raw, want.id, want.url)
+		}
 		for i := range 3 {
 			got, err := c.linkFacts(raw)
 			if err != nil || got != want {

@@ -2,6 +2,7 @@ package crawler
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -275,6 +276,7 @@ type urlFacts struct {
 	host   string // urlkey.HostKey
 	skip   string // ClassTooLong or ClassOutOfScope, else ""
 	logout bool   // the login step's logout pattern matches (asked only when skip is "")
+	id     int64  // record.URLID(url)
 }
 
 // judge takes the decisions on u that depend on u alone.
@@ -293,12 +295,13 @@ func (c *Crawler) judgeKeys(u *url.URL, s, host string) urlFacts {
 	}
 	// A skipped URL is never fetched: whether it would log out is moot.
 	f.logout = f.skip == "" && c.login != nil && c.login.isLogout(u)
+	f.id = record.URLID(f.url)
 	return f
 }
 
 // discovered builds the frontier entry for a URL found by job at depth.
 func (c *Crawler) discovered(f urlFacts, job record.Job, depth int, via string) record.NewURL {
-	n := record.NewURL{URL: f.url, Host: f.host, Depth: depth, Via: via, ParentID: job.ID, Skip: f.skip}
+	n := record.NewURL{URL: f.url, Host: f.host, Depth: depth, Via: via, ParentID: job.ID, Skip: f.skip, ID: f.id}
 	switch {
 	case n.Skip != "":
 	case c.cfg.MaxDepth > 0 && depth > c.cfg.MaxDepth:
@@ -340,10 +343,10 @@ func (c *Crawler) linkFacts(raw string) (urlFacts, error) {
 // four documentation sites.
 const linkMemoBytes = 4 << 20
 
-// encodeFacts is f as linkFacts remembers it for the link raw: the
-// canonical URL (empty when it is raw itself, the usual case), the host,
-// the skip and whether it logs out, separated by NULs, which none of them
-// holds (a canonical URL percent-encodes them).
+// encodeFacts is f as linkFacts remembers it for the link raw: the id in
+// eight bytes, then the canonical URL (empty when it is raw itself, the
+// usual case), the host, the skip and whether it logs out, separated by
+// NULs, which none of them holds (a canonical URL percent-encodes them).
 func encodeFacts(f urlFacts, raw string) string {
 	u := f.url
 	if u == raw {
@@ -353,18 +356,22 @@ func encodeFacts(f urlFacts, raw string) string {
 	if f.logout {
 		logout = "1"
 	}
-	return u + "\x00" + f.host + "\x00" + f.skip + "\x00" + logout
+	b := make([]byte, 8, 8+len(u)+len(f.host)+len(f.skip)+4)
+	binary.LittleEndian.PutUint64(b, uint64(f.id))
+	b = append(append(append(append(append(append(b, u...), 0), f.host...), 0), f.skip...), 0)
+	return string(append(b, logout...))
 }
 
 // decodeFacts reverses encodeFacts.
 func decodeFacts(v, raw string) urlFacts {
-	u, v, _ := strings.Cut(v, "\x00")
+	id := int64(binary.LittleEndian.Uint64([]byte(v[:8])))
+	u, v, _ := strings.Cut(v[8:], "\x00")
 	host, v, _ := strings.Cut(v, "\x00")
 	skip, logout, _ := strings.Cut(v, "\x00")
 	if u == "" {
 		u = raw
 	}
-	return urlFacts{url: u, host: host, skip: skip, logout: logout == "1"}
+	return urlFacts{url: u, host: host, skip: skip, logout: logout == "1", id: id}
 }
 
 // unfetchable records raw, a link or Location found by job that is no URL
@@ -466,7 +473,7 @@ func (c *Crawler) extractPage(out *record.Outcome, resp *response) {
 			}
 			continue
 		}
-		out.Links = append(out.Links, record.Link{URL: f.url, Text: l.Text, Rel: l.Rel})
+		out.Links = append(out.Links, record.Link{URL: f.url, Text: l.Text, Rel: l.Rel, ID: f.id})
 		if fr.NoFollow {
 			continue
 		}

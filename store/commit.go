@@ -132,7 +132,7 @@ func (c *commit) recordOutcome(ctx context.Context, o *record.Outcome) error {
 // skipped softly and is now found without a skip.
 func (c *commit) addURL(ctx context.Context, u record.NewURL) error {
 	db := c.db
-	id := record.URLID(u.URL)
+	id := u.Key()
 	_, inTx := c.newIDs[id]
 	if db.seen.has(id) || inTx {
 		if reason, ok := db.soft[id]; ok && u.Skip == "" {
@@ -374,7 +374,7 @@ func appendOutlinks(b []byte, links []record.Link) []byte {
 			b = append(b, ',')
 		}
 		b = append(b, '[')
-		b = strconv.AppendInt(b, record.URLID(l.URL), 10)
+		b = strconv.AppendInt(b, l.Key(), 10)
 		b = append(b, ',')
 		b = jsonstr.Append(b, l.Text)
 		if l.Rel != "" {

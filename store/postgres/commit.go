@@ -493,7 +493,7 @@ func (p *commitPlan) hostRef(db *DB, host string) int64 {
 // already, or the rescue of a URL the run skipped softly when discovered
 // without a skip. It returns the segment to go on with.
 func (p *commitPlan) addURL(db *DB, seg *segment, u record.NewURL, cutoff time.Time) *segment {
-	id := record.URLID(u.URL)
+	id := u.Key()
 	_, inTx := p.newIDs[id]
 	if _, seen := db.seen[id]; seen || inTx {
 		if u.Skip != "" {

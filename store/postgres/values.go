@@ -131,7 +131,7 @@ func appendOutlinks(b []byte, links []record.Link) []byte {
 			b = append(b, ',')
 		}
 		b = append(b, '[')
-		b = strconv.AppendInt(b, record.URLID(l.URL), 10)
+		b = strconv.AppendInt(b, l.Key(), 10)
 		b = append(b, ',')
 		b = jsonstr.AppendNoNUL(b, l.Text)
 		if l.Rel != "" {

@@ -65,6 +65,20 @@ type NewURL struct {
 	// Soft makes Skip a guess (a crawler trap, say): if a later commit of the
 	// same run discovers the URL without a skip, the URL is queued after all.
 	Soft bool
+	// ID is URLID(URL) when the caller has it already, or 0 for the store
+	// to compute it. A page's links are hashed once where they are found,
+	// in parallel, and not twice more (outlinks, frontier) by the one
+	// goroutine that writes. An ID that is not URLID(URL) files the URL
+	// under another URL's id.
+	ID int64
+}
+
+// Key returns u's URL id: ID, or URLID(URL) when ID is 0.
+func (u NewURL) Key() int64 {
+	if u.ID != 0 {
+		return u.ID
+	}
+	return URLID(u.URL)
 }
 
 // Job is a queued URL handed to a fetcher.
@@ -151,6 +165,16 @@ type Link struct {
 	URL  string // canonical target URL
 	Text string
 	Rel  string
+	// ID is URLID(URL), or 0 for the store to compute it (see NewURL.ID).
+	ID int64
+}
+
+// Key returns l's URL id: ID, or URLID(URL) when ID is 0.
+func (l Link) Key() int64 {
+	if l.ID != 0 {
+		return l.ID
+	}
+	return URLID(l.URL)
 }
 
 // Outcome is everything one job produced; Commit stores it atomically.
