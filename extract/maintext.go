@@ -88,7 +88,7 @@ func MainText(d *Doc) string {
 	if body == nil {
 		body = root
 	}
-	m := mainText{body: body, stats: make(map[*html.Node]textStat, 512), skipped: make(map[*html.Node]bool, 128), root: root, bodyText: -1}
+	m := mainText{body: body, stats: make(map[*html.Node]textStat, 64), skipped: make(map[*html.Node]bool, 16), root: root, bodyText: -1}
 	lm := m.landmark(body)
 	if lm != nil && lm.DataAtom != atom.Article {
 		// A <main> needs no comparison with the rest of the page: the
@@ -160,6 +160,7 @@ type textStat struct {
 	text, link             int
 	inlineText, inlineLink int
 	hasBlock               bool // a child element is a block
+	blockUnder             bool // a descendant is a block
 }
 
 // linkDensity is the share of the text that is link text.
@@ -176,7 +177,7 @@ func (s textStat) ownInline() int { return s.inlineText - s.inlineLink }
 // mainText holds the state of one MainText call.
 type mainText struct {
 	body       *html.Node
-	stats      map[*html.Node]textStat // of every element measured, boilerplate excluded
+	stats      map[*html.Node]textStat // of every block measured and every element holding one, boilerplate excluded
 	skipped    map[*html.Node]bool     // skip's answers for elements with attributes, <header> excepted
 	root       *html.Node              // of the document
 	title      *string                 // the words of its <title> (see titleWords); nil until needed
@@ -245,14 +246,22 @@ func (m *mainText) measure(n *html.Node, inLink bool) textStat {
 			s.text += cs.text
 			s.link += cs.link
 			if isBlock(c) {
-				s.hasBlock = true
+				s.hasBlock, s.blockUnder = true, true
 			} else {
 				s.inlineText += cs.text
 				s.inlineLink += cs.link
+				s.blockUnder = s.blockUnder || cs.blockUnder
 			}
 		}
 	}
-	m.stats[n] = s
+	// Only blocks and what holds them are looked up again: what is scored
+	// (a block, its parent and grandparent), rendered as a paragraph or
+	// judged for its links is one of them. Most elements are phrasing
+	// (spans, links, code), and a memo of all of them cost more than
+	// measuring them.
+	if s.blockUnder || isBlock(n) {
+		m.stats[n] = s
+	}
 	return s
 }
 
