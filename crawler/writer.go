@@ -14,18 +14,21 @@ const maxBatch = 512
 
 // Part of a commit's cost is the same however many outcomes it holds (the
 // transaction's begin and end, the WAL frames of the pages every commit
-// touches: the run's counters, the hosts'), so the writer waits up to
-// lingerWait for lingerBatch outcomes before it commits fewer. On the crawl
-// of four real documentation sites (bench/README.md), a commit then takes
-// about 10 outcomes, and trawl used 27.4 and 27.9 CPU s in two runs against
-// 28.2 and 28.5 without the wait; waiting longer for more (64 outcomes, 5
-// ms) took 13.5 a commit and gained nothing measurable. The wait is short
-// beside a fetch: an outcome committed later is acknowledged later and, on
-// a kill, fetched again. A crawl of fewer fetchers than lingerBatch waits
-// for as many outcomes as it has fetchers: with one, it never waits.
+// touches: the run's counters, the hosts', the indexes' inner pages), so
+// the writer waits up to lingerWait for lingerBatch outcomes before it
+// commits fewer. On the crawl of four real documentation sites
+// (bench/README.md, in-process profile), waiting 2 ms for 16 made commits
+// of 5.9 outcomes and the writer 10.0% of the CPU; waiting 20 ms for 64
+// made them 14.7 outcomes and the writer 8.7%, 7.9% with the store's
+// larger WAL checkpoint interval (store/db.go). The wait is short beside a
+// fetch and holds no host back (a host's request ends when its response
+// is read, not when it is committed); an outcome committed later is
+// acknowledged later and, on a kill, fetched again. A crawl of fewer
+// fetchers than lingerBatch waits for as many outcomes as it has
+// fetchers: with one, it never waits.
 const (
-	lingerBatch = 16
-	lingerWait  = 2 * time.Millisecond
+	lingerBatch = 64
+	lingerWait  = 20 * time.Millisecond
 )
 
 // writer is the one goroutine that writes crawl results. Fetchers hand it

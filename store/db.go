@@ -66,6 +66,13 @@ func dsn(path string, readOnly bool) string {
 		v.Add("_pragma", "journal_mode(WAL)")
 		v.Add("_pragma", "synchronous(NORMAL)")
 		v.Add("_pragma", "cache_size(-16000)")
+		// A checkpoint every 8,000 pages (32 MB of WAL) instead of 1,000
+		// copies the pages every commit touches (indexes, the run's and
+		// the hosts' rows) to the file once for eight times as many
+		// commits: on the crawl of the four documentation sites it took
+		// the checkpoints from 0.86 to 0.33 CPU s. The WAL is that much
+		// larger on disk until the next checkpoint, and removed on close.
+		v.Add("_pragma", "wal_autocheckpoint(8000)")
 		v.Add("_txlock", "immediate")
 	}
 	if readOnly {
