@@ -9,6 +9,10 @@ import (
 	"testing"
 )
 
+// docRoots are the documentation packages the real-site benchmark crawls.
+var docRoots = []string{"/usr/share/doc/python3-doc/html", "/usr/share/doc/postgresql-doc-15/html",
+	"/usr/share/doc/python-django-doc/html", "/usr/share/doc/rust-doc/html"}
+
 // docDocs parses every 32nd HTML page under 1 MB (the pages trawl parses
 // into a tree) of the Debian documentation packages that the real-site
 // benchmark crawls (go run ./bench real installs them), about 750 pages;
@@ -16,8 +20,7 @@ import (
 func docDocs(b *testing.B) []*Doc {
 	var out []*Doc
 	hrefs := NewHrefCache(8 << 20) // as a crawl resolves them
-	for _, root := range []string{"/usr/share/doc/python3-doc/html", "/usr/share/doc/postgresql-doc-15/html",
-		"/usr/share/doc/python-django-doc/html", "/usr/share/doc/rust-doc/html"} {
+	for _, root := range docRoots {
 		i := 0
 		_ = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".html") {
@@ -68,5 +71,46 @@ func BenchmarkDocs(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(docs)), "ns/page")
 		})
+	}
+}
+
+// BenchmarkScanHuge measures Scan, the path of pages too large to parse
+// into a tree, on the pages over 1 MB of the documentation packages (46
+// of rust-doc's, the largest 10 MB), per MB:
+//
+//	go test -run '^$' -bench ScanHuge -benchtime 3x ./extract/
+func BenchmarkScanHuge(b *testing.B) {
+	var pages [][]byte
+	for _, root := range docRoots {
+		_ = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".html") {
+				return nil
+			}
+			if fi, err := d.Info(); err != nil || fi.Size() <= 1<<20 {
+				return nil
+			}
+			if p, err := os.ReadFile(path); err == nil {
+				pages = append(pages, p)
+			}
+			return nil
+		})
+	}
+	if len(pages) == 0 {
+		b.Skip("no documentation packages installed (go run ./bench real installs them)")
+	}
+	total := 0
+	for _, p := range pages {
+		total += len(p)
+	}
+	u := &url.URL{Scheme: "http", Host: "docs.test", Path: "/rust/"}
+	hrefs := NewHrefCache(8 << 20)
+	b.SetBytes(int64(total))
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, p := range pages {
+			if _, err := Scan(p, "text/html", u, hrefs); err != nil {
+				b.Fatal(err)
+			}
+		}
 	}
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -34,11 +35,11 @@ func (db *DB) QueuedHosts(ctx context.Context) ([]string, error) {
 // QueuedURLs returns up to limit queued URLs of host in crawl order (depth, then
 // discovery), leaving out the ids in exclude (those the caller already holds).
 func (db *DB) QueuedURLs(ctx context.Context, host string, limit int, exclude map[int64]struct{}) ([]record.Job, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT u.id, u.url, u.depth, u.via, u.tries, u.hops, u.chain, coalesce(u.retry_at, ''),
-			coalesce(f.id, 0), coalesce(f.status, 0), coalesce(f.etag, ''), coalesce(f.last_modified, ''), coalesce(f.content_hash, '')
-		FROM urls u LEFT JOIN fetches f ON f.id = u.last_fetch_id AND f.run_id < u.run_id AND f.status IS NOT NULL
-		WHERE u.host_id = (SELECT id FROM hosts WHERE host = ?) AND u.state = 'queued'
-		ORDER BY u.depth, u.seq LIMIT ?`, host, limit+len(exclude))
+	st, err := db.queuedStmt(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("store: read queue of %s: %w", host, err)
+	}
+	rows, err := st.QueryContext(ctx, host, limit+len(exclude))
 	if err != nil {
 		return nil, fmt.Errorf("store: read queue of %s: %w", host, err)
 	}
@@ -58,6 +59,28 @@ func (db *DB) QueuedURLs(ctx context.Context, host string, limit int, exclude ma
 		jobs = append(jobs, j)
 	}
 	return jobs, rows.Err()
+}
+
+// queuedQuery reads a host's queue in crawl order; see QueuedURLs.
+const queuedQuery = `SELECT u.id, u.url, u.depth, u.via, u.tries, u.hops, u.chain, coalesce(u.retry_at, ''),
+		coalesce(f.id, 0), coalesce(f.status, 0), coalesce(f.etag, ''), coalesce(f.last_modified, ''), coalesce(f.content_hash, '')
+	FROM urls u LEFT JOIN fetches f ON f.id = u.last_fetch_id AND f.run_id < u.run_id AND f.status IS NOT NULL
+	WHERE u.host_id = (SELECT id FROM hosts WHERE host = ?) AND u.state = 'queued'
+	ORDER BY u.depth, u.seq LIMIT ?`
+
+// queuedStmt returns queuedQuery prepared on the read pool, preparing it
+// on first use (the schema exists by then).
+func (db *DB) queuedStmt(ctx context.Context) (*sql.Stmt, error) {
+	db.qmu.Lock()
+	defer db.qmu.Unlock()
+	if db.queued == nil {
+		st, err := db.r.PrepareContext(ctx, queuedQuery)
+		if err != nil {
+			return nil, err
+		}
+		db.queued = st
+	}
+	return db.queued, nil
 }
 
 // CountQueued returns how many URLs are queued.
