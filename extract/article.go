@@ -164,14 +164,42 @@ func bylineName(n *html.Node) bool {
 		if at.Namespace != "" || (at.Key != "class" && at.Key != "id") {
 			continue
 		}
-		if !strings.Contains(at.Val, "uthor") && !strings.Contains(at.Val, "yline") &&
-			!strings.Contains(at.Val, "yLine") && !strings.Contains(at.Val, "UTHOR") && !strings.Contains(at.Val, "YLINE") {
+		if !mayNameByline(at.Val) {
 			continue
 		}
 		for w := range nameWords(at.Val) {
 			if w == "byline" || w == "author" {
 				return true
 			}
+		}
+	}
+	return false
+}
+
+// mayNameByline reports whether v holds "uthor", "yline", "yLine",
+// "UTHOR" or "YLINE", the spellings of the words bylineName looks for
+// that class names use, in one pass over v: five substring searches on
+// every class and id of every page were a third of bylineName's cost.
+func mayNameByline(v string) bool {
+	for i := 0; i+5 <= len(v); i++ {
+		var rest string
+		switch v[i] {
+		case 'u':
+			rest = "thor"
+		case 'U':
+			rest = "THOR"
+		case 'y':
+			rest = "line"
+			if v[i+1] == 'L' {
+				rest = "Line"
+			}
+		case 'Y':
+			rest = "LINE"
+		default:
+			continue
+		}
+		if v[i+1:i+5] == rest {
+			return true
 		}
 	}
 	return false
