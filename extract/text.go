@@ -29,18 +29,25 @@ func (c *collapser) reset() {
 // write appends s.
 func (c *collapser) write(s string) {
 	// Fast path for the ASCII prefix of s (most text on most pages): no
-	// rune decoding, no Unicode table look-ups.
+	// rune decoding, no Unicode table look-ups, and each word appended at
+	// once (a call of put a byte was most of the cost of text).
 	i := 0
-	for ; i < len(s) && !c.full; i++ {
+	for i < len(s) && !c.full {
 		b := s[i]
 		if b >= utf8.RuneSelf {
 			break
 		}
-		if b == ' ' || b == '\n' || b == '\t' || b == '\r' || b == '\f' || b == '\v' {
+		if asciiSpace(b) {
 			c.space = len(c.buf) > 0
+			i++
 			continue
 		}
-		c.put(rune(b))
+		j := i + 1
+		for j < len(s) && s[j] < utf8.RuneSelf && !asciiSpace(s[j]) {
+			j++
+		}
+		c.putWord(s[i:j])
+		i = j
 	}
 	for _, r := range s[i:] {
 		if c.full {
@@ -52,6 +59,35 @@ func (c *collapser) write(s string) {
 		}
 		c.put(r)
 	}
+}
+
+// asciiSpace reports whether b is one of the ASCII bytes unicode.IsSpace
+// takes for space.
+func asciiSpace(b byte) bool {
+	return b == ' ' || b == '\n' || b == '\t' || b == '\r' || b == '\f' || b == '\v'
+}
+
+// putWord appends w, ASCII without space, as put would append its bytes
+// one by one: after the space due, and only what fits in the limit.
+func (c *collapser) putWord(w string) {
+	sp := 0
+	if c.space {
+		sp = 1
+	}
+	if c.limit > 0 && c.n+sp+len(w) > c.limit {
+		k := c.limit - c.n - sp // the bytes of w that fit
+		if k <= 0 {
+			c.full = true
+			return
+		}
+		w, c.full = w[:k], true
+	}
+	if c.space {
+		c.buf = append(c.buf, ' ')
+		c.space = false
+	}
+	c.buf = append(c.buf, w...)
+	c.n += sp + len(w)
 }
 
 // put appends the non-space rune r, after the space due before it, unless
