@@ -72,7 +72,10 @@ type Crawler struct {
 	admit  *admission         // memory of the pages being extracted
 	hrefs  *extract.HrefCache // the links' resolutions, for every page's extraction
 	links  *memo.Memo         // the links' facts, encoded (see linkFacts)
-	login  *loginStep         // nil without a login step
+	// scratch holds *extract.Scratch: MainText's memory, reused by the
+	// pages extracted one after another (see extract.Scratch).
+	scratch sync.Pool
+	login   *loginStep // nil without a login step
 	// stop ends the run with an error from a fetcher (a failed login).
 	stop context.CancelCauseFunc
 }

@@ -440,7 +440,14 @@ func (c *Crawler) extractPage(out *record.Outcome, resp *response) {
 			return
 		}
 		doc.UseHrefCache(c.hrefs)
+		sc, _ := c.scratch.Get().(*extract.Scratch)
+		if sc == nil {
+			sc = new(extract.Scratch)
+		}
+		doc.UseScratch(sc)
 		found = extract.Extract(doc)
+		doc.UseScratch(nil)
+		c.scratch.Put(sc)
 		out.Items = runRules(c.rules, doc, out.Job.URL)
 	} else if found, err = extract.Scan(resp.body, fr.ContentType, pageURL, c.hrefs); err != nil {
 		fr.ErrorClass, fr.Error = ClassParse, err.Error()

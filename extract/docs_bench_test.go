@@ -49,8 +49,8 @@ func docDocs(b *testing.B) []*Doc {
 
 // BenchmarkDocs measures what trawl does with a parsed real page: Extract
 // (facts, rich facts with the main text, links) and, of that, MainText,
-// per page. The Docs it holds make the collector's share larger than in a
-// crawl.
+// per page, in one Scratch as in a crawl. The Docs it holds make the
+// collector's share larger than in a crawl.
 //
 //	go test -run '^$' -bench Docs -benchtime 5x ./extract/
 func BenchmarkDocs(b *testing.B) {
@@ -64,8 +64,10 @@ func BenchmarkDocs(b *testing.B) {
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
+			var s Scratch // as a crawl's extractions share one
 			for b.Loop() {
 				for _, d := range docs {
+					d.UseScratch(&s)
 					bc.run(d)
 				}
 			}

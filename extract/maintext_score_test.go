@@ -2,6 +2,8 @@ package extract
 
 import (
 	"cmp"
+	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -239,4 +241,54 @@ func BenchmarkMainTextPages(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N*len(docs)), "ms/page")
+}
+
+// A Scratch carries memory from page to page, never answers: MainText of
+// each real page, and of a huge one that leaves its maps behind, is the
+// same in one reused Scratch, in either order, as in memory of its own.
+func TestMainTextIsTheSameInAReusedScratch(t *testing.T) {
+	pages := loadScorePages(t)
+	var huge strings.Builder
+	huge.WriteString("<html><body><main>")
+	for i := range 3 * maxScratch {
+		fmt.Fprintf(&huge, `<div class="c%d"><p>paragraph %d of the huge page</p></div>`, i, i)
+	}
+	huge.WriteString("</main></body></html>")
+	sources := [][]byte{[]byte(huge.String())}
+	for _, p := range pages {
+		sources = append(sources, p.source)
+	}
+	u, _ := url.Parse(scorePageURL)
+	want := make([]string, len(sources))
+	for i, src := range sources {
+		d, err := Parse(src, "text/html", u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[i] = MainText(d)
+	}
+	var s Scratch
+	kept := 0
+	for _, order := range []func(int) int{func(i int) int { return i }, func(i int) int { return len(sources) - 1 - i }} {
+		for k := range sources {
+			i := order(k)
+			d, err := Parse(sources[i], "text/html", u)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d.UseScratch(&s)
+			if got := MainText(d); got != want[i] {
+				t.Fatalf("source %d: main text in a reused Scratch differs:\n got %.200q\nwant %.200q", i, got, want[i])
+			}
+			if s.stats != nil {
+				kept++
+				if len(s.stats) != 0 || len(s.skipped) != 0 {
+					t.Fatalf("source %d: the Scratch kept %d stats and %d answers", i, len(s.stats), len(s.skipped))
+				}
+			}
+		}
+	}
+	if kept < len(pages) {
+		t.Fatalf("the Scratch kept its maps after %d of %d pages", kept, 2*len(sources))
+	}
 }

@@ -37,8 +37,15 @@ type Doc struct {
 	// from, as reported by DecodeHTML.
 	Charset string
 
-	hrefs *HrefCache // see UseHrefCache; nil resolves every href
-	dir   string     // the cache's key for this page's base (dirKey)
+	hrefs   *HrefCache // see UseHrefCache; nil resolves every href
+	dir     string     // the cache's key for this page's base (dirKey)
+	scratch *Scratch   // see UseScratch; nil makes MainText's memory anew
+}
+
+// UseScratch makes MainText of d work in s's memory, kept from the page
+// before, until d is done with: s must serve no other Doc meanwhile.
+func (d *Doc) UseScratch(s *Scratch) {
+	d.scratch = s
 }
 
 // UseHrefCache makes the extractors of d look its hrefs up in c, and add
