@@ -444,10 +444,10 @@ func (c *Crawler) extractPage(out *record.Outcome, resp *response) {
 		if sc == nil {
 			sc = new(extract.Scratch)
 		}
+		defer c.scratch.Put(sc) // found.Links are in it
 		doc.UseScratch(sc)
 		found = extract.Extract(doc)
 		doc.UseScratch(nil)
-		c.scratch.Put(sc)
 		out.Items = runRules(c.rules, doc, out.Job.URL)
 	} else if found, err = extract.Scan(resp.body, fr.ContentType, pageURL, c.hrefs); err != nil {
 		fr.ErrorClass, fr.Error = ClassParse, err.Error()

@@ -50,18 +50,18 @@ type Link struct {
 // links, usually with different anchor text or rel, and both say something
 // about the target. Callers that only need the set of URLs deduplicate.
 func Links(d *Doc) []Link {
-	visit, done := linksVisitor(d)
+	visit, done := linksVisitor(d, nil)
 	walk(d.root(), visit)
 	links, _ := done()
 	return links
 }
 
 // linksVisitor returns Links as a tree visitor and the function that
-// returns the links, and the hrefs UnfollowedLinks reports, after the walk
-// (see factsVisitor).
-func linksVisitor(d *Doc) (visit func(*html.Node) bool, done func() ([]Link, []Unfollowed)) {
+// returns the links, appended to buf, and the hrefs UnfollowedLinks
+// reports, after the walk (see factsVisitor).
+func linksVisitor(d *Doc, buf []Link) (visit func(*html.Node) bool, done func() ([]Link, []Unfollowed)) {
 	var (
-		links      []Link
+		links      = buf
 		unfollowed unfollowedSet
 		text       = collapser{limit: maxLinkText} // one buffer reused for every link
 	)

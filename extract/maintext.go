@@ -124,6 +124,10 @@ func MainText(d *Doc) string {
 type Scratch struct {
 	stats   map[*html.Node]textStat
 	skipped map[*html.Node]bool
+	// links is the array Extract's links were last appended to: grown
+	// by doubling for each page, those were 3% of what a crawl of the
+	// documentation sites allocated.
+	links []Link
 }
 
 // maxScratch bounds the maps a Scratch keeps after a page: a larger
@@ -151,6 +155,32 @@ func (s *Scratch) give(stats map[*html.Node]textStat, skipped map[*html.Node]boo
 	clear(stats)
 	clear(skipped)
 	s.stats, s.skipped = stats, skipped
+}
+
+// maxScratchLinks bounds the links array a Scratch keeps.
+const maxScratchLinks = 16384
+
+// takeLinks returns the links array of s, emptied, or nil. The links of
+// the page before are cleared now, not when kept, where the caller still
+// reads them: the array holds no page's strings for long.
+func (s *Scratch) takeLinks() []Link {
+	if s == nil {
+		return nil
+	}
+	clear(s.links)
+	return s.links[:0]
+}
+
+// keepLinks keeps links and their array for the next page, unless it is
+// larger than maxScratchLinks.
+func (s *Scratch) keepLinks(links []Link) {
+	if s == nil {
+		return
+	}
+	s.links = nil
+	if cap(links) <= maxScratchLinks {
+		s.links = links
+	}
 }
 
 // usable reports whether a landmark with these statistics can be the

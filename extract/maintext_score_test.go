@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -243,9 +244,10 @@ func BenchmarkMainTextPages(b *testing.B) {
 	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N*len(docs)), "ms/page")
 }
 
-// A Scratch carries memory from page to page, never answers: MainText of
-// each real page, and of a huge one that leaves its maps behind, is the
-// same in one reused Scratch, in either order, as in memory of its own.
+// A Scratch carries memory from page to page, never answers: MainText and
+// Extract of each real page, and of a huge one that leaves its maps
+// behind, are the same in one reused Scratch, in either order, as in
+// memory of their own.
 func TestMainTextIsTheSameInAReusedScratch(t *testing.T) {
 	pages := loadScorePages(t)
 	var huge strings.Builder
@@ -279,6 +281,11 @@ func TestMainTextIsTheSameInAReusedScratch(t *testing.T) {
 			d.UseScratch(&s)
 			if got := MainText(d); got != want[i] {
 				t.Fatalf("source %d: main text in a reused Scratch differs:\n got %.200q\nwant %.200q", i, got, want[i])
+			}
+			got := Extract(d)
+			d.UseScratch(nil)
+			if w := Extract(d); !reflect.DeepEqual(got, w) {
+				t.Fatalf("source %d: Extract in a reused Scratch differs from Extract without", i)
 			}
 			if s.stats != nil {
 				kept++

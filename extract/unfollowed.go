@@ -25,7 +25,7 @@ type Unfollowed struct {
 // that every URL it decided about has a reason. Extract returns them too,
 // from the walk that finds the links.
 func UnfollowedLinks(d *Doc) []Unfollowed {
-	visit, done := linksVisitor(d)
+	visit, done := linksVisitor(d, nil)
 	walk(d.root(), visit)
 	_, out := done()
 	return out
