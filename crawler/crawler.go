@@ -75,7 +75,9 @@ type Crawler struct {
 	// scratch holds *extract.Scratch: MainText's memory, reused by the
 	// pages extracted one after another (see extract.Scratch).
 	scratch sync.Pool
-	login   *loginStep // nil without a login step
+	// committed is what this run's commits queued (see committedURLs).
+	committed *committedURLs
+	login     *loginStep // nil without a login step
 	// stop ends the run with an error from a fetcher (a failed login).
 	stop context.CancelCauseFunc
 }
@@ -103,7 +105,7 @@ func newCrawler(cfg Config, st Store, runID int64, log *slog.Logger, seeds []*ur
 		canon:  urlkey.Canon{DropParams: slices.Clone(cfg.DropParams)},
 		health: politeness.HealthConfig{RetryBase: time.Duration(cfg.RetryBase), MaxRetryAfter: time.Duration(cfg.MaxRetryAfter)},
 		traps:  newTrapGuard(), seeds: seeds,
-		hrefs: extract.NewHrefCache(hrefCacheBytes), links: memo.New(linkMemoBytes)}
+		hrefs: extract.NewHrefCache(hrefCacheBytes), links: memo.New(linkMemoBytes), committed: newCommittedURLs()}
 	scope, err := urlkey.NewScope(cfg.Scope, c.seeds, cfg.Allow, cfg.Deny)
 	if err != nil {
 		return nil, err
@@ -222,7 +224,7 @@ func (c *Crawler) Run(ctx context.Context) (Result, error) {
 	tasks := make(chan task, c.cfg.Concurrency)
 	outcomes := make(chan record.Outcome, c.cfg.Concurrency*4)
 	events := make(chan event, c.cfg.Concurrency*4)
-	w := newWriter(c.st, c.runID, c.cfg.RefreshCutoff, c.cfg.Concurrency, outcomes, events, &c.stats)
+	w := newWriter(c.st, c.runID, c.cfg.RefreshCutoff, c.cfg.Concurrency, outcomes, events, &c.stats, c.committed)
 	d, err := c.newDispatcher(wctx, tasks, events, w, cancelFetch)
 	if err != nil {
 		return Result{Status: StatusFailed}, err

@@ -10,7 +10,6 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 	"time"
 
@@ -472,14 +471,12 @@ func (c *Crawler) extractPage(out *record.Outcome, resp *response) {
 
 	out.Links = make([]record.Link, 0, len(links))
 	seen := make(map[string]struct{}, len(links))
-	first := len(out.Discovered)
-	var followed []string        // canonical, aligned with out.Discovered[first:]
+	var followed []string        // canonical, for the trap guard
+	var at []int32               // aligned with followed: its index in out.Discovered, or -1
 	var unusable []record.NewURL // links that are no URL trawl can fetch
 	if !fr.NoFollow {
-		// Grown by doubling, these were a twentieth of what a crawl
-		// allocated (a NewURL is some 140 bytes).
-		out.Discovered = slices.Grow(out.Discovered, len(links))
 		followed = make([]string, 0, len(links))
+		at = make([]int32, 0, len(links))
 	}
 	for _, l := range links {
 		f, err := c.linkFacts(l.URL)
@@ -498,6 +495,13 @@ func (c *Crawler) extractPage(out *record.Outcome, resp *response) {
 		}
 		seen[f.url] = struct{}{}
 		followed = append(followed, f.url)
+		if c.committed.has(f.id) {
+			// The run has it queued already: the store would change
+			// nothing for it (see committedURLs).
+			at = append(at, -1)
+			continue
+		}
+		at = append(at, int32(len(out.Discovered)))
 		out.Discovered = append(out.Discovered, c.discovered(f, out.Job, out.Job.Depth+1, viaLink))
 	}
 	if len(followed) > 0 {
@@ -517,7 +521,10 @@ func (c *Crawler) extractPage(out *record.Outcome, resp *response) {
 		verdicts := c.traps.traps(pageSignals{host: out.Job.Host, url: out.Job.URL, chain: out.Job.Chain,
 			text: text, links: followed})
 		for i, v := range verdicts {
-			n := &out.Discovered[first+i]
+			if at[i] < 0 {
+				continue
+			}
+			n := &out.Discovered[at[i]]
 			n.Chain = v.chain
 			if v.trap && n.Skip == "" {
 				n.Skip, n.Soft = ClassTrap, true

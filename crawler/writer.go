@@ -2,6 +2,7 @@ package crawler
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -46,6 +47,8 @@ type writer struct {
 	cutoff  time.Time // see record.Batch.Cutoff
 	lingerN int       // outcomes worth waiting lingerWait for: lingerBatch, or the fetchers if fewer
 
+	committed *committedURLs // what commits queued, for the pages to come
+
 	mu     sync.Mutex
 	side   record.Batch // host states, skips, job-less discoveries and decided outcomes
 	sideN  int          // enqueue calls merged into side
@@ -54,8 +57,26 @@ type writer struct {
 
 // newWriter returns the writer of run runID, whose batches carry cutoff (see
 // record.Batch.Cutoff), for a crawl of fetchers fetchers.
-func newWriter(st Store, runID int64, cutoff time.Time, fetchers int, in <-chan record.Outcome, events chan<- event, s *stats) *writer {
-	return &writer{st: st, runID: runID, cutoff: cutoff, lingerN: min(lingerBatch, fetchers), in: in, events: events, stats: s, notify: make(chan struct{}, 1)}
+func newWriter(st Store, runID int64, cutoff time.Time, fetchers int, in <-chan record.Outcome, events chan<- event, s *stats, committed *committedURLs) *writer {
+	return &writer{st: st, runID: runID, cutoff: cutoff, lingerN: min(lingerBatch, fetchers), in: in, events: events, stats: s,
+		committed: committed, notify: make(chan struct{}, 1)}
+}
+
+// remember adds to w.committed the URLs the committed outcomes queued
+// without a skip, but not those of the hosts whose outcomes the store
+// dropped (lost: see record.CommitResult.Lost), nor the job-less ones.
+func (w *writer) remember(outcomes []record.Outcome, lost []string) {
+	for i := range outcomes {
+		o := &outcomes[i]
+		if o.Job.ID == 0 || slices.Contains(lost, o.Job.Host) {
+			continue
+		}
+		for j := range o.Discovered {
+			if d := &o.Discovered[j]; d.Skip == "" {
+				w.committed.add(d.Key())
+			}
+		}
+	}
 }
 
 // enqueue adds host updates, skips and job-less discoveries (sitemaps) to the
@@ -160,6 +181,7 @@ func (w *writer) run(ctx context.Context) {
 			continue
 		}
 		w.stats.committed(res)
+		w.remember(b.Outcomes, res.Lost)
 		ev := event{kind: evCommitted, newByHost: res.NewByHost, sides: sides, lost: res.Lost}
 		ev.acks = make([]ack, 0, len(b.Outcomes))
 		for _, o := range b.Outcomes {
