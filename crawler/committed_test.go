@@ -2,7 +2,6 @@ package crawler
 
 import (
 	"context"
-	"encoding/json"
 	"sync"
 	"testing"
 
@@ -36,11 +35,7 @@ func TestCommittedLinksAreNotHandedOverAgain(t *testing.T) {
 		MinLinks: 20, MaxLinks: 60, MinBytes: 2000, MaxBytes: 4000})
 	db := testDB(t)
 	cfg := testConfig(cl.Seeds()...)
-	b, _ := json.Marshal(cfg)
-	run, err := db.StartRun(context.Background(), "crawl", b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	run := startRun(t, db, cfg)
 	st := &handedOver{DB: db}
 	c, err := New(cfg, st, run.ID, nil)
 	if err != nil {
@@ -51,20 +46,7 @@ func TestCommittedLinksAreNotHandedOverAgain(t *testing.T) {
 		t.Fatalf("Run: %s, %v", res.Status, err)
 	}
 	want := cl.Reachable(-1)
-	if d := diffMaps(want, recorded(t, db)); d != "" {
-		t.Fatalf("recorded URLs differ from the site's truth:\n%s", d)
-	}
-	pageReqs := map[string]int{}
-	for _, r := range cl.Log.Entries() {
-		if r.Path != "/robots.txt" {
-			pageReqs[r.Host+r.Path]++
-		}
-	}
-	for k, n := range pageReqs {
-		if n != 1 {
-			t.Errorf("%s requested %d times", k, n)
-		}
-	}
+	checkTruth(t, db, cl, want)
 	// Each page links to 20-60 others: handing over every distinct link of
 	// every page would be more than 20 a page.
 	links := queryInt(t, db, `SELECT count(*) FROM links`)

@@ -55,12 +55,19 @@ func testConfig(seeds ...string) Config {
 // crawlRun starts a run and crawls it to the end.
 func crawlRun(tb testing.TB, db *store.DB, cfg Config) (*record.Run, Result) {
 	tb.Helper()
+	run := startRun(tb, db, cfg)
+	return run, resume(tb, db, cfg, run.ID)
+}
+
+// startRun starts a crawl run of cfg in db.
+func startRun(tb testing.TB, db *store.DB, cfg Config) *record.Run {
+	tb.Helper()
 	b, _ := json.Marshal(cfg)
 	run, err := db.StartRun(context.Background(), "crawl", b)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return run, resume(tb, db, cfg, run.ID)
+	return run
 }
 
 func resume(tb testing.TB, db *store.DB, cfg Config, runID int64) Result {
@@ -74,6 +81,26 @@ func resume(tb testing.TB, db *store.DB, cfg Config, runID int64) Result {
 		tb.Fatalf("Run: %v", err)
 	}
 	return res
+}
+
+// checkTruth fails t unless db recorded want, the generated site's truth,
+// and the site served each URL once (robots.txt aside).
+func checkTruth(t *testing.T, db *store.DB, cl *fixtures.Cluster, want map[string]int) {
+	t.Helper()
+	if d := diffMaps(want, recorded(t, db)); d != "" {
+		t.Fatalf("recorded URLs differ from the site's truth:\n%s", d)
+	}
+	pageReqs := map[string]int{}
+	for _, r := range cl.Log.Entries() {
+		if r.Path != "/robots.txt" {
+			pageReqs[r.Host+r.Path]++
+		}
+	}
+	for k, n := range pageReqs {
+		if n != 1 {
+			t.Errorf("%s requested %d times", k, n)
+		}
+	}
 }
 
 // recorded returns url -> last status (0 for none) of every fetched URL,
@@ -137,22 +164,7 @@ func TestCrawlGeneratedSiteMatchesTruth(t *testing.T) {
 		t.Fatalf("status %s", res.Status)
 	}
 	want := cl.Reachable(-1)
-	got := recorded(t, db)
-	if d := diffMaps(want, got); d != "" {
-		t.Fatalf("recorded URLs differ from the site's truth:\n%s", d)
-	}
-	// Each URL fetched exactly once (robots.txt aside).
-	pageReqs := map[string]int{}
-	for _, r := range cl.Log.Entries() {
-		if r.Path != "/robots.txt" {
-			pageReqs[r.Host+r.Path]++
-		}
-	}
-	for k, n := range pageReqs {
-		if n != 1 {
-			t.Errorf("%s requested %d times", k, n)
-		}
-	}
+	checkTruth(t, db, cl, want)
 	if n := queryInt(t, db, `SELECT count(*) FROM fetches WHERE run_id = ?`, run.ID); n != len(want) {
 		t.Errorf("fetch rows = %d, want %d", n, len(want))
 	}
