@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -22,6 +23,43 @@ type childResult struct {
 	timedOut  bool
 	usage     usage // the child's resources
 	serverCPU time.Duration
+	machine   cpuTimes // the whole machine's CPU time over the run; zero off Linux
+}
+
+// cpuTimes is the machine's CPU time by kind, summed over its CPUs, from the
+// first line of /proc/stat. Steal is time the hypervisor gave another guest
+// while this one wanted to run: a round in which the crawlers' cores drop
+// with steal rising was slowed from outside, not by the crawler.
+type cpuTimes struct {
+	busy, idle, steal time.Duration // busy: user, nice, system, irq, softirq
+}
+
+// userHZ is the unit of /proc/stat, USER_HZ, 100 on every Linux ABI.
+const userHZ = 100
+
+// readCPUTimes reads /proc/stat; ok is false where there is none.
+func readCPUTimes() (t cpuTimes, ok bool) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return t, false
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	if len(f) < 9 || f[0] != "cpu" {
+		return t, false
+	}
+	tick := func(i int) time.Duration {
+		n, _ := strconv.ParseInt(f[i], 10, 64)
+		return time.Duration(n) * time.Second / userHZ
+	}
+	t.busy = tick(1) + tick(2) + tick(3) + tick(6) + tick(7)
+	t.idle = tick(4) + tick(5)
+	t.steal = tick(8)
+	return t, true
+}
+
+func (t cpuTimes) sub(u cpuTimes) cpuTimes {
+	return cpuTimes{busy: t.busy - u.busy, idle: t.idle - u.idle, steal: t.steal - u.steal}
 }
 
 // stderrTail bounds how much of a child's stderr the report keeps.
@@ -46,6 +84,7 @@ func runChild(ctx context.Context, bin string, args []string, errPath string, ti
 	cmd.WaitDelay = 15 * time.Second
 
 	before := selfUsage()
+	machine, machineOK := readCPUTimes()
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", bin, err)
@@ -57,6 +96,9 @@ func runChild(ctx context.Context, bin string, args []string, errPath string, ti
 		wall:      time.Since(start),
 		timedOut:  errors.Is(tctx.Err(), context.DeadlineExceeded),
 		serverCPU: selfUsage().cpu() - before.cpu(),
+	}
+	if after, ok := readCPUTimes(); ok && machineOK {
+		res.machine = after.sub(machine)
 	}
 	if cmd.ProcessState == nil {
 		return nil, fmt.Errorf("wait %s: %w", bin, waitErr)

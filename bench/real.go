@@ -401,7 +401,7 @@ func (r *realReport) print(w io.Writer) error {
 	if r.defaults != nil {
 		rows = append(rows, realRow{"trawl defaults", r.defaults.pages, r.defaults.child, r.defaults.dbBytes + r.defaults.walBytes})
 	}
-	fmt.Fprintf(w, "%-15s %8s %8s %9s %8s %8s %10s %9s %5s\n", "", "pages", "wall s", "pages/s", "CPU s", "srv CPU", "peak RSS", "db", "exit")
+	fmt.Fprintf(w, "%-15s %8s %8s %9s %8s %8s %8s %8s %10s %9s %5s\n", "", "pages", "wall s", "pages/s", "CPU s", "srv CPU", "idle s", "steal s", "peak RSS", "db", "exit")
 	rates := map[string]float64{}
 	for _, x := range rows {
 		db := "-"
@@ -412,8 +412,9 @@ func (r *realReport) print(w io.Writer) error {
 		if x.child.timedOut {
 			exit += " (timeout)"
 		}
-		fmt.Fprintf(w, "%-15s %8d %8.2f %9.1f %8.2f %8.2f %7.1f MB %9s %5s\n", x.name, x.pages, x.child.wall.Seconds(), x.rate(),
-			x.child.usage.cpu().Seconds(), x.child.serverCPU.Seconds(), mb(x.child.usage.maxRSS), db, exit)
+		fmt.Fprintf(w, "%-15s %8d %8.2f %9.1f %8.2f %8.2f %8.2f %8.2f %7.1f MB %9s %5s\n", x.name, x.pages, x.child.wall.Seconds(), x.rate(),
+			x.child.usage.cpu().Seconds(), x.child.serverCPU.Seconds(), x.child.machine.idle.Seconds(), x.child.machine.steal.Seconds(),
+			mb(x.child.usage.maxRSS), db, exit)
 		rates[x.name] = x.rate()
 	}
 	fmt.Fprintln(w)
