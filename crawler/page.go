@@ -443,7 +443,10 @@ func (c *Crawler) extractPage(out *record.Outcome, resp *response) {
 		if sc == nil {
 			sc = new(extract.Scratch)
 		}
-		defer c.scratch.Put(sc) // found.Links are in it
+		defer func() { // found.Links are in it until here
+			sc.Release()
+			c.scratch.Put(sc)
+		}()
 		doc.UseScratch(sc)
 		found = extract.Extract(doc)
 		doc.UseScratch(nil)

@@ -157,8 +157,10 @@ func (s *Scratch) give(stats map[*html.Node]textStat, skipped map[*html.Node]boo
 	s.stats, s.skipped = stats, skipped
 }
 
-// maxScratchLinks bounds the links array a Scratch keeps.
-const maxScratchLinks = 16384
+// maxScratchLinks bounds the links array a Scratch keeps: a crawl keeps a
+// Scratch for each page it extracts at once, and pages of thousands of
+// links are few enough to grow an array of their own.
+const maxScratchLinks = 4096
 
 // takeLinks returns the links array of s, emptied, or nil. The links of
 // the page before are cleared now, not when kept, where the caller still
@@ -169,6 +171,18 @@ func (s *Scratch) takeLinks() []Link {
 	}
 	clear(s.links)
 	return s.links[:0]
+}
+
+// Release drops what the last page left in s, its links, once they have
+// been read: a Scratch kept between pages (a crawler keeps one for each
+// page it extracts at once) must hold no page's strings, or a crawl's
+// memory would grow by that many pages' links (peak RSS 137 to 171 MB on
+// the documentation crawl of bench real).
+func (s *Scratch) Release() {
+	if s != nil {
+		clear(s.links)
+		s.links = s.links[:0]
+	}
 }
 
 // keepLinks keeps links and their array for the next page, unless it is

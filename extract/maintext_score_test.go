@@ -299,3 +299,34 @@ func TestMainTextIsTheSameInAReusedScratch(t *testing.T) {
 		t.Fatalf("the Scratch kept its maps after %d of %d pages", kept, 2*len(sources))
 	}
 }
+
+// A Scratch a crawler keeps between pages holds none of a page's links
+// once released: kept links would keep their strings alive, a page's worth
+// for every Scratch.
+func TestReleasedScratchHoldsNoLinks(t *testing.T) {
+	var page strings.Builder
+	page.WriteString("<html><body>")
+	for i := range 300 {
+		fmt.Fprintf(&page, `<p><a href="/p%d.html">page %d</a></p>`, i, i)
+	}
+	page.WriteString("</body></html>")
+	u, _ := url.Parse(scorePageURL)
+	d, err := Parse([]byte(page.String()), "text/html", u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s Scratch
+	d.UseScratch(&s)
+	if got := Extract(d); len(got.Links) != 300 {
+		t.Fatalf("Extract found %d links, want 300", len(got.Links))
+	}
+	if cap(s.links) < 300 {
+		t.Fatalf("the Scratch kept an array of %d links, want one of the page's 300", cap(s.links))
+	}
+	s.Release()
+	for i, l := range s.links[:cap(s.links)] {
+		if l != (Link{}) {
+			t.Fatalf("link %d of the released Scratch is %+v, want none", i, l)
+		}
+	}
+}
