@@ -31,7 +31,7 @@ type childResult struct {
 // while this one wanted to run: a round in which the crawlers' cores drop
 // with steal rising was slowed from outside, not by the crawler.
 type cpuTimes struct {
-	busy, idle, steal time.Duration // busy: user, nice, system, irq, softirq
+	idle, steal time.Duration // idle includes iowait
 }
 
 // userHZ is the unit of /proc/stat, USER_HZ, 100 on every Linux ABI.
@@ -52,14 +52,13 @@ func readCPUTimes() (t cpuTimes, ok bool) {
 		n, _ := strconv.ParseInt(f[i], 10, 64)
 		return time.Duration(n) * time.Second / userHZ
 	}
-	t.busy = tick(1) + tick(2) + tick(3) + tick(6) + tick(7)
 	t.idle = tick(4) + tick(5)
 	t.steal = tick(8)
 	return t, true
 }
 
 func (t cpuTimes) sub(u cpuTimes) cpuTimes {
-	return cpuTimes{busy: t.busy - u.busy, idle: t.idle - u.idle, steal: t.steal - u.steal}
+	return cpuTimes{idle: t.idle - u.idle, steal: t.steal - u.steal}
 }
 
 // stderrTail bounds how much of a child's stderr the report keeps.

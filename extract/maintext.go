@@ -162,9 +162,9 @@ func (s *Scratch) give(stats map[*html.Node]textStat, skipped map[*html.Node]boo
 // links are few enough to grow an array of their own.
 const maxScratchLinks = 4096
 
-// takeLinks returns the links array of s, emptied, or nil. The links of
-// the page before are cleared now, not when kept, where the caller still
-// reads them: the array holds no page's strings for long.
+// takeLinks returns the links array of s, emptied, or nil. It clears the
+// links of the page before unless Release already has (a Scratch of a
+// benchmark or test that is never released).
 func (s *Scratch) takeLinks() []Link {
 	if s == nil {
 		return nil
