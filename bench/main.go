@@ -43,6 +43,9 @@ type options struct {
 	trawlArgs   string
 	repeat      int
 	uniform     bool
+	// dedup puts a mutex-guarded set of the URLs asked for in front of
+	// colly's racy visited check (the baseline's -dedup).
+	dedup bool
 }
 
 func main() {
@@ -232,8 +235,11 @@ func runTrawl(ctx context.Context, o options, bin, db string, seeds []string) (*
 
 // runBaseline crawls the site with the colly baseline.
 func runBaseline(ctx context.Context, o options, bin, errPath string, seeds []string) (*baselineResult, error) {
-	args := append([]string{"-concurrency", fmt.Sprint(o.concurrency)}, seeds...)
-	res, err := runChild(ctx, bin, args, errPath, o.timeout)
+	args := []string{"-concurrency", fmt.Sprint(o.concurrency)}
+	if o.dedup {
+		args = append(args, "-dedup")
+	}
+	res, err := runChild(ctx, bin, append(args, seeds...), errPath, o.timeout)
 	if err != nil {
 		return nil, err
 	}

@@ -52,6 +52,7 @@ type realOptions struct {
 	trawlArgs   string
 	defaults    time.Duration
 	rounds      int
+	collyDedup  bool
 }
 
 // runRealCommand is `go run ./bench real [flags]`.
@@ -66,6 +67,7 @@ func runRealCommand(ctx context.Context, args []string, w io.Writer) error {
 	fs.StringVar(&o.only, "only", "", "comma-separated subset of limit,colly,trawl,warc,defaults (default: limit,colly,trawl)")
 	fs.StringVar(&o.trawlArgs, "trawl-args", "", "extra flags for trawl crawl, space-separated")
 	fs.IntVar(&o.rounds, "rounds", 1, "measure this many times, every other round in the opposite order, and print each ratio's median")
+	fs.BoolVar(&o.collyDedup, "colly-dedup", true, "put a mutex-guarded set of the URLs asked for in front of colly's visited check, whose check and mark race")
 	fs.DurationVar(&o.defaults, "defaults-for", 2*time.Minute, "with -only defaults: how long trawl with default flags runs (--max-duration)")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: go run ./bench real [flags]")
@@ -184,7 +186,7 @@ func measureReal(ctx context.Context, o realOptions, want map[string]bool, bins 
 	if want["colly"] {
 		steps = append(steps, func() error {
 			fmt.Fprintln(os.Stderr, "bench real: colly baseline...")
-			b, err := runBaseline(ctx, options{concurrency: o.concurrency, timeout: o.timeout}, bins["colly"], filepath.Join(dir, "colly.stderr"), seeds)
+			b, err := runBaseline(ctx, options{concurrency: o.concurrency, timeout: o.timeout, dedup: o.collyDedup}, bins["colly"], filepath.Join(dir, "colly.stderr"), seeds)
 			if err != nil {
 				return err
 			}

@@ -5,10 +5,13 @@
 //
 // Usage:
 //
-//	baseline [-concurrency 16] [-timeout 30s] URL...
+//	baseline [-concurrency 16] [-timeout 30s] [-dedup] URL...
 //
-// It follows only links to the seeds' hosts (host:port). At the end it prints one
-// line on stdout:
+// It follows only links to the seeds' hosts (host:port). With -dedup, a link
+// is visited only if a mutex-guarded set of the absolute URLs already asked
+// for does not hold it: colly's own visited check and mark are two steps
+// with no lock across them, so without the set concurrent discoveries of
+// one URL each fetch it. At the end it prints one line on stdout:
 //
 //	baseline: responses=N ok=N http_errors=N failed=N requests=N unique=N duplicates=N duration=1.234s rate=123.4/s
 //
@@ -37,6 +40,7 @@ import (
 func main() {
 	concurrency := flag.Int("concurrency", 16, "requests in flight in total (colly LimitRule Parallelism)")
 	timeout := flag.Duration("timeout", 30*time.Second, "timeout for one request")
+	dedup := flag.Bool("dedup", false, "visit a link only when a mutex-guarded set of the URLs asked for does not hold it")
 	flag.Usage = func() {
 		fmt.Fprintln(flag.CommandLine.Output(), "usage: baseline [flags] URL...")
 		flag.PrintDefaults()
@@ -46,7 +50,7 @@ func main() {
 		flag.Usage()
 		os.Exit(2)
 	}
-	if err := run(flag.Args(), *concurrency, *timeout); err != nil {
+	if err := run(flag.Args(), *concurrency, *timeout, *dedup); err != nil {
 		fmt.Fprintln(os.Stderr, "baseline:", err)
 		os.Exit(1)
 	}
@@ -76,7 +80,25 @@ func (c *counters) unique() int {
 	return len(c.seen)
 }
 
-func run(seeds []string, concurrency int, timeout time.Duration) error {
+// askedSet is -dedup's set of the absolute URLs the crawl has asked colly
+// to visit.
+type askedSet struct {
+	mu   sync.Mutex
+	urls map[string]struct{}
+}
+
+// first reports whether u was not asked for before, and marks it.
+func (s *askedSet) first(u string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.urls[u]; ok {
+		return false
+	}
+	s.urls[u] = struct{}{}
+	return true
+}
+
+func run(seeds []string, concurrency int, timeout time.Duration, dedup bool) error {
 	// colly's AllowedDomains compares url.Hostname(), without the port, so on
 	// its own it would also admit other ports of the same IP. A URL filter on
 	// the exact scheme://host:port/ prefixes restricts the crawl to the seeds'
@@ -126,17 +148,27 @@ func run(seeds []string, concurrency int, timeout time.Duration) error {
 			n.failed.Add(1)
 		}
 	})
+	asked := &askedSet{urls: make(map[string]struct{})}
 	c.OnHTML("a[href]", func(e *colly.HTMLElement) {
 		// colly keeps the fragment in the URL it dedups, so "5" and "5#s3" would
 		// be two fetches of one page; trawl drops fragments, and so does this.
 		href, _, _ := strings.Cut(e.Attr("href"), "#")
-		if href != "" {
-			_ = e.Request.Visit(href)
+		if href == "" {
+			return
 		}
+		if dedup {
+			abs := e.Request.AbsoluteURL(href)
+			if abs == "" || !asked.first(abs) {
+				return
+			}
+			href = abs
+		}
+		_ = e.Request.Visit(href)
 	})
 
 	start := time.Now()
 	for _, s := range seeds {
+		asked.first(s)
 		if err := c.Visit(s); err != nil {
 			return fmt.Errorf("visit %s: %w", s, err)
 		}
