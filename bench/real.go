@@ -448,7 +448,13 @@ func (r *realReport) print(w io.Writer) error {
 			rates["trawl --warc"]/rates["trawl"], verdict, mb(r.warcBytes))
 	}
 	if rates["limit"] > 0 && rates["colly"] > 0 {
-		fmt.Fprintf(w, "ratio colly/limit pages/s: %.2f\n", rates["colly"]/rates["limit"])
+		fmt.Fprintf(w, "ratio colly/limit pages/s: %.2f", rates["colly"]/rates["limit"])
+		if twice := 2 * rates["colly"] / rates["limit"]; twice > 1 {
+			// Then the two targets cannot both be met: 2x colly is faster
+			// than fetching and parsing every page allows.
+			fmt.Fprintf(w, " (2x colly is %.2f of the limit: above it)", twice)
+		}
+		fmt.Fprintln(w)
 	}
 	if r.trawl != nil {
 		rss := mb(r.trawl.child.usage.maxRSS)
