@@ -38,3 +38,36 @@ func TestRoundRatiosAndTheirMedians(t *testing.T) {
 		t.Errorf("ratios of crawlers that did not run:\n%s", out.String())
 	}
 }
+
+// TestReportSaysWhenTwiceCollyIsAboveTheLimit checks the colly/limit line of
+// a round: when twice colly's pages/s is above the limit's, the 2x and 0.85
+// targets cannot both be met, and the report must say so; otherwise it
+// must not.
+func TestReportSaysWhenTwiceCollyIsAboveTheLimit(t *testing.T) {
+	for _, tt := range []struct {
+		collyWall time.Duration
+		want      string
+		above     bool
+	}{
+		{15 * time.Second, "ratio colly/limit pages/s: 0.67 (2x colly is 1.33 of the limit: above it)\n", true},
+		{25 * time.Second, "ratio colly/limit pages/s: 0.40\n", false},
+	} {
+		rep := &realReport{
+			args:         []string{"bench", "real"},
+			seeds:        []string{"http://127.0.0.2:1/", "http://127.0.0.3:1/", "http://127.0.0.4:1/", "http://127.0.0.5:1/"},
+			limit:        &childResult{wall: 10 * time.Second},
+			limitSummary: map[string]string{"responses": "1000"},
+			colly:        &baselineResult{child: &childResult{wall: tt.collyWall}, summary: map[string]string{"responses": "1000"}},
+		}
+		var out bytes.Buffer
+		if err := rep.print(&out); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(out.String(), tt.want) {
+			t.Errorf("colly %s against the limit's 10 s: report\n%s\nwant the line %q", tt.collyWall, out.String(), tt.want)
+		}
+		if got := strings.Contains(out.String(), "above it"); got != tt.above {
+			t.Errorf("colly %s: says 2x colly is above the limit = %v, want %v", tt.collyWall, got, tt.above)
+		}
+	}
+}
