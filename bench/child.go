@@ -88,7 +88,14 @@ func runChild(ctx context.Context, bin string, args []string, errPath string, ti
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", bin, err)
 	}
+	// The child's exec is done once Start returns: what this process's own
+	// high-water mark is now is what the child's rusage may have inherited.
+	inherited := selfUsage().maxRSS
+	stopWatch := make(chan struct{})
+	sampled := watchPeakRSS(cmd.Process.Pid, stopWatch)
 	waitErr := cmd.Wait()
+	close(stopWatch)
+	hwm := <-sampled
 	res := &childResult{
 		argv:      append([]string{bin}, args...),
 		stdout:    stdout.String(),
@@ -104,6 +111,12 @@ func runChild(ctx context.Context, bin string, args []string, errPath string, ti
 	}
 	res.exitCode = cmd.ProcessState.ExitCode()
 	res.usage = childUsage(cmd.ProcessState)
+	if res.usage.maxRSS <= inherited && hwm > 0 {
+		// rusage's figure may be this process's, not the child's (see
+		// watchPeakRSS): the sampled one is the child's, less at most the
+		// growth of its last sampling interval.
+		res.usage.maxRSS = hwm
+	}
 	if b, err := os.ReadFile(errPath); err == nil {
 		if len(b) > stderrTail {
 			b = b[len(b)-stderrTail:]
