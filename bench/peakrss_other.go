@@ -6,9 +6,6 @@ package main
 // child's own there as far as this benchmark knows: it returns 0.
 func watchPeakRSS(pid int, stop <-chan struct{}) <-chan int64 {
 	out := make(chan int64, 1)
-	go func() {
-		<-stop
-		out <- 0
-	}()
+	out <- 0
 	return out
 }
