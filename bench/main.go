@@ -48,6 +48,9 @@ type options struct {
 	dedup bool
 }
 
+// collyDedupUsage is the help of both benchmarks' -colly-dedup.
+const collyDedupUsage = "run the colly baseline with -dedup: a mutex-guarded set of the URLs asked for in front of colly's visited check, whose check and mark race"
+
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == "real" {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -71,7 +74,7 @@ func main() {
 	fs.BoolVar(&o.throttle, "throttle", false, "leave trawl's --auto-throttle on (a politeness feature the baseline lacks)")
 	fs.StringVar(&o.trawlArgs, "trawl-args", "", "extra flags for `trawl crawl`, space-separated")
 	fs.BoolVar(&o.uniform, "uniform", false, "the old site shape: 10-30 KB pages with 20-60 links, instead of a long tail")
-	fs.BoolVar(&o.dedup, "colly-dedup", false, "run the baseline with -dedup: a mutex-guarded set of the URLs asked for in front of colly's visited check, whose check and mark race")
+	fs.BoolVar(&o.dedup, "colly-dedup", false, collyDedupUsage)
 	fs.IntVar(&o.repeat, "runs", 1, "run each crawler this many times, alternating which goes first, and report the medians")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: go run ./bench [flags]")

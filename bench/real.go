@@ -67,7 +67,7 @@ func runRealCommand(ctx context.Context, args []string, w io.Writer) error {
 	fs.StringVar(&o.only, "only", "", "comma-separated subset of limit,colly,trawl,warc,defaults (default: limit,colly,trawl)")
 	fs.StringVar(&o.trawlArgs, "trawl-args", "", "extra flags for trawl crawl, space-separated")
 	fs.IntVar(&o.rounds, "rounds", 1, "measure this many times, every other round in the opposite order, and print each ratio's median")
-	fs.BoolVar(&o.collyDedup, "colly-dedup", true, "put a mutex-guarded set of the URLs asked for in front of colly's visited check, whose check and mark race")
+	fs.BoolVar(&o.collyDedup, "colly-dedup", true, collyDedupUsage)
 	fs.DurationVar(&o.defaults, "defaults-for", 2*time.Minute, "with -only defaults: how long trawl with default flags runs (--max-duration)")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: go run ./bench real [flags]")
