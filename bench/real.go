@@ -64,7 +64,7 @@ func runRealCommand(ctx context.Context, args []string, w io.Writer) error {
 	fs.DurationVar(&o.timeout, "timeout", 10*time.Minute, "stop a crawler that runs longer than this")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory (binaries, database, logs)")
 	fs.BoolVar(&o.install, "install", true, "apt-get install the documentation packages that are missing")
-	fs.StringVar(&o.only, "only", "", "comma-separated subset of limit,colly,trawl,warc,defaults (default: limit,colly,trawl)")
+	fs.StringVar(&o.only, "only", "", "comma-separated subset of limit,colly,trawl,warc,defaults (default: limit,colly,trawl); limit runs both limits, following links and over the known URLs")
 	fs.StringVar(&o.trawlArgs, "trawl-args", "", "extra flags for trawl crawl, space-separated")
 	fs.IntVar(&o.rounds, "rounds", 1, "measure this many times, every other round in the opposite order, and print each ratio's median")
 	fs.BoolVar(&o.collyDedup, "colly-dedup", true, collyDedupUsage)
@@ -166,19 +166,31 @@ func measureReal(ctx context.Context, o realOptions, want map[string]bool, bins 
 	rep := &realReport{opts: o, args: os.Args, seeds: seeds, load: []loadSample{sampleLoad("start")}}
 	var steps []func() error
 	if want["limit"] {
+		// The crawl that follows links finds the reachable set, which the
+		// limit proper then fetches and every check compares with; so it
+		// runs first whatever the order of the round.
+		fmt.Fprintln(os.Stderr, "bench real: fetch+parse limit following links...")
+		known := filepath.Join(dir, "limit-urls.tsv")
+		args := append([]string{"-concurrency", fmt.Sprint(o.concurrency), "-out", known}, seeds...)
+		res, err := runChild(ctx, bins["limit"], args, filepath.Join(dir, "limit-links.stderr"), o.timeout)
+		if err != nil {
+			return nil, err
+		}
+		rep.links = res
+		rep.linksSummary = parseSummary(res.stdout, "limit: ")
+		if rep.reachable, err = readReachable(known); err != nil {
+			return nil, err
+		}
+		rep.load = append(rep.load, sampleLoad("after limit+links"))
 		steps = append(steps, func() error {
-			fmt.Fprintln(os.Stderr, "bench real: fetch+parse limit...")
-			out := filepath.Join(dir, "limit-urls.tsv")
-			args := append([]string{"-concurrency", fmt.Sprint(o.concurrency), "-out", out}, seeds...)
+			fmt.Fprintln(os.Stderr, "bench real: fetch+parse limit over the known URLs...")
+			args := []string{"-concurrency", fmt.Sprint(o.concurrency), "-urls", known}
 			res, err := runChild(ctx, bins["limit"], args, filepath.Join(dir, "limit.stderr"), o.timeout)
 			if err != nil {
 				return err
 			}
 			rep.limit = res
 			rep.limitSummary = parseSummary(res.stdout, "limit: ")
-			if rep.reachable, err = readReachable(out); err != nil {
-				return err
-			}
 			rep.load = append(rep.load, sampleLoad("after limit"))
 			return nil
 		})
@@ -348,8 +360,10 @@ type realReport struct {
 	args         []string
 	seeds        []string
 	load         []loadSample
-	limit        *childResult
+	limit        *childResult // over the known URLs
 	limitSummary map[string]string
+	links        *childResult // following links
+	linksSummary map[string]string
 	reachable    map[string]int
 	colly        *baselineResult
 	trawl        *trawlResult
@@ -391,6 +405,10 @@ func (r *realReport) print(w io.Writer) error {
 		n, _ := strconv.ParseInt(r.limitSummary["responses"], 10, 64)
 		rows = append(rows, realRow{"limit", n, r.limit, -1})
 	}
+	if r.links != nil {
+		n, _ := strconv.ParseInt(r.linksSummary["responses"], 10, 64)
+		rows = append(rows, realRow{"limit+links", n, r.links, -1})
+	}
 	if r.colly != nil {
 		rows = append(rows, realRow{"colly", r.colly.get("responses"), r.colly.child, -1})
 	}
@@ -431,6 +449,9 @@ func (r *realReport) print(w io.Writer) error {
 			verdict = "MISSES"
 		}
 		fmt.Fprintf(w, "ratio trawl/limit pages/s: %.2f (%s the 0.85 target)\n", rates["trawl"]/rates["limit"], verdict)
+	}
+	if rates["limit+links"] > 0 && rates["trawl"] > 0 {
+		fmt.Fprintf(w, "ratio trawl/limit+links pages/s: %.2f (against the limit that finds its links, as a crawler must)\n", rates["trawl"]/rates["limit+links"])
 	}
 	if rates["colly"] > 0 && rates["trawl"] > 0 {
 		verdict := "meets"
@@ -614,7 +635,7 @@ func (rr roundRatio) name() string {
 }
 
 // crawlerNames are the crawlers' names in the report.
-var crawlerNames = map[string]string{"limit": "limit", "colly": "colly", "trawl": "trawl", "warc": "trawl --warc"}
+var crawlerNames = map[string]string{"limit": "limit", "links": "limit+links", "colly": "colly", "trawl": "trawl", "warc": "trawl --warc"}
 
 // run returns the child and the pages of one of the round's crawlers (a key
 // of crawlerNames); ok is false when it did not run.
@@ -623,6 +644,9 @@ func (r *realReport) run(name string) (c *childResult, pages int64, ok bool) {
 	case name == "limit" && r.limit != nil:
 		n, _ := strconv.ParseInt(r.limitSummary["responses"], 10, 64)
 		return r.limit, n, true
+	case name == "links" && r.links != nil:
+		n, _ := strconv.ParseInt(r.linksSummary["responses"], 10, 64)
+		return r.links, n, true
 	case name == "colly" && r.colly != nil:
 		return r.colly.child, r.colly.get("responses"), true
 	case name == "trawl" && r.trawl != nil:
@@ -656,6 +680,7 @@ func (rr roundRatio) of(r *realReport) (float64, bool) {
 
 var roundRatios = []roundRatio{
 	{"trawl", "limit", false}, {"trawl", "colly", false}, {"trawl", "limit", true},
+	{"trawl", "links", false}, {"colly", "limit", false},
 	{"warc", "trawl", false}, {"warc", "trawl", true},
 }
 

@@ -8,9 +8,16 @@
 // not followed but its Location queued like a link, as trawl does. A seen-set
 // under a mutex makes every URL one request. Nothing is stored.
 //
+// With -urls it is the limit as the real-site issue measured it: a GET loop
+// over a list of known URLs (a file in the -out format, written by a crawl
+// of the first kind), each HTML body parsed into a DOM, no link looked for,
+// resolved or queued. That is less work than any crawler can do, which must
+// find its links; the benchmark reports trawl against both.
+//
 // Usage:
 //
 //	limit [-concurrency 16] [-out urls.tsv] URL...
+//	limit [-concurrency 16] [-out urls.tsv] -urls urls.tsv
 //
 // At the end it prints one line on stdout:
 //
@@ -31,6 +38,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -42,12 +50,22 @@ import (
 func main() {
 	concurrency := flag.Int("concurrency", 16, "requests in flight in total")
 	out := flag.String("out", "", "write the requested URLs and their statuses here")
+	known := flag.String("urls", "", "fetch the URLs of this file (URL<TAB>status lines) and follow no links")
 	flag.Parse()
-	if flag.NArg() == 0 || *concurrency < 1 {
-		fmt.Fprintln(os.Stderr, "usage: limit [-concurrency 16] [-out FILE] URL...")
+	if (flag.NArg() == 0) == (*known == "") || *concurrency < 1 {
+		fmt.Fprintln(os.Stderr, "usage: limit [-concurrency 16] [-out FILE] URL... | -urls FILE")
 		os.Exit(2)
 	}
-	if err := run(flag.Args(), *concurrency, *out); err != nil {
+	seeds, follow := flag.Args(), true
+	if *known != "" {
+		var err error
+		if seeds, err = readURLs(*known); err != nil {
+			fmt.Fprintln(os.Stderr, "limit:", err)
+			os.Exit(1)
+		}
+		follow = false
+	}
+	if err := run(seeds, follow, *concurrency, *out); err != nil {
 		fmt.Fprintln(os.Stderr, "limit:", err)
 		os.Exit(1)
 	}
@@ -126,7 +144,32 @@ func (c *crawl) done(u string, status int) {
 	c.cond.Broadcast()
 }
 
-func run(seeds []string, concurrency int, out string) error {
+// readURLs reads the URLs of a file in the -out format.
+func readURLs(path string) ([]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var urls []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		if u, _, _ := strings.Cut(sc.Text(), "\t"); u != "" {
+			urls = append(urls, u)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(urls) == 0 {
+		return nil, fmt.Errorf("%s: no URLs", path)
+	}
+	return urls, nil
+}
+
+// run crawls from seeds, or with follow false fetches exactly them.
+func run(seeds []string, follow bool, concurrency int, out string) error {
 	c := &crawl{seen: map[string]struct{}{}, status: map[string]int{}}
 	c.cond = sync.NewCond(&c.mu)
 	for _, s := range seeds {
@@ -134,7 +177,9 @@ func run(seeds []string, concurrency int, out string) error {
 		if err != nil || u.Host == "" {
 			return fmt.Errorf("seed %q: not an absolute URL", s)
 		}
-		c.prefixes = append(c.prefixes, u.Scheme+"://"+u.Host+"/")
+		if p := u.Scheme + "://" + u.Host + "/"; !slices.Contains(c.prefixes, p) {
+			c.prefixes = append(c.prefixes, p)
+		}
 	}
 	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
 	client := &http.Client{
@@ -159,7 +204,7 @@ func run(seeds []string, concurrency int, out string) error {
 				if !ok {
 					return
 				}
-				status, links := fetch(client, u)
+				status, links := fetch(client, u, follow)
 				c.add(links)
 				c.done(u, status)
 			}
@@ -188,9 +233,9 @@ func run(seeds []string, concurrency int, out string) error {
 	return f.Close()
 }
 
-// fetch GETs u and returns its status and the links of its body (or its
-// redirect target). A failure is status 0.
-func fetch(client *http.Client, u string) (int, []string) {
+// fetch GETs u and returns its status and, when follow is set, the links of
+// its body (or its redirect target). A failure is status 0.
+func fetch(client *http.Client, u string, follow bool) (int, []string) {
 	resp, err := client.Get(u)
 	if err != nil {
 		return 0, nil
@@ -204,7 +249,7 @@ func fetch(client *http.Client, u string) (int, []string) {
 	if err != nil {
 		return resp.StatusCode, nil
 	}
-	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 && follow {
 		if loc := resp.Header.Get("Location"); loc != "" {
 			if l, ok := resolve(base, loc); ok {
 				return resp.StatusCode, []string{l}
@@ -219,7 +264,7 @@ func fetch(client *http.Client, u string) (int, []string) {
 		return resp.StatusCode, nil
 	}
 	root, err := html.Parse(bytes.NewReader(body))
-	if err != nil {
+	if err != nil || !follow {
 		return resp.StatusCode, nil
 	}
 	var links []string
