@@ -73,9 +73,12 @@ func Parse(body []byte, contentType string, pageURL *url.URL) (*Doc, error) {
 		return nil, errors.New("extract: parse: nil page URL")
 	}
 	text, name := DecodeHTML(body, contentType)
-	root, err := html.Parse(bytes.NewReader(text))
-	if err != nil {
-		return nil, fmt.Errorf("extract: parse %s: %w", pageURL.Redacted(), err)
+	root, ok := fastTree(text)
+	if !ok {
+		var err error
+		if root, err = html.Parse(bytes.NewReader(text)); err != nil {
+			return nil, fmt.Errorf("extract: parse %s: %w", pageURL.Redacted(), err)
+		}
 	}
 	gd := goquery.NewDocumentFromNode(root)
 	gd.Url = pageURL

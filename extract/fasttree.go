@@ -1,0 +1,912 @@
+package extract
+
+import (
+	"bytes"
+	"cmp"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/tdewolff/parse/v2"
+	lexer "github.com/tdewolff/parse/v2/html"
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+)
+
+// fastTree builds the tree that html.Parse builds for text, for the pages
+// it understands, at about a third of html.Parse's cost; ok is false for
+// every other page, which html.Parse must then parse.
+//
+// html.Parse is a third of a crawl's CPU: most of it goes to its tokenizer,
+// which copies every tag name and attribute twice, and to one allocation
+// per node. fastTree reads tokens with tdewolff's lexer, which slices the
+// input instead of copying it, and takes nodes from slabs. It follows
+// x/net/html's tree construction step for step for what well-formed pages
+// hold (implied html, head and body, implied end tags of p, li, dd and dt,
+// formatting elements closed in order, raw-text elements, forms) and gives
+// up on everything else: tables, foreign content (svg, math), select,
+// templates, frames, formatting elements that would have to be
+// reconstructed or adopted, carriage returns and NULs, entities it is not
+// sure to decode as html.Parse does in attributes, and any token whose
+// text the two tokenizers could read differently. TestFastTreeIsParse
+// compares the two trees node for node on real pages.
+func fastTree(text []byte) (root *html.Node, ok bool) {
+	if len(text) == 0 || bytes.IndexByte(text, '\r') >= 0 || bytes.IndexByte(text, 0) >= 0 {
+		return nil, false
+	}
+	// The lexer lower-cases tag and attribute names in place, and wants a
+	// byte to spare for its terminating NUL.
+	buf := make([]byte, len(text), len(text)+1)
+	copy(buf, text)
+	in := parse.NewInputBytes(buf)
+	b := &builder{input: text, in: in, lex: lexer.NewLexer(in)}
+	b.doc = b.node(html.DocumentNode, "", 0)
+	b.oe = b.stack[:0]
+	if !b.run() {
+		return nil, false
+	}
+	return b.doc, true
+}
+
+// insertion modes of the HTML tree construction that fastTree knows.
+type mode int
+
+const (
+	initial mode = iota
+	beforeHTML
+	beforeHead
+	inHead
+	afterHead
+	inBody
+	afterBody
+	afterAfterBody
+)
+
+// builder is fastTree's state: the lexer, the stack of open elements and
+// the list of active formatting elements (without markers: fastTree gives
+// up on everything that pushes one).
+type builder struct {
+	input     []byte
+	in        *parse.Input // the lexer's copy of input
+	lex       *lexer.Lexer
+	mode      mode
+	doc, head *html.Node
+	form      *html.Node
+	oe, afe   []*html.Node
+	stack     [64]*html.Node
+	slab      []html.Node
+	attrs     []html.Attribute
+	tooDeep   bool
+}
+
+func (b *builder) node(t html.NodeType, data string, a atom.Atom) *html.Node {
+	if len(b.slab) == cap(b.slab) {
+		b.slab = make([]html.Node, 0, 256)
+	}
+	b.slab = b.slab[:len(b.slab)+1]
+	n := &b.slab[len(b.slab)-1]
+	n.Type, n.Data, n.DataAtom = t, data, a
+	return n
+}
+
+// token is one start or end tag.
+type token struct {
+	end       bool
+	a         atom.Atom
+	name      string
+	attr      []html.Attribute
+	selfClose bool
+}
+
+// top is the current node: the document until <html> is open.
+func (b *builder) top() *html.Node {
+	if len(b.oe) == 0 {
+		return b.doc
+	}
+	return b.oe[len(b.oe)-1]
+}
+
+func appendChild(p, c *html.Node) {
+	c.Parent = p
+	if l := p.LastChild; l != nil {
+		l.NextSibling, c.PrevSibling = c, l
+	} else {
+		p.FirstChild = c
+	}
+	p.LastChild = c
+}
+
+func (b *builder) addElement(t token) *html.Node {
+	n := b.node(html.ElementNode, t.name, t.a)
+	n.Attr = t.attr
+	appendChild(b.top(), n)
+	b.oe = append(b.oe, n)
+	if len(b.oe) > 512 {
+		// html.Parse gives up here (see TooDeep): let it.
+		b.tooDeep = true
+	}
+	return n
+}
+
+func (b *builder) addText(s string) {
+	if s == "" {
+		return
+	}
+	t := b.top()
+	if l := t.LastChild; l != nil && l.Type == html.TextNode {
+		l.Data += s
+		return
+	}
+	appendChild(t, b.node(html.TextNode, s, 0))
+}
+
+func (b *builder) addComment(to *html.Node, data string) {
+	appendChild(to, b.node(html.CommentNode, data, 0))
+}
+
+// run reads every token; false means html.Parse must do it.
+func (b *builder) run() bool {
+	for !b.tooDeep {
+		tt, data := b.lex.Next()
+		switch tt {
+		case lexer.ErrorToken:
+			if b.lex.Err() != io.EOF {
+				return false
+			}
+			for b.mode < inBody {
+				b.implied()
+			}
+			return true
+		case lexer.TextToken:
+			if bytes.Contains(data, []byte("</")) || bytes.HasPrefix(data, []byte("<!")) {
+				return false // "</>" and CDATA sections, which html.Parse reads otherwise
+			}
+			s, ok := unescapeText(data)
+			if !ok || !b.text(s) {
+				return false
+			}
+		case lexer.CommentToken:
+			c, ok := commentData(data)
+			if !ok || !b.comment(c) {
+				return false
+			}
+		case lexer.DoctypeToken:
+			if b.mode != initial {
+				continue // ignored in every other mode
+			}
+			n, ok := b.doctype(data)
+			if !ok {
+				return false
+			}
+			appendChild(b.doc, n)
+			b.mode = beforeHTML
+		case lexer.StartTagToken:
+			t, ok := b.startTag()
+			if !ok || !b.tag(t) {
+				return false
+			}
+		case lexer.EndTagToken:
+			name := b.lex.Text()
+			if !validName(name) || !bytes.HasSuffix(data, []byte(">")) {
+				return false
+			}
+			if !b.tag(token{end: true, a: atom.Lookup(name), name: string(name)}) {
+				return false
+			}
+		default: // svg, math and xml, which the lexer hands over whole
+			return false
+		}
+	}
+	return false
+}
+
+// startTag reads a start tag's name and attributes.
+func (b *builder) startTag() (token, bool) {
+	name := b.lex.Text()
+	if !validName(name) {
+		return token{}, false
+	}
+	t := token{a: atom.Lookup(name)}
+	if t.a != 0 {
+		t.name = t.a.String()
+	} else {
+		t.name = string(name)
+	}
+	start := len(b.attrs)
+	for {
+		tt, _ := b.lex.Next()
+		switch tt {
+		case lexer.AttributeToken:
+			key, raw := b.lex.AttrKey(), b.lex.AttrVal()
+			if !validName(key) {
+				return token{}, false
+			}
+			val, ok := attrValue(raw)
+			if !ok {
+				return token{}, false
+			}
+			k := atom.String(key)
+			if len(b.attrs)-start >= 64 {
+				return token{}, false // spares the quadratic check below
+			}
+			for _, a := range b.attrs[start:] {
+				if a.Key == k {
+					return token{}, false // duplicates: not worth knowing which tokenizer keeps what
+				}
+			}
+			b.attrs = append(b.attrs, html.Attribute{Key: k, Val: val})
+		case lexer.StartTagVoidToken, lexer.StartTagCloseToken:
+			t.selfClose = tt == lexer.StartTagVoidToken
+			if len(b.attrs) > start {
+				// One backing array for the page's attributes; each
+				// element's slice is capped so that appending copies.
+				t.attr = b.attrs[start:len(b.attrs):len(b.attrs)]
+			}
+			if len(b.attrs) > 1024 {
+				b.attrs = nil
+			}
+			return t, true
+		default:
+			return token{}, false // end of input inside the tag
+		}
+	}
+}
+
+// validName is a tag or attribute name both tokenizers read the same way.
+func validName(s []byte) bool {
+	if len(s) == 0 || s[0] < 'a' || s[0] > 'z' {
+		return false
+	}
+	for _, c := range s {
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == ':' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// attrValue is an attribute's value as html.Parse gives it.
+func attrValue(raw []byte) (string, bool) {
+	if len(raw) == 0 {
+		return "", true
+	}
+	if q := raw[0]; q == '"' || q == '\'' {
+		if len(raw) < 2 || raw[len(raw)-1] != q {
+			return "", false
+		}
+		raw = raw[1 : len(raw)-1]
+	} else if bytes.ContainsAny(raw, "\"'<=`") {
+		return "", false
+	}
+	if bytes.IndexByte(raw, '&') < 0 {
+		return string(raw), true
+	}
+	// In attributes html.Parse leaves some entities without a semicolon
+	// alone that it decodes in text: only the ones that end with one are
+	// decoded alike.
+	for i := bytes.IndexByte(raw, '&'); i >= 0; {
+		j := i + 1
+		for j < len(raw) && (isAlnum(raw[j]) || raw[j] == '#') {
+			j++
+		}
+		if j == len(raw) || raw[j] != ';' {
+			if j > i+1 {
+				return "", false
+			}
+		} else if !knownEntity(raw[i : j+1]) {
+			return "", false
+		}
+		k := bytes.IndexByte(raw[j:], '&')
+		if k < 0 {
+			break
+		}
+		i = j + k
+	}
+	return html.UnescapeString(string(raw)), true
+}
+
+// knownEntity reports whether html decodes the whole reference e ("&...;"),
+// semicolon and all, not a prefix of it.
+func knownEntity(e []byte) bool {
+	return !strings.HasSuffix(html.UnescapeString(string(e)), ";")
+}
+
+func isAlnum(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+}
+
+// unescapeText is a text token's text as html.Parse gives it.
+func unescapeText(data []byte) (string, bool) {
+	if bytes.IndexByte(data, '&') < 0 {
+		return string(data), true
+	}
+	return html.UnescapeString(string(data)), true
+}
+
+// commentData is the text of a comment, or false for comments that the two
+// tokenizers could end differently (and bogus ones, but for <?...>).
+func commentData(raw []byte) (string, bool) {
+	if bytes.IndexByte(raw, '&') >= 0 {
+		return "", false // html.Parse decodes some comments' references
+	}
+	if bytes.HasPrefix(raw, []byte("<?")) {
+		if !bytes.HasSuffix(raw, []byte(">")) {
+			return "", false
+		}
+		return string(raw[1 : len(raw)-1]), true
+	}
+	if len(raw) < 7 || !bytes.HasPrefix(raw, []byte("<!--")) || !bytes.HasSuffix(raw, []byte("-->")) {
+		return "", false
+	}
+	c := raw[4 : len(raw)-3]
+	if bytes.HasPrefix(c, []byte(">")) || bytes.HasPrefix(c, []byte("->")) || bytes.HasSuffix(c, []byte("-")) ||
+		bytes.Contains(c, []byte("--!>")) || bytes.Contains(c, []byte("<!--")) {
+		return "", false
+	}
+	return string(c), true
+}
+
+// doctype is the node html.Parse makes of a doctype.
+func (b *builder) doctype(raw []byte) (*html.Node, bool) {
+	if bytes.EqualFold(raw, []byte("<!doctype html>")) {
+		return b.node(html.DoctypeNode, "html", 0), true
+	}
+	if !bytes.HasSuffix(raw, []byte(">")) || bytes.IndexByte(raw[:len(raw)-1], '>') >= 0 {
+		return nil, false
+	}
+	doc, err := html.Parse(bytes.NewReader(raw))
+	if err != nil || doc.FirstChild == nil || doc.FirstChild.Type != html.DoctypeNode {
+		return nil, false
+	}
+	n := doc.FirstChild
+	n.Parent, n.NextSibling = nil, nil
+	return n, true
+}
+
+// text handles a text token in the current mode.
+func (b *builder) text(s string) bool {
+	for {
+		switch b.mode {
+		case initial, beforeHTML, beforeHead:
+			s = strings.TrimLeft(s, whitespace)
+			if s == "" {
+				return true
+			}
+			if !b.implied() {
+				return false
+			}
+		case inHead, afterHead:
+			rest := strings.TrimLeft(s, whitespace)
+			b.addText(s[:len(s)-len(rest)])
+			if s = rest; s == "" {
+				return true
+			}
+			if !b.implied() {
+				return false
+			}
+		case afterBody, afterAfterBody:
+			if strings.TrimLeft(s, whitespace) != "" {
+				b.mode = inBody
+			}
+			return b.bodyText(s)
+		default:
+			return b.bodyText(s)
+		}
+	}
+}
+
+// whitespace is HTML's, as html.Parse trims it.
+const whitespace = " \t\r\n\f"
+
+// implied takes the step that a token unexpected in the current mode
+// implies (an html, head or body start tag, a head end tag).
+func (b *builder) implied() bool {
+	switch b.mode {
+	case initial:
+		b.mode = beforeHTML
+	case beforeHTML:
+		b.addElement(token{a: atom.Html, name: "html"})
+		b.mode = beforeHead
+	case beforeHead:
+		b.head = b.addElement(token{a: atom.Head, name: "head"})
+		b.mode = inHead
+	case inHead:
+		b.oe = b.oe[:len(b.oe)-1]
+		b.mode = afterHead
+	case afterHead:
+		b.addElement(token{a: atom.Body, name: "body"})
+		b.mode = inBody
+	default:
+		return false
+	}
+	return true
+}
+
+func (b *builder) bodyText(s string) bool {
+	if n := b.top(); (n.DataAtom == atom.Pre || n.DataAtom == atom.Listing) && n.FirstChild == nil {
+		s = strings.TrimPrefix(s, "\n")
+	}
+	if s == "" {
+		return true
+	}
+	if !b.noReconstruction() {
+		return false
+	}
+	b.addText(s)
+	return true
+}
+
+// noReconstruction reports whether every active formatting element is
+// open, so that html.Parse's reconstruction of them does nothing.
+func (b *builder) noReconstruction() bool {
+	if len(b.afe) == 0 {
+		return true
+	}
+	return b.index(b.afe[len(b.afe)-1]) >= 0
+}
+
+func (b *builder) index(n *html.Node) int {
+	for i := len(b.oe) - 1; i >= 0; i-- {
+		if b.oe[i] == n {
+			return i
+		}
+	}
+	return -1
+}
+
+func (b *builder) comment(data string) bool {
+	switch b.mode {
+	case initial, beforeHTML, afterAfterBody:
+		b.addComment(b.doc, data)
+	case afterBody:
+		b.addComment(b.oe[0], data)
+	default:
+		b.addComment(b.top(), data)
+	}
+	return true
+}
+
+// tag handles a start or end tag in the current mode.
+func (b *builder) tag(t token) bool {
+	for {
+		again, ok := b.step(t)
+		if !ok || !again {
+			return ok
+		}
+	}
+}
+
+// step handles t once; again is true when the mode changed and t is to be
+// handled in the new one.
+func (b *builder) step(t token) (again, ok bool) {
+	switch b.mode {
+	case initial:
+		b.mode = beforeHTML
+		return true, true
+	case beforeHTML:
+		if !t.end && t.a == atom.Html {
+			b.addElement(t)
+			b.mode = beforeHead
+			return false, true
+		}
+		if t.end && !oneOf(t.a, atom.Head, atom.Body, atom.Html, atom.Br) {
+			return false, true
+		}
+		return true, b.implied()
+	case beforeHead:
+		switch {
+		case !t.end && t.a == atom.Head:
+			b.head = b.addElement(t)
+			b.mode = inHead
+			return false, true
+		case !t.end && t.a == atom.Html:
+			return false, false
+		case t.end && !oneOf(t.a, atom.Head, atom.Body, atom.Html, atom.Br):
+			return false, true
+		}
+		return true, b.implied()
+	case inHead:
+		if t.end {
+			switch t.a {
+			case atom.Head:
+				b.oe = b.oe[:len(b.oe)-1]
+				b.mode = afterHead
+				return false, true
+			case atom.Body, atom.Html, atom.Br:
+				return true, b.implied()
+			case atom.Template:
+				return false, false
+			}
+			return false, true
+		}
+		switch t.a {
+		case atom.Html, atom.Template:
+			return false, false
+		case atom.Head:
+			return false, true
+		case atom.Base, atom.Basefont, atom.Bgsound, atom.Link, atom.Meta:
+			b.addElement(t)
+			b.oe = b.oe[:len(b.oe)-1]
+			return false, true
+		case atom.Noscript, atom.Noframes, atom.Style, atom.Script, atom.Title:
+			return false, b.rawText(t)
+		}
+		return true, b.implied()
+	case afterHead:
+		if t.end {
+			switch t.a {
+			case atom.Body, atom.Html, atom.Br:
+				return true, b.implied()
+			case atom.Template:
+				return false, false
+			}
+			return false, true
+		}
+		switch t.a {
+		case atom.Body:
+			b.addElement(t)
+			b.mode = inBody
+			return false, true
+		case atom.Head:
+			return false, true
+		case atom.Html, atom.Frameset, atom.Base, atom.Basefont, atom.Bgsound, atom.Link, atom.Meta,
+			atom.Noframes, atom.Script, atom.Style, atom.Template, atom.Title:
+			return false, false
+		}
+		return true, b.implied()
+	case inBody:
+		if t.end {
+			return b.bodyEnd(t)
+		}
+		return false, b.bodyStart(t)
+	case afterBody:
+		if t.end && t.a == atom.Html {
+			b.mode = afterAfterBody
+			return false, true
+		}
+		if !t.end && t.a == atom.Html {
+			return false, false
+		}
+		b.mode = inBody
+		return true, true
+	case afterAfterBody:
+		if !t.end && t.a == atom.Html {
+			return false, false
+		}
+		b.mode = inBody
+		return true, true
+	}
+	return false, false
+}
+
+func oneOf(a atom.Atom, as ...atom.Atom) bool {
+	for _, x := range as {
+		if a == x {
+			return true
+		}
+	}
+	return false
+}
+
+// rawText adds a raw-text (or RCDATA) element and its text, up to its end
+// tag, which must be there.
+func (b *builder) rawText(t token) bool {
+	b.addElement(t)
+	defer func() { b.oe = b.oe[:len(b.oe)-1] }()
+	switch t.a {
+	case atom.Script, atom.Style, atom.Title, atom.Textarea, atom.Xmp, atom.Iframe:
+		// The lexer reads these raw itself.
+		tt, data := b.lex.Next()
+		if tt == lexer.TextToken {
+			s := string(data)
+			if t.a == atom.Script && strings.Contains(s, "<!--") {
+				return false // script data escape states: html.Parse's own
+			}
+			if t.a == atom.Title || t.a == atom.Textarea {
+				s = html.UnescapeString(s)
+			}
+			if t.a == atom.Textarea {
+				s = strings.TrimPrefix(s, "\n")
+			}
+			b.addText(s)
+			tt, data = b.lex.Next()
+		}
+		return tt == lexer.EndTagToken && string(b.lex.Text()) == t.name && bytes.HasSuffix(data, []byte(">"))
+	}
+	// noscript, noembed and noframes are raw text to html.Parse (with
+	// scripting on, its default) but not to the lexer: their text is the
+	// input up to their end tag, which must be the first one.
+	start := b.in.Offset() // just after the start tag
+	for {
+		tt, data := b.lex.Next()
+		switch tt {
+		case lexer.ErrorToken:
+			return false
+		case lexer.EndTagToken:
+			if string(b.lex.Text()) != t.name {
+				continue
+			}
+			if !bytes.HasSuffix(data, []byte(">")) {
+				return false
+			}
+			raw := b.input[start : b.in.Offset()-len(data)]
+			if bytes.Contains(bytes.ToLower(raw), []byte("</"+t.name)) {
+				return false
+			}
+			b.addText(string(raw))
+			return true
+		}
+	}
+}
+
+// scope is which elements bound a search of the stack (x/net/html's).
+type scope int
+
+const (
+	defaultScope scope = iota
+	listItemScope
+	buttonScope
+)
+
+// inScope is the index in the stack of the topmost element of as in scope s,
+// or -1.
+func (b *builder) inScope(s scope, as ...atom.Atom) int {
+	for i := len(b.oe) - 1; i >= 0; i-- {
+		a := b.oe[i].DataAtom
+		if oneOf(a, as...) {
+			return i
+		}
+		switch {
+		case s == listItemScope && (a == atom.Ol || a == atom.Ul), s == buttonScope && a == atom.Button:
+			return -1
+		case oneOf(a, atom.Applet, atom.Caption, atom.Html, atom.Table, atom.Td, atom.Th, atom.Marquee, atom.Object, atom.Template, atom.Select):
+			return -1
+		}
+	}
+	return -1
+}
+
+func (b *builder) popUntil(s scope, as ...atom.Atom) bool {
+	if i := b.inScope(s, as...); i >= 0 {
+		b.oe = b.oe[:i]
+		return true
+	}
+	return false
+}
+
+// impliedEnds pops the elements whose end tags are implied, but except.
+func (b *builder) impliedEnds(except atom.Atom) {
+	for len(b.oe) > 0 {
+		switch a := b.top().DataAtom; a {
+		case atom.Dd, atom.Dt, atom.Li, atom.Optgroup, atom.Option, atom.P, atom.Rb, atom.Rp, atom.Rt, atom.Rtc:
+			if a == except {
+				return
+			}
+			b.oe = b.oe[:len(b.oe)-1]
+			continue
+		}
+		return
+	}
+}
+
+func (b *builder) bodyStart(t token) bool {
+	switch t.a {
+	case atom.Base, atom.Basefont, atom.Bgsound, atom.Link, atom.Meta:
+		b.addElement(t)
+		b.oe = b.oe[:len(b.oe)-1]
+	case atom.Noframes, atom.Script, atom.Style, atom.Title, atom.Textarea, atom.Iframe, atom.Noembed, atom.Noscript:
+		return b.rawText(t)
+	case atom.Xmp:
+		b.popUntil(buttonScope, atom.P)
+		return b.noReconstruction() && b.rawText(t)
+	case atom.Address, atom.Article, atom.Aside, atom.Blockquote, atom.Center, atom.Details, atom.Dialog, atom.Dir, atom.Div, atom.Dl, atom.Fieldset,
+		atom.Figcaption, atom.Figure, atom.Footer, atom.Header, atom.Hgroup, atom.Main, atom.Menu, atom.Nav, atom.Ol, atom.P, atom.Search, atom.Section,
+		atom.Summary, atom.Ul, atom.Pre, atom.Listing:
+		b.popUntil(buttonScope, atom.P)
+		b.addElement(t)
+	case atom.H1, atom.H2, atom.H3, atom.H4, atom.H5, atom.H6:
+		b.popUntil(buttonScope, atom.P)
+		if oneOf(b.top().DataAtom, atom.H1, atom.H2, atom.H3, atom.H4, atom.H5, atom.H6) {
+			b.oe = b.oe[:len(b.oe)-1]
+		}
+		b.addElement(t)
+	case atom.Form:
+		if b.form != nil {
+			return false
+		}
+		b.popUntil(buttonScope, atom.P)
+		b.form = b.addElement(t)
+	case atom.Li, atom.Dd, atom.Dt:
+		// x/net/html's loop, which pops to the list item without first
+		// popping the implied end tags above it.
+		for i := len(b.oe) - 1; i >= 0; i-- {
+			n := b.oe[i]
+			if n.DataAtom == t.a || (t.a != atom.Li && (n.DataAtom == atom.Dd || n.DataAtom == atom.Dt)) {
+				b.oe = b.oe[:i]
+				break
+			}
+			if oneOf(n.DataAtom, atom.Address, atom.Div, atom.P) || !special(n) {
+				continue
+			}
+			break
+		}
+		b.popUntil(buttonScope, atom.P)
+		b.addElement(t)
+	case atom.Button:
+		if b.inScope(defaultScope, atom.Button) >= 0 || !b.noReconstruction() {
+			return false
+		}
+		b.addElement(t)
+	case atom.A, atom.B, atom.Big, atom.Code, atom.Em, atom.Font, atom.I, atom.S, atom.Small, atom.Strike, atom.Strong, atom.Tt, atom.U:
+		if !b.noReconstruction() {
+			return false
+		}
+		same := 0
+		for _, n := range b.afe {
+			if n.DataAtom == atom.A && t.a == atom.A {
+				return false // an open <a>: the adoption agency's
+			}
+			if n.DataAtom == t.a && len(n.Attr) == len(t.attr) {
+				same++
+			}
+		}
+		if same >= 2 {
+			return false // the Noah's Ark clause
+		}
+		// x/net/html sorts a formatting element's attributes, to compare
+		// them faster in that clause.
+		slices.SortFunc(t.attr, func(x, y html.Attribute) int {
+			return cmp.Or(cmp.Compare(x.Namespace, y.Namespace), cmp.Compare(x.Key, y.Key), cmp.Compare(x.Val, y.Val))
+		})
+		b.afe = append(b.afe, b.addElement(t))
+	case atom.Area, atom.Br, atom.Embed, atom.Img, atom.Keygen, atom.Wbr, atom.Input:
+		if !b.noReconstruction() {
+			return false
+		}
+		b.addElement(t)
+		b.oe = b.oe[:len(b.oe)-1]
+	case atom.Param, atom.Source, atom.Track:
+		b.addElement(t)
+		b.oe = b.oe[:len(b.oe)-1]
+	case atom.Hr:
+		if b.inScope(buttonScope, atom.P) >= 0 {
+			b.impliedEnds(atom.P)
+			b.popUntil(defaultScope, atom.P)
+		}
+		b.addElement(t)
+		b.oe = b.oe[:len(b.oe)-1]
+	case atom.Html, atom.Body, atom.Frameset, atom.Template, atom.Plaintext, atom.Nobr, atom.Applet, atom.Marquee, atom.Object,
+		atom.Table, atom.Image, atom.Select, atom.Option, atom.Optgroup, atom.Rb, atom.Rtc, atom.Rp, atom.Rt, atom.Math, atom.Svg,
+		atom.Caption, atom.Col, atom.Colgroup, atom.Frame, atom.Head, atom.Tbody, atom.Td, atom.Tfoot, atom.Th, atom.Thead, atom.Tr:
+		return false
+	default:
+		if !b.noReconstruction() {
+			return false
+		}
+		b.addElement(t)
+	}
+	return true
+}
+
+func (b *builder) bodyEnd(t token) (again, ok bool) {
+	switch t.a {
+	case atom.Body:
+		if b.inScope(defaultScope, atom.Body) >= 0 {
+			b.mode = afterBody
+		}
+	case atom.Html:
+		if b.inScope(defaultScope, atom.Body) >= 0 {
+			b.mode = afterBody
+			return true, true
+		}
+	case atom.Address, atom.Article, atom.Aside, atom.Blockquote, atom.Button, atom.Center, atom.Details, atom.Dialog, atom.Dir, atom.Div, atom.Dl,
+		atom.Fieldset, atom.Figcaption, atom.Figure, atom.Footer, atom.Header, atom.Hgroup, atom.Listing, atom.Main, atom.Menu, atom.Nav, atom.Ol,
+		atom.Pre, atom.Search, atom.Section, atom.Select, atom.Summary, atom.Ul:
+		if b.inScope(defaultScope, t.a) < 0 {
+			return false, true
+		}
+		b.impliedEnds(0)
+		b.popUntil(defaultScope, t.a)
+	case atom.Form:
+		n := b.form
+		b.form = nil
+		i := b.inScope(defaultScope, atom.Form)
+		if n == nil || i < 0 || b.oe[i] != n {
+			return false, true
+		}
+		b.impliedEnds(0)
+		i = b.index(n)
+		b.oe = append(b.oe[:i], b.oe[i+1:]...)
+	case atom.P:
+		if b.inScope(buttonScope, atom.P) < 0 {
+			b.addElement(token{a: atom.P, name: "p"})
+		}
+		b.popUntil(buttonScope, atom.P)
+	case atom.Li:
+		b.popUntil(listItemScope, atom.Li)
+	case atom.Dd, atom.Dt:
+		b.popUntil(defaultScope, t.a)
+	case atom.H1, atom.H2, atom.H3, atom.H4, atom.H5, atom.H6:
+		b.popUntil(defaultScope, atom.H1, atom.H2, atom.H3, atom.H4, atom.H5, atom.H6)
+	case atom.A, atom.B, atom.Big, atom.Code, atom.Em, atom.Font, atom.I, atom.Nobr, atom.S, atom.Small, atom.Strike, atom.Strong, atom.Tt, atom.U:
+		return false, b.formattingEnd(t)
+	case atom.Br, atom.Template:
+		return false, false
+	default:
+		b.otherEnd(t)
+	}
+	return false, true
+}
+
+// formattingEnd is the adoption agency algorithm where it has no furthest
+// block: the formatting element and what is open inside it are closed.
+func (b *builder) formattingEnd(t token) bool {
+	if cur := b.top(); cur.Data == t.name && b.afeIndex(cur) < 0 {
+		b.oe = b.oe[:len(b.oe)-1]
+		return true
+	}
+	var fe *html.Node
+	for j := len(b.afe) - 1; j >= 0; j-- {
+		if b.afe[j].DataAtom == t.a {
+			fe = b.afe[j]
+			break
+		}
+	}
+	if fe == nil {
+		b.otherEnd(t)
+		return true
+	}
+	i := b.index(fe)
+	if i < 0 || b.inScope(defaultScope, t.a) != i {
+		return false
+	}
+	for _, n := range b.oe[i+1:] {
+		if special(n) {
+			return false // a furthest block: the agency adopts
+		}
+	}
+	b.oe = b.oe[:i]
+	j := b.afeIndex(fe)
+	b.afe = append(b.afe[:j], b.afe[j+1:]...)
+	return true
+}
+
+func (b *builder) afeIndex(n *html.Node) int {
+	for j := len(b.afe) - 1; j >= 0; j-- {
+		if b.afe[j] == n {
+			return j
+		}
+	}
+	return -1
+}
+
+// otherEnd is x/net/html's "any other end tag".
+func (b *builder) otherEnd(t token) {
+	for i := len(b.oe) - 1; i >= 0; i-- {
+		n := b.oe[i]
+		if n.DataAtom == t.a && (t.a != 0 || n.Data == t.name) {
+			b.oe = b.oe[:i]
+			return
+		}
+		if special(n) {
+			return
+		}
+	}
+}
+
+// special is x/net/html's list of special elements (for HTML elements,
+// the only ones fastTree builds).
+func special(n *html.Node) bool {
+	switch n.DataAtom {
+	case atom.Address, atom.Applet, atom.Area, atom.Article, atom.Aside, atom.Base, atom.Basefont, atom.Bgsound, atom.Blockquote, atom.Body,
+		atom.Br, atom.Button, atom.Caption, atom.Center, atom.Col, atom.Colgroup, atom.Dd, atom.Details, atom.Dir, atom.Div, atom.Dl, atom.Dt,
+		atom.Embed, atom.Fieldset, atom.Figcaption, atom.Figure, atom.Footer, atom.Form, atom.Frame, atom.Frameset, atom.H1, atom.H2, atom.H3,
+		atom.H4, atom.H5, atom.H6, atom.Head, atom.Header, atom.Hgroup, atom.Hr, atom.Html, atom.Iframe, atom.Img, atom.Input, atom.Keygen,
+		atom.Li, atom.Link, atom.Listing, atom.Main, atom.Marquee, atom.Menu, atom.Meta, atom.Nav, atom.Noembed, atom.Noframes, atom.Noscript,
+		atom.Object, atom.Ol, atom.P, atom.Param, atom.Plaintext, atom.Pre, atom.Script, atom.Section, atom.Select, atom.Source, atom.Style,
+		atom.Summary, atom.Table, atom.Tbody, atom.Td, atom.Template, atom.Textarea, atom.Tfoot, atom.Th, atom.Thead, atom.Title, atom.Tr,
+		atom.Track, atom.Ul, atom.Wbr, atom.Xmp:
+		return true
+	}
+	return false
+}
