@@ -23,8 +23,9 @@ import (
 // input instead of copying it, and takes nodes from slabs. It follows
 // x/net/html's tree construction step for step for what well-formed pages
 // hold (implied html, head and body, implied end tags of p, li, dd and dt,
-// formatting elements closed in order, raw-text elements, forms) and gives
-// up on everything else: tables, foreign content (svg, math), select,
+// formatting elements closed in order, raw-text elements, forms, tables
+// with their implied tbody, tr and colgroup) and gives up on everything
+// else: foster parenting, captions, foreign content (svg, math), select,
 // templates, frames, formatting elements that would have to be
 // reconstructed or adopted, carriage returns and NULs, entities it is not
 // sure to decode as html.Parse does in attributes, and any token whose
@@ -60,6 +61,11 @@ const (
 	inBody
 	afterBody
 	afterAfterBody
+	inTable
+	inTableBody
+	inRow
+	inCell
+	inColumnGroup
 )
 
 // builder is fastTree's state: the lexer, the stack of open elements and
@@ -77,6 +83,7 @@ type builder struct {
 	slab      []html.Node
 	attrs     []html.Attribute
 	tooDeep   bool
+	quirks    bool
 }
 
 func (b *builder) node(t html.NodeType, data string, a atom.Atom) *html.Node {
@@ -179,6 +186,7 @@ func (b *builder) run() bool {
 				return false
 			}
 			appendChild(b.doc, n)
+			b.quirks = quirks(data)
 			b.mode = beforeHTML
 		case lexer.StartTagToken:
 			t, ok := b.startTag()
@@ -389,6 +397,25 @@ func (b *builder) text(s string) bool {
 				b.mode = inBody
 			}
 			return b.bodyText(s)
+		case inTable, inTableBody, inRow:
+			// Whitespace stays where it is; anything else is foster
+			// parented, which fastTree leaves to html.Parse.
+			if !oneOf(b.top().DataAtom, atom.Table, atom.Tbody, atom.Tfoot, atom.Thead, atom.Tr) || strings.Trim(s, whitespace) != "" {
+				return false
+			}
+			b.addText(s)
+			return true
+		case inColumnGroup:
+			rest := strings.TrimLeft(s, whitespace)
+			b.addText(s[:len(s)-len(rest)])
+			if s = rest; s == "" {
+				return true
+			}
+			if b.top().DataAtom != atom.Colgroup {
+				return true
+			}
+			b.pop()
+			b.mode = inTable
 		default:
 			return b.bodyText(s)
 		}
@@ -404,6 +431,7 @@ func (b *builder) implied() bool {
 	switch b.mode {
 	case initial:
 		b.mode = beforeHTML
+		b.quirks = true // no doctype
 	case beforeHTML:
 		b.addElement(token{a: atom.Html, name: "html"})
 		b.mode = beforeHead
@@ -442,7 +470,8 @@ func (b *builder) noReconstruction() bool {
 	if len(b.afe) == 0 {
 		return true
 	}
-	return b.index(b.afe[len(b.afe)-1]) >= 0
+	n := b.afe[len(b.afe)-1]
+	return n == nil || b.index(n) >= 0
 }
 
 func (b *builder) index(n *html.Node) int {
@@ -482,6 +511,7 @@ func (b *builder) step(t token) (again, ok bool) {
 	switch b.mode {
 	case initial:
 		b.mode = beforeHTML
+		b.quirks = true // no doctype
 		return true, true
 	case beforeHTML:
 		if !t.end && t.a == atom.Html {
@@ -575,8 +605,279 @@ func (b *builder) step(t token) (again, ok bool) {
 		}
 		b.mode = inBody
 		return true, true
+	case inTable:
+		return b.tableStep(t)
+	case inTableBody:
+		return b.tableBodyStep(t)
+	case inRow:
+		return b.rowStep(t)
+	case inCell:
+		return b.cellStep(t)
+	case inColumnGroup:
+		return b.columnGroupStep(t)
 	}
 	return false, false
+}
+
+func (b *builder) pop() { b.oe = b.oe[:len(b.oe)-1] }
+
+// quirks reports whether html.Parse parses in quirks mode after this
+// doctype: where it does, a <table> does not close an open <p>.
+func quirks(doctype []byte) bool {
+	if bytes.EqualFold(doctype, []byte("<!doctype html>")) {
+		return false
+	}
+	doc, err := html.Parse(bytes.NewReader(append(slices.Clip(doctype), "<p><table>"...)))
+	if err != nil {
+		return true
+	}
+	for n := range doc.Descendants() {
+		if n.DataAtom == atom.Table {
+			return n.Parent.DataAtom == atom.P
+		}
+	}
+	return true
+}
+
+// clearTo pops the stack down to the nearest of as (or <html>).
+func (b *builder) clearTo(as ...atom.Atom) {
+	for len(b.oe) > 1 && !oneOf(b.top().DataAtom, as...) && b.top().DataAtom != atom.Html {
+		b.pop()
+	}
+}
+
+// resetMode is x/net/html's resetInsertionMode, for the stacks fastTree
+// builds.
+func (b *builder) resetMode() bool {
+	for i := len(b.oe) - 1; i >= 0; i-- {
+		switch b.oe[i].DataAtom {
+		case atom.Td, atom.Th:
+			b.mode = inCell
+		case atom.Tr:
+			b.mode = inRow
+		case atom.Tbody, atom.Thead, atom.Tfoot:
+			b.mode = inTableBody
+		case atom.Colgroup:
+			b.mode = inColumnGroup
+		case atom.Table:
+			b.mode = inTable
+		case atom.Body:
+			b.mode = inBody
+		case atom.Caption, atom.Template, atom.Head, atom.Frameset, atom.Html:
+			return false
+		default:
+			if i == 0 {
+				b.mode = inBody
+				return true
+			}
+			continue
+		}
+		return true
+	}
+	return false
+}
+
+// clearFormatting pops the active formatting elements down to the last
+// marker.
+func (b *builder) clearFormatting() {
+	for len(b.afe) > 0 {
+		n := b.afe[len(b.afe)-1]
+		b.afe = b.afe[:len(b.afe)-1]
+		if n == nil {
+			return
+		}
+	}
+}
+
+func (b *builder) tableStep(t token) (again, ok bool) {
+	if t.end {
+		switch t.a {
+		case atom.Table:
+			if b.popUntil(tableScope, atom.Table) {
+				return false, b.resetMode()
+			}
+			return false, true
+		case atom.Body, atom.Caption, atom.Col, atom.Colgroup, atom.Html, atom.Tbody, atom.Td, atom.Tfoot, atom.Th, atom.Thead, atom.Tr:
+			return false, true
+		}
+		return false, false // foster parenting
+	}
+	switch t.a {
+	case atom.Colgroup:
+		b.clearTo(atom.Table)
+		b.addElement(t)
+		b.mode = inColumnGroup
+		return false, true
+	case atom.Col:
+		b.clearTo(atom.Table)
+		b.addElement(token{a: atom.Colgroup, name: "colgroup"})
+		b.mode = inColumnGroup
+		return true, true
+	case atom.Tbody, atom.Tfoot, atom.Thead:
+		b.clearTo(atom.Table)
+		b.addElement(t)
+		b.mode = inTableBody
+		return false, true
+	case atom.Td, atom.Th, atom.Tr:
+		b.clearTo(atom.Table)
+		b.addElement(token{a: atom.Tbody, name: "tbody"})
+		b.mode = inTableBody
+		return true, true
+	case atom.Style, atom.Script:
+		return false, b.rawText(t)
+	}
+	return false, false // caption, a table in a table, forms, foster parenting
+}
+
+func (b *builder) tableBodyStep(t token) (again, ok bool) {
+	if t.end {
+		switch t.a {
+		case atom.Tbody, atom.Tfoot, atom.Thead:
+			if b.inScope(tableScope, t.a) >= 0 {
+				b.clearTo(atom.Tbody, atom.Tfoot, atom.Thead)
+				b.pop()
+				b.mode = inTable
+			}
+			return false, true
+		case atom.Table:
+			if b.popUntil(tableScope, atom.Tbody, atom.Thead, atom.Tfoot) {
+				b.mode = inTable
+				return true, true
+			}
+			return false, true
+		case atom.Body, atom.Caption, atom.Col, atom.Colgroup, atom.Html, atom.Td, atom.Th, atom.Tr:
+			return false, true
+		}
+		return b.tableStep(t)
+	}
+	switch t.a {
+	case atom.Tr:
+		b.clearTo(atom.Tbody, atom.Tfoot, atom.Thead)
+		b.addElement(t)
+		b.mode = inRow
+		return false, true
+	case atom.Td, atom.Th:
+		b.clearTo(atom.Tbody, atom.Tfoot, atom.Thead)
+		b.addElement(token{a: atom.Tr, name: "tr"})
+		b.mode = inRow
+		return true, true
+	case atom.Caption, atom.Col, atom.Colgroup, atom.Tbody, atom.Tfoot, atom.Thead:
+		if b.popUntil(tableScope, atom.Tbody, atom.Thead, atom.Tfoot) {
+			b.mode = inTable
+			return true, true
+		}
+		return false, true
+	}
+	return b.tableStep(t)
+}
+
+func (b *builder) rowStep(t token) (again, ok bool) {
+	closeRow := func() {
+		b.clearTo(atom.Tr)
+		b.pop()
+		b.mode = inTableBody
+	}
+	if t.end {
+		switch t.a {
+		case atom.Tr:
+			if b.inScope(tableScope, atom.Tr) >= 0 {
+				closeRow()
+			}
+			return false, true
+		case atom.Table:
+			if b.inScope(tableScope, atom.Tr) >= 0 {
+				closeRow()
+				return true, true
+			}
+			return false, true
+		case atom.Tbody, atom.Tfoot, atom.Thead:
+			if b.inScope(tableScope, t.a) >= 0 && b.inScope(tableScope, atom.Tr) >= 0 {
+				closeRow()
+				return true, true
+			}
+			return false, true
+		case atom.Body, atom.Caption, atom.Col, atom.Colgroup, atom.Html, atom.Td, atom.Th:
+			return false, true
+		}
+		return b.tableStep(t)
+	}
+	switch t.a {
+	case atom.Td, atom.Th:
+		b.clearTo(atom.Tr)
+		b.addElement(t)
+		b.afe = append(b.afe, nil) // a marker
+		b.mode = inCell
+		return false, true
+	case atom.Caption, atom.Col, atom.Colgroup, atom.Tbody, atom.Tfoot, atom.Thead, atom.Tr:
+		if b.inScope(tableScope, atom.Tr) >= 0 {
+			closeRow()
+			return true, true
+		}
+		return false, true
+	}
+	return b.tableStep(t)
+}
+
+func (b *builder) cellStep(t token) (again, ok bool) {
+	closeCell := func() {
+		b.clearFormatting()
+		b.mode = inRow
+	}
+	if t.end {
+		switch t.a {
+		case atom.Td, atom.Th:
+			if b.popUntil(tableScope, t.a) {
+				closeCell()
+			}
+			return false, true
+		case atom.Body, atom.Caption, atom.Col, atom.Colgroup, atom.Html:
+			return false, true
+		case atom.Table, atom.Tbody, atom.Tfoot, atom.Thead, atom.Tr:
+			if b.inScope(tableScope, t.a) < 0 {
+				return false, true
+			}
+			if b.popUntil(tableScope, atom.Td, atom.Th) {
+				b.clearFormatting()
+			}
+			b.mode = inRow
+			return true, true
+		}
+		return b.bodyEnd(t)
+	}
+	switch t.a {
+	case atom.Caption, atom.Col, atom.Colgroup, atom.Tbody, atom.Td, atom.Tfoot, atom.Th, atom.Thead, atom.Tr:
+		if b.popUntil(tableScope, atom.Td, atom.Th) {
+			closeCell()
+			return true, true
+		}
+		return false, true
+	}
+	return false, b.bodyStart(t)
+}
+
+func (b *builder) columnGroupStep(t token) (again, ok bool) {
+	switch {
+	case !t.end && t.a == atom.Col:
+		b.addElement(t)
+		b.pop()
+		return false, true
+	case t.end && t.a == atom.Colgroup:
+		if b.top().DataAtom == atom.Colgroup {
+			b.pop()
+			b.mode = inTable
+		}
+		return false, true
+	case t.end && t.a == atom.Col:
+		return false, true
+	case t.a == atom.Html, t.a == atom.Template:
+		return false, false
+	}
+	if b.top().DataAtom != atom.Colgroup {
+		return false, true
+	}
+	b.pop()
+	b.mode = inTable
+	return true, true
 }
 
 func oneOf(a atom.Atom, as ...atom.Atom) bool {
@@ -646,6 +947,7 @@ const (
 	defaultScope scope = iota
 	listItemScope
 	buttonScope
+	tableScope
 )
 
 // inScope is the index in the stack of the topmost element of as in scope s,
@@ -655,6 +957,12 @@ func (b *builder) inScope(s scope, as ...atom.Atom) int {
 		a := b.oe[i].DataAtom
 		if oneOf(a, as...) {
 			return i
+		}
+		if s == tableScope {
+			if a == atom.Html || a == atom.Table || a == atom.Template {
+				return -1
+			}
+			continue
 		}
 		switch {
 		case s == listItemScope && (a == atom.Ol || a == atom.Ul), s == buttonScope && a == atom.Button:
@@ -742,7 +1050,8 @@ func (b *builder) bodyStart(t token) bool {
 			return false
 		}
 		same := 0
-		for _, n := range b.afe {
+		for i := len(b.afe) - 1; i >= 0 && b.afe[i] != nil; i-- {
+			n := b.afe[i]
 			if n.DataAtom == atom.A && t.a == atom.A {
 				return false // an open <a>: the adoption agency's
 			}
@@ -765,6 +1074,12 @@ func (b *builder) bodyStart(t token) bool {
 		}
 		b.addElement(t)
 		b.oe = b.oe[:len(b.oe)-1]
+	case atom.Table:
+		if !b.quirks {
+			b.popUntil(buttonScope, atom.P)
+		}
+		b.addElement(t)
+		b.mode = inTable
 	case atom.Param, atom.Source, atom.Track:
 		b.addElement(t)
 		b.oe = b.oe[:len(b.oe)-1]
@@ -776,7 +1091,7 @@ func (b *builder) bodyStart(t token) bool {
 		b.addElement(t)
 		b.oe = b.oe[:len(b.oe)-1]
 	case atom.Html, atom.Body, atom.Frameset, atom.Template, atom.Plaintext, atom.Nobr, atom.Applet, atom.Marquee, atom.Object,
-		atom.Table, atom.Image, atom.Select, atom.Option, atom.Optgroup, atom.Rb, atom.Rtc, atom.Rp, atom.Rt, atom.Math, atom.Svg,
+		atom.Image, atom.Select, atom.Option, atom.Optgroup, atom.Rb, atom.Rtc, atom.Rp, atom.Rt, atom.Math, atom.Svg,
 		atom.Caption, atom.Col, atom.Colgroup, atom.Frame, atom.Head, atom.Tbody, atom.Td, atom.Tfoot, atom.Th, atom.Thead, atom.Tr:
 		return false
 	default:
@@ -846,7 +1161,7 @@ func (b *builder) formattingEnd(t token) bool {
 		return true
 	}
 	var fe *html.Node
-	for j := len(b.afe) - 1; j >= 0; j-- {
+	for j := len(b.afe) - 1; j >= 0 && b.afe[j] != nil; j-- {
 		if b.afe[j].DataAtom == t.a {
 			fe = b.afe[j]
 			break

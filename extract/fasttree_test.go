@@ -91,7 +91,13 @@ func TestFastTreeIsParse(t *testing.T) {
 		{"<body>text &notit; &amp &lt;b&gt; 1 < 2</body>", true},
 		{"<p>a</p><!--x-->\n<!---->", true},
 
-		{"<table><tr><td>x</table>", false},
+		{"<table><tr><td>x</table>", true},
+		{"<!DOCTYPE html><p><table><colgroup><col><col></colgroup><thead><tr><th>h<td>d</thead>\n<tbody><tr><td><b>x</b><table><td>in</table><td>y</tr></tbody></table>", true},
+		{"<p>quirks: the table stays in the p<table><col><tr><td>x</td></tr></table>", true},
+		{"<table><tr><td><i>x</td><td>y</i></td></tr></table>", true},
+		{"<table>x<tr><td>y</table>", false},                    // foster parenting
+		{"<table><caption>c</caption><tr><td>y</table>", false}, // caption
+		{"<table><tr><td>a<table><tr><td>b</table></td></tr><tr><td>c</table>", true},
 		{"<svg><path d=M0/></svg>", false},
 		{"<b>x<p>y</b>z</p>", false},                     // a furthest block: the adoption agency
 		{"<p><b>x</p>y", false},                          // reconstruction
@@ -174,6 +180,7 @@ func FuzzFastTree(f *testing.F) {
 		"<head><noscript><link href=n></noscript><script>a<b</script></head><body><form><input></form>",
 		"<div><a title=t href='/x?a=1&amp;b'>l</a><pre>\nx</pre><textarea>\ny</textarea></div>",
 		"<p>a<hr>b</p></p><h1>h<h2>i</h2><!-- c --><span>s</span></div>",
+		"<table><colgroup><col></colgroup><thead><tr><th>h</thead><tbody><tr><td><b>x</b><table><td>in</table><td>y</tr></tbody></table>",
 	} {
 		f.Add([]byte(s))
 	}
