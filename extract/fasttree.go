@@ -439,7 +439,7 @@ func (b *builder) implied() bool {
 		b.head = b.addElement(token{a: atom.Head, name: "head"})
 		b.mode = inHead
 	case inHead:
-		b.oe = b.oe[:len(b.oe)-1]
+		b.pop()
 		b.mode = afterHead
 	case afterHead:
 		b.addElement(token{a: atom.Body, name: "body"})
@@ -536,18 +536,13 @@ func (b *builder) step(t token) (again, ok bool) {
 		}
 		return true, b.implied()
 	case inHead:
-		if t.end {
-			switch t.a {
-			case atom.Head:
-				b.oe = b.oe[:len(b.oe)-1]
-				b.mode = afterHead
-				return false, true
-			case atom.Body, atom.Html, atom.Br:
-				return true, b.implied()
-			case atom.Template:
-				return false, false
-			}
+		if t.end && t.a == atom.Head {
+			b.pop()
+			b.mode = afterHead
 			return false, true
+		}
+		if t.end {
+			return b.headEnd(t)
 		}
 		switch t.a {
 		case atom.Html, atom.Template:
@@ -556,7 +551,7 @@ func (b *builder) step(t token) (again, ok bool) {
 			return false, true
 		case atom.Base, atom.Basefont, atom.Bgsound, atom.Link, atom.Meta:
 			b.addElement(t)
-			b.oe = b.oe[:len(b.oe)-1]
+			b.pop()
 			return false, true
 		case atom.Noscript, atom.Noframes, atom.Style, atom.Script, atom.Title:
 			return false, b.rawText(t)
@@ -564,13 +559,7 @@ func (b *builder) step(t token) (again, ok bool) {
 		return true, b.implied()
 	case afterHead:
 		if t.end {
-			switch t.a {
-			case atom.Body, atom.Html, atom.Br:
-				return true, b.implied()
-			case atom.Template:
-				return false, false
-			}
-			return false, true
+			return b.headEnd(t)
 		}
 		switch t.a {
 		case atom.Body:
@@ -620,6 +609,18 @@ func (b *builder) step(t token) (again, ok bool) {
 }
 
 func (b *builder) pop() { b.oe = b.oe[:len(b.oe)-1] }
+
+// headEnd is what an end tag does in head and after it: body, html and br
+// imply what the mode lacks, the rest are ignored (template: html.Parse's).
+func (b *builder) headEnd(t token) (again, ok bool) {
+	switch t.a {
+	case atom.Body, atom.Html, atom.Br:
+		return true, b.implied()
+	case atom.Template:
+		return false, false
+	}
+	return false, true
+}
 
 // quirks reports whether html.Parse parses in quirks mode after this
 // doctype: where it does, a <table> does not close an open <p>.
@@ -893,7 +894,7 @@ func oneOf(a atom.Atom, as ...atom.Atom) bool {
 // tag, which must be there.
 func (b *builder) rawText(t token) bool {
 	b.addElement(t)
-	defer func() { b.oe = b.oe[:len(b.oe)-1] }()
+	defer b.pop()
 	switch t.a {
 	case atom.Script, atom.Style, atom.Title, atom.Textarea, atom.Xmp, atom.Iframe:
 		// The lexer reads these raw itself.
@@ -990,7 +991,7 @@ func (b *builder) impliedEnds(except atom.Atom) {
 			if a == except {
 				return
 			}
-			b.oe = b.oe[:len(b.oe)-1]
+			b.pop()
 			continue
 		}
 		return
@@ -1001,7 +1002,7 @@ func (b *builder) bodyStart(t token) bool {
 	switch t.a {
 	case atom.Base, atom.Basefont, atom.Bgsound, atom.Link, atom.Meta:
 		b.addElement(t)
-		b.oe = b.oe[:len(b.oe)-1]
+		b.pop()
 	case atom.Noframes, atom.Script, atom.Style, atom.Title, atom.Textarea, atom.Iframe, atom.Noembed, atom.Noscript:
 		return b.rawText(t)
 	case atom.Xmp:
@@ -1015,7 +1016,7 @@ func (b *builder) bodyStart(t token) bool {
 	case atom.H1, atom.H2, atom.H3, atom.H4, atom.H5, atom.H6:
 		b.popUntil(buttonScope, atom.P)
 		if oneOf(b.top().DataAtom, atom.H1, atom.H2, atom.H3, atom.H4, atom.H5, atom.H6) {
-			b.oe = b.oe[:len(b.oe)-1]
+			b.pop()
 		}
 		b.addElement(t)
 	case atom.Form:
@@ -1073,7 +1074,7 @@ func (b *builder) bodyStart(t token) bool {
 			return false
 		}
 		b.addElement(t)
-		b.oe = b.oe[:len(b.oe)-1]
+		b.pop()
 	case atom.Table:
 		if !b.quirks {
 			b.popUntil(buttonScope, atom.P)
@@ -1082,14 +1083,14 @@ func (b *builder) bodyStart(t token) bool {
 		b.mode = inTable
 	case atom.Param, atom.Source, atom.Track:
 		b.addElement(t)
-		b.oe = b.oe[:len(b.oe)-1]
+		b.pop()
 	case atom.Hr:
 		if b.inScope(buttonScope, atom.P) >= 0 {
 			b.impliedEnds(atom.P)
 			b.popUntil(defaultScope, atom.P)
 		}
 		b.addElement(t)
-		b.oe = b.oe[:len(b.oe)-1]
+		b.pop()
 	case atom.Html, atom.Body, atom.Frameset, atom.Template, atom.Plaintext, atom.Nobr, atom.Applet, atom.Marquee, atom.Object,
 		atom.Image, atom.Select, atom.Option, atom.Optgroup, atom.Rb, atom.Rtc, atom.Rp, atom.Rt, atom.Math, atom.Svg,
 		atom.Caption, atom.Col, atom.Colgroup, atom.Frame, atom.Head, atom.Tbody, atom.Td, atom.Tfoot, atom.Th, atom.Thead, atom.Tr:
@@ -1157,7 +1158,7 @@ func (b *builder) bodyEnd(t token) (again, ok bool) {
 // block: the formatting element and what is open inside it are closed.
 func (b *builder) formattingEnd(t token) bool {
 	if cur := b.top(); cur.Data == t.name && b.afeIndex(cur) < 0 {
-		b.oe = b.oe[:len(b.oe)-1]
+		b.pop()
 		return true
 	}
 	var fe *html.Node
