@@ -84,6 +84,7 @@ type builder struct {
 	attrs     []html.Attribute
 	tooDeep   bool
 	quirks    bool
+	foreign   []byte // the whole <svg> or <math> element at hand
 }
 
 func (b *builder) node(t html.NodeType, data string, a atom.Atom) *html.Node {
@@ -201,7 +202,18 @@ func (b *builder) run() bool {
 			if !b.tag(token{end: true, a: atom.Lookup(name), name: string(name)}) {
 				return false
 			}
-		default: // svg, math and xml, which the lexer hands over whole
+		case lexer.SVGToken, lexer.MathToken:
+			// The lexer hands these over whole, start tag to end tag.
+			end := b.in.Offset()
+			b.foreign = b.input[end-len(data) : end]
+			a := atom.Svg
+			if tt == lexer.MathToken {
+				a = atom.Math
+			}
+			if !b.tag(token{a: a, name: a.String()}) {
+				return false
+			}
+		default: // xml
 			return false
 		}
 	}
@@ -334,24 +346,22 @@ func unescapeText(data []byte) (string, bool) {
 // commentData is the text of a comment, or false for comments that the two
 // tokenizers could end differently (and bogus ones, but for <?...>).
 func commentData(raw []byte) (string, bool) {
-	if bytes.IndexByte(raw, '&') >= 0 {
-		return "", false // html.Parse decodes some comments' references
-	}
 	if bytes.HasPrefix(raw, []byte("<?")) {
 		if !bytes.HasSuffix(raw, []byte(">")) {
 			return "", false
 		}
-		return string(raw[1 : len(raw)-1]), true
+		// html.Parse decodes references in comments as in text.
+		return html.UnescapeString(string(raw[1 : len(raw)-1])), true
 	}
 	if len(raw) < 7 || !bytes.HasPrefix(raw, []byte("<!--")) || !bytes.HasSuffix(raw, []byte("-->")) {
 		return "", false
 	}
 	c := raw[4 : len(raw)-3]
 	if bytes.HasPrefix(c, []byte(">")) || bytes.HasPrefix(c, []byte("->")) || bytes.HasSuffix(c, []byte("-")) ||
-		bytes.Contains(c, []byte("--!>")) || bytes.Contains(c, []byte("<!--")) {
+		bytes.Contains(c, []byte("--!>")) {
 		return "", false
 	}
-	return string(c), true
+	return html.UnescapeString(string(c)), true
 }
 
 // doctype is the node html.Parse makes of a doctype.
@@ -901,8 +911,11 @@ func (b *builder) rawText(t token) bool {
 		tt, data := b.lex.Next()
 		if tt == lexer.TextToken {
 			s := string(data)
-			if t.a == atom.Script && strings.Contains(s, "<!--") {
-				return false // script data escape states: html.Parse's own
+			if t.a == atom.Script && strings.Contains(s, "<!--") && bytes.Contains(bytes.ToLower(data), []byte("<script")) {
+				// "<!--" and then "<script": the double-escaped state, in
+				// which "</script>" ends nothing. Without the second, both
+				// tokenizers end the script at its first "</script>".
+				return false
 			}
 			if t.a == atom.Title || t.a == atom.Textarea {
 				s = html.UnescapeString(s)
@@ -939,6 +952,32 @@ func (b *builder) rawText(t token) bool {
 			return true
 		}
 	}
+}
+
+// addForeign adds the <svg> or <math> element in b.foreign as html.Parse
+// builds it, which it has parse it: in foreign content the tag and
+// attribute names are adjusted, self-closing tags close and references are
+// decoded, by x/net/html's own tables. It must be one element, closed by its
+// end tag (a sentinel after it is its sibling, not its child) and all
+// foreign, without HTML elements (that broke out or sit in an integration
+// point) whose place the rest of the page decides.
+func (b *builder) addForeign() bool {
+	raw := b.foreign
+	b.foreign = nil
+	const sentinel = "<trawl-sentinel></trawl-sentinel>"
+	body := &html.Node{Type: html.ElementNode, Data: "body", DataAtom: atom.Body}
+	nodes, err := html.ParseFragment(io.MultiReader(bytes.NewReader(raw), strings.NewReader(sentinel)), body)
+	if err != nil || len(nodes) != 2 || nodes[0].Type != html.ElementNode || nodes[0].Namespace == "" ||
+		nodes[1].Data != "trawl-sentinel" || nodes[1].Namespace != "" {
+		return false
+	}
+	for n := range nodes[0].Descendants() {
+		if n.Type == html.ElementNode && n.Namespace == "" {
+			return false
+		}
+	}
+	appendChild(b.top(), nodes[0])
+	return true
 }
 
 // scope is which elements bound a search of the stack (x/net/html's).
@@ -1075,6 +1114,8 @@ func (b *builder) bodyStart(t token) bool {
 		}
 		b.addElement(t)
 		b.pop()
+	case atom.Svg, atom.Math:
+		return b.foreign != nil && b.noReconstruction() && b.addForeign()
 	case atom.Table:
 		if !b.quirks {
 			b.popUntil(buttonScope, atom.P)
@@ -1092,7 +1133,7 @@ func (b *builder) bodyStart(t token) bool {
 		b.addElement(t)
 		b.pop()
 	case atom.Html, atom.Body, atom.Frameset, atom.Template, atom.Plaintext, atom.Nobr, atom.Applet, atom.Marquee, atom.Object,
-		atom.Image, atom.Select, atom.Option, atom.Optgroup, atom.Rb, atom.Rtc, atom.Rp, atom.Rt, atom.Math, atom.Svg,
+		atom.Image, atom.Select, atom.Option, atom.Optgroup, atom.Rb, atom.Rtc, atom.Rp, atom.Rt,
 		atom.Caption, atom.Col, atom.Colgroup, atom.Frame, atom.Head, atom.Tbody, atom.Td, atom.Tfoot, atom.Th, atom.Thead, atom.Tr:
 		return false
 	default:

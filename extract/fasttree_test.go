@@ -99,15 +99,23 @@ func TestFastTreeIsParse(t *testing.T) {
 		{"<table>x<tr><td>y</table>", false},                    // foster parenting
 		{"<table><caption>c</caption><tr><td>y</table>", false}, // caption
 		{"<table><tr><td>a<table><tr><td>b</table></td></tr><tr><td>c</table>", true},
-		{"<svg><path d=M0/></svg>", false},
-		{"<b>x<p>y</b>z</p>", false},                     // a furthest block: the adoption agency
-		{"<p><b>x</p>y", false},                          // reconstruction
-		{"<a href=1>x<a href=2>y", false},                // nested <a>
-		{"<p a=1 a=2>x", false},                          // duplicate attribute
-		{"<a href='?a=1&b=2'>x</a>", false},              // an entity html.Parse leaves alone in attributes
-		{"<p>a\r\nb", false},                             // carriage return
-		{"<select><option>a</select>", false},            // select
-		{"<script><!-- x </script> --></script>", false}, // script escapes
+		{"<svg><path d=M0/></svg>", true},
+		{`<p><svg class=i viewbox="0 0 1 1" xmlns:xlink="http://www.w3.org/1999/xlink"><lineargradient/><use xlink:href="#a"/><clippath><rect/></clippath><text>a &amp; b</text></svg>x</p>`, true},
+		{"<div><svg><g><svg><path/></svg></g></svg><math><mi>x</mi><mn>1</mn></math></div>", true},
+		{"<svg><foreignObject><p>html</p></foreignObject></svg>", false}, // an integration point
+		{"<svg><p>breaks out</svg>", false},
+		{"<svg><path>", false},
+		{`<svg><text>"</text></svg><p>x</p><svg></svg>`, false}, // the lexer's quote runs past </svg>
+		{"<script><!-- if (a) x() --></script><script>// <!-- old\n</script>", true},
+		{"<!--[if IE]><p class=x>&amp;</p><![endif]--><!-- <!-- nested -->", true},
+		{"<b>x<p>y</b>z</p>", false},                              // a furthest block: the adoption agency
+		{"<p><b>x</p>y", false},                                   // reconstruction
+		{"<a href=1>x<a href=2>y", false},                         // nested <a>
+		{"<p a=1 a=2>x", false},                                   // duplicate attribute
+		{"<a href='?a=1&b=2'>x</a>", false},                       // an entity html.Parse leaves alone in attributes
+		{"<p>a\r\nb", false},                                      // carriage return
+		{"<select><option>a</select>", false},                     // select
+		{"<script><!-- <script> x </script> --></script>", false}, // the double-escaped state
 		{"<p></>x", false},
 		{"<p><![CDATA[x]]>", false},
 		{"<!--->x-->", false},
@@ -182,6 +190,8 @@ func FuzzFastTree(f *testing.F) {
 		"<head><noscript><link href=n></noscript><script>a<b</script></head><body><form><input></form>",
 		"<div><a title=t href='/x?a=1&amp;b'>l</a><pre>\nx</pre><textarea>\ny</textarea></div>",
 		"<p>a<hr>b</p></p><h1>h<h2>i</h2><!-- c --><span>s</span></div>",
+		"<p><svg viewbox='0 0 1 1'><g><path d=M0/></g><text>a&amp;b</text></svg><math><mi>x</mi></math></p>",
+		"<script><!-- x() --></script><!--[if IE]>&amp;<![endif]--><?xml &lt;?>",
 		"<table><colgroup><col></colgroup><thead><tr><th>h</thead><tbody><tr><td><b>x</b><table><td>in</table><td>y</tr></tbody></table>",
 	} {
 		f.Add([]byte(s))
