@@ -24,9 +24,10 @@ import (
 // x/net/html's tree construction step for step for what well-formed pages
 // hold (implied html, head and body, implied end tags of p, li, dd and dt,
 // formatting elements closed in order, raw-text elements, forms, tables
-// with their implied tbody, tr and colgroup) and gives up on everything
-// else: foster parenting, captions, foreign content (svg, math), select,
-// templates, frames, formatting elements that would have to be
+// with their implied tbody, tr and colgroup; inline svg and math it hands
+// to html.ParseFragment) and gives up on everything else: foster
+// parenting, captions, HTML inside foreign content, select, templates,
+// frames, formatting elements that would have to be
 // reconstructed or adopted, carriage returns and NULs, entities it is not
 // sure to decode as html.Parse does in attributes, and any token whose
 // text the two tokenizers could read differently. TestFastTreeIsParse
