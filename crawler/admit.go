@@ -10,7 +10,8 @@ import (
 // (x/net/html nodes, attributes and text: a 10 MB page with 790,000 elements
 // allocated 114 MB), so a few large pages parsed at once, not the crawl's
 // size, set trawl's peak memory. Pages above hugePage are therefore scanned
-// with the tokenizer instead (extract.Scan: about twice the body), and every
+// with the tokenizer instead (extract.Scan: the body, the lexer's copy of
+// it and what is found, about three times the body), and every
 // page takes its estimated cost from one budget before its body is read (by
 // its Content-Length) or, without one, before it is extracted; it gives the
 // cost back once extracted.
@@ -20,7 +21,7 @@ const (
 	hugePage = 1 << 20
 	// treeCost and scanCost estimate the bytes in use per body byte while a
 	// page is parsed into a tree and while it is scanned.
-	treeCost, scanCost = 12, 2
+	treeCost, scanCost = 12, 3
 	// parseBudget is the estimated memory that pages being extracted may hold
 	// at once; a page costing more waits until it can have it all.
 	parseBudget = 48 << 20

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/tdewolff/parse/v2"
 	lexer "github.com/tdewolff/parse/v2/html"
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
@@ -36,12 +35,7 @@ func fastTree(text []byte) (root *html.Node, ok bool) {
 	if len(text) == 0 || bytes.IndexByte(text, '\r') >= 0 || bytes.IndexByte(text, 0) >= 0 {
 		return nil, false
 	}
-	// The lexer lower-cases tag and attribute names in place, and wants a
-	// byte to spare for its terminating NUL.
-	buf := make([]byte, len(text), len(text)+1)
-	copy(buf, text)
-	in := parse.NewInputBytes(buf)
-	b := &builder{input: text, in: in, lex: lexer.NewLexer(in)}
+	b := &builder{tokens: newTokens(text)}
 	b.doc = b.node(html.DocumentNode, "", 0)
 	b.oe = b.stack[:0]
 	if !b.run() {
@@ -73,16 +67,13 @@ const (
 // the list of active formatting elements (without markers: fastTree gives
 // up on everything that pushes one).
 type builder struct {
-	input     []byte
-	in        *parse.Input // the lexer's copy of input
-	lex       *lexer.Lexer
+	*tokens
 	mode      mode
 	doc, head *html.Node
 	form      *html.Node
 	oe, afe   []*html.Node
 	stack     [64]*html.Node
 	slab      []html.Node
-	attrs     []html.Attribute
 	tooDeep   bool
 	quirks    bool
 	foreign   []byte // the whole <svg> or <math> element at hand
@@ -96,15 +87,6 @@ func (b *builder) node(t html.NodeType, data string, a atom.Atom) *html.Node {
 	n := &b.slab[len(b.slab)-1]
 	n.Type, n.Data, n.DataAtom = t, data, a
 	return n
-}
-
-// token is one start or end tag.
-type token struct {
-	end       bool
-	a         atom.Atom
-	name      string
-	attr      []html.Attribute
-	selfClose bool
 }
 
 // top is the current node: the document until <html> is open.
@@ -167,8 +149,8 @@ func (b *builder) run() bool {
 			}
 			return true
 		case lexer.TextToken:
-			if bytes.Contains(data, []byte("</")) || bytes.HasPrefix(data, []byte("<!")) {
-				return false // "</>" and CDATA sections, which html.Parse reads otherwise
+			if !plainText(data) {
+				return false
 			}
 			s, ok := unescapeText(data)
 			if !ok || !b.text(s) {
@@ -196,17 +178,13 @@ func (b *builder) run() bool {
 				return false
 			}
 		case lexer.EndTagToken:
-			name := b.lex.Text()
-			if !validName(name) || !bytes.HasSuffix(data, []byte(">")) {
-				return false
-			}
-			if !b.tag(token{end: true, a: atom.Lookup(name), name: string(name)}) {
+			t, ok := b.endTag(data)
+			if !ok || !b.tag(t) {
 				return false
 			}
 		case lexer.SVGToken, lexer.MathToken:
 			// The lexer hands these over whole, start tag to end tag.
-			end := b.in.Offset()
-			b.foreign = b.input[end-len(data) : end]
+			b.foreign = b.whole(data)
 			a := atom.Svg
 			if tt == lexer.MathToken {
 				a = atom.Math
@@ -219,150 +197,6 @@ func (b *builder) run() bool {
 		}
 	}
 	return false
-}
-
-// startTag reads a start tag's name and attributes.
-func (b *builder) startTag() (token, bool) {
-	name := b.lex.Text()
-	if !validName(name) {
-		return token{}, false
-	}
-	t := token{a: atom.Lookup(name)}
-	if t.a != 0 {
-		t.name = t.a.String()
-	} else {
-		t.name = string(name)
-	}
-	start := len(b.attrs)
-	for {
-		tt, _ := b.lex.Next()
-		switch tt {
-		case lexer.AttributeToken:
-			key, raw := b.lex.AttrKey(), b.lex.AttrVal()
-			if !validName(key) {
-				return token{}, false
-			}
-			val, ok := attrValue(raw)
-			if !ok {
-				return token{}, false
-			}
-			k := atom.String(key)
-			if len(b.attrs)-start >= 64 {
-				return token{}, false // spares the quadratic check below
-			}
-			for _, a := range b.attrs[start:] {
-				if a.Key == k {
-					return token{}, false // duplicates: not worth knowing which tokenizer keeps what
-				}
-			}
-			b.attrs = append(b.attrs, html.Attribute{Key: k, Val: val})
-		case lexer.StartTagVoidToken, lexer.StartTagCloseToken:
-			t.selfClose = tt == lexer.StartTagVoidToken
-			if len(b.attrs) > start {
-				// One backing array for the page's attributes; each
-				// element's slice is capped so that appending copies.
-				t.attr = b.attrs[start:len(b.attrs):len(b.attrs)]
-			}
-			if len(b.attrs) > 1024 {
-				b.attrs = nil
-			}
-			return t, true
-		default:
-			return token{}, false // end of input inside the tag
-		}
-	}
-}
-
-// validName is a tag or attribute name both tokenizers read the same way.
-func validName(s []byte) bool {
-	if len(s) == 0 || s[0] < 'a' || s[0] > 'z' {
-		return false
-	}
-	for _, c := range s {
-		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == ':' || c == '.') {
-			return false
-		}
-	}
-	return true
-}
-
-// attrValue is an attribute's value as html.Parse gives it.
-func attrValue(raw []byte) (string, bool) {
-	if len(raw) == 0 {
-		return "", true
-	}
-	if q := raw[0]; q == '"' || q == '\'' {
-		if len(raw) < 2 || raw[len(raw)-1] != q {
-			return "", false
-		}
-		raw = raw[1 : len(raw)-1]
-	} else if bytes.ContainsAny(raw, "\"'<=`") {
-		return "", false
-	}
-	if bytes.IndexByte(raw, '&') < 0 {
-		return string(raw), true
-	}
-	// In attributes html.Parse leaves some entities without a semicolon
-	// alone that it decodes in text: only the ones that end with one are
-	// decoded alike.
-	for i := bytes.IndexByte(raw, '&'); i >= 0; {
-		j := i + 1
-		for j < len(raw) && (isAlnum(raw[j]) || raw[j] == '#') {
-			j++
-		}
-		if j == len(raw) || raw[j] != ';' {
-			if j > i+1 {
-				return "", false
-			}
-		} else if !knownEntity(raw[i : j+1]) {
-			return "", false
-		}
-		k := bytes.IndexByte(raw[j:], '&')
-		if k < 0 {
-			break
-		}
-		i = j + k
-	}
-	return html.UnescapeString(string(raw)), true
-}
-
-// knownEntity reports whether html decodes the whole reference e ("&...;"),
-// semicolon and all, not a prefix of it.
-func knownEntity(e []byte) bool {
-	return !strings.HasSuffix(html.UnescapeString(string(e)), ";")
-}
-
-func isAlnum(c byte) bool {
-	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
-}
-
-// unescapeText is a text token's text as html.Parse gives it.
-func unescapeText(data []byte) (string, bool) {
-	if bytes.IndexByte(data, '&') < 0 {
-		return string(data), true
-	}
-	return html.UnescapeString(string(data)), true
-}
-
-// commentData is the text of a comment, or false for comments that the two
-// tokenizers could end differently (and bogus ones, but for <?...>).
-func commentData(raw []byte) (string, bool) {
-	if bytes.HasPrefix(raw, []byte("<?")) {
-		if !bytes.HasSuffix(raw, []byte(">")) {
-			return "", false
-		}
-		// html.Parse decodes references in comments as in text.
-		return html.UnescapeString(string(raw[1 : len(raw)-1])), true
-	}
-	if len(raw) < 7 || !bytes.HasPrefix(raw, []byte("<!--")) || !bytes.HasSuffix(raw, []byte("-->")) {
-		return "", false
-	}
-	c := raw[4 : len(raw)-3]
-	if bytes.HasPrefix(c, []byte(">")) || bytes.HasPrefix(c, []byte("->")) || bytes.HasSuffix(c, []byte("-")) ||
-		bytes.Contains(c, []byte("--!>")) {
-		return "", false
-	}
-	return html.UnescapeString(string(c)), true
 }
 
 // doctype is the node html.Parse makes of a doctype.
@@ -906,53 +740,12 @@ func oneOf(a atom.Atom, as ...atom.Atom) bool {
 func (b *builder) rawText(t token) bool {
 	b.addElement(t)
 	defer b.pop()
-	switch t.a {
-	case atom.Script, atom.Style, atom.Title, atom.Textarea, atom.Xmp, atom.Iframe:
-		// The lexer reads these raw itself.
-		tt, data := b.lex.Next()
-		if tt == lexer.TextToken {
-			s := string(data)
-			if t.a == atom.Script && strings.Contains(s, "<!--") && bytes.Contains(bytes.ToLower(data), []byte("<script")) {
-				// "<!--" and then "<script": the double-escaped state, in
-				// which "</script>" ends nothing. Without the second, both
-				// tokenizers end the script at its first "</script>".
-				return false
-			}
-			if t.a == atom.Title || t.a == atom.Textarea {
-				s = html.UnescapeString(s)
-			}
-			if t.a == atom.Textarea {
-				s = strings.TrimPrefix(s, "\n")
-			}
-			b.addText(s)
-			tt, data = b.lex.Next()
-		}
-		return tt == lexer.EndTagToken && string(b.lex.Text()) == t.name && bytes.HasSuffix(data, []byte(">"))
+	text, ok := b.rawContent(t)
+	if t.a == atom.Textarea {
+		text = strings.TrimPrefix(text, "\n")
 	}
-	// noscript, noembed and noframes are raw text to html.Parse (with
-	// scripting on, its default) but not to the lexer: their text is the
-	// input up to their end tag, which must be the first one.
-	start := b.in.Offset() // just after the start tag
-	for {
-		tt, data := b.lex.Next()
-		switch tt {
-		case lexer.ErrorToken:
-			return false
-		case lexer.EndTagToken:
-			if string(b.lex.Text()) != t.name {
-				continue
-			}
-			if !bytes.HasSuffix(data, []byte(">")) {
-				return false
-			}
-			raw := b.input[start : b.in.Offset()-len(data)]
-			if bytes.Contains(bytes.ToLower(raw), []byte("</"+t.name)) {
-				return false
-			}
-			b.addText(string(raw))
-			return true
-		}
-	}
+	b.addText(text)
+	return ok
 }
 
 // addForeign adds the <svg> or <math> element in b.foreign as html.Parse

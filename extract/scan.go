@@ -49,17 +49,25 @@ func Scan(body []byte, contentType string, pageURL *url.URL, hrefs *HrefCache) (
 		return nil, errors.New("extract: scan: nil page URL")
 	}
 	text, name := DecodeHTML(body, contentType)
+	if s := newScanner(name, pageURL, hrefs); s.runFast(text) {
+		return s.out, nil
+	}
+	s := newScanner(name, pageURL, hrefs)
+	s.run(html.NewTokenizer(bytes.NewReader(text)))
+	return s.out, nil
+}
+
+func newScanner(charset string, pageURL *url.URL, hrefs *HrefCache) *scanner {
 	s := &scanner{
-		d:       &Doc{URL: pageURL, Base: pageURL, Charset: name},
-		out:     &Extracted{Page: Page{Charset: name}},
+		d:       &Doc{URL: pageURL, Base: pageURL, Charset: charset},
+		out:     &Extracted{Page: Page{Charset: charset}},
 		heading: collapser{limit: maxHeadingText},
 		anchor:  collapser{limit: maxLinkText},
 	}
 	if hrefs != nil {
 		s.d.UseHrefCache(hrefs)
 	}
-	s.run(html.NewTokenizer(bytes.NewReader(text)))
-	return s.out, nil
+	return s
 }
 
 // open is one element on the scanner's stack, with what it implies for the
@@ -110,20 +118,26 @@ type scanner struct {
 func (s *scanner) run(z *html.Tokenizer) {
 	for {
 		tt := z.Next()
-		switch tt {
-		case html.ErrorToken:
+		if tt == html.ErrorToken {
 			// io.EOF, or a read error a byte reader cannot have: keep what
 			// was found either way.
 			s.finish()
 			return
-		case html.TextToken:
-			s.text(string(z.Text()))
-		case html.StartTagToken, html.SelfClosingTagToken:
-			s.start(s.token(z), tt == html.SelfClosingTagToken)
-		case html.EndTagToken:
-			tn, _ := z.TagName()
-			s.end(atom.Lookup(tn), string(tn))
 		}
+		s.feed(z, tt)
+	}
+}
+
+// feed hands the token z is at to the scanner.
+func (s *scanner) feed(z *html.Tokenizer, tt html.TokenType) {
+	switch tt {
+	case html.TextToken:
+		s.text(string(z.Text()))
+	case html.StartTagToken, html.SelfClosingTagToken:
+		s.start(s.token(z), tt == html.SelfClosingTagToken)
+	case html.EndTagToken:
+		tn, _ := z.TagName()
+		s.end(atom.Lookup(tn), string(tn))
 	}
 }
 
