@@ -2,12 +2,8 @@ package extract
 
 import (
 	"bytes"
-	"io/fs"
 	"net/url"
-	"os"
-	"path/filepath"
 	"reflect"
-	"strings"
 	"testing"
 
 	"golang.org/x/net/html"
@@ -34,7 +30,7 @@ func checkScanFast(t *testing.T, name string, page []byte) bool {
 // reach what it reads and what it leaves to run, on the real pages in
 // testdata and, when they are installed, on the documentation packages'
 // pages: every huge one (over 1 MB, the pages Scan is for) and every 16th
-// of the others (all with TRAWL_FASTTREE_DOCS=all).
+// of the others (see realPages).
 func TestScanFastIsScan(t *testing.T) {
 	for _, c := range []struct {
 		doc  string
@@ -54,56 +50,7 @@ func TestScanFastIsScan(t *testing.T) {
 		}
 	}
 
-	pages, took := 0, 0
-	_ = filepath.WalkDir("testdata/readability-pages", func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.Name() != "source.html" {
-			return err
-		}
-		p, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		text, _ := DecodeHTML(p, "text/html")
-		pages++
-		if checkScanFast(t, path, text) {
-			took++
-		}
-		return nil
-	})
-	t.Logf("readability pages: runFast took %d of %d", took, pages)
-
-	all := os.Getenv("TRAWL_FASTTREE_DOCS") == "all"
-	for _, root := range docRoots {
-		seen, checked, took := 0, 0, 0
-		if r, err := filepath.EvalSymlinks(root); err == nil {
-			root = r
-		}
-		_ = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".html") {
-				return nil
-			}
-			info, err := d.Info()
-			if err != nil {
-				return nil
-			}
-			if seen++; !all && seen%16 != 1 && info.Size() <= 1<<20 {
-				return nil
-			}
-			p, err := os.ReadFile(path)
-			if err != nil {
-				return nil
-			}
-			checked++
-			text, _ := DecodeHTML(p, "text/html")
-			if checkScanFast(t, path, text) {
-				took++
-			}
-			return nil
-		})
-		if checked > 0 {
-			t.Logf("%s: runFast took %d of %d pages checked", root, took, checked)
-		}
-	}
+	realPages(t, true, func(path string, page []byte) bool { return checkScanFast(t, path, page) })
 }
 
 // FuzzScanFast checks that whatever runFast takes, it finds what run does.
