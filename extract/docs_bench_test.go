@@ -1,25 +1,26 @@
 package extract
 
 import (
+	"bytes"
 	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"golang.org/x/net/html"
 )
 
 // docRoots are the documentation packages the real-site benchmark crawls.
 var docRoots = []string{"/usr/share/doc/python3-doc/html", "/usr/share/doc/postgresql-doc-15/html",
 	"/usr/share/doc/python-django-doc/html", "/usr/share/doc/rust-doc/html"}
 
-// docDocs parses every 32nd HTML page under 1 MB (the pages trawl parses
-// into a tree) of the Debian documentation packages that the real-site
-// benchmark crawls (go run ./bench real installs them), about 750 pages;
-// the benchmarks skip without them.
-func docDocs(b *testing.B) []*Doc {
-	var out []*Doc
-	hrefs := NewHrefCache(8 << 20) // as a crawl resolves them
+// docPages is every 32nd HTML page under 1 MB (the pages trawl parses into
+// a tree) of the Debian documentation packages that the real-site
+// benchmark crawls (go run ./bench real installs them), about 750 pages,
+// with their URLs; the benchmarks skip without them.
+func docPages(b *testing.B) (pages [][]byte, urls []*url.URL) {
 	for _, root := range docRoots {
 		i := 0
 		_ = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
@@ -33,18 +34,59 @@ func docDocs(b *testing.B) []*Doc {
 			if err != nil || len(p) > 1<<20 {
 				return nil
 			}
-			u := &url.URL{Scheme: "http", Host: "docs.test", Path: strings.TrimPrefix(path, "/usr/share/doc")}
-			if doc, err := Parse(p, "text/html", u); err == nil {
-				doc.UseHrefCache(hrefs)
-				out = append(out, doc)
-			}
+			pages = append(pages, p)
+			urls = append(urls, &url.URL{Scheme: "http", Host: "docs.test", Path: strings.TrimPrefix(path, "/usr/share/doc")})
 			return nil
 		})
 	}
-	if len(out) == 0 {
+	if len(pages) == 0 {
 		b.Skip("no documentation packages installed (go run ./bench real installs them)")
 	}
+	return pages, urls
+}
+
+// docDocs is docPages parsed.
+func docDocs(b *testing.B) []*Doc {
+	var out []*Doc
+	hrefs := NewHrefCache(8 << 20) // as a crawl resolves them
+	pages, urls := docPages(b)
+	for i, p := range pages {
+		if doc, err := Parse(p, "text/html", urls[i]); err == nil {
+			doc.UseHrefCache(hrefs)
+			out = append(out, doc)
+		}
+	}
 	return out
+}
+
+// BenchmarkParseTree measures what fastTree saves: html.Parse and fastTree
+// (which leaves the pages it does not take to html.Parse, as Parse does)
+// on the same real pages, per page.
+//
+//	go test -run '^$' -bench ParseTree -benchtime 5x ./extract/
+func BenchmarkParseTree(b *testing.B) {
+	pages, _ := docPages(b)
+	for _, bc := range []struct {
+		name  string
+		parse func(p []byte)
+	}{
+		{"html.Parse", func(p []byte) { _, _ = html.Parse(bytes.NewReader(p)) }},
+		{"fastTree", func(p []byte) {
+			if _, ok := fastTree(p); !ok {
+				_, _ = html.Parse(bytes.NewReader(p))
+			}
+		}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				for _, p := range pages {
+					bc.parse(p)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(pages)), "ns/page")
+		})
+	}
 }
 
 // BenchmarkDocs measures what trawl does with a parsed real page: Extract

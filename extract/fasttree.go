@@ -13,8 +13,8 @@ import (
 )
 
 // fastTree builds the tree that html.Parse builds for text, for the pages
-// it understands, at about a third of html.Parse's cost; ok is false for
-// every other page, which html.Parse must then parse.
+// it understands, at about half html.Parse's cost (BenchmarkParseTree); ok
+// is false for every other page, which html.Parse must then parse.
 //
 // html.Parse is a third of a crawl's CPU: most of it goes to its tokenizer,
 // which copies every tag name and attribute twice, and to one allocation
@@ -32,10 +32,11 @@ import (
 // text the two tokenizers could read differently. TestFastTreeIsParse
 // compares the two trees node for node on real pages.
 func fastTree(text []byte) (root *html.Node, ok bool) {
-	if len(text) == 0 || bytes.IndexByte(text, '\r') >= 0 || bytes.IndexByte(text, 0) >= 0 {
+	z, ok := newTokens(text)
+	if !ok || len(text) == 0 {
 		return nil, false
 	}
-	b := &builder{tokens: newTokens(text)}
+	b := &builder{tokens: z}
 	b.doc = b.node(html.DocumentNode, "", 0)
 	b.oe = b.stack[:0]
 	if !b.run() {
@@ -64,24 +65,26 @@ const (
 )
 
 // builder is fastTree's state: the lexer, the stack of open elements and
-// the list of active formatting elements (without markers: fastTree gives
-// up on everything that pushes one).
+// the list of active formatting elements, where nil is a marker (table
+// cells push one; fastTree gives up on the other elements that do).
 type builder struct {
 	*tokens
-	mode      mode
-	doc, head *html.Node
-	form      *html.Node
-	oe, afe   []*html.Node
-	stack     [64]*html.Node
-	slab      []html.Node
-	tooDeep   bool
-	quirks    bool
-	foreign   []byte // the whole <svg> or <math> element at hand
+	mode    mode
+	doc     *html.Node
+	form    *html.Node
+	oe, afe []*html.Node
+	stack   [64]*html.Node
+	slab    []html.Node
+	tooDeep bool
+	quirks  bool
+	foreign []byte // the whole <svg> or <math> element at hand
 }
 
 func (b *builder) node(t html.NodeType, data string, a atom.Atom) *html.Node {
 	if len(b.slab) == cap(b.slab) {
-		b.slab = make([]html.Node, 0, 256)
+		// Slabs double from 64 nodes up to 1,024, so that a small page
+		// wastes little and a large one allocates seldom.
+		b.slab = make([]html.Node, 0, min(max(2*cap(b.slab), 64), 1024))
 	}
 	b.slab = b.slab[:len(b.slab)+1]
 	n := &b.slab[len(b.slab)-1]
@@ -152,25 +155,26 @@ func (b *builder) run() bool {
 			if !plainText(data) {
 				return false
 			}
-			s, ok := unescapeText(data)
-			if !ok || !b.text(s) {
+			if !b.text(html.UnescapeString(string(data))) {
 				return false
 			}
 		case lexer.CommentToken:
-			c, ok := commentData(data)
-			if !ok || !b.comment(c) {
+			c, ok := commentText(data)
+			if !ok {
 				return false
 			}
+			// html.Parse decodes references in comments as in text.
+			b.comment(html.UnescapeString(string(c)))
 		case lexer.DoctypeToken:
 			if b.mode != initial {
 				continue // ignored in every other mode
 			}
-			n, ok := b.doctype(data)
+			n, quirks, ok := b.doctype(data)
 			if !ok {
 				return false
 			}
 			appendChild(b.doc, n)
-			b.quirks = quirks(data)
+			b.quirks = quirks
 			b.mode = beforeHTML
 		case lexer.StartTagToken:
 			t, ok := b.startTag()
@@ -199,21 +203,31 @@ func (b *builder) run() bool {
 	return false
 }
 
-// doctype is the node html.Parse makes of a doctype.
-func (b *builder) doctype(raw []byte) (*html.Node, bool) {
+// doctype is the node html.Parse makes of a doctype, and whether it then
+// parses in quirks mode, where a <table> does not close an open <p>. Both
+// are html.Parse's, asked on the doctype and a <p><table> after it, but
+// for the HTML5 doctype.
+func (b *builder) doctype(raw []byte) (n *html.Node, quirks, ok bool) {
 	if bytes.EqualFold(raw, []byte("<!doctype html>")) {
-		return b.node(html.DoctypeNode, "html", 0), true
+		return b.node(html.DoctypeNode, "html", 0), false, true
 	}
 	if !bytes.HasSuffix(raw, []byte(">")) || bytes.IndexByte(raw[:len(raw)-1], '>') >= 0 {
-		return nil, false
+		return nil, false, false
 	}
-	doc, err := html.Parse(bytes.NewReader(raw))
+	doc, err := html.Parse(bytes.NewReader(append(slices.Clip(raw), "<p><table>"...)))
 	if err != nil || doc.FirstChild == nil || doc.FirstChild.Type != html.DoctypeNode {
-		return nil, false
+		return nil, false, false
 	}
-	n := doc.FirstChild
-	n.Parent, n.NextSibling = nil, nil
-	return n, true
+	n = doc.FirstChild
+	quirks = true
+	for t := range doc.Descendants() {
+		if t.DataAtom == atom.Table {
+			quirks = t.Parent.DataAtom == atom.P
+			break
+		}
+	}
+	doc.RemoveChild(n)
+	return n, quirks, true
 }
 
 // text handles a text token in the current mode.
@@ -229,9 +243,7 @@ func (b *builder) text(s string) bool {
 				return false
 			}
 		case inHead, afterHead:
-			rest := strings.TrimLeft(s, whitespace)
-			b.addText(s[:len(s)-len(rest)])
-			if s = rest; s == "" {
+			if s = b.leadingSpace(s); s == "" {
 				return true
 			}
 			if !b.implied() {
@@ -251,9 +263,7 @@ func (b *builder) text(s string) bool {
 			b.addText(s)
 			return true
 		case inColumnGroup:
-			rest := strings.TrimLeft(s, whitespace)
-			b.addText(s[:len(s)-len(rest)])
-			if s = rest; s == "" {
+			if s = b.leadingSpace(s); s == "" {
 				return true
 			}
 			if b.top().DataAtom != atom.Colgroup {
@@ -265,6 +275,13 @@ func (b *builder) text(s string) bool {
 			return b.bodyText(s)
 		}
 	}
+}
+
+// leadingSpace adds the whitespace s starts with and returns the rest.
+func (b *builder) leadingSpace(s string) string {
+	rest := strings.TrimLeft(s, whitespace)
+	b.addText(s[:len(s)-len(rest)])
+	return rest
 }
 
 // whitespace is HTML's, as html.Parse trims it.
@@ -281,7 +298,7 @@ func (b *builder) implied() bool {
 		b.addElement(token{a: atom.Html, name: "html"})
 		b.mode = beforeHead
 	case beforeHead:
-		b.head = b.addElement(token{a: atom.Head, name: "head"})
+		b.addElement(token{a: atom.Head, name: "head"})
 		b.mode = inHead
 	case inHead:
 		b.pop()
@@ -328,7 +345,7 @@ func (b *builder) index(n *html.Node) int {
 	return -1
 }
 
-func (b *builder) comment(data string) bool {
+func (b *builder) comment(data string) {
 	switch b.mode {
 	case initial, beforeHTML, afterAfterBody:
 		b.addComment(b.doc, data)
@@ -337,7 +354,6 @@ func (b *builder) comment(data string) bool {
 	default:
 		b.addComment(b.top(), data)
 	}
-	return true
 }
 
 // tag handles a start or end tag in the current mode.
@@ -371,7 +387,7 @@ func (b *builder) step(t token) (again, ok bool) {
 	case beforeHead:
 		switch {
 		case !t.end && t.a == atom.Head:
-			b.head = b.addElement(t)
+			b.addElement(t)
 			b.mode = inHead
 			return false, true
 		case !t.end && t.a == atom.Html:
@@ -465,24 +481,6 @@ func (b *builder) headEnd(t token) (again, ok bool) {
 		return false, false
 	}
 	return false, true
-}
-
-// quirks reports whether html.Parse parses in quirks mode after this
-// doctype: where it does, a <table> does not close an open <p>.
-func quirks(doctype []byte) bool {
-	if bytes.EqualFold(doctype, []byte("<!doctype html>")) {
-		return false
-	}
-	doc, err := html.Parse(bytes.NewReader(append(slices.Clip(doctype), "<p><table>"...)))
-	if err != nil {
-		return true
-	}
-	for n := range doc.Descendants() {
-		if n.DataAtom == atom.Table {
-			return n.Parent.DataAtom == atom.P
-		}
-	}
-	return true
 }
 
 // clearTo pops the stack down to the nearest of as (or <html>).

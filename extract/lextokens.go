@@ -25,13 +25,19 @@ type tokens struct {
 	reuse bool
 }
 
-func newTokens(text []byte) *tokens {
+// newTokens is a reader of text, or false for a page with a carriage
+// return or a NUL, which x/net/html turns into other text than the lexer
+// hands over.
+func newTokens(text []byte) (*tokens, bool) {
+	if bytes.IndexByte(text, '\r') >= 0 || bytes.IndexByte(text, 0) >= 0 {
+		return nil, false
+	}
 	// The lexer lower-cases tag and attribute names in place, and wants a
 	// byte to spare for its terminating NUL.
 	buf := make([]byte, len(text), len(text)+1)
 	copy(buf, text)
 	in := parse.NewInputBytes(buf)
-	return &tokens{input: text, in: in, lex: lexer.NewLexer(in)}
+	return &tokens{input: text, in: in, lex: lexer.NewLexer(in)}, true
 }
 
 // token is one start or end tag.
@@ -139,7 +145,7 @@ func (z *tokens) startTag() (token, bool) {
 		switch tt {
 		case lexer.AttributeToken:
 			key, raw := z.lex.AttrKey(), z.lex.AttrVal()
-			if !validName(key) {
+			if !validName(key) || len(z.attrs)-start >= 64 { // 64: spares the quadratic check below
 				return token{}, false
 			}
 			val, ok := attrValue(raw)
@@ -147,24 +153,27 @@ func (z *tokens) startTag() (token, bool) {
 				return token{}, false
 			}
 			k := atom.String(key)
-			if len(z.attrs)-start >= 64 {
-				return token{}, false // spares the quadratic check below
-			}
 			for _, a := range z.attrs[start:] {
 				if a.Key == k {
 					return token{}, false // duplicates: not worth knowing which tokenizer keeps what
 				}
 			}
+			if len(z.attrs) == cap(z.attrs) {
+				// A new chunk, and this tag's attributes moved to it: the
+				// earlier tags keep theirs where they are, so nothing is
+				// copied twice (growing one slice by append copied each
+				// attribute about twice, and kept every old array alive).
+				chunk := make([]html.Attribute, len(z.attrs)-start, max(256, 2*(len(z.attrs)-start)))
+				copy(chunk, z.attrs[start:])
+				z.attrs, start = chunk, 0
+			}
 			z.attrs = append(z.attrs, html.Attribute{Key: k, Val: val})
 		case lexer.StartTagVoidToken, lexer.StartTagCloseToken:
 			t.selfClose = tt == lexer.StartTagVoidToken
 			if len(z.attrs) > start {
-				// One backing array for the page's attributes; each
-				// element's slice is capped so that appending copies.
+				// Chunks shared by the page's elements; each element's
+				// slice is capped so that appending to it copies.
 				t.attr = z.attrs[start:len(z.attrs):len(z.attrs)]
-			}
-			if len(z.attrs) > 1024 && !z.reuse {
-				z.attrs = nil
 			}
 			return t, true
 		default:
@@ -236,31 +245,23 @@ func isAlnum(c byte) bool {
 	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
 }
 
-// unescapeText is a text token's text as html.Parse gives it.
-func unescapeText(data []byte) (string, bool) {
-	if bytes.IndexByte(data, '&') < 0 {
-		return string(data), true
-	}
-	return html.UnescapeString(string(data)), true
-}
-
-// commentData is the text of a comment, or false for comments that the two
+// commentText is the text of a comment, not yet decoded (html.Parse
+// decodes its references as in text), or false for comments that the two
 // tokenizers could end differently (and bogus ones, but for <?...>).
-func commentData(raw []byte) (string, bool) {
+func commentText(raw []byte) ([]byte, bool) {
 	if bytes.HasPrefix(raw, []byte("<?")) {
 		if !bytes.HasSuffix(raw, []byte(">")) {
-			return "", false
+			return nil, false
 		}
-		// html.Parse decodes references in comments as in text.
-		return html.UnescapeString(string(raw[1 : len(raw)-1])), true
+		return raw[1 : len(raw)-1], true
 	}
 	if len(raw) < 7 || !bytes.HasPrefix(raw, []byte("<!--")) || !bytes.HasSuffix(raw, []byte("-->")) {
-		return "", false
+		return nil, false
 	}
 	c := raw[4 : len(raw)-3]
 	if bytes.HasPrefix(c, []byte(">")) || bytes.HasPrefix(c, []byte("->")) || bytes.HasSuffix(c, []byte("-")) ||
 		bytes.Contains(c, []byte("--!>")) {
-		return "", false
+		return nil, false
 	}
-	return html.UnescapeString(string(c)), true
+	return c, true
 }

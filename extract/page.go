@@ -66,7 +66,7 @@ func (d *Doc) UseHrefCache(c *HrefCache) {
 // Base equal to pageURL.
 //
 // The tree is x/net/html's: fastTree builds it for the pages it knows (most
-// well-formed ones) at a third of the cost, html.Parse for all others.
+// well-formed ones) at about half the cost, html.Parse for all others.
 //
 // body may be aliased by the Doc (DecodeHTML does not copy valid UTF-8) and
 // must not be modified afterwards. The errors are a nil pageURL and a page
