@@ -333,16 +333,7 @@ func (b *builder) noReconstruction() bool {
 		return true
 	}
 	n := b.afe[len(b.afe)-1]
-	return n == nil || b.index(n) >= 0
-}
-
-func (b *builder) index(n *html.Node) int {
-	for i := len(b.oe) - 1; i >= 0; i-- {
-		if b.oe[i] == n {
-			return i
-		}
-	}
-	return -1
+	return n == nil || slices.Index(b.oe, n) >= 0
 }
 
 func (b *builder) comment(data string) {
@@ -964,7 +955,7 @@ func (b *builder) bodyEnd(t token) (again, ok bool) {
 			return false, true
 		}
 		b.impliedEnds(0)
-		i = b.index(n)
+		i = slices.Index(b.oe, n)
 		b.oe = append(b.oe[:i], b.oe[i+1:]...)
 	case atom.P:
 		if b.inScope(buttonScope, atom.P) < 0 {
@@ -990,7 +981,7 @@ func (b *builder) bodyEnd(t token) (again, ok bool) {
 // formattingEnd is the adoption agency algorithm where it has no furthest
 // block: the formatting element and what is open inside it are closed.
 func (b *builder) formattingEnd(t token) bool {
-	if cur := b.top(); cur.Data == t.name && b.afeIndex(cur) < 0 {
+	if cur := b.top(); cur.Data == t.name && slices.Index(b.afe, cur) < 0 {
 		b.pop()
 		return true
 	}
@@ -1005,7 +996,7 @@ func (b *builder) formattingEnd(t token) bool {
 		b.otherEnd(t)
 		return true
 	}
-	i := b.index(fe)
+	i := slices.Index(b.oe, fe)
 	if i < 0 || b.inScope(defaultScope, t.a) != i {
 		return false
 	}
@@ -1015,18 +1006,9 @@ func (b *builder) formattingEnd(t token) bool {
 		}
 	}
 	b.oe = b.oe[:i]
-	j := b.afeIndex(fe)
+	j := slices.Index(b.afe, fe)
 	b.afe = append(b.afe[:j], b.afe[j+1:]...)
 	return true
-}
-
-func (b *builder) afeIndex(n *html.Node) int {
-	for j := len(b.afe) - 1; j >= 0; j-- {
-		if b.afe[j] == n {
-			return j
-		}
-	}
-	return -1
 }
 
 // otherEnd is x/net/html's "any other end tag".
