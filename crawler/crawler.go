@@ -152,7 +152,11 @@ type task struct {
 type eventKind int
 
 const (
+	// evFetched: a fetcher is done with a page task (and free again).
 	evFetched eventKind = iota
+	// evResponded: a page's response is in and its extraction begins; the
+	// host's slot is free (see fetchPage).
+	evResponded
 	evRobots
 	evCommitted
 	evWriteFailed
@@ -167,7 +171,7 @@ type ack struct {
 type event struct {
 	kind eventKind
 	host string
-	// evFetched
+	// evFetched, evResponded
 	status     int
 	latency    time.Duration
 	retryAfter time.Duration
@@ -180,6 +184,9 @@ type event struct {
 	// abandoned: the request was cut short by a stop and records nothing;
 	// its URL stays queued (evFetched, evRobots).
 	abandoned bool
+	// responded (evFetched): an evResponded for the job went first and
+	// did the host's part.
+	responded bool
 	job       record.Job
 	// evCommitted
 	acks      []ack
@@ -339,7 +346,13 @@ func (c *Crawler) work(ctx context.Context, f *fetcher, robotsClient *http.Clien
 		}
 		events <- ev
 	case taskPage:
-		o, ev := c.fetchPage(f, t.job)
+		var responded func(event)
+		if c.login == nil {
+			// With a login, afterFetch may find the session lost and
+			// retry the page: the host is not done with it until then.
+			responded = func(ev event) { events <- ev }
+		}
+		o, ev := c.fetchPage(f, t.job, responded)
 		if c.login != nil {
 			var logins []record.Outcome
 			var err error

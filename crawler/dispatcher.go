@@ -553,19 +553,23 @@ func (d *dispatcher) handle(ev event) error {
 		c.stats.queued.Add(added - int64(len(ev.acks)))
 	case evFetched:
 		d.idle++
-		h := d.host(ev.host)
-		h.inflight--
 		d.inflight--
 		c.stats.inflight.Store(int64(d.inflight))
+		if ev.responded {
+			break // its host was told at evResponded
+		}
+		h := d.host(ev.host)
 		if ev.abandoned {
 			// Nothing will be committed for it; it stays queued in the store.
+			h.inflight--
 			d.awaiting--
 			delete(h.claimed, ev.job.ID)
+			d.fr.fix(h)
 			break
 		}
-		d.spaceAfter(h, now)
-		d.afterResponse(h, ev, now)
-		d.fr.fix(h)
+		d.responded(h, ev, now)
+	case evResponded:
+		d.responded(d.host(ev.host), ev, now)
 	case evRobots:
 		d.idle++
 		h := d.host(ev.host)
@@ -581,6 +585,15 @@ func (d *dispatcher) handle(ev event) error {
 		d.fr.fix(h)
 	}
 	return nil
+}
+
+// responded frees h's slot of a page request whose response is in, and
+// schedules h by it.
+func (d *dispatcher) responded(h *hostQueue, ev event, now time.Time) {
+	h.inflight--
+	d.spaceAfter(h, now)
+	d.afterResponse(h, ev, now)
+	d.fr.fix(h)
 }
 
 // spaceAfter keeps the next request to h at least the host's delay after this

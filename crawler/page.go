@@ -21,7 +21,14 @@ import (
 
 // fetchPage fetches one job and turns the response into an outcome for the
 // store and an event for the scheduler. It runs on a fetcher goroutine.
-func (c *Crawler) fetchPage(f *fetcher, job record.Job) (record.Outcome, event) {
+//
+// A response that is to be extracted is announced to responded first, when
+// it is not nil, with everything the host's politeness needs (status,
+// latency, Retry-After): the host's slot counts requests on the wire, as
+// Scrapy's per-domain slots do, so the host's next request need not wait for
+// this page's parse, and its delay counts from the response's arrival.
+// The event returned then only frees the fetcher.
+func (c *Crawler) fetchPage(f *fetcher, job record.Job, responded func(event)) (record.Outcome, event) {
 	start := c.now()
 	var hdr http.Header
 	// Only a refresh run revalidates, and only a stored 2xx (or a 304 that
@@ -126,6 +133,12 @@ func (c *Crawler) fetchPage(f *fetcher, job record.Job) (record.Outcome, event) 
 		// is taken as cut short.
 		fr.Truncated = true
 		fr.ErrorClass, fr.Error = ClassTooLarge, "body truncated at --max-body"
+	}
+	if responded != nil {
+		early := ev
+		early.kind = evResponded
+		responded(early)
+		ev = event{kind: evFetched, host: job.Host, job: job, responded: true}
 	}
 	switch {
 	case resp.status >= 300 && resp.status < 400:

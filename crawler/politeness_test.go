@@ -1,11 +1,14 @@
 package crawler
 
 import (
+	"context"
 	"database/sql"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -256,5 +259,74 @@ func TestAutoThrottleKeepsPerHost(t *testing.T) {
 		if n := maxInFlight(rs); n != 4 {
 			t.Errorf("%s had at most %d requests in flight, want --per-host 4", host, n)
 		}
+	}
+}
+
+// fetchTimes is a log handler that notes when each page's fetch line was
+// logged, which is after its extraction.
+type fetchTimes struct {
+	mu sync.Mutex
+	at map[string]time.Time
+}
+
+func (f *fetchTimes) Enabled(context.Context, slog.Level) bool { return true }
+func (f *fetchTimes) WithAttrs([]slog.Attr) slog.Handler       { return f }
+func (f *fetchTimes) WithGroup(string) slog.Handler            { return f }
+func (f *fetchTimes) Handle(_ context.Context, r slog.Record) error {
+	if r.Message != "fetch" {
+		return nil
+	}
+	now := time.Now()
+	r.Attrs(func(a slog.Attr) bool {
+		if a.Key == "url" {
+			f.mu.Lock()
+			f.at[a.Value.String()] = now
+			f.mu.Unlock()
+		}
+		return true
+	})
+	return nil
+}
+
+// TestHostSlotFreedWhenResponseIsIn: a host's slot counts requests on the
+// wire, not pages being parsed. With one slot for the host, the request for
+// its second URL goes out while the first, a large page, is still being
+// extracted, and the one-at-a-time limit still holds on the server.
+func TestHostSlotFreedWhenResponseIsIn(t *testing.T) {
+	h := fixtures.MustHost(t, fixtures.HostConfig{}, nil)
+	big := "<title>big</title>" + strings.Repeat(`<p><a href="#x">x</a> text</p>`, 120000)
+	h.Handle("/big", fixtures.Status(200, htmlType, big))
+	h.Handle("/small", fixtures.Status(200, htmlType, "<title>small</title>"))
+	db := testDB(t)
+	cfg := testConfig(h.URL+"/big", h.URL+"/small")
+	cfg.PerHost, cfg.Concurrency = 1, 2
+	cfg.AutoThrottle = false
+	run := startRun(t, db, cfg)
+	logged := &fetchTimes{at: map[string]time.Time{}}
+	c, err := New(cfg, db, run.ID, slog.New(logged))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var smallStart time.Time
+	var order []string
+	for _, r := range h.Log.Entries() {
+		order = append(order, r.Path)
+		if r.Path == "/small" {
+			smallStart = r.Start
+		}
+	}
+	if len(order) != 3 || order[1] != "/big" || order[2] != "/small" {
+		t.Fatalf("requests %v, want robots.txt, /big, /small", order)
+	}
+	if n := maxInFlight(h.Log.Entries()); n != 1 {
+		t.Errorf("%d requests at once, --per-host 1", n)
+	}
+	bigLogged := logged.at[h.URL+"/big"]
+	if bigLogged.IsZero() || !smallStart.Before(bigLogged) {
+		t.Errorf("/small was requested at %v, after /big was extracted (%v): the slot waited for the parse",
+			smallStart, bigLogged)
 	}
 }
