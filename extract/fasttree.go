@@ -62,11 +62,13 @@ const (
 	inRow
 	inCell
 	inColumnGroup
+	inCaption
 )
 
 // builder is fastTree's state: the lexer, the stack of open elements and
 // the list of active formatting elements, where nil is a marker (table
-// cells push one; fastTree gives up on the other elements that do).
+// cells and captions push one; fastTree gives up on the other elements
+// that do).
 type builder struct {
 	*tokens
 	mode    mode
@@ -456,6 +458,8 @@ func (b *builder) step(t token) (again, ok bool) {
 		return b.cellStep(t)
 	case inColumnGroup:
 		return b.columnGroupStep(t)
+	case inCaption:
+		return b.captionStep(t)
 	}
 	return false, false
 }
@@ -496,9 +500,11 @@ func (b *builder) resetMode() bool {
 			b.mode = inColumnGroup
 		case atom.Table:
 			b.mode = inTable
+		case atom.Caption:
+			b.mode = inCaption
 		case atom.Body:
 			b.mode = inBody
-		case atom.Caption, atom.Template, atom.Head, atom.Frameset, atom.Html:
+		case atom.Template, atom.Head, atom.Frameset, atom.Html:
 			return false
 		default:
 			if i == 0 {
@@ -538,6 +544,12 @@ func (b *builder) tableStep(t token) (again, ok bool) {
 		return false, false // foster parenting
 	}
 	switch t.a {
+	case atom.Caption:
+		b.clearTo(atom.Table)
+		b.afe = append(b.afe, nil) // a marker
+		b.addElement(t)
+		b.mode = inCaption
+		return false, true
 	case atom.Colgroup:
 		b.clearTo(atom.Table)
 		b.addElement(t)
@@ -561,7 +573,7 @@ func (b *builder) tableStep(t token) (again, ok bool) {
 	case atom.Style, atom.Script:
 		return false, b.rawText(t)
 	}
-	return false, false // caption, a table in a table, forms, foster parenting
+	return false, false // a table in a table, forms, foster parenting
 }
 
 func (b *builder) tableBodyStep(t token) (again, ok bool) {
@@ -686,6 +698,37 @@ func (b *builder) cellStep(t token) (again, ok bool) {
 			return true, true
 		}
 		return false, true
+	}
+	return false, b.bodyStart(t)
+}
+
+// captionStep is x/net/html's inCaptionIM, which starts over in the table
+// for the table's own tags (but <th>, which x/net/html's list lacks and
+// its body mode ignores) and is the body's mode for the rest.
+func (b *builder) captionStep(t token) (again, ok bool) {
+	closeCaption := func() bool {
+		if !b.popUntil(tableScope, atom.Caption) {
+			return false
+		}
+		b.clearFormatting()
+		b.mode = inTable
+		return true
+	}
+	if t.end {
+		switch t.a {
+		case atom.Caption:
+			closeCaption()
+			return false, true
+		case atom.Table:
+			return closeCaption(), true
+		case atom.Body, atom.Col, atom.Colgroup, atom.Html, atom.Tbody, atom.Td, atom.Tfoot, atom.Th, atom.Thead, atom.Tr:
+			return false, true
+		}
+		return b.bodyEnd(t)
+	}
+	switch t.a {
+	case atom.Caption, atom.Col, atom.Colgroup, atom.Tbody, atom.Td, atom.Tfoot, atom.Thead, atom.Tr:
+		return closeCaption(), true
 	}
 	return false, b.bodyStart(t)
 }
@@ -892,11 +935,39 @@ func (b *builder) bodyStart(t token) bool {
 		})
 		b.afe = append(b.afe, b.addElement(t))
 	case atom.Area, atom.Br, atom.Embed, atom.Img, atom.Keygen, atom.Wbr, atom.Input:
+		if t.a == atom.Input {
+			b.popUntil(defaultScope, atom.Select)
+		}
 		if !b.noReconstruction() {
 			return false
 		}
 		b.addElement(t)
 		b.pop()
+	case atom.Select:
+		// x/net/html parses a select's content as the body's (the
+		// customizable select): a select inside one closes it.
+		if b.popUntil(defaultScope, atom.Select) {
+			return true
+		}
+		if !b.noReconstruction() {
+			return false
+		}
+		b.addElement(t)
+	case atom.Option, atom.Optgroup:
+		switch {
+		case b.inScope(defaultScope, atom.Select) < 0:
+			if b.top().DataAtom == atom.Option {
+				b.pop()
+			}
+		case t.a == atom.Option:
+			b.impliedEnds(atom.Optgroup)
+		default:
+			b.impliedEnds(0)
+		}
+		if !b.noReconstruction() {
+			return false
+		}
+		b.addElement(t)
 	case atom.Svg, atom.Math:
 		return b.foreign != nil && b.noReconstruction() && b.addForeign()
 	case atom.Table:
@@ -913,10 +984,13 @@ func (b *builder) bodyStart(t token) bool {
 			b.impliedEnds(atom.P)
 			b.popUntil(defaultScope, atom.P)
 		}
+		if b.inScope(defaultScope, atom.Select) >= 0 {
+			b.impliedEnds(0)
+		}
 		b.addElement(t)
 		b.pop()
 	case atom.Html, atom.Body, atom.Frameset, atom.Template, atom.Plaintext, atom.Nobr, atom.Applet, atom.Marquee, atom.Object,
-		atom.Image, atom.Select, atom.Option, atom.Optgroup, atom.Rb, atom.Rtc, atom.Rp, atom.Rt,
+		atom.Image, atom.Rb, atom.Rtc, atom.Rp, atom.Rt,
 		atom.Caption, atom.Col, atom.Colgroup, atom.Frame, atom.Head, atom.Tbody, atom.Td, atom.Tfoot, atom.Th, atom.Thead, atom.Tr:
 		return false
 	default:

@@ -96,8 +96,15 @@ func TestFastTreeIsParse(t *testing.T) {
 		{"<!DOCTYPE html><p><table><colgroup><col><col></colgroup><thead><tr><th>h<td>d</thead>\n<tbody><tr><td><b>x</b><table><td>in</table><td>y</tr></tbody></table>", true},
 		{"<p>quirks: the table stays in the p<table><col><tr><td>x</td></tr></table>", true},
 		{"<table><tr><td><i>x</td><td>y</i></td></tr></table>", true},
-		{"<table>x<tr><td>y</table>", false},                    // foster parenting
-		{"<table><caption>c</caption><tr><td>y</table>", false}, // caption
+		{"<table>x<tr><td>y</table>", false}, // foster parenting
+		{"<table><caption>c</caption><tr><td>y</table>", true},
+		{"<table><caption><b>bold <i>c</caption><tr><td>y</td><td>z</table>", true},
+		{"<table><caption>c<tr><td>y</table><table><caption>d</table>e", true},
+		{"<table><caption><p>a<table><tr><td>in</table>b</caption><tbody><tr><td>y</table>", true},
+		{"<table><caption>c</td></tbody></body>x</caption><col></table>", true},
+		{"<table><tr><td>a<caption>c</caption><td>b</table>", true},
+		{"<table><caption>c<th>h</table>", false}, // th, which x/net/html's caption mode lacks
+		{"<table><caption>c<select><option>o</select></caption></table>", true},
 		{"<table><tr><td>a<table><tr><td>b</table></td></tr><tr><td>c</table>", true},
 		{"<svg><path d=M0/></svg>", true},
 		{`<p><svg class=i viewbox="0 0 1 1" xmlns:xlink="http://www.w3.org/1999/xlink"><lineargradient/><use xlink:href="#a"/><clippath><rect/></clippath><text>a &amp; b</text></svg>x</p>`, true},
@@ -108,13 +115,20 @@ func TestFastTreeIsParse(t *testing.T) {
 		{`<svg><text>"</text></svg><p>x</p><svg></svg>`, false}, // the lexer's quote runs past </svg>
 		{"<script><!-- if (a) x() --></script><script>// <!-- old\n</script>", true},
 		{"<!--[if IE]><p class=x>&amp;</p><![endif]--><!-- <!-- nested -->", true},
-		{"<b>x<p>y</b>z</p>", false},                              // a furthest block: the adoption agency
-		{"<p><b>x</p>y", false},                                   // reconstruction
-		{"<a href=1>x<a href=2>y", false},                         // nested <a>
-		{"<p a=1 a=2>x", false},                                   // duplicate attribute
-		{"<a href='?a=1&b=2'>x</a>", false},                       // an entity html.Parse leaves alone in attributes
-		{"<p>a\r\nb", false},                                      // carriage return
-		{"<select><option>a</select>", false},                     // select
+		{"<b>x<p>y</b>z</p>", false},        // a furthest block: the adoption agency
+		{"<p><b>x</p>y", false},             // reconstruction
+		{"<a href=1>x<a href=2>y", false},   // nested <a>
+		{"<p a=1 a=2>x", false},             // duplicate attribute
+		{"<a href='?a=1&b=2'>x</a>", false}, // an entity html.Parse leaves alone in attributes
+		{"<p>a\r\nb", false},                // carriage return
+		{"<select><option>a</select>", true},
+		{"<form><select name=s><optgroup label=g><option value=1 selected>a<option>b</optgroup><option>c</select><input name=q></form>", true},
+		{"<p><select><option><b>x</b><select>closes it<hr><option>o</p>", true},
+		{"<select><option>a<input>after</select>", true},
+		{"<option>a<option>b<optgroup>c<option>d", true},
+		{"<ul><li><select><option>a<li>b</select></ul>", true},
+		{"<table><tr><td><select><option>x</select></td></tr></table>", true},
+		{"<table><select><option>x</select></table>", false},      // foster parenting
 		{"<script><!-- <script> x </script> --></script>", false}, // the double-escaped state
 		{"<p></>x", false},
 		{"<p><![CDATA[x]]>", false},
