@@ -365,14 +365,17 @@ func (c *Crawler) work(ctx context.Context, f *fetcher, robotsClient *http.Clien
 				c.stop(err)
 			}
 		}
-		if ctx.Err() != nil && ev.fail != nil && ev.fail.Status == 0 {
+		if !ev.responded && ctx.Err() != nil && ev.fail != nil && ev.fail.Status == 0 {
 			// Cut short by a stop: record nothing; the URL stays queued.
 			events <- event{kind: evFetched, host: t.job.Host, abandoned: true, job: t.job}
 			return
 		}
 		c.logFetch(ctx, o, true)
-		outcomes <- o
+		// The event before the outcome: the dispatcher learns of the
+		// response (a Retry-After it keeps for the retry) before the
+		// writer can acknowledge the outcome.
 		events <- ev
+		outcomes <- o
 	}
 }
 

@@ -35,7 +35,7 @@ type dispatcher struct {
 	budget      string  // the budget flag that stopped the run, if one did
 	fr          *frontier
 	idle        int
-	inflight    int          // requests (pages and robots.txt) in progress
+	inflight    int          // tasks (pages until extracted, robots.txt) on fetchers
 	awaiting    int          // pages dispatched and outcomes decided, not yet committed
 	parkAtStart []*hostQueue // hosts whose stored pause outlasts --max-retry-after
 	sidePending int          // side writes (host states, skips, sitemaps) not yet committed
@@ -261,7 +261,7 @@ func (d *dispatcher) loop(ctx context.Context) (string, error) {
 		case <-grace:
 			grace = make(chan time.Time) // never again
 			if d.inflight > 0 {
-				c.log.Info("abandoning requests still in flight; their URLs stay queued", "requests", d.inflight)
+				c.log.Info("abandoning requests still in flight; their URLs stay queued", "tasks", d.inflight)
 				d.cancelFetch()
 			}
 		case <-deadline:

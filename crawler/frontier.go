@@ -13,13 +13,13 @@ import (
 // politeness state that decides when the host may be asked again.
 type hostQueue struct {
 	key         string
-	window      []record.Job // in crawl order, not yet dispatched
-	retries     []retryJob   // failed attempts waiting for their back-off
-	more        bool         // the store may hold queued URLs not in window
-	moreSeq     uint64       // counts the commits that queued URLs of the host (see setMore)
-	reading     bool         // the next URLs of the queue are being read
-	started     bool         // taken from the heap at least once in this run
-	inflight    int
+	window      []record.Job        // in crawl order, not yet dispatched
+	retries     []retryJob          // failed attempts waiting for their back-off
+	more        bool                // the store may hold queued URLs not in window
+	moreSeq     uint64              // counts the commits that queued URLs of the host (see setMore)
+	reading     bool                // the next URLs of the queue are being read
+	started     bool                // taken from the heap at least once in this run
+	inflight    int                 // requests on the wire: robots.txt, or a page until its response is in
 	next        time.Time           // earliest start of the next request
 	claimed     map[int64]struct{}  // ids in window, retries, in flight or awaiting commit
 	pages       int                 // pages fetched from this host in this run

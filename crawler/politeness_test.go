@@ -291,7 +291,9 @@ func (f *fetchTimes) Handle(_ context.Context, r slog.Record) error {
 // TestHostSlotFreedWhenResponseIsIn: a host's slot counts requests on the
 // wire, not pages being parsed. With one slot for the host, the request for
 // its second URL goes out while the first, a large page, is still being
-// extracted, and the one-at-a-time limit still holds on the server.
+// extracted. (That the limit holds on the server with the slot freed so
+// is TestPerHostConcurrencyLimitHolds's: its pages are small enough that
+// net/http sends them only once the handler has returned.)
 func TestHostSlotFreedWhenResponseIsIn(t *testing.T) {
 	h := fixtures.MustHost(t, fixtures.HostConfig{}, nil)
 	big := "<title>big</title>" + strings.Repeat(`<p><a href="#x">x</a> text</p>`, 120000)
@@ -320,9 +322,6 @@ func TestHostSlotFreedWhenResponseIsIn(t *testing.T) {
 	}
 	if len(order) != 3 || order[1] != "/big" || order[2] != "/small" {
 		t.Fatalf("requests %v, want robots.txt, /big, /small", order)
-	}
-	if n := maxInFlight(h.Log.Entries()); n != 1 {
-		t.Errorf("%d requests at once, --per-host 1", n)
 	}
 	bigLogged := logged.at[h.URL+"/big"]
 	if bigLogged.IsZero() || !smallStart.Before(bigLogged) {
