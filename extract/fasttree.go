@@ -73,6 +73,7 @@ type builder struct {
 	*tokens
 	mode    mode
 	doc     *html.Node
+	head    *html.Node // for what comes after it and belongs in it
 	form    *html.Node
 	oe, afe []*html.Node
 	stack   [64]*html.Node
@@ -300,7 +301,7 @@ func (b *builder) implied() bool {
 		b.addElement(token{a: atom.Html, name: "html"})
 		b.mode = beforeHead
 	case beforeHead:
-		b.addElement(token{a: atom.Head, name: "head"})
+		b.head = b.addElement(token{a: atom.Head, name: "head"})
 		b.mode = inHead
 	case inHead:
 		b.pop()
@@ -380,7 +381,7 @@ func (b *builder) step(t token) (again, ok bool) {
 	case beforeHead:
 		switch {
 		case !t.end && t.a == atom.Head:
-			b.addElement(t)
+			b.head = b.addElement(t)
 			b.mode = inHead
 			return false, true
 		case !t.end && t.a == atom.Html:
@@ -422,8 +423,15 @@ func (b *builder) step(t token) (again, ok bool) {
 			return false, true
 		case atom.Head:
 			return false, true
-		case atom.Html, atom.Frameset, atom.Base, atom.Basefont, atom.Bgsound, atom.Link, atom.Meta,
-			atom.Noframes, atom.Script, atom.Style, atom.Template, atom.Title:
+		case atom.Base, atom.Basefont, atom.Bgsound, atom.Link, atom.Meta, atom.Noframes, atom.Script, atom.Style, atom.Title:
+			// They go into the head, closed already.
+			b.oe = append(b.oe, b.head)
+			b.mode = inHead
+			again, ok := b.step(t)
+			b.oe = b.oe[:len(b.oe)-1]
+			b.mode = afterHead
+			return again, ok
+		case atom.Html, atom.Frameset, atom.Template:
 			return false, false
 		}
 		return true, b.implied()
@@ -989,9 +997,15 @@ func (b *builder) bodyStart(t token) bool {
 		}
 		b.addElement(t)
 		b.pop()
-	case atom.Html, atom.Body, atom.Frameset, atom.Template, atom.Plaintext, atom.Nobr, atom.Applet, atom.Marquee, atom.Object,
-		atom.Image, atom.Rb, atom.Rtc, atom.Rp, atom.Rt,
-		atom.Caption, atom.Col, atom.Colgroup, atom.Frame, atom.Head, atom.Tbody, atom.Td, atom.Tfoot, atom.Th, atom.Thead, atom.Tr:
+	case atom.Applet, atom.Marquee, atom.Object:
+		if !b.noReconstruction() {
+			return false
+		}
+		b.addElement(t)
+		b.afe = append(b.afe, nil) // a marker
+	case atom.Caption, atom.Col, atom.Colgroup, atom.Frame, atom.Head, atom.Tbody, atom.Td, atom.Tfoot, atom.Th, atom.Thead, atom.Tr:
+		// Ignored.
+	case atom.Html, atom.Body, atom.Frameset, atom.Template, atom.Plaintext, atom.Nobr, atom.Image, atom.Rb, atom.Rtc, atom.Rp, atom.Rt:
 		return false
 	default:
 		if !b.noReconstruction() {
@@ -1044,6 +1058,10 @@ func (b *builder) bodyEnd(t token) (again, ok bool) {
 		b.popUntil(defaultScope, atom.H1, atom.H2, atom.H3, atom.H4, atom.H5, atom.H6)
 	case atom.A, atom.B, atom.Big, atom.Code, atom.Em, atom.Font, atom.I, atom.Nobr, atom.S, atom.Small, atom.Strike, atom.Strong, atom.Tt, atom.U:
 		return false, b.formattingEnd(t)
+	case atom.Applet, atom.Marquee, atom.Object:
+		if b.popUntil(defaultScope, t.a) {
+			b.clearFormatting()
+		}
 	case atom.Br, atom.Template:
 		return false, false
 	default:
