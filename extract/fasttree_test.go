@@ -216,6 +216,9 @@ func FuzzFastTree(f *testing.F) {
 		"<p><svg viewbox='0 0 1 1'><g><path d=M0/></g><text>a&amp;b</text></svg><math><mi>x</mi></math></p>",
 		"<script><!-- x() --></script><!--[if IE]>&amp;<![endif]--><?xml &lt;?>",
 		"<table><colgroup><col></colgroup><thead><tr><th>h</thead><tbody><tr><td><b>x</b><table><td>in</table><td>y</tr></tbody></table>",
+		"<table><caption><b>c<table><tr><td>in</table></caption><tr><td><select><optgroup><option>a<option>b</select></table>",
+		"<p><object><param name=a><b>x</b></object><select><option>o<hr><input></select><head><td>z",
+		"<head></head>\n<meta charset=utf-8><title>t</title><script>s</script><body>x",
 	} {
 		f.Add([]byte(s))
 	}
