@@ -26,8 +26,7 @@ type response struct {
 	status   int
 	header   http.Header
 	body     []byte
-	reserved int64         // memory admitted for it by its Content-Length
-	release  func()        // gives reserved back; never nil
+	admitted *grant        // its memory, admitted by its Content-Length; never nil
 	kept     *deflate.Body // body, compressed already for the WARC record; nil: not yet
 }
 
@@ -46,8 +45,7 @@ type fetcher struct {
 // the same *Context it was given, so results are keyed by job, never by URL.
 type holder struct {
 	resp     *colly.Response
-	reserved int64
-	release  func()
+	admitted *grant
 }
 
 // hiddenContentType carries the real Content-Type past colly's charset
@@ -88,13 +86,12 @@ func newFetcher(ctx context.Context, cfg *Config, admit *admission) *fetcher {
 	// while it reads the body and put back afterwards.
 	c.OnResponseHeaders(func(r *colly.Response) {
 		ct := r.Headers.Get("Content-Type")
-		if h, ok := r.Ctx.GetAny("h").(*holder); ok && h.release == nil {
+		if h, ok := r.Ctx.GetAny("h").(*holder); ok && h.admitted.n == 0 {
 			// Bound the bodies and trees in memory before the body is read,
 			// by what it says it will be.
 			if n, err := strconv.ParseInt(r.Headers.Get("Content-Length"), 10, 64); err == nil && n > 0 {
 				n = min(n, int64(maxBody))
-				h.reserved = cost(n, isHTML(ct, nil), n <= hugePage)
-				h.release = admit.acquire(h.reserved)
+				h.admitted.ensure(cost(n, isHTML(ct, nil), n <= hugePage))
 			}
 		}
 		if strings.Contains(strings.ToLower(ct), "charset") {
@@ -232,23 +229,20 @@ func (emptyBody) Close() error             { return nil }
 
 // fetch performs one GET. A non-nil error means there was no complete response.
 func (f *fetcher) fetch(rawURL string, hdr http.Header) (*response, error) {
-	h := &holder{}
+	h := &holder{admitted: f.admit.newGrant()}
 	cctx := colly.NewContext()
 	cctx.Put("h", h)
 	err := f.c.Request(http.MethodGet, rawURL, nil, cctx, hdr)
-	if h.release == nil {
-		h.release = func() {}
-	}
 	if err != nil {
-		h.release()
+		h.admitted.release()
 		return nil, err
 	}
 	if h.resp == nil {
-		h.release()
+		h.admitted.release()
 		return nil, errNoResponse
 	}
 	r := h.resp
-	resp := &response{status: r.StatusCode, body: r.Body, reserved: h.reserved, release: h.release}
+	resp := &response{status: r.StatusCode, body: r.Body, admitted: h.admitted}
 	if r.Headers != nil {
 		resp.header = *r.Headers
 	} else {

@@ -58,7 +58,7 @@ func (c *Crawler) fetchPage(f *fetcher, job record.Job, responded func(event)) (
 	}
 	latency := c.now().Sub(start)
 	if err == nil {
-		defer resp.release()
+		defer resp.admitted.release()
 		if share != "" {
 			resp.kept = c.req.takeShare(share, resp.body)
 		}
@@ -432,12 +432,8 @@ func (c *Crawler) extractPage(out *record.Outcome, resp *response) {
 	}
 	tree := len(resp.body) <= hugePage || c.rulesMatch(out.Job.URL)
 	// Without a Content-Length nothing was admitted yet; a page whose tree a
-	// rule needs may cost more than was. What this worker holds counts
-	// against the budget, so it may not ask for more than the rest of it.
-	held := min(resp.reserved, parseBudget)
-	if more := min(cost(int64(len(resp.body)), true, tree)-resp.reserved, parseBudget-held); more > 0 {
-		defer c.admit.acquire(more)()
-	}
+	// rule needs costs more than was.
+	resp.admitted.ensure(cost(int64(len(resp.body)), true, tree))
 	var found *extract.Extracted
 	if tree {
 		var doc *extract.Doc
@@ -641,10 +637,7 @@ func (c *Crawler) extractJSON(out *record.Outcome, resp *response) {
 		return
 	}
 	fr := out.Fetch
-	held := min(resp.reserved, parseBudget)
-	if more := min(max(int64(len(resp.body))*jsonCost, 1)-resp.reserved, parseBudget-held); more > 0 {
-		defer c.admit.acquire(more)()
-	}
+	resp.admitted.ensure(treePool, max(int64(len(resp.body))*jsonCost, 1))
 	doc, err := extract.ParseJSON(resp.body, pageURL)
 	if err != nil {
 		if !fr.Truncated { // a body cut at --max-body is too-large, which says why
